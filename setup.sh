@@ -13,11 +13,11 @@ fi
 "$VENV/bin/python" -m pip install --quiet -r requirements.txt
 
 # SDCC builds the Game Boy ROMs from source. The built .gb files are committed, so it is optional.
-if ! command -v sdcc >/dev/null 2>&1; then
+if ! command -v sdcc >/dev/null 2>&1 || ! command -v make >/dev/null 2>&1; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-    (apt-get update -qq && apt-get install -y -qq sdcc) || echo "setup.sh: could not install sdcc; the committed ROMs still run"
+    (apt-get update -qq && apt-get install -y -qq sdcc make) || echo "setup.sh: could not install sdcc; the committed ROMs still run"
   else
-    echo "setup.sh: sdcc not found; install Debian's 'sdcc' package to rebuild the ROMs (the committed ROMs still run)"
+    echo "setup.sh: sdcc or make not found; install Debian's 'sdcc' and 'make' packages to rebuild the ROMs (the committed ROMs still run)"
   fi
 fi
 echo "setup.sh: environment ready in $VENV (activate with: source $VENV/bin/activate)"

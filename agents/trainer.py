@@ -1,0 +1,420 @@
+"""The PPO training loop shared by scripts/02_train_memory.py and scripts/03_train_pixel.py.
+
+Reads top to bottom like CleanRL's ppo.py: make envs, build agent, then per iteration anneal the learning rate,
+collect a rollout, compute GAE and run the PPO update; log CleanRL's TensorBoard scalars, checkpoint and record
+videos on the way. Works with any Gymnasium vector env with a Discrete action space.
+
+Autoreset (Gymnasium 1.x): NEXT_STEP envs take a dummy step after each episode end; it is stored with valid=0 and never
+learned from, and its observation (the final obs of the ended episode) supplies V(final obs) for the truncation
+bootstrap (see agents.ppo.compute_gae). SAME_STEP envs return the final obs in infos["final_obs"]: a truncated step
+gets reward + gamma * V(final obs) and is then treated as terminal (CleanRL's trick). DISABLED is rejected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import random
+import time
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+import gymnasium as gym
+import numpy as np
+import torch
+import torch.optim as optim
+from gymnasium.vector import AutoresetMode
+
+from agents.checkpoint import CheckpointError, load_into, read_checkpoint, save_checkpoint
+from agents.networks import build_network
+from agents.ppo import Rollout, compute_gae, ppo_update
+
+CHECKPOINT_NAME = "checkpoint.pt"
+FINAL_MODEL_NAME = "model.pt"
+CONFIG_NAME = "config.json"
+RETURN_WINDOW = 20  # episodes in the smoothed return shown on the progress bar and in train()'s summary
+
+
+@dataclass
+class PPOArgs:
+    """Settings shared by both training scripts; each script's Args overrides the defaults."""
+
+    env_id: str = "BreakoutPy-v0"
+    """a registered Gymnasium env id with a Discrete action space"""
+    env_kwargs: str = "{}"
+    """JSON object of keyword arguments for the env, e.g. '{"obs_type": "pixels", "obs_size": 84}'"""
+    seed: int = 1
+    """seed of torch, the minibatch shuffling and the envs"""
+    total_timesteps: int = 500_000
+    """env steps to train for (all sub-envs together)"""
+    num_envs: int = 8
+    """parallel sub-envs"""
+    num_steps: int = 128
+    """steps per sub-env in each rollout"""
+    learning_rate: float = 2.5e-4
+    """Adam learning rate (eps 1e-5)"""
+    anneal_lr: bool = True
+    """anneal the learning rate linearly to 0 over total_timesteps"""
+    gamma: float = 0.99
+    """discount factor"""
+    gae_lambda: float = 0.95
+    """lambda of generalised advantage estimation"""
+    num_minibatches: int = 4
+    """minibatches per epoch"""
+    update_epochs: int = 4
+    """passes over each rollout"""
+    norm_adv: bool = True
+    """normalise advantages within each minibatch"""
+    clip_coef: float = 0.2
+    """surrogate (and value) clipping coefficient"""
+    clip_vloss: bool = True
+    """clip the value loss as in the PPO paper's code"""
+    ent_coef: float = 0.01
+    """entropy bonus coefficient"""
+    vf_coef: float = 0.5
+    """value loss coefficient"""
+    max_grad_norm: float = 0.5
+    """global gradient-norm clip"""
+    episodic_life: bool = True
+    """learn as if losing a life ended the episode (CleanRL's EpisodicLifeEnv), for envs that report
+    infos["lives"]; episodic_return still counts whole games. No effect on envs without lives"""
+    target_kl: Optional[float] = None
+    """stop an update early once approx_kl exceeds this (None: never)"""
+    torch_threads: int = 1
+    """torch CPU threads (measured with scripts/bench_train.py; 1 leaves the other core to the envs)"""
+    cuda: bool = True
+    """use CUDA when available"""
+    torch_deterministic: bool = True
+    """torch.backends.cudnn.deterministic"""
+    runs_dir: str = "runs"
+    """folder that holds the run folders"""
+    run_name: Optional[str] = None
+    """last part of the run folder name (default: a timestamp); an existing folder with a checkpoint is resumed"""
+    checkpoint_interval: int = 20
+    """save a checkpoint every this many iterations (0: only the final model)"""
+    video_interval: int = 50
+    """record one episode every this many iterations, and after the last (0: never)"""
+    video_max_steps: int = 2000
+    """longest recorded episode, in env steps"""
+    video_fps: int = 30
+    """frames per second of the mp4 videos"""
+    progress_bar: bool = True
+    """show a tqdm progress bar"""
+
+    @property
+    def batch_size(self) -> int:
+        return self.num_envs * self.num_steps
+
+    @property
+    def num_iterations(self) -> int:
+        return self.total_timesteps // self.batch_size
+
+
+def validate_args(args: PPOArgs) -> dict[str, Any]:
+    """Check the settings; returns the parsed env kwargs."""
+    for name in ("num_envs", "num_steps", "num_minibatches", "update_epochs", "torch_threads", "video_fps"):
+        if getattr(args, name) < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
+    for name in ("checkpoint_interval", "video_interval", "video_max_steps"):
+        if getattr(args, name) < 0:
+            raise ValueError(f"--{name.replace('_', '-')} must be 0 or more, got {getattr(args, name)}")
+    if args.total_timesteps < args.batch_size:
+        raise ValueError(
+            f"--total-timesteps {args.total_timesteps} is less than one rollout (num_envs * num_steps = "
+            f"{args.batch_size}); raise it or lower --num-envs/--num-steps"
+        )
+    if args.batch_size < 2 * args.num_minibatches:
+        raise ValueError(f"a rollout of {args.batch_size} steps cannot fill {args.num_minibatches} minibatches; "
+                         "lower --num-minibatches")
+    try:
+        env_kwargs = json.loads(args.env_kwargs)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"--env-kwargs must be a JSON object such as '{{\"obs_type\": \"pixels\"}}', got "
+                         f"{args.env_kwargs!r}: {err}") from err
+    if not isinstance(env_kwargs, dict):
+        raise ValueError(f"--env-kwargs must be a JSON object (a dict), got {args.env_kwargs!r}")
+    return env_kwargs
+
+
+def register_env_packages() -> None:
+    """Import the repo's env packages so their ids (BreakoutPy-v0, GBCBreakout-v0) are registered."""
+    import breakout_py  # noqa: F401
+
+    try:
+        import gbc  # noqa: F401
+    except ModuleNotFoundError as err:
+        if err.name != "gbc":
+            raise
+
+
+def make_vec_env(env_id: str, num_envs: int, env_kwargs: dict[str, Any]) -> gym.vector.VectorEnv:
+    """The env's own batched implementation when it registers one (vector_entry_point), else SyncVectorEnv."""
+    register_env_packages()
+    try:
+        spec = gym.spec(env_id)
+    except gym.error.Error as err:
+        raise ValueError(f"unknown env id {env_id!r} ({err}); pass a registered id such as BreakoutPy-v0, "
+                         "GBCBreakout-v0 or CartPole-v1") from err
+    mode = "vector_entry_point" if spec.vector_entry_point is not None else "sync"
+    envs = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode=mode, **env_kwargs)
+    if not isinstance(envs.single_action_space, gym.spaces.Discrete):
+        envs.close()
+        raise ValueError(f"{env_id} has action space {envs.single_action_space}; this PPO needs a Discrete one")
+    return envs
+
+
+def autoreset_mode_of(envs: gym.vector.VectorEnv) -> AutoresetMode:
+    mode = envs.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
+    mode = AutoresetMode(mode) if not isinstance(mode, AutoresetMode) else mode
+    if mode not in (AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP):
+        raise ValueError(f"vector env autoreset mode {mode} is not supported: the trainer needs NEXT_STEP or "
+                         "SAME_STEP (Gymnasium's default is NEXT_STEP)")
+    return mode
+
+
+def run_dir_for(args: PPOArgs, agent_name: str) -> Path:
+    suffix = args.run_name or time.strftime("%Y%m%d-%H%M%S")
+    return Path(args.runs_dir) / f"{args.env_id.replace('/', '-')}__{agent_name}__s{args.seed}__{suffix}"
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str))
+    os.replace(tmp, path)
+
+
+def record_video(agent: torch.nn.Module, env_id: str, env_kwargs: dict[str, Any], path: Path, seed: int,
+                 max_steps: int, fps: int, device: torch.device) -> tuple[float, int]:
+    """Play one episode (policy samples actions) in a single rgb_array env and write an H.264 mp4 at `path`."""
+    import imageio.v2 as imageio
+
+    env = gym.make(env_id, render_mode="rgb_array", **env_kwargs)
+    frames, episode_return, steps = [], 0.0, 0
+    try:
+        obs, _ = env.reset(seed=seed)
+        frames.append(env.render())
+        for steps in range(1, max_steps + 1):
+            with torch.no_grad():
+                action, _, _, _ = agent.get_action_and_value(torch.as_tensor(obs, device=device).unsqueeze(0))
+            obs, reward, terminated, truncated, _ = env.step(int(action.item()))
+            episode_return += float(reward)
+            frames.append(env.render())
+            if terminated or truncated:
+                break
+    finally:
+        env.close()
+    # libx264 with yuv420p needs even width and height: pad by edge replication when odd
+    height, width = frames[0].shape[:2]
+    pad = ((0, height % 2), (0, width % 2), (0, 0))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.stem + ".tmp" + path.suffix)
+    with imageio.get_writer(tmp, fps=fps, codec="libx264", pixelformat="yuv420p", macro_block_size=1) as writer:
+        for frame in frames:
+            writer.append_data(np.pad(frame, pad, mode="edge") if any(p[1] for p in pad) else frame)
+    os.replace(tmp, path)
+    return episode_return, steps
+
+
+def train(args: PPOArgs, agent_name: str, network: dict[str, Any]) -> dict[str, Any]:
+    """Train (or resume) a PPO agent; `network` is the config of agents.networks (its obs/action sizes filled in)."""
+    env_kwargs = validate_args(args)
+    from torch.utils.tensorboard import SummaryWriter
+
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    torch.backends.cudnn.deterministic = args.torch_deterministic
+    torch.set_num_threads(args.torch_threads)
+    device = torch.device("cuda" if torch.cuda.is_available() and args.cuda else "cpu")
+    rng = np.random.default_rng(args.seed)
+
+    envs = make_vec_env(args.env_id, args.num_envs, env_kwargs)
+    autoreset_mode = autoreset_mode_of(envs)
+    obs_space = envs.single_observation_space
+    agent = build_network({**network, "obs_shape": list(obs_space.shape),
+                           "n_actions": int(envs.single_action_space.n)}).to(device)
+    optimizer = optim.Adam(agent.parameters(), lr=args.learning_rate, eps=1e-5)
+
+    # run folder, resuming from its checkpoint when there is one
+    run_dir = run_dir_for(args, agent_name)
+    checkpoint_path = run_dir / "checkpoints" / CHECKPOINT_NAME
+    global_step, start_iteration, resumed_seconds = 0, 1, 0.0
+    if checkpoint_path.exists():
+        payload = read_checkpoint(checkpoint_path)
+        if payload.get("agent_name") != agent_name:
+            raise CheckpointError(f"checkpoint {checkpoint_path} belongs to agent {payload.get('agent_name')!r}, "
+                                  f"not {agent_name!r}; pick another --run-name")
+        load_into(checkpoint_path, agent, optimizer, payload=payload)
+        global_step, start_iteration = payload["global_step"], payload["iteration"] + 1
+        resumed_seconds = payload["train_seconds"]
+        torch.set_rng_state(payload["rng"]["torch"])
+        rng.bit_generator.state = payload["rng"]["numpy"]
+        print(f"resuming {run_dir} from iteration {payload['iteration']} (step {global_step})")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(run_dir / CONFIG_NAME, {
+        "agent_name": agent_name, "args": dataclasses.asdict(args), "network": agent.config,
+        "autoreset_mode": autoreset_mode.value, "device": str(device),
+    })
+    # purge what an interrupted session logged after the checkpoint (steps > global_step), keep the rest
+    writer = SummaryWriter(str(run_dir), purge_step=global_step + 1 if global_step > 0 else None)
+    if global_step == 0:
+        writer.add_text("hyperparameters", "|param|value|\n|-|-|\n" + "\n".join(
+            f"|{key}|{value}|" for key, value in dataclasses.asdict(args).items()))
+
+    def train_seconds() -> float:
+        """Wall-clock seconds of training so far, over all sessions of this run (videos and checkpoints included)."""
+        return resumed_seconds + time.perf_counter() - session_start
+
+    def checkpoint_state(iteration: int) -> dict[str, Any]:
+        rng_state = {"torch": torch.get_rng_state(), "numpy": rng.bit_generator.state}
+        return {"agent_name": agent_name, "env_id": args.env_id, "env_kwargs": env_kwargs,
+                "global_step": global_step, "iteration": iteration, "train_seconds": train_seconds(),
+                "args": dataclasses.asdict(args), "rng": rng_state,
+                "obs_shape": list(obs_space.shape), "obs_dtype": str(obs_space.dtype),
+                "n_actions": int(envs.single_action_space.n)}
+
+    # rollout storage; observations keep the env's dtype (uint8 frames stay 1 byte each)
+    shape = (args.num_steps, args.num_envs)
+    obs = torch.zeros(shape + obs_space.shape, dtype=torch.from_numpy(np.zeros(0, obs_space.dtype)).dtype,
+                      device=device)
+    actions = torch.zeros(shape, dtype=torch.long, device=device)
+    logprobs, rewards, values, terminations, dones = (torch.zeros(shape, device=device) for _ in range(5))
+    valid = np.zeros(shape, dtype=bool)
+
+    # per sub-env episode bookkeeping, independent of any wrapper
+    episode_returns, episode_lengths = np.zeros(args.num_envs), np.zeros(args.num_envs, dtype=np.int64)
+    recent_returns: deque[float] = deque(maxlen=RETURN_WINDOW)
+    episodes_finished = 0
+
+    next_obs_np, _ = envs.reset(seed=args.seed + (start_iteration - 1) * args.num_envs)
+    next_obs = torch.as_tensor(next_obs_np, device=device)
+    prev_done = np.zeros(args.num_envs, dtype=bool)
+    prev_lives = None  # lives after the previous step, for episodic_life
+    timers = {"env": 0.0, "inference": 0.0, "update": 0.0}
+    session_start, session_start_step = time.perf_counter(), global_step
+
+    progress = None
+    if args.progress_bar:
+        from tqdm import tqdm
+
+        progress = tqdm(total=args.num_iterations * args.batch_size, initial=global_step, unit="step",
+                        desc=f"{agent_name} {args.env_id} s{args.seed}", dynamic_ncols=True)
+
+    iteration = start_iteration - 1
+    for iteration in range(start_iteration, args.num_iterations + 1):
+        if args.anneal_lr:
+            frac = 1.0 - (iteration - 1.0) / args.num_iterations
+            optimizer.param_groups[0]["lr"] = frac * args.learning_rate
+
+        for step in range(args.num_steps):
+            global_step += args.num_envs
+            obs[step] = next_obs
+            valid[step] = ~prev_done
+
+            tick = time.perf_counter()
+            with torch.no_grad():
+                action, logprob, _, value = agent.get_action_and_value(next_obs)
+            values[step] = value.flatten()
+            actions[step], logprobs[step] = action, logprob
+            action_np = action.cpu().numpy()
+            timers["inference"] += time.perf_counter() - tick
+
+            tick = time.perf_counter()
+            next_obs_np, reward, terminated, truncated, infos = envs.step(action_np)
+            timers["env"] += time.perf_counter() - tick
+
+            reward = np.asarray(reward, dtype=np.float64)
+            done = np.logical_or(terminated, truncated)
+            learn_reward, learn_terminated = reward.copy(), np.asarray(terminated, dtype=bool)
+            if autoreset_mode is AutoresetMode.SAME_STEP and done.any():
+                tick = time.perf_counter()
+                for env_index in np.flatnonzero(truncated & ~np.asarray(terminated)):
+                    final_obs = torch.as_tensor(infos["final_obs"][env_index], device=device).unsqueeze(0)
+                    with torch.no_grad():
+                        learn_reward[env_index] += args.gamma * agent.get_value(final_obs).item()
+                learn_terminated = done  # the next obs belongs to a new episode: never bootstrap from it
+                timers["inference"] += time.perf_counter() - tick
+            learn_done = done
+            if args.episodic_life and "lives" in infos:
+                lives = np.asarray(infos["lives"])
+                if prev_lives is not None:
+                    life_lost = (lives < prev_lives) & valid[step] & ~done
+                    learn_terminated, learn_done = learn_terminated | life_lost, done | life_lost
+                prev_lives = lives
+            rewards[step] = torch.as_tensor(learn_reward, dtype=torch.float32, device=device)
+            terminations[step] = torch.as_tensor(learn_terminated, dtype=torch.float32, device=device)
+            dones[step] = torch.as_tensor(learn_done, dtype=torch.float32, device=device)
+            next_obs = torch.as_tensor(next_obs_np, device=device)
+
+            live = valid[step]
+            episode_returns[live] += reward[live]
+            episode_lengths[live] += 1
+            for env_index in np.flatnonzero(done & live):
+                episodes_finished += 1
+                recent_returns.append(float(episode_returns[env_index]))
+                writer.add_scalar("charts/episodic_return", episode_returns[env_index], global_step)
+                writer.add_scalar("charts/episodic_length", episode_lengths[env_index], global_step)
+                episode_returns[env_index], episode_lengths[env_index] = 0.0, 0
+            prev_done = done if autoreset_mode is AutoresetMode.NEXT_STEP else np.zeros_like(done)
+
+        tick = time.perf_counter()
+        with torch.no_grad():
+            next_value = agent.get_value(next_obs).reshape(1, -1)[0]
+        timers["inference"] += time.perf_counter() - tick
+
+        tick = time.perf_counter()
+        with torch.no_grad():
+            advantages, returns = compute_gae(rewards, values, next_value, terminations, dones,
+                                              args.gamma, args.gae_lambda)
+        batch = Rollout(
+            obs=obs.reshape((-1,) + obs_space.shape), actions=actions.reshape(-1), logprobs=logprobs.reshape(-1),
+            values=values.reshape(-1), advantages=advantages.reshape(-1), returns=returns.reshape(-1),
+            valid=valid.reshape(-1),
+        )
+        stats = ppo_update(agent, optimizer, batch, rng, args.update_epochs, args.num_minibatches, args.clip_coef,
+                           args.clip_vloss, args.ent_coef, args.vf_coef, args.max_grad_norm, args.norm_adv,
+                           args.target_kl)
+        timers["update"] += time.perf_counter() - tick
+
+        session_seconds = time.perf_counter() - session_start
+        sps = (global_step - session_start_step) / session_seconds
+        writer.add_scalar("charts/learning_rate", optimizer.param_groups[0]["lr"], global_step)
+        for key, value in stats.items():
+            writer.add_scalar(key, value, global_step)
+        writer.add_scalar("charts/SPS", sps, global_step)
+        writer.add_scalar("charts/train_seconds", train_seconds(), global_step)
+        for name, seconds in timers.items():
+            writer.add_scalar(f"perf/{name}_fraction", seconds / session_seconds, global_step)
+
+        if args.checkpoint_interval and iteration % args.checkpoint_interval == 0:
+            save_checkpoint(checkpoint_path, agent, optimizer, checkpoint_state(iteration))
+        if args.video_interval and (iteration % args.video_interval == 0 or iteration == args.num_iterations):
+            video_path = run_dir / "videos" / f"iter{iteration:06d}_step{global_step:09d}.mp4"
+            video_return, _ = record_video(agent, args.env_id, env_kwargs, video_path, args.seed + iteration,
+                                           args.video_max_steps, args.video_fps, device)
+            writer.add_scalar("charts/video_episode_return", video_return, global_step)
+        if progress is not None:
+            progress.update(args.batch_size)
+            mean_return = np.mean(recent_returns) if recent_returns else float("nan")
+            progress.set_postfix(ret=f"{mean_return:.1f}", sps=f"{sps:.0f}")
+
+    if progress is not None:
+        progress.close()
+    save_checkpoint(checkpoint_path, agent, optimizer, checkpoint_state(iteration))
+    final_model = save_checkpoint(run_dir / FINAL_MODEL_NAME, agent, None, checkpoint_state(iteration))
+    writer.close()
+    envs.close()
+    session_seconds = time.perf_counter() - session_start
+    summary = {
+        "run_dir": str(run_dir), "final_model": str(final_model), "global_step": global_step,
+        "iterations": iteration, "train_seconds": train_seconds(), "episodes": episodes_finished,
+        "mean_return_last_episodes": float(np.mean(recent_returns)) if recent_returns else float("nan"),
+        "sps": (global_step - session_start_step) / session_seconds if session_seconds > 0 else float("nan"),
+        "session_seconds": session_seconds,
+        **{f"{name}_fraction": seconds / session_seconds for name, seconds in timers.items()},
+    }
+    print(f"wrote run to {run_dir} (final model {final_model}, TensorBoard: tensorboard --logdir {args.runs_dir})")
+    return summary

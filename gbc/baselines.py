@@ -1,0 +1,96 @@
+"""Baseline agents for GBCBreakout-v0: uniform random, and a script that keeps the paddle under the ball.
+
+    python -m gbc.baselines --episodes 5 --seed 0
+
+prints one JSON line per episode and one summary line per agent.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+import gymnasium as gym
+import numpy as np
+import tyro
+
+import gbc  # noqa: F401  (registers the envs)
+from gbc.hardware import ram_obs_index
+from gbc.profiles import GameProfile
+
+ACTION_NOOP, ACTION_LEFT, ACTION_RIGHT = 0, 1, 2
+
+
+class RandomAgent:
+    def __init__(self, action_space: gym.spaces.Discrete, seed: int):
+        self._rng = np.random.default_rng(seed)
+        self._n = int(action_space.n)
+
+    def act(self, obs: np.ndarray) -> int:
+        return int(self._rng.integers(self._n))
+
+
+class FollowBallAgent:
+    """Moves the paddle's centre toward the ball's centre, reading both from the RAM observation."""
+
+    def __init__(self, profile: GameProfile, dead_zone: int = 3):
+        self._paddle_x = ram_obs_index(profile.address("paddle_x"))
+        self._ball_x = ram_obs_index(profile.address("ball_x"))
+        self._paddle_half = profile.constants["PADDLE_WIDTH"] // 2
+        self._ball_half = profile.constants["BALL_SIZE"] // 2
+        self._dead_zone = dead_zone
+
+    def act(self, obs: np.ndarray) -> int:
+        offset = (int(obs[self._ball_x]) + self._ball_half) - (int(obs[self._paddle_x]) + self._paddle_half)
+        if offset < -self._dead_zone:
+            return ACTION_LEFT
+        if offset > self._dead_zone:
+            return ACTION_RIGHT
+        return ACTION_NOOP
+
+
+def run_episode(env: gym.Env, agent, seed: int) -> dict:
+    """Play one episode; the score, the steps and how it ended."""
+    obs, info = env.reset(seed=seed)
+    total, steps, terminated, truncated = 0.0, 0, False, False
+    while not (terminated or truncated):
+        obs, reward, terminated, truncated, info = env.step(agent.act(obs))
+        total += reward
+        steps += 1
+    return {"score": info["score"], "return": total, "steps": steps, "terminated": terminated, "lives": info["lives"]}
+
+
+@dataclass
+class Args:
+    episodes: int = 5
+    """episodes per agent"""
+    seed: int = 0
+    """seed of the first episode; episode i uses seed + i"""
+    frame_skip: int = 4
+    max_episode_steps: int = 10_000
+    """agent steps before an episode is truncated"""
+
+
+def main(args: Args) -> None:
+    env = gym.make(
+        "GBCBreakout-v0", obs_type="ram", frame_skip=args.frame_skip, max_episode_steps=args.max_episode_steps
+    )
+    profile = env.unwrapped.profile
+    agents = {"random": RandomAgent(env.action_space, args.seed), "follow_ball": FollowBallAgent(profile)}
+    for name, agent in agents.items():
+        scores = []
+        for episode in range(args.episodes):
+            start = time.perf_counter()
+            result = run_episode(env, agent, args.seed + episode)
+            result.update(agent=name, episode=episode, seed=args.seed + episode)
+            result["seconds"] = round(time.perf_counter() - start, 3)
+            scores.append(result["score"])
+            print(json.dumps(result), flush=True)
+        print(json.dumps({"agent": name, "episodes": args.episodes, "mean_score": float(np.mean(scores)),
+                          "min_score": int(min(scores)), "max_score": int(max(scores))}), flush=True)
+    env.close()
+
+
+if __name__ == "__main__":
+    main(tyro.cli(Args))

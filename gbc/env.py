@@ -1,0 +1,144 @@
+"""Gymnasium env over a profiled Game Boy ROM (`GBCBreakout-v0` is this env with the `breakout` profile)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cv2
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from gbc.emulator import GameBoy
+from gbc.hardware import FRAMES_PER_SECOND, RAM_OBS_SIZE, SCREEN_HEIGHT, SCREEN_WIDTH
+from gbc.profiles import GameProfile
+
+OBS_TYPES = ("ram", "pixels")
+# Without a seed variable in the profile, the reset idles a seeded number of frames (0..this-1) instead.
+MAX_SEED_IDLE_FRAMES = 60
+
+
+class GameBoyEnv(gym.Env):
+    """A Game Boy game from its first frame of play: reward = score gained, terminated = game over.
+
+    obs_type="ram": the full WRAM (0xC000-0xDFFF) then HRAM (0xFF80-0xFFFE), uint8 (8319,); index of an
+    address: `gbc.hardware.ram_obs_index`. obs_type="pixels": the last `frame_stack` screens (one per agent
+    step), greyscale, area-downscaled to obs_size x obs_size, uint8 (frame_stack, obs_size, obs_size), oldest first.
+    Each action is held for `frame_skip` frames.
+    """
+
+    metadata = {"render_modes": ["human", "rgb_array"], "render_fps": round(FRAMES_PER_SECOND)}
+
+    def __init__(
+        self,
+        profile: str | GameProfile,
+        obs_type: str = "ram",
+        frame_skip: int = 4,
+        obs_size: int = 84,
+        frame_stack: int = 4,
+        render_mode: str | None = None,
+        render_scale: int = 3,
+    ):
+        if obs_type not in OBS_TYPES:
+            raise ValueError(f"obs_type must be one of {OBS_TYPES}, got {obs_type!r}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
+        positive = {"frame_skip": frame_skip, "obs_size": obs_size, "frame_stack": frame_stack,
+                    "render_scale": render_scale}
+        for name, value in positive.items():
+            if not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        self.obs_type = obs_type
+        self.frame_skip = int(frame_skip)
+        self.obs_size = int(obs_size)
+        self.frame_stack = int(frame_stack)
+        self.render_mode = render_mode
+        self.render_scale = render_scale
+
+        self.game = GameBoy(profile)
+        self.profile = self.game.profile
+        self.action_space = spaces.Discrete(len(self.profile.actions))
+        if obs_type == "ram":
+            self.observation_space = spaces.Box(0, 255, (RAM_OBS_SIZE,), np.uint8)
+        else:
+            self.observation_space = spaces.Box(0, 255, (self.frame_stack, self.obs_size, self.obs_size), np.uint8)
+        self._needs_screen = obs_type == "pixels" or render_mode is not None
+        self._frames = np.zeros((self.frame_stack, self.obs_size, self.obs_size), np.uint8)
+        self._score = 0
+        self._episode_frame = 0
+        self._window = None
+
+    def get_action_meanings(self) -> list[str]:
+        return list(self.profile.action_names)
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        self._episode_frame = 0
+        if self.profile.seed_variable is not None:
+            size = self.profile.variables[self.profile.seed_variable].size
+            # Never zero: a zero state is a fixed point of xorshift-style generators.
+            self.game.restart(seed=int(self.np_random.integers(1, 256**size)))
+        else:
+            self.game.restart()
+            idle = int(self.np_random.integers(0, MAX_SEED_IDLE_FRAMES))
+            if idle:
+                self.game.tick(idle, self._needs_screen)
+                self._episode_frame = idle
+        self._score = self.game.score()
+        if self.obs_type == "pixels":
+            self._frames[:] = self._grey_frame()
+        if self.render_mode == "human":
+            self.render()
+        return self._observation(), self._info()
+
+    def step(self, action):
+        if not self.action_space.contains(action):
+            raise ValueError(f"action must be an integer in [0, {self.action_space.n}), got {action!r}")
+        self.game.hold(self.profile.actions[int(action)])
+        self.game.tick(self.frame_skip, self._needs_screen)
+        self._episode_frame += self.frame_skip
+        score = self.game.score()
+        reward = float(score - self._score)
+        self._score = score
+        if self.obs_type == "pixels":
+            self._frames[:-1] = self._frames[1:]
+            self._frames[-1] = self._grey_frame()
+        if self.render_mode == "human":
+            self.render()
+        return self._observation(), reward, self.game.game_over(), False, self._info()
+
+    def _grey_frame(self) -> np.ndarray:
+        grey = cv2.cvtColor(self.game.screen_rgba_view(), cv2.COLOR_RGBA2GRAY)
+        return cv2.resize(grey, (self.obs_size, self.obs_size), interpolation=cv2.INTER_AREA)
+
+    def _observation(self) -> np.ndarray:
+        return self.game.ram.read() if self.obs_type == "ram" else self._frames.copy()
+
+    def _info(self) -> dict[str, Any]:
+        info = {"score": self._score, "episode_frame_number": self._episode_frame}
+        lives = self.game.lives()
+        if lives is not None:
+            info["lives"] = lives
+        return info
+
+    @property
+    def window_closed(self) -> bool:
+        """Whether the person closed the render_mode="human" window."""
+        return self._window is not None and self._window.closed
+
+    def render(self):
+        if self.render_mode == "rgb_array":
+            return self.game.screen_rgb()
+        if self.render_mode == "human":
+            if self._window is None:
+                from gbc.window import Window  # pygame only when a window is wanted
+
+                self._window = Window(f"gbc: {self.profile.name}", SCREEN_WIDTH, SCREEN_HEIGHT, self.render_scale)
+            self._window.show(self.game.screen_rgb(), fps=FRAMES_PER_SECOND / self.frame_skip)
+        return None
+
+    def close(self):
+        if self._window is not None:
+            self._window.close()
+            self._window = None
+        self.game.close()

@@ -1,0 +1,36 @@
+"""Game Boy (Color) hardware constants, from the Pan Docs (https://gbdev.io/pandocs/Memory_Map.html)."""
+
+# Work RAM: 0xC000-0xCFFF is bank 0, 0xD000-0xDFFF is the switchable bank (1-7 on the CGB, chosen by SVBK).
+WRAM_START = 0xC000
+WRAM_END = 0xE000  # exclusive
+WRAM_BANK_SIZE = 0x1000
+# High RAM: 0xFF80-0xFFFE (0xFFFF is the interrupt-enable register, not RAM).
+HRAM_START = 0xFF80
+HRAM_END = 0xFFFF  # exclusive
+# CGB WRAM bank select register (https://gbdev.io/pandocs/CGB_Registers.html#ff70--svbk-cgb-mode-only-wram-bank).
+SVBK = 0xFF70
+
+# LCD control register; bit 7 switches the LCD on (https://gbdev.io/pandocs/LCDC.html).
+LCDC = 0xFF40
+LCDC_ENABLE = 0x80
+
+RAM_OBS_SIZE = (WRAM_END - WRAM_START) + (HRAM_END - HRAM_START)  # 8192 + 127 = 8319 bytes
+
+SCREEN_WIDTH = 160
+SCREEN_HEIGHT = 144
+# The LCD refreshes at 4194304 / 70224 Hz (https://gbdev.io/pandocs/Rendering.html).
+FRAMES_PER_SECOND = 4194304 / 70224
+
+BUTTONS = ("a", "b", "start", "select", "up", "down", "left", "right")
+
+
+def ram_obs_index(address: int) -> int:
+    """Index of a WRAM or HRAM address in the `obs_type="ram"` observation (WRAM first, then HRAM)."""
+    if WRAM_START <= address < WRAM_END:
+        return address - WRAM_START
+    if HRAM_START <= address < HRAM_END:
+        return (WRAM_END - WRAM_START) + address - HRAM_START
+    raise ValueError(
+        f"address {address:#06x} is neither in WRAM ({WRAM_START:#06x}-{WRAM_END - 1:#06x}) "
+        f"nor in HRAM ({HRAM_START:#06x}-{HRAM_END - 1:#06x}), so it is not part of the RAM observation"
+    )

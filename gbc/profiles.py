@@ -1,0 +1,330 @@
+"""Game profiles: everything the wrapper needs to know about one ROM.
+
+A profile names the ROM file and its SHA-1, every RAM variable the wrapper reads (name -> address), the
+button sequence from power-on to the first frame of play, and how to read score, lives and game over.
+
+Profiles come from two places:
+- built in (`breakout`, our own ROM): addresses are read by name from the ROM's symbols file, which the build
+  writes from the linker map, so they are the linker's truth;
+- a user's JSON file, `roms/<anything>.profile.json`, beside the user's ROM (format in `load_profile_file`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import operator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+
+from gbc.hardware import BUTTONS
+
+ROMS_DIR = Path(__file__).resolve().parent.parent / "roms"
+PROFILE_SUFFIX = ".profile.json"
+SCORE_ENCODINGS = ("uint_le", "uint_be", "bcd_le", "bcd_be")
+
+_COMPARISONS: dict[str, Callable[[int, int], bool]] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+class ProfileError(ValueError):
+    """A profile that is malformed or disagrees with its ROM's symbols."""
+
+
+class UnknownProfileError(KeyError):
+    """No profile of that name."""
+
+    def __str__(self) -> str:  # KeyError would print the message in quotes
+        return str(self.args[0])
+
+
+class RomNotFoundError(FileNotFoundError):
+    """The profile's ROM file is not on disk."""
+
+
+class RomHashMismatchError(ValueError):
+    """The ROM on disk is not the one the profile describes."""
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One RAM variable of a game: `size` bytes from `address`."""
+
+    name: str
+    address: int
+    size: int = 1
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A pure predicate on one variable, e.g. `game_state == 2`."""
+
+    variable: str
+    op: str
+    value: int
+
+    def __post_init__(self):
+        if self.op not in _COMPARISONS:
+            raise ProfileError(f"condition operator {self.op!r} is not one of {sorted(_COMPARISONS)}")
+
+    def holds(self, value: int) -> bool:
+        return _COMPARISONS[self.op](value, self.value)
+
+
+@dataclass(frozen=True)
+class StartStep:
+    """One step of the power-on sequence: hold `buttons` (maybe none) for `frames` frames."""
+
+    frames: int
+    buttons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GameProfile:
+    """What the wrapper knows about one ROM. Addresses only through `variables`, never inline."""
+
+    name: str
+    rom_path: Path
+    sha1: str
+    variables: Mapping[str, Variable]
+    start_sequence: tuple[StartStep, ...]
+    in_play: Condition  # true from the first frame of play on; the start sequence ends by waiting for it
+    game_over: Condition
+    score: str
+    score_encoding: str = "uint_le"
+    lives: str | None = None
+    seed_variable: str | None = None  # the reset writes a seeded random value here; None: random idle frames
+    actions: tuple[tuple[str, ...], ...] = ((),)
+    action_names: tuple[str, ...] = ("NOOP",)
+    max_start_frames: int = 3000  # give up waiting for `in_play` after this many frames
+    build_hint: str = ""  # how to get the ROM when it is missing
+    constants: Mapping[str, int] = field(default_factory=dict)
+
+    def __post_init__(self):
+        missing = [n for n in self.referenced_variables() if n not in self.variables]
+        if missing:
+            raise ProfileError(
+                f"profile {self.name!r} uses variables {missing} that it does not define; "
+                f"defined: {sorted(self.variables)}"
+            )
+        if self.score_encoding not in SCORE_ENCODINGS:
+            raise ProfileError(
+                f"profile {self.name!r}: score_encoding {self.score_encoding!r} is not one of {SCORE_ENCODINGS}"
+            )
+        for buttons in [*self.actions, *(s.buttons for s in self.start_sequence)]:
+            unknown = [b for b in buttons if b not in BUTTONS]
+            if unknown:
+                raise ProfileError(f"profile {self.name!r}: unknown buttons {unknown}; buttons are {BUTTONS}")
+        if len(self.actions) != len(self.action_names):
+            raise ProfileError(
+                f"profile {self.name!r}: {len(self.actions)} actions but {len(self.action_names)} action names"
+            )
+
+    def referenced_variables(self) -> list[str]:
+        names = [self.in_play.variable, self.game_over.variable, self.score]
+        names += [n for n in (self.lives, self.seed_variable) if n is not None]
+        return names
+
+    def address(self, name: str) -> int:
+        """Address of a variable by name (a clear error for a name the profile does not define)."""
+        if name not in self.variables:
+            raise ProfileError(f"profile {self.name!r} has no variable {name!r}; it has {sorted(self.variables)}")
+        return self.variables[name].address
+
+    def decode_score(self, raw: Sequence[int]) -> int:
+        """Score from the bytes of the score variable, in the profile's encoding."""
+        ordered = list(raw) if self.score_encoding.endswith("_be") else list(reversed(raw))
+        value = 0
+        for byte in ordered:
+            if self.score_encoding.startswith("bcd"):
+                value = value * 100 + (byte >> 4) * 10 + (byte & 0x0F)
+            else:
+                value = (value << 8) | byte
+        return value
+
+    def verify_rom(self) -> bytes:
+        """The ROM's bytes, after checking that the file exists and has the expected SHA-1."""
+        if not self.rom_path.is_file():
+            raise RomNotFoundError(f"ROM for profile {self.name!r} not found at {self.rom_path}. {self.build_hint}")
+        data = self.rom_path.read_bytes()
+        actual = hashlib.sha1(data).hexdigest()
+        if actual != self.sha1.lower():
+            raise RomHashMismatchError(
+                f"ROM {self.rom_path} has SHA-1 {actual}, but profile {self.name!r} expects {self.sha1.lower()}. "
+                "Use the exact ROM the profile was written for, or update the profile's sha1 "
+                "(and re-check its addresses) if you changed the ROM on purpose."
+            )
+        return data
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Built-in profile: our own Breakout ROM (source in roms/breakout/, addresses from its symbols file).
+
+BREAKOUT_DIR = ROMS_DIR / "breakout"
+BREAKOUT_ROM = BREAKOUT_DIR / "breakout.gb"
+BREAKOUT_SYMBOLS = BREAKOUT_DIR / "breakout.symbols.json"
+_BREAKOUT_BUILD_HINT = (
+    "It is built from source in this repository: run `make -C roms` (needs Debian's sdcc), "
+    "or restore the committed file with `git checkout -- roms/breakout/breakout.gb`."
+)
+
+
+def read_symbols(path: Path) -> dict:
+    """The symbols file the ROM build writes: {"rom", "sha1", "variables": [...], "constants": {...}}."""
+    if not path.is_file():
+        raise RomNotFoundError(f"symbols file {path} not found. {_BREAKOUT_BUILD_HINT}")
+    return json.loads(path.read_text())
+
+
+def _variables_from_symbols(symbols: dict) -> dict[str, Variable]:
+    return {
+        v["name"]: Variable(v["name"], int(v["address"]), int(v.get("size", 1)), v.get("description", ""))
+        for v in symbols["variables"]
+    }
+
+
+def breakout_profile() -> GameProfile:
+    """Our Breakout ROM: title screen until START, then play with 3 balls; D-pad left/right move the paddle."""
+    symbols = read_symbols(BREAKOUT_SYMBOLS)
+    constants = {k: int(v) for k, v in symbols.get("constants", {}).items()}
+    for needed in ("GAME_STATE_PLAY", "GAME_STATE_GAME_OVER"):
+        if needed not in constants:
+            raise ProfileError(f"{BREAKOUT_SYMBOLS} lacks the constant {needed}; rebuild with `make -C roms`")
+    return GameProfile(
+        name="breakout",
+        rom_path=BREAKOUT_DIR / symbols["rom"],
+        sha1=symbols["sha1"],
+        variables=_variables_from_symbols(symbols),
+        # The boot ROM hands over and the title loop runs by frame ~70; START is read on the next frame.
+        start_sequence=(StartStep(frames=120), StartStep(frames=2, buttons=("start",))),
+        in_play=Condition("game_state", "==", constants["GAME_STATE_PLAY"]),
+        game_over=Condition("game_state", "==", constants["GAME_STATE_GAME_OVER"]),
+        score="score",
+        score_encoding="uint_le",
+        lives="lives",
+        seed_variable="rng_state",
+        actions=((), ("left",), ("right",)),
+        action_names=("NOOP", "LEFT", "RIGHT"),
+        build_hint=_BREAKOUT_BUILD_HINT,
+        constants=constants,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# User profiles: JSON files in roms/.
+
+
+def _parse_int(value, where: str) -> int:
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value, 0)  # "0xC100" or "49408"
+        except ValueError:
+            pass
+    raise ProfileError(f"{where}: expected an integer or a string like '0xC100', got {value!r}")
+
+
+def _parse_condition(spec, where: str) -> Condition:
+    if not isinstance(spec, dict) or set(spec) != {"variable", "op", "value"}:
+        raise ProfileError(f"{where}: expected {{'variable': NAME, 'op': '==', 'value': INT}}, got {spec!r}")
+    return Condition(spec["variable"], spec["op"], _parse_int(spec["value"], where))
+
+
+def load_profile_file(path: str | Path) -> GameProfile:
+    """A profile from a JSON file. Example (every address a named variable; `rom` is relative to the file):
+
+    {"name": "mygame", "rom": "mygame.gb", "sha1": "<40 hex digits>",
+     "variables": {"score": {"address": "0xC0A0", "size": 2, "description": "BCD, low byte first"},
+                   "lives": {"address": "0xC0A2"}, "mode": {"address": "0xC0A3"}},
+     "score": "score", "score_encoding": "bcd_le", "lives": "lives",
+     "start_sequence": [{"frames": 200}, {"frames": 5, "buttons": ["start"]}],
+     "in_play": {"variable": "mode", "op": "==", "value": 1},
+     "game_over": {"variable": "mode", "op": "==", "value": 3},
+     "actions": [[], ["left"], ["right"], ["a"]], "action_names": ["NOOP", "LEFT", "RIGHT", "FIRE"]}
+    Optional: "seed_variable" (a variable the reset writes a seeded random value to), "max_start_frames".
+    """
+    path = Path(path)
+    where = str(path)
+    try:
+        spec = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise UnknownProfileError(f"profile file {path} does not exist") from None
+    except json.JSONDecodeError as err:
+        raise ProfileError(f"{where} is not valid JSON: {err}") from None
+    required = ("name", "rom", "sha1", "variables", "score", "start_sequence", "in_play", "game_over", "actions")
+    missing = [k for k in required if k not in spec]
+    if missing:
+        raise ProfileError(f"{where} lacks the keys {missing} (see gbc.profiles.load_profile_file for the format)")
+    variables = {}
+    for name, var in spec["variables"].items():
+        variables[name] = Variable(
+            name,
+            _parse_int(var["address"], f"{where}: variables.{name}.address"),
+            _parse_int(var.get("size", 1), f"{where}: variables.{name}.size"),
+            var.get("description", ""),
+        )
+    actions = tuple(tuple(a) for a in spec["actions"])
+    return GameProfile(
+        name=spec["name"],
+        rom_path=(path.parent / spec["rom"]).resolve(),
+        sha1=spec["sha1"],
+        variables=variables,
+        start_sequence=tuple(
+            StartStep(int(s["frames"]), tuple(s.get("buttons", ()))) for s in spec["start_sequence"]
+        ),
+        in_play=_parse_condition(spec["in_play"], f"{where}: in_play"),
+        game_over=_parse_condition(spec["game_over"], f"{where}: game_over"),
+        score=spec["score"],
+        score_encoding=spec.get("score_encoding", "uint_le"),
+        lives=spec.get("lives"),
+        seed_variable=spec.get("seed_variable"),
+        actions=actions,
+        action_names=tuple(spec.get("action_names", ["+".join(a) or "NOOP" for a in actions])),
+        max_start_frames=int(spec.get("max_start_frames", 3000)),
+        build_hint=f"Place the ROM there ({path} expects it; ROMs directly in roms/ or under roms/user/ "
+        "are git-ignored).",
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Registry.
+
+_BUILTIN: dict[str, Callable[[], GameProfile]] = {"breakout": breakout_profile}
+
+
+def _user_profile_files(roms_dir: Path) -> dict[str, Path]:
+    """User profiles found in roms/, by the file name without `.profile.json`."""
+    if not roms_dir.is_dir():
+        return {}
+    return {p.name[: -len(PROFILE_SUFFIX)]: p for p in sorted(roms_dir.rglob(f"*{PROFILE_SUFFIX}"))}
+
+
+def known_profiles(roms_dir: Path = ROMS_DIR) -> list[str]:
+    """Names `get_profile` accepts: the built-in ones and every roms/**/<name>.profile.json."""
+    return sorted({*_BUILTIN, *_user_profile_files(roms_dir)})
+
+
+def get_profile(name: str | Path | GameProfile, roms_dir: Path = ROMS_DIR) -> GameProfile:
+    """A profile by name (built in, or roms/**/<name>.profile.json), by path to a profile JSON, or as given."""
+    if isinstance(name, GameProfile):
+        return name
+    if isinstance(name, Path) or str(name).endswith(PROFILE_SUFFIX):
+        return load_profile_file(name)
+    if name in _BUILTIN:
+        return _BUILTIN[name]()
+    user_files = _user_profile_files(roms_dir)
+    if name in user_files:
+        return load_profile_file(user_files[name])
+    raise UnknownProfileError(
+        f"unknown game profile {name!r}; known profiles: {known_profiles(roms_dir)}. To add one, write "
+        f"{roms_dir}/{name}{PROFILE_SUFFIX} (format: gbc.profiles.load_profile_file) beside your ROM"
+    )

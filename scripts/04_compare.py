@@ -1,0 +1,309 @@
+"""Compare the memory and pixel agents' training runs (several seeds each) on one env.
+
+    .venv/bin/python scripts/04_compare.py                                   # runs/BreakoutPy-v0__*
+    .venv/bin/python scripts/04_compare.py --env-id CartPole-v1 --targets 475
+
+Reads every run folder under --runs-dir written by 02_train_memory.py / 03_train_pixel.py for --env-id (its
+config.json and TensorBoard scalars) and writes to --out-dir:
+  returns.png   smoothed episodic return against env steps and against wall-clock seconds (mean over seeds, band
+                min-max over seeds)
+  losses.png    value/policy loss, entropy, approx-KL, clip fraction, explained variance against steps and seconds
+  comparison.md, comparison.csv   one row per agent;  runs.csv   one row per run (seed)
+
+Definitions (the same everywhere in this toolkit):
+  smoothed return at env step s = mean episodic return of the last 20 episodes (--window) finished at or before s,
+      over all sub-envs of the run; undefined before the run has finished 20 episodes.
+  reference return R = the best smoothed return reached by any compared run of any agent on this env, unless
+      --reference-return sets it (e.g. the game's maximum score).
+  a run has "converged to fraction f" at the first env step at which its smoothed return >= f * R; seconds to
+      converge are that run's training wall-clock seconds (charts/train_seconds) at that step.
+  final return = a run's smoothed return at its last episode; seed spread = standard deviation of the final
+      return over seeds (and its min-max).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import tyro
+
+
+@dataclass
+class Args:
+    env_id: str = "BreakoutPy-v0"
+    """compare the runs of this env"""
+    runs_dir: str = "runs"
+    """folder holding the run folders"""
+    run_glob: str = "*"
+    """only run folders whose name matches this glob after '<env_id>__<agent>__s<seed>__', e.g. 'full*'"""
+    out_dir: str = "artifacts/compare"
+    """where the plots and tables go (a subfolder per env is made)"""
+    window: int = 20
+    """episodes in the smoothed return"""
+    fractions: tuple[float, ...] = field(default_factory=lambda: (0.5, 0.9))
+    """fractions of the reference return whose first-reach step and time the table reports"""
+    reference_return: Optional[float] = None
+    """the return the fractions refer to (default: the best smoothed return of all compared runs)"""
+    targets: tuple[float, ...] = ()
+    """absolute returns whose first-reach step and time the table also reports, e.g. 108 54"""
+
+
+LOSS_TAGS = ("losses/value_loss", "losses/policy_loss", "losses/entropy", "losses/approx_kl", "losses/clipfrac",
+             "losses/explained_variance")
+
+
+@dataclass
+class Run:
+    name: str
+    agent: str
+    seed: int
+    episode_steps: np.ndarray
+    episode_returns: np.ndarray
+    time_steps: np.ndarray
+    train_seconds: np.ndarray
+    losses: dict[str, tuple[np.ndarray, np.ndarray]]
+    smoothed_steps: np.ndarray = field(init=False)
+    smoothed: np.ndarray = field(init=False)
+
+    def smooth(self, window: int) -> None:
+        if len(self.episode_returns) < window:
+            self.smoothed_steps, self.smoothed = np.zeros(0), np.zeros(0)
+            return
+        sums = np.cumsum(np.insert(self.episode_returns, 0, 0.0))
+        self.smoothed = (sums[window:] - sums[:-window]) / window
+        self.smoothed_steps = self.episode_steps[window - 1:]
+
+    def seconds_at(self, steps: np.ndarray | float) -> np.ndarray | float:
+        return np.interp(steps, self.time_steps, self.train_seconds)
+
+    @property
+    def final_step(self) -> int:
+        return int(self.time_steps[-1])
+
+    @property
+    def final_seconds(self) -> float:
+        return float(self.train_seconds[-1])
+
+    def first_reach(self, threshold: float) -> Optional[int]:
+        hits = np.flatnonzero(self.smoothed >= threshold)
+        return int(self.smoothed_steps[hits[0]]) if len(hits) else None
+
+
+def read_scalars(run_dir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(run_dir), size_guidance={"scalars": 0})
+    acc.Reload()
+    out = {}
+    for tag in acc.Tags()["scalars"]:
+        events = acc.Scalars(tag)
+        out[tag] = (np.array([e.step for e in events], dtype=np.int64), np.array([e.value for e in events]))
+    return out
+
+
+def load_runs(args: Args) -> list[Run]:
+    runs_dir = Path(args.runs_dir)
+    if not runs_dir.is_dir():
+        raise ValueError(f"no runs folder at {runs_dir}; train first (scripts/02_train_memory.py, 03_train_pixel.py) "
+                         "or pass --runs-dir")
+    runs = []
+    prefix = args.env_id.replace("/", "-") + "__"
+    for config_path in sorted(runs_dir.glob(f"{prefix}*__s*__{args.run_glob}/config.json")):
+        config = json.loads(config_path.read_text())
+        if config["args"]["env_id"] != args.env_id:
+            continue
+        scalars = read_scalars(config_path.parent)
+        if "charts/train_seconds" not in scalars:
+            print(f"skipping {config_path.parent}: no finished iteration logged yet")
+            continue
+        episode_steps, episode_returns = scalars.get("charts/episodic_return", (np.zeros(0, np.int64), np.zeros(0)))
+        order = np.argsort(episode_steps, kind="stable")
+        run = Run(config_path.parent.name, config["agent_name"], int(config["args"]["seed"]),
+                  episode_steps[order], episode_returns[order], *scalars["charts/train_seconds"],
+                  {tag: scalars[tag] for tag in LOSS_TAGS if tag in scalars})
+        run.smooth(args.window)
+        runs.append(run)
+    if not runs:
+        raise ValueError(f"no runs of {args.env_id} matching {args.run_glob!r} under {runs_dir}; check --env-id, "
+                         "--run-glob and --runs-dir")
+    return runs
+
+
+def fmt(value: Optional[float], digits: int = 0) -> str:
+    return "-" if value is None or not np.isfinite(value) else f"{value:,.{digits}f}"
+
+
+def summarise(runs: list[Run], reference: float, args: Args) -> tuple[list[dict], list[dict]]:
+    """Per-run and per-agent rows of the comparison table."""
+    thresholds = [(f"{f:g}xR", f * reference) for f in args.fractions] + [(f"{t:g}", t) for t in args.targets]
+    run_rows = []
+    for run in runs:
+        row = {"agent": run.agent, "seed": run.seed, "run": run.name, "env_steps": run.final_step,
+               "train_seconds": round(run.final_seconds, 1), "sps": round(run.final_step / run.final_seconds, 1),
+               "episodes": len(run.episode_returns),
+               "final_return": float(run.smoothed[-1]) if len(run.smoothed) else float("nan"),
+               "best_return": float(run.smoothed.max()) if len(run.smoothed) else float("nan")}
+        for label, threshold in thresholds:
+            step = run.first_reach(threshold)
+            row[f"steps_to_{label}"] = step
+            row[f"seconds_to_{label}"] = None if step is None else round(float(run.seconds_at(step)), 1)
+        run_rows.append(row)
+
+    agent_rows = []
+    for agent in sorted({r["agent"] for r in run_rows}):
+        rows = [r for r in run_rows if r["agent"] == agent]
+        finals = np.array([r["final_return"] for r in rows])
+        summary = {"agent": agent, "seeds": len(rows),
+                   "env_steps": float(np.mean([r["env_steps"] for r in rows])),
+                   "train_seconds": float(np.mean([r["train_seconds"] for r in rows])),
+                   "sps": float(np.mean([r["sps"] for r in rows])),
+                   "final_return_mean": float(np.nanmean(finals)) if np.isfinite(finals).any() else float("nan"),
+                   "final_return_std": float(np.nanstd(finals)) if np.isfinite(finals).any() else float("nan"),
+                   "final_return_min": float(np.nanmin(finals)) if np.isfinite(finals).any() else float("nan"),
+                   "final_return_max": float(np.nanmax(finals)) if np.isfinite(finals).any() else float("nan"),
+                   "best_return": float(np.nanmax([r["best_return"] for r in rows]))
+                   if any(np.isfinite(r["best_return"]) for r in rows) else float("nan")}
+        for label, _ in thresholds:
+            reached = [r for r in rows if r[f"steps_to_{label}"] is not None]
+            summary[f"reached_{label}"] = f"{len(reached)}/{len(rows)}"
+            summary[f"steps_to_{label}"] = float(np.mean([r[f"steps_to_{label}"] for r in reached])) if reached else None
+            summary[f"seconds_to_{label}"] = (float(np.mean([r[f"seconds_to_{label}"] for r in reached]))
+                                              if reached else None)
+        agent_rows.append(summary)
+    return run_rows, agent_rows
+
+
+def markdown(run_rows: list[dict], agent_rows: list[dict], reference: float, args: Args, reference_note: str) -> str:
+    labels = [k[len("reached_"):] for k in agent_rows[0] if k.startswith("reached_")]
+    lines = [
+        f"# {args.env_id}: memory vs pixel agent", "",
+        f"Smoothed return = mean of the last {args.window} episodes. Reference return R = {reference:,.1f} "
+        f"({reference_note}). A run has converged to a threshold at the first env step where its smoothed return "
+        "reaches it; step and seconds columns are means over the seeds that reached it (reached: seeds/total). "
+        "Final return: mean ± std over seeds (seed spread), min-max in brackets.", "",
+    ]
+    header = ["agent", "seeds", "env steps", "wall-clock s", "SPS", "final return", "best"]
+    for label in labels:
+        header += [f"reached {label}", f"steps to {label}", f"s to {label}"]
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in agent_rows:
+        cells = [row["agent"], str(row["seeds"]), fmt(row["env_steps"]), fmt(row["train_seconds"]), fmt(row["sps"]),
+                 f"{fmt(row['final_return_mean'], 1)} ± {fmt(row['final_return_std'], 1)} "
+                 f"[{fmt(row['final_return_min'], 1)}, {fmt(row['final_return_max'], 1)}]",
+                 fmt(row["best_return"], 1)]
+        for label in labels:
+            cells += [row[f"reached_{label}"], fmt(row[f"steps_to_{label}"]), fmt(row[f"seconds_to_{label}"])]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "Per run:", ""]
+    header = ["agent", "seed", "run", "env steps", "wall-clock s", "SPS", "final return", "best"]
+    header += [f"steps to {label}" for label in labels]
+    lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in run_rows:
+        cells = [row["agent"], str(row["seed"]), row["run"], fmt(row["env_steps"]), fmt(row["train_seconds"]),
+                 fmt(row["sps"]), fmt(row["final_return"], 1), fmt(row["best_return"], 1)]
+        cells += [fmt(row[f"steps_to_{label}"]) for label in labels]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def csv_text(rows: list[dict]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def band(xs_per_run: list[np.ndarray], ys_per_run: list[np.ndarray], points: int = 200):
+    """Mean and min-max over runs of step-wise curves, on a common grid up to the longest run."""
+    curves = [(x, y) for x, y in zip(xs_per_run, ys_per_run) if len(x)]
+    if not curves:
+        return None
+    grid = np.linspace(min(x[0] for x, _ in curves), max(x[-1] for x, _ in curves), points)
+    stacked = np.array([np.interp(grid, x, y, left=np.nan, right=np.nan) for x, y in curves])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # grid points no run covers stay NaN
+        return grid, np.nanmean(stacked, 0), np.nanmin(stacked, 0), np.nanmax(stacked, 0)
+
+
+def plot(runs: list[Run], path: Path, series: list[tuple[str, callable]], title: str) -> None:
+    """One row per series, columns: against env steps, against wall-clock seconds; one line per agent."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    agents = sorted({run.agent for run in runs})
+    fig, axes = plt.subplots(len(series), 2, figsize=(12, 3.2 * len(series)), squeeze=False)
+    for row, (label, get) in enumerate(series):
+        for col, x_label in enumerate(("env steps", "wall-clock seconds")):
+            ax = axes[row][col]
+            for colour, agent in zip(plt.rcParams["axes.prop_cycle"].by_key()["color"], agents):
+                agent_runs = [run for run in runs if run.agent == agent]
+                xy = [get(run) for run in agent_runs]
+                xs = [x if col == 0 else run.seconds_at(x) for run, (x, _) in zip(agent_runs, xy)]
+                result = band(xs, [y for _, y in xy])
+                if result is None:
+                    continue
+                grid, mean, low, high = result
+                ax.plot(grid, mean, color=colour, label=f"{agent} ({len(agent_runs)} seeds)")
+                ax.fill_between(grid, low, high, color=colour, alpha=0.25, linewidth=0)
+            ax.set_xlabel(x_label)
+            ax.set_ylabel(label)
+            ax.grid(alpha=0.3)
+            if row == 0:
+                ax.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    tmp = path.with_name(path.name + ".tmp")
+    fig.savefig(tmp, format="png", dpi=100)
+    plt.close(fig)
+    os.replace(tmp, path)
+
+
+def main(args: Args) -> Path:
+    if args.window < 1:
+        raise ValueError(f"--window must be at least 1, got {args.window}")
+    runs = load_runs(args)
+    best = max((float(run.smoothed.max()) for run in runs if len(run.smoothed)), default=float("nan"))
+    if args.reference_return is not None:
+        reference, note = args.reference_return, "set by --reference-return"
+    elif np.isfinite(best):
+        reference, note = best, "best smoothed return of all compared runs"
+    else:
+        raise ValueError(f"no run has finished {args.window} episodes yet; train longer or lower --window")
+    run_rows, agent_rows = summarise(runs, reference, args)
+
+    out_dir = Path(args.out_dir) / args.env_id.replace("/", "-")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_atomic(out_dir / "comparison.md", markdown(run_rows, agent_rows, reference, args, note))
+    write_atomic(out_dir / "comparison.csv", csv_text(agent_rows))
+    write_atomic(out_dir / "runs.csv", csv_text(run_rows))
+    plot(runs, out_dir / "returns.png", [(f"return (mean of last {args.window})",
+                                          lambda run: (run.smoothed_steps, run.smoothed))],
+         f"{args.env_id}: smoothed episodic return, mean and min-max over seeds")
+    loss_series = [(tag.split("/")[1], lambda run, tag=tag: run.losses.get(tag, (np.zeros(0), np.zeros(0))))
+                   for tag in LOSS_TAGS]
+    plot(runs, out_dir / "losses.png", loss_series, f"{args.env_id}: PPO losses, mean and min-max over seeds")
+    counts = ", ".join(f"{row['agent']}: {row['seeds']} seeds" for row in agent_rows)
+    print(f"compared {len(runs)} runs ({counts}); "
+          f"wrote {out_dir}/comparison.md, comparison.csv, runs.csv, returns.png, losses.png")
+    return out_dir
+
+
+if __name__ == "__main__":
+    main(tyro.cli(Args))

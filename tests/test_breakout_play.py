@@ -1,0 +1,71 @@
+"""scripts/00_play.py driven headless (SDL dummy video driver) with scripted key events."""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pygame
+import pytest
+
+from breakout_py import core
+
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "00_play.py"
+
+
+@pytest.fixture(scope="module")
+def play_script():
+    spec = importlib.util.spec_from_file_location("play_script", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses resolve the Args annotations through sys.modules
+    spec.loader.exec_module(module)
+    yield module
+    del sys.modules[spec.name]
+
+
+def test_arrow_keys_move_the_paddle(play_script):
+    centre = (core.PLAY_LEFT + core.PLAY_RIGHT) / 2
+    held = 15
+    keys = {0: [(pygame.KEYDOWN, pygame.K_RIGHT)], held: [(pygame.KEYUP, pygame.K_RIGHT)]}
+    summary = play_script.play(play_script.Args(max_frames=40, fps=0), scripted_keys=keys)
+    assert summary["frames"] == 40
+    assert summary["paddle_x"] == pytest.approx(centre + held * core.PADDLE_SPEED)
+
+    keys = {0: [(pygame.KEYDOWN, pygame.K_LEFT)], 5: [(pygame.KEYDOWN, pygame.K_RIGHT)], 10: [(pygame.KEYUP, pygame.K_RIGHT)]}
+    summary = play_script.play(play_script.Args(max_frames=20, fps=0), scripted_keys=keys)
+    # left 5 frames, both held 5 frames (no move), left again 10 frames
+    assert summary["paddle_x"] == pytest.approx(centre - 15 * core.PADDLE_SPEED)
+
+
+def test_escape_quits(play_script):
+    summary = play_script.play(play_script.Args(max_frames=100, fps=0), scripted_keys={7: [(pygame.KEYDOWN, pygame.K_ESCAPE)]})
+    assert summary["frames"] == 7
+
+
+def test_game_over_then_space_starts_a_new_game(play_script):
+    loop = play_script.PlayLoop(play_script.Args(fps=0))
+    try:
+        state = loop.state
+        state.lives[:] = 1
+        state.serve_timer[:] = 0
+        state.score[:] = 42
+        state.paddle_x[:] = core.PADDLE_MIN_X
+        state.ball_x[:], state.ball_y[:], state.ball_vx[:], state.ball_vy[:] = core.PADDLE_MAX_X, 80.0, 0.0, 1.0
+        for _ in range(10):
+            loop.frame()
+        assert loop.summary()["game_over"] and loop.summary()["lives"] == 0
+        assert pygame.display.get_caption()[0].endswith("score 42   lives 0")
+        pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_SPACE))
+        loop.frame()
+        summary = loop.summary()
+        assert summary["games_played"] == 2 and not summary["game_over"]
+        assert summary["lives"] == 3 and summary["score"] == 0 and state.bricks.all()
+        shown = pygame.surfarray.array3d(pygame.display.get_surface())
+        assert shown.shape == (core.SCREEN_SIZE * 8, core.SCREEN_SIZE * 8, 3) and shown.any()
+    finally:
+        loop.window.close()
+
+
+def test_bad_arguments_are_rejected(play_script):
+    with pytest.raises(ValueError, match="scale"):
+        play_script.PlayLoop(play_script.Args(scale=0))

@@ -1,0 +1,140 @@
+"""Pixels: drawn where the state says, same picture in the window, the ideal state's layout."""
+
+import cv2
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import breakout_py
+from breakout_py import core, render
+from breakout_py.render import Renderer
+
+
+def played_games(num_games=12, frames=900, seed=0):
+    """Snapshots of games at different stages (ball anywhere, bricks missing, lives lost)."""
+    state = core.new_games(np.arange(num_games) + seed)
+    rng = np.random.default_rng(seed)
+    snapshots = []
+    for frame in range(frames):
+        follow = np.where(state.ball_x < state.paddle_x, core.LEFT, core.RIGHT)
+        actions = np.where(rng.random(num_games) < 0.3, rng.integers(0, 3, size=num_games), follow)
+        core.step_frame(state, actions)
+        if frame % 150 == 149:
+            snapshots.append(state.copy())
+    return snapshots
+
+
+def pixel_centres(size):
+    """Logical coordinate of each pixel's centre."""
+    return (np.arange(size) + 0.5) * core.SCREEN_SIZE / size
+
+
+@pytest.mark.parametrize("size", [84, 64, 100])
+def test_ball_paddle_and_bricks_drawn_where_the_state_says(size):
+    renderer = Renderer(size)
+    centre = pixel_centres(size)
+    checked_balls = 0
+    for state in played_games():
+        frames = renderer.render(state)
+        vectors = breakout_py.state_vector(state)
+        for frame, vector in zip(frames, vectors):
+            # Positions as the ideal state gives them, back in logical units
+            values = dict(zip(breakout_py.STATE_NAMES, vector.tolist()))
+            ball_x = core.PLAY_LEFT + values["ball_x"] * (core.PLAY_RIGHT - core.PLAY_LEFT)
+            ball_y = core.PLAY_TOP + values["ball_y"] * (core.SCREEN_SIZE - core.PLAY_TOP)
+            paddle_x = core.PLAY_LEFT + values["paddle_x"] * (core.PLAY_RIGHT - core.PLAY_LEFT)
+
+            ball_rows, ball_cols = np.nonzero(frame == render.BALL_GREY)
+            if ball_y - core.BALL_RADIUS < core.SCREEN_SIZE - 0.5:
+                assert ball_rows.size > 0
+                tol = 1e-4 + 0.5 * core.SCREEN_SIZE / size  # float32 rounding of the state, half a pixel
+                assert np.all(np.abs(centre[ball_cols] - ball_x) <= core.BALL_RADIUS + tol)
+                assert np.all(np.abs(centre[ball_rows] - ball_y) <= core.BALL_RADIUS + tol)
+                assert abs(centre[ball_cols].mean() - ball_x) <= tol
+                assert abs(centre[ball_rows].mean() - ball_y) <= tol
+                checked_balls += 1
+
+            paddle_rows, paddle_cols = np.nonzero(frame == render.PADDLE_GREY)
+            assert paddle_rows.size > 0
+            assert np.all((centre[paddle_rows] >= core.PADDLE_Y) & (centre[paddle_rows] < core.PADDLE_Y + core.PADDLE_HEIGHT))
+            assert np.all(np.abs(centre[paddle_cols] - paddle_x) <= core.PADDLE_WIDTH / 2 + 1e-4)
+            assert abs(centre[paddle_cols].mean() - paddle_x) <= 0.5 * core.SCREEN_SIZE / size + 1e-4
+
+            bricks = vector[breakout_py.STATE_INDEX["brick_r0_c0"] :].reshape(core.BRICK_ROWS, core.BRICK_COLS)
+            for row in range(core.BRICK_ROWS):
+                y = int((core.BRICK_Y0 + (row + 0.5) * core.BRICK_HEIGHT) * size / core.SCREEN_SIZE)
+                xs = ((core.BRICK_X0 + (np.arange(core.BRICK_COLS) + 0.5) * core.BRICK_WIDTH) * size / core.SCREEN_SIZE).astype(int)
+                shown = frame[y, xs]
+                present = bricks[row] > 0.5
+                not_ball = shown != render.BALL_GREY
+                assert np.all(shown[present & not_ball] == render.BRICK_ROW_GREY[row])
+                assert np.all(shown[~present & not_ball] == render.BACKGROUND_GREY)
+    assert checked_balls > 50
+
+
+def test_brick_rows_have_distinct_grey_levels():
+    levels = [render.BACKGROUND_GREY, render.WALL_GREY, render.PADDLE_GREY, render.BALL_GREY, *render.BRICK_ROW_GREY]
+    assert len(set(int(v) for v in levels)) == len(levels)
+
+
+def test_our_grey_matches_opencv():
+    colours = np.array([render.BACKGROUND_RGB, render.WALL_RGB, render.PADDLE_RGB, render.BALL_RGB, *render.BRICK_ROW_RGB], dtype=np.uint8)
+    assert np.array_equal(render.rgb_to_grey(colours), cv2.cvtColor(colours[None], cv2.COLOR_RGB2GRAY)[0])
+
+
+@pytest.mark.parametrize("obs_size", [84, 72])
+def test_window_picture_is_the_agent_picture(obs_size):
+    """The colour frame a person sees, shrunk to the agent's size and turned grey, is the observation."""
+    env = gym.make(breakout_py.ENV_ID, obs_type="pixels", obs_size=obs_size, render_mode="rgb_array")
+    obs, _ = env.reset(seed=5)
+    rng = np.random.default_rng(0)
+    for step in range(120):
+        obs, *_ = env.step(int(rng.integers(0, 3)))
+        if step % 20 == 0:
+            rgb = env.render()
+            scale = env.unwrapped.render_scale
+            assert rgb.shape == (obs_size * scale, obs_size * scale, 3) and rgb.dtype == np.uint8
+            shrunk = np.ascontiguousarray(rgb[::scale, ::scale])
+            assert np.array_equal(cv2.cvtColor(shrunk, cv2.COLOR_RGB2GRAY), obs[-1])
+            assert len(np.unique(rgb.reshape(-1, 3), axis=0)) > 4  # in colour, not grey
+
+
+def test_score_and_lives_are_drawn_as_digits():
+    renderer = Renderer(84)
+    state = core.new_games([0, 0])
+    state.score[:] = [216, 7]
+    state.lives[:] = [3, 1]
+    frames = renderer.render(state)
+
+    def digit_at(frame, x0):
+        cells = frame[render.HUD_Y0 : render.HUD_Y0 + render.GLYPH_H, x0 : x0 + render.GLYPH_W] == render.WALL_GREY
+        return cells.astype(np.uint8)
+
+    x = render.HUD_DIGIT_X
+    assert [np.array_equal(digit_at(frames[0], x[i]), render.GLYPHS[d]) for i, d in enumerate([2, 1, 6, 3])] == [True] * 4
+    assert not digit_at(frames[1], x[0]).any() and not digit_at(frames[1], x[1]).any()  # no leading zeros
+    assert np.array_equal(digit_at(frames[1], x[2]), render.GLYPHS[7])
+    assert np.array_equal(digit_at(frames[1], x[3]), render.GLYPHS[1])
+
+
+def test_state_vector_layout_ranges_and_inverse():
+    names = breakout_py.STATE_NAMES
+    assert isinstance(names, tuple) and len(names) == breakout_py.STATE_DIM == 12 + 108
+    assert len(breakout_py.STATE_DESCRIPTIONS) == breakout_py.STATE_DIM
+    assert names[:3] == ("paddle_x", "ball_x", "ball_y") and names[-1] == "brick_r5_c17"
+    renderer = Renderer(84)
+    for state in played_games(frames=600):
+        vectors = breakout_py.state_vector(state)
+        assert vectors.dtype == np.float32
+        assert np.all(vectors >= breakout_py.STATE_LOW) and np.all(vectors <= breakout_py.STATE_HIGH)
+        rebuilt = breakout_py.state_from_vector(vectors)
+        np.testing.assert_array_equal(breakout_py.state_vector(rebuilt), vectors)
+        on_screen = state.ball_y < core.SCREEN_SIZE  # a lost ball's y is clipped in the vector
+        np.testing.assert_array_equal(renderer.render(rebuilt)[on_screen], renderer.render(state)[on_screen])
+    with pytest.raises(ValueError, match="shape"):
+        breakout_py.state_from_vector(np.zeros((2, 5)))
+
+
+def test_renderer_rejects_tiny_frames():
+    with pytest.raises(ValueError, match="frame size"):
+        Renderer(8)

@@ -1,0 +1,99 @@
+"""scripts/04_compare.py on hand-made TensorBoard runs whose convergence steps are known."""
+
+import csv
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from torch.utils.tensorboard import SummaryWriter
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def load_compare():
+    spec = importlib.util.spec_from_file_location("script_04_compare", REPO / "scripts" / "04_compare.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["script_04_compare"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+compare = load_compare()
+
+
+def fake_run(runs_dir: Path, agent: str, seed: int, episodes: list[tuple[int, float]],
+             seconds: list[tuple[int, float]], name: str = "x") -> None:
+    run_dir = runs_dir / f"Fake-v0__{agent}__s{seed}__{name}"
+    run_dir.mkdir(parents=True)
+    (run_dir / "config.json").write_text(json.dumps({"agent_name": agent, "args": {"env_id": "Fake-v0", "seed": seed}}))
+    writer = SummaryWriter(str(run_dir))
+    for step, value in episodes:
+        writer.add_scalar("charts/episodic_return", value, step)
+    for step, value in seconds:
+        writer.add_scalar("charts/train_seconds", value, step)
+        writer.add_scalar("losses/value_loss", 1.0 / step, step)
+    writer.close()
+
+
+@pytest.fixture
+def runs_dir(tmp_path):
+    runs = tmp_path / "runs"
+    # window 2: memory s1 smoothed 1, 3, 5, 7 at steps 20..50; memory s2 0, 1, 2; pixel s1 4, 4
+    fake_run(runs, "memory", 1, [(10, 0), (20, 2), (30, 4), (40, 6), (50, 8)], [(25, 5.0), (50, 10.0)])
+    fake_run(runs, "memory", 2, [(10, 0), (20, 0), (30, 2), (40, 2)], [(20, 2.0), (40, 4.0)])
+    fake_run(runs, "pixel", 1, [(10, 4), (20, 4), (30, 4)], [(15, 3.0), (30, 6.0)])
+    fake_run(runs, "pixel", 2, [(10, 100), (20, 100)], [(20, 1.0)], name="other")  # filtered out by --run-glob
+    return runs
+
+
+def read_csv(path: Path) -> list[dict]:
+    with path.open() as f:
+        return list(csv.DictReader(f))
+
+
+def test_convergence_steps_seconds_and_spread(runs_dir, tmp_path):
+    out = compare.main(compare.Args(env_id="Fake-v0", runs_dir=str(runs_dir), run_glob="x", window=2,
+                                    out_dir=str(tmp_path / "out"), targets=(4.0,)))
+    runs = {(r["agent"], r["seed"]): r for r in read_csv(out / "runs.csv")}
+    assert set(runs) == {("memory", "1"), ("memory", "2"), ("pixel", "1")}
+    # reference R = best smoothed return = 7: 0.5R = 3.5, 0.9R = 6.3
+    assert runs["memory", "1"]["steps_to_0.5xR"] == "40" and runs["memory", "1"]["seconds_to_0.5xR"] == "8.0"
+    assert runs["memory", "1"]["steps_to_0.9xR"] == "50" and runs["memory", "1"]["seconds_to_0.9xR"] == "10.0"
+    assert runs["memory", "2"]["steps_to_0.5xR"] == ""
+    assert runs["pixel", "1"]["steps_to_0.5xR"] == "20" and runs["pixel", "1"]["seconds_to_0.5xR"] == "4.0"
+    assert runs["pixel", "1"]["steps_to_4"] == "20" and runs["memory", "1"]["steps_to_4"] == "40"
+    assert float(runs["memory", "1"]["sps"]) == pytest.approx(5.0)
+
+    agents = {r["agent"]: r for r in read_csv(out / "comparison.csv")}
+    memory = agents["memory"]
+    assert memory["seeds"] == "2" and memory["reached_0.5xR"] == "1/2" and memory["reached_0.9xR"] == "1/2"
+    assert float(memory["final_return_mean"]) == pytest.approx(4.5)
+    assert float(memory["final_return_std"]) == pytest.approx(2.5)
+    assert float(memory["steps_to_0.5xR"]) == pytest.approx(40)
+    assert agents["pixel"]["reached_0.9xR"] == "0/1" and agents["pixel"]["steps_to_0.9xR"] == ""
+
+    table = (out / "comparison.md").read_text()
+    assert "R = 7.0" in table and "last 2 episodes" in table
+    assert "| memory | 2 | 45 | 7 |" in table
+    assert (out / "returns.png").stat().st_size > 10_000 and (out / "losses.png").stat().st_size > 10_000
+
+
+def test_reference_return_can_be_fixed(runs_dir, tmp_path):
+    out = compare.main(compare.Args(env_id="Fake-v0", runs_dir=str(runs_dir), run_glob="x", window=2,
+                                    out_dir=str(tmp_path / "out"), reference_return=10.0, fractions=(0.5,)))
+    runs = {(r["agent"], r["seed"]): r for r in read_csv(out / "runs.csv")}
+    assert runs["memory", "1"]["steps_to_0.5xR"] == "40"  # 5 >= 5
+    assert runs["pixel", "1"]["steps_to_0.5xR"] == ""
+    assert "set by --reference-return" in (out / "comparison.md").read_text()
+
+
+def test_missing_runs_are_explained(runs_dir, tmp_path):
+    with pytest.raises(ValueError, match="--env-id"):
+        compare.main(compare.Args(env_id="Other-v0", runs_dir=str(runs_dir), out_dir=str(tmp_path / "out")))
+    with pytest.raises(ValueError, match="no runs folder"):
+        compare.main(compare.Args(env_id="Fake-v0", runs_dir=str(tmp_path / "nowhere")))
+    with pytest.raises(ValueError, match="lower --window"):
+        compare.main(compare.Args(env_id="Fake-v0", runs_dir=str(runs_dir), run_glob="x", window=50,
+                                  out_dir=str(tmp_path / "out")))

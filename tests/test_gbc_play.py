@@ -1,0 +1,41 @@
+"""gbc.play: a person plays the GBC game in a window, driven here through posted key events (headless)."""
+
+import pygame
+import pytest
+
+from gbc.play import choose_action, play
+from gbc.profiles import BREAKOUT_ROM
+
+needs_rom = pytest.mark.skipif(not BREAKOUT_ROM.is_file(), reason="roms/breakout/breakout.gb absent: make -C roms")
+
+
+@pytest.fixture(autouse=True)
+def headless(monkeypatch):
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+
+
+@needs_rom
+def test_arrow_keys_move_the_paddle():
+    still = play(seed=0, fps=0, max_frames=40)
+    right = play(seed=0, fps=0, max_frames=40,
+                 scripted_keys={5: [(pygame.KEYDOWN, pygame.K_RIGHT)], 25: [(pygame.KEYUP, pygame.K_RIGHT)]})
+    left = play(seed=0, fps=0, max_frames=40, scripted_keys={5: [(pygame.KEYDOWN, pygame.K_LEFT)]})
+    assert still["frames"] == right["frames"] == 40 and still["lives"] == 3
+    start = still["variables"]["paddle_x"]
+    assert left["variables"]["paddle_x"] < start < right["variables"]["paddle_x"]
+
+
+@needs_rom
+def test_escape_quits():
+    result = play(seed=0, fps=0, max_frames=100, scripted_keys={3: [(pygame.KEYDOWN, pygame.K_ESCAPE)]})
+    assert result["frames"] == 3
+
+
+def test_held_keys_choose_the_matching_action():
+    actions = ((), ("left",), ("right",), ("a",), ("right", "a"))
+    assert choose_action(actions, set()) == 0
+    assert choose_action(actions, {"left"}) == 1
+    assert choose_action(actions, {"right", "a"}) == 4
+    assert choose_action(actions, {"left", "b"}) == 1  # B has no action: LEFT alone
+    with pytest.raises(ValueError, match="scale"):
+        play(scale=0)

@@ -1,0 +1,170 @@
+"""PPO pieces against hand-computed values: GAE, the clipped losses, masking of invalid steps, networks."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from agents.networks import CNNAgent, MLPAgent, build_network, layer_init
+from agents.ppo import Rollout, compute_gae, explained_variance, ppo_loss, ppo_update
+
+
+def test_gae_cuts_at_termination_and_bootstraps_truncation():
+    # env 0: step 1 is truncated (its next stored value, values[2] = 1.5, is V(final obs) under NEXT_STEP),
+    # step 3 terminates; env 1 never ends and bootstraps from next_value. gamma 0.9, lambda 0.5.
+    rewards = torch.tensor([[1.0, 0.0], [2.0, 0.0], [3.0, 0.0], [4.0, 1.0]])
+    values = torch.tensor([[0.5, 0.0], [1.0, 0.0], [1.5, 0.0], [2.0, 0.0]])
+    next_value = torch.tensor([3.0, 10.0])
+    terminations = torch.tensor([[0.0, 0.0], [0.0, 0.0], [0.0, 0.0], [1.0, 0.0]])
+    dones = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 0.0], [1.0, 0.0]])
+
+    advantages, returns = compute_gae(rewards, values, next_value, terminations, dones, gamma=0.9, gae_lambda=0.5)
+
+    # env 0 by hand: A3 = 4 - 2 = 2 (terminal: next_value 3 ignored)
+    # A2 = (3 + .9*2 - 1.5) + .45*2 = 4.2
+    # A1 = 2 + .9*1.5 - 1 = 2.35 (truncated: bootstraps, but A2 does not flow back)
+    # A0 = (1 + .9*1 - .5) + .45*2.35 = 2.4575
+    # env 1: A3 = 1 + .9*10 = 10, then A_t = .45 * A_{t+1}: 4.5, 2.025, 0.91125
+    expected = torch.tensor([[2.4575, 0.91125], [2.35, 2.025], [4.2, 4.5], [2.0, 10.0]])
+    torch.testing.assert_close(advantages, expected)
+    torch.testing.assert_close(returns, expected + values)
+
+
+def test_ppo_loss_matches_hand_computation():
+    ratio = torch.tensor([1.5, 0.5, 1.1])
+    out = ppo_loss(
+        new_logprob=ratio.log(), old_logprob=torch.zeros(3), advantages=torch.tensor([1.0, -1.0, 2.0]),
+        new_value=torch.tensor([1.0, 2.0, 0.0]), old_value=torch.tensor([0.5, 2.1, 0.0]),
+        returns=torch.tensor([2.0, 1.0, 1.0]), entropy=torch.tensor([1.0, 0.5, 0.0]),
+        clip_coef=0.2, clip_vloss=True, ent_coef=0.01, vf_coef=0.5,
+    )
+    # policy: max(-A*r, -A*clip(r)) = max(-1.5,-1.2), max(.5,.8), max(-2.2,-2.2) -> mean(-1.2, .8, -2.2)
+    assert out.policy_loss.item() == pytest.approx(-2.6 / 3)
+    # value: clipped predictions .7, 2.0, 0.0 -> squared errors max(1, 1.69), max(1, 1), max(1, 1)
+    assert out.value_loss.item() == pytest.approx(0.5 * 3.69 / 3)
+    assert out.entropy.item() == pytest.approx(0.5)
+    assert out.loss.item() == pytest.approx(-2.6 / 3 - 0.01 * 0.5 + 0.5 * 0.615)
+    assert out.clipfrac.item() == pytest.approx(2 / 3)
+    kl = [(r - 1) - math.log(r) for r in (1.5, 0.5, 1.1)]
+    assert out.approx_kl.item() == pytest.approx(sum(kl) / 3, rel=1e-5)
+    assert out.old_approx_kl.item() == pytest.approx(-sum(math.log(r) for r in (1.5, 0.5, 1.1)) / 3, rel=1e-5)
+
+    unclipped = ppo_loss(ratio.log(), torch.zeros(3), torch.tensor([1.0, -1.0, 2.0]), torch.tensor([1.0, 2.0, 0.0]),
+                         torch.tensor([0.5, 2.1, 0.0]), torch.tensor([2.0, 1.0, 1.0]), torch.zeros(3),
+                         clip_coef=0.2, clip_vloss=False, ent_coef=0.01, vf_coef=0.5)
+    assert unclipped.value_loss.item() == pytest.approx(0.5)
+
+
+def test_clipped_policy_loss_has_no_gradient_outside_the_trust_region():
+    new_logprob = torch.tensor([math.log(1.5), math.log(1.1)], requires_grad=True)
+    out = ppo_loss(new_logprob, torch.zeros(2), torch.tensor([1.0, 1.0]), torch.zeros(2), torch.zeros(2),
+                   torch.zeros(2), torch.zeros(2), clip_coef=0.2, clip_vloss=True, ent_coef=0.0, vf_coef=0.0)
+    out.loss.backward()
+    # ratio 1.5 with a positive advantage is clipped (zero gradient); ratio 1.1 is inside: d(-A r / 2)/dlogp = -r/2
+    torch.testing.assert_close(new_logprob.grad, torch.tensor([0.0, -1.1 / 2]))
+
+
+def test_explained_variance():
+    assert explained_variance(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 3.0])) == pytest.approx(1.0)
+    assert explained_variance(np.zeros(3), np.array([1.0, 2.0, 3.0])) == pytest.approx(0.0)
+    assert math.isnan(explained_variance(np.zeros(3), np.ones(3)))
+
+
+def _rollout(n: int, obs_dim: int, seed: int) -> Rollout:
+    gen = torch.Generator().manual_seed(seed)
+    return Rollout(
+        obs=torch.randn(n, obs_dim, generator=gen), actions=torch.randint(0, 3, (n,), generator=gen),
+        logprobs=torch.full((n,), math.log(1 / 3)), values=torch.randn(n, generator=gen),
+        advantages=torch.randn(n, generator=gen), returns=torch.randn(n, generator=gen),
+        valid=np.ones(n, dtype=bool),
+    )
+
+
+def _update(agent, batch, seed):
+    optimizer = torch.optim.Adam(agent.parameters(), lr=1e-3, eps=1e-5)
+    return ppo_update(agent, optimizer, batch, np.random.default_rng(seed), update_epochs=2, num_minibatches=2,
+                      clip_coef=0.2, clip_vloss=True, ent_coef=0.01, vf_coef=0.5, max_grad_norm=0.5)
+
+
+def test_update_ignores_invalid_steps():
+    """Rows marked invalid (the dummy step after an episode end) must not touch the weights at all."""
+    clean = _rollout(16, 4, seed=0)
+    # 8 poisoned rows interleaved with the 16 clean ones: NaNs would spread into any weight they reached
+    n = 24
+    invalid_rows = np.arange(0, n, 3)
+    valid_rows = np.setdiff1d(np.arange(n), invalid_rows)
+    mixed = Rollout(*(torch.full((n,) + tuple(t.shape[1:]), float("nan"), dtype=t.dtype) if t.is_floating_point()
+                      else torch.zeros((n,) + tuple(t.shape[1:]), dtype=t.dtype)
+                      for t in (clean.obs, clean.actions, clean.logprobs, clean.values, clean.advantages,
+                                clean.returns)), valid=np.zeros(n, dtype=bool))
+    for field in ("obs", "actions", "logprobs", "values", "advantages", "returns"):
+        getattr(mixed, field)[valid_rows] = getattr(clean, field)
+    mixed.valid[valid_rows] = True
+
+    torch.manual_seed(0)
+    agent_a = MLPAgent((4,), 3)
+    agent_b = MLPAgent((4,), 3)
+    agent_b.load_state_dict(agent_a.state_dict())
+    stats_clean = _update(agent_a, clean, seed=5)
+    stats_mixed = _update(agent_b, mixed, seed=5)
+
+    for p_a, p_b in zip(agent_a.parameters(), agent_b.parameters()):
+        torch.testing.assert_close(p_a, p_b)
+    assert stats_clean == pytest.approx(stats_mixed)
+    assert all(np.isfinite(v) for v in stats_mixed.values())
+    assert set(stats_mixed) >= {"losses/value_loss", "losses/policy_loss", "losses/entropy", "losses/approx_kl",
+                                "losses/old_approx_kl", "losses/clipfrac", "losses/explained_variance"}
+
+
+def test_update_raises_probability_of_positive_advantage_actions():
+    torch.manual_seed(0)
+    agent = MLPAgent((4,), 3)
+    batch = _rollout(64, 4, seed=1)
+    batch.obs[:] = 1.0  # one state: every row pushes the same action's probability
+    batch.actions[:] = torch.where(torch.arange(64) % 2 == 0, 2, 0)
+    batch.advantages = torch.where(batch.actions == 2, 1.0, -1.0)
+    state, act2 = batch.obs[:1], torch.tensor([2])
+    with torch.no_grad():
+        before = agent.get_action_and_value(state, act2)[1].exp().item()
+    optimizer = torch.optim.Adam(agent.parameters(), lr=1e-2, eps=1e-5)
+    ppo_update(agent, optimizer, batch, np.random.default_rng(0), update_epochs=4, num_minibatches=2,
+               clip_coef=0.2, clip_vloss=True, ent_coef=0.0, vf_coef=0.5, max_grad_norm=0.5)
+    with torch.no_grad():
+        after = agent.get_action_and_value(state, act2)[1].exp().item()
+    assert before == pytest.approx(1 / 3, abs=0.02)
+    assert after > before + 0.05
+
+
+def test_layer_init_is_orthogonal_with_gain():
+    layer = layer_init(torch.nn.Linear(8, 8), std=2.0, bias_const=0.5)
+    torch.testing.assert_close(layer.weight @ layer.weight.T, 4.0 * torch.eye(8), atol=1e-5, rtol=1e-5)
+    assert torch.all(layer.bias == 0.5)
+
+
+def test_networks_shapes_and_rebuild():
+    mlp = MLPAgent((6,), 3, hidden_sizes=(32, 16))
+    action, logprob, entropy, value = mlp.get_action_and_value(torch.randn(5, 6))
+    assert action.shape == logprob.shape == entropy.shape == (5,) and value.shape == (5, 1)
+    assert build_network(mlp.config).config == mlp.config
+
+    cnn = CNNAgent((4, 84, 84), 3)
+    frames = torch.randint(0, 256, (2, 4, 84, 84), dtype=torch.uint8)
+    action, logprob, entropy, value = cnn.get_action_and_value(frames)
+    assert action.shape == (2,) and value.shape == (2, 1)
+    # near-uniform initial policy (policy head gain 0.01)
+    assert entropy.min().item() > math.log(3) - 0.01
+    rebuilt = build_network(cnn.config)
+    rebuilt.load_state_dict(cnn.state_dict())
+    torch.testing.assert_close(rebuilt.get_value(frames), cnn.get_value(frames))
+
+
+def test_networks_reject_wrong_observation_shapes():
+    with pytest.raises(ValueError, match="pixel agent"):
+        MLPAgent((4, 84, 84), 3)
+    with pytest.raises(ValueError, match="obs_type"):
+        CNNAgent((8,), 3)
+    with pytest.raises(ValueError, match="does not fit"):
+        CNNAgent((4, 8, 8), 3)
+    with pytest.raises(ValueError, match="unknown network type"):
+        build_network({"type": "rnn"})

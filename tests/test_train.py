@@ -1,0 +1,269 @@
+"""Whole training runs on small problems: learning, autoreset bookkeeping, checkpoints, resume, videos, errors."""
+
+import dataclasses
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+from gymnasium.vector import AutoresetMode, SyncVectorEnv
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from agents.checkpoint import CheckpointError, load_agent, read_checkpoint
+from agents.trainer import PPOArgs, train
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def load_script(name: str):
+    """Import a numbered script (not a valid module name) as a module."""
+    module_name = "script_" + name.replace(".py", "")
+    spec = importlib.util.spec_from_file_location(module_name, REPO / "scripts" / name)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module  # dataclasses look their module up here
+    spec.loader.exec_module(module)
+    return module
+
+
+memory_script = load_script("02_train_memory.py")
+pixel_script = load_script("03_train_pixel.py")
+
+
+class CountdownEnv(gym.Env):
+    """Reward 1 per step; the game ends (terminated) after `length` steps unless a TimeLimit truncates it first."""
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 30}
+
+    def __init__(self, length: int = 5, render_mode=None):
+        self.length, self.render_mode = length, render_mode
+        self.observation_space = gym.spaces.Box(0.0, 1.0, (2,), np.float32)
+        self.action_space = gym.spaces.Discrete(2)
+
+    def _obs(self):
+        return np.array([self.t / self.length, 1.0], dtype=np.float32)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return self._obs(), {}
+
+    def step(self, action):
+        self.t += 1
+        return self._obs(), 1.0, self.t >= self.length, False, {}
+
+    def render(self):
+        return np.full((9, 13, 3), 40 * self.t % 256, dtype=np.uint8)  # odd sizes: the writer must pad
+
+
+class DotSideEnv(gym.Env):
+    """A tiny pixel game: a dot appears on the left or right of a 2x16x16 frame; action 0/1 naming its side scores
+    1. Ten rounds per episode, so a random policy averages 5 and a learned one 10."""
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 30}
+
+    def __init__(self, render_mode=None):
+        self.render_mode = render_mode
+        self.observation_space = gym.spaces.Box(0, 255, (2, 16, 16), np.uint8)
+        self.action_space = gym.spaces.Discrete(2)
+
+    def _obs(self):
+        frame = np.zeros((2, 16, 16), dtype=np.uint8)
+        column = 2 if self.side == 0 else 12
+        frame[:, 6:10, column:column + 2] = 255
+        return frame
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t, self.side = 0, int(self.np_random.integers(2))
+        return self._obs(), {}
+
+    def step(self, action):
+        reward = float(action == self.side)
+        self.t += 1
+        self.side = int(self.np_random.integers(2))
+        return self._obs(), reward, self.t >= 10, False, {}
+
+    def render(self):
+        return np.repeat(self._obs()[0][:, :, None], 3, axis=2)
+
+
+def same_step_countdown(num_envs, **kwargs):
+    return SyncVectorEnv([lambda: gym.wrappers.TimeLimit(CountdownEnv(**kwargs), 3) for _ in range(num_envs)],
+                         autoreset_mode=AutoresetMode.SAME_STEP)
+
+
+def disabled_countdown(num_envs, **kwargs):
+    return SyncVectorEnv([lambda: CountdownEnv(**kwargs) for _ in range(num_envs)],
+                         autoreset_mode=AutoresetMode.DISABLED)
+
+
+gym.register("TestCountdown-v0", entry_point=CountdownEnv)
+gym.register("TestCountdownTruncated-v0", entry_point=CountdownEnv, max_episode_steps=3)
+gym.register("TestCountdownSameStep-v0", entry_point=CountdownEnv, vector_entry_point=same_step_countdown)
+gym.register("TestCountdownDisabled-v0", entry_point=CountdownEnv, vector_entry_point=disabled_countdown)
+gym.register("TestDotSide-v0", entry_point=DotSideEnv)
+
+
+def scalars(run_dir: Path, tag: str) -> list[tuple[int, float]]:
+    acc = EventAccumulator(str(run_dir), size_guidance={"scalars": 0})
+    acc.Reload()
+    return [(e.step, e.value) for e in acc.Scalars(tag)] if tag in acc.Tags()["scalars"] else []
+
+
+def quick_args(tmp_path, **overrides):
+    defaults = dict(env_id="TestCountdown-v0", env_kwargs="{}", total_timesteps=256, num_envs=4, num_steps=16,
+                    runs_dir=str(tmp_path / "runs"), run_name="t", video_interval=0, progress_bar=False,
+                    checkpoint_interval=1)
+    defaults.update(overrides)
+    return memory_script.Args(**defaults)
+
+
+# the CartPole settings the README uses for the 475-in-150k bar (RL Baselines3 Zoo's tuned PPO values)
+CARTPOLE = dict(env_id="CartPole-v1", num_envs=8, num_steps=32, gamma=0.98, gae_lambda=0.8, update_epochs=20,
+                num_minibatches=1, ent_coef=0.0, learning_rate=1e-3)
+
+
+def test_cartpole_memory_agent_learns(tmp_path):
+    args = memory_script.Args(**CARTPOLE, total_timesteps=20_480, seed=1, video_interval=0, progress_bar=False,
+                              runs_dir=str(tmp_path), checkpoint_interval=0)
+    summary = memory_script.main(args)
+    returns = [v for _, v in scalars(Path(summary["run_dir"]), "charts/episodic_return")]
+    assert np.mean(returns[:20]) < 40  # a random policy averages about 22
+    assert summary["mean_return_last_episodes"] > 150
+
+
+@pytest.mark.parametrize("env_id, length, expected_length", [
+    ("TestCountdown-v0", 5, 5),           # NEXT_STEP, terminated
+    ("TestCountdownTruncated-v0", 5, 3),  # NEXT_STEP, truncated by the TimeLimit
+    ("TestCountdownSameStep-v0", 5, 3),   # SAME_STEP, truncated
+])
+def test_episode_bookkeeping_skips_the_autoreset_step(tmp_path, env_id, length, expected_length):
+    summary = train(quick_args(tmp_path, env_id=env_id, env_kwargs=json.dumps({"length": length})),
+                    "memory", {"type": "mlp", "hidden_sizes": [8]})
+    run_dir = Path(summary["run_dir"])
+    lengths = [v for _, v in scalars(run_dir, "charts/episodic_length")]
+    returns = [v for _, v in scalars(run_dir, "charts/episodic_return")]
+    assert lengths and set(lengths) == {expected_length} and set(returns) == {float(expected_length)}
+    # NEXT_STEP spends one env step per episode on the reset; SAME_STEP does not
+    per_episode = expected_length + (0 if "SameStep" in env_id else 1)
+    assert summary["episodes"] == pytest.approx(summary["global_step"] / per_episode, abs=4)
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["autoreset_mode"] == ("SameStep" if "SameStep" in env_id else "NextStep")
+
+
+def test_disabled_autoreset_is_rejected(tmp_path):
+    with pytest.raises(ValueError, match="autoreset mode"):
+        train(quick_args(tmp_path, env_id="TestCountdownDisabled-v0"), "memory", {"type": "mlp"})
+
+
+def test_checkpoint_round_trip_and_resume(tmp_path):
+    args = quick_args(tmp_path, total_timesteps=128)  # 2 iterations of 64 steps
+    first = memory_script.main(args)
+    run_dir = Path(first["run_dir"])
+    assert run_dir.name == "TestCountdown-v0__memory__s1__t"
+    assert first["global_step"] == 128 and first["iterations"] == 2
+
+    agent, payload = load_agent(run_dir / "model.pt")
+    assert payload["global_step"] == 128 and payload["obs_shape"] == [2] and payload["n_actions"] == 2
+    assert payload["args"]["total_timesteps"] == 128
+    obs = torch.rand(7, 2)
+    # the final model and the last checkpoint hold the same weights as the trained network
+    checkpoint_agent, _ = load_agent(run_dir / "checkpoints" / "checkpoint.pt")
+    torch.testing.assert_close(agent.get_value(obs), checkpoint_agent.get_value(obs))
+    assert agent.config["hidden_sizes"] == list(memory_script.Args().hidden_sizes)
+    assert not list(run_dir.rglob("*.tmp"))
+
+    second = memory_script.main(dataclasses.replace(args, total_timesteps=256))
+    assert second["run_dir"] == first["run_dir"]
+    assert second["global_step"] == 256 and second["iterations"] == 4
+    assert read_checkpoint(run_dir / "checkpoints" / "checkpoint.pt")["iteration"] == 4
+    # TensorBoard continues the same step axis: one value_loss point per iteration, steps 64..256
+    assert [s for s, _ in scalars(run_dir, "losses/value_loss")] == [64, 128, 192, 256]
+    seconds = [v for _, v in scalars(run_dir, "charts/train_seconds")]
+    assert seconds == sorted(seconds)
+
+
+def test_corrupt_checkpoint_gives_clear_error(tmp_path):
+    args = quick_args(tmp_path, total_timesteps=64)
+    run_dir = Path(memory_script.main(args)["run_dir"])
+    checkpoint = run_dir / "checkpoints" / "checkpoint.pt"
+    checkpoint.write_bytes(checkpoint.read_bytes()[:100])
+    with pytest.raises(CheckpointError, match=r"cannot read checkpoint .*checkpoint\.pt.*corrupt"):
+        memory_script.main(args)
+    (run_dir / "notes.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(CheckpointError, match="notes.pt"):
+        load_agent(run_dir / "notes.pt")
+
+
+def test_mismatched_checkpoint_gives_clear_error(tmp_path):
+    args = quick_args(tmp_path, total_timesteps=64)
+    memory_script.main(args)
+    with pytest.raises(CheckpointError, match=r"checkpoint\.pt does not match.*hidden_sizes.*--run-name"):
+        memory_script.main(dataclasses.replace(args, total_timesteps=128, hidden_sizes=(32,)))
+    # a run folder resumed with another env: move the folder to where a CartPole run would look for it
+    source = tmp_path / "runs" / "TestCountdown-v0__memory__s1__t"
+    source.rename(tmp_path / "runs" / "CartPole-v1__memory__s1__t")
+    with pytest.raises(CheckpointError, match=r"obs_shape: checkpoint \[2\] vs now \[4\]"):
+        memory_script.main(dataclasses.replace(args, total_timesteps=128, env_id="CartPole-v1"))
+
+
+def test_bad_arguments_are_explained(tmp_path):
+    with pytest.raises(ValueError, match="JSON object"):
+        memory_script.main(quick_args(tmp_path, env_kwargs="obs_type=pixels"))
+    with pytest.raises(ValueError, match="less than one rollout"):
+        memory_script.main(quick_args(tmp_path, total_timesteps=10))
+    with pytest.raises(ValueError, match="unknown env id"):
+        memory_script.main(quick_args(tmp_path, env_id="NoSuchEnv-v0"))
+    with pytest.raises(ValueError, match="Discrete"):
+        memory_script.main(quick_args(tmp_path, env_id="Pendulum-v1"))
+
+
+def test_pixel_agent_learns_tiny_game_and_records_video(tmp_path):
+    import imageio.v2 as imageio
+
+    args = pixel_script.Args(env_id="TestDotSide-v0", env_kwargs="{}", total_timesteps=8192, num_envs=8,
+                             num_steps=32, seed=3, channels=(8, 16), kernels=(4, 3), strides=(2, 2), hidden_size=32,
+                             learning_rate=2.5e-3, runs_dir=str(tmp_path / "runs"), run_name="px",
+                             video_interval=16, checkpoint_interval=0, progress_bar=False)
+    summary = pixel_script.main(args)
+    run_dir = Path(summary["run_dir"])
+    returns = [v for _, v in scalars(run_dir, "charts/episodic_return")]
+    assert np.mean(returns[:16]) < 7.5
+    assert summary["mean_return_last_episodes"] > 9.0
+
+    videos = sorted((run_dir / "videos").glob("*.mp4"))
+    assert [v.name for v in videos] == ["iter000016_step000004096.mp4", "iter000032_step000008192.mp4"]
+    with imageio.get_reader(videos[-1]) as reader:
+        assert reader.get_meta_data()["codec"] == "h264"
+        frames = [frame for frame in reader]
+    assert len(frames) == 11 and frames[0].shape == (16, 16, 3)  # reset frame + 10 steps
+    agent, payload = load_agent(run_dir / "model.pt")
+    assert payload["agent_name"] == "pixel" and payload["obs_dtype"] == "uint8"
+
+
+def test_save_and_load_round_trip_restores_weights_and_optimizer(tmp_path):
+    from agents.checkpoint import load_into, save_checkpoint
+    from agents.networks import CNNAgent
+
+    torch.manual_seed(0)
+    agent = CNNAgent((2, 16, 16), 3, channels=(4,), kernels=(4,), strides=(2,), hidden_size=8)
+    optimizer = torch.optim.Adam(agent.parameters(), lr=1e-3, eps=1e-5)
+    frames = torch.randint(0, 256, (5, 2, 16, 16), dtype=torch.uint8)
+    agent.get_value(frames).sum().backward()
+    optimizer.step()
+    path = save_checkpoint(tmp_path / "c.pt", agent, optimizer, {"global_step": 7})
+
+    loaded, payload = load_agent(path)
+    torch.testing.assert_close(loaded.get_value(frames), agent.get_value(frames))
+    assert payload["global_step"] == 7
+
+    other = CNNAgent((2, 16, 16), 3, channels=(4,), kernels=(4,), strides=(2,), hidden_size=8)
+    other_optimizer = torch.optim.Adam(other.parameters(), lr=1e-3, eps=1e-5)
+    load_into(path, other, other_optimizer)
+    saved_state, loaded_state = optimizer.state_dict()["state"], other_optimizer.state_dict()["state"]
+    for key in saved_state:
+        torch.testing.assert_close(saved_state[key]["exp_avg"], loaded_state[key]["exp_avg"])
