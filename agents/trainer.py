@@ -95,9 +95,9 @@ class PPOArgs:
     """last part of the run folder name (default: a timestamp); an existing folder with a checkpoint is resumed"""
     checkpoint_interval: int = 20
     """save a checkpoint every this many iterations (0: only the final model)"""
-    video_interval: int = 50
+    video_interval: int = 250
     """record one episode every this many iterations, and after the last (0: never)"""
-    video_max_steps: int = 2000
+    video_max_steps: int = 1500
     """longest recorded episode, in env steps"""
     video_fps: int = 30
     """frames per second of the mp4 videos"""
@@ -248,6 +248,12 @@ def train(args: PPOArgs, agent_name: str, network: dict[str, Any]) -> dict[str, 
             raise CheckpointError(f"checkpoint {checkpoint_path} belongs to agent {payload.get('agent_name')!r}, "
                                   f"not {agent_name!r}; pick another --run-name")
         load_into(checkpoint_path, agent, optimizer, payload=payload)
+        if (payload["env_id"], payload["env_kwargs"]) != (args.env_id, env_kwargs):
+            raise CheckpointError(
+                f"checkpoint {checkpoint_path} was trained on {payload['env_id']} with env kwargs "
+                f"{payload['env_kwargs']}, not {args.env_id} with {env_kwargs}; resume with the same --env-id and "
+                "--env-kwargs, or pick a new --run-name"
+            )
         global_step, start_iteration = payload["global_step"], payload["iteration"] + 1
         resumed_seconds = payload["train_seconds"]
         torch.set_rng_state(payload["rng"]["torch"])

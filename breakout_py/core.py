@@ -146,11 +146,13 @@ class GameState:
         return all(np.array_equal(getattr(self, f.name), getattr(other, f.name)) for f in fields(self))
 
 
-def _lcg_uniform(state: GameState, mask: np.ndarray) -> np.ndarray:
-    """Advances the generators of the games in `mask`; returns (N,) uniforms in [0, 1) (used where mask)."""
-    advanced = state.rng_state * _LCG_MUL + _LCG_ADD
-    state.rng_state[:] = np.where(mask, advanced, state.rng_state)
-    return (advanced >> np.uint32(8)).astype(np.float64) / float(1 << 24)
+def _lcg_next(rng_state: np.ndarray) -> np.ndarray:
+    return rng_state * _LCG_MUL + _LCG_ADD
+
+
+def _lcg_uniform(rng_state: np.ndarray) -> np.ndarray:
+    """Uniforms in [0, 1) from generator states (the top 24 bits)."""
+    return (rng_state >> np.uint32(8)).astype(np.float64) / float(1 << 24)
 
 
 def seed_games(state: GameState, mask: np.ndarray, seeds) -> None:
@@ -161,20 +163,23 @@ def seed_games(state: GameState, mask: np.ndarray, seeds) -> None:
 
 def serve(state: GameState, mask: np.ndarray) -> None:
     """Puts a new ball on the serve line for the games in `mask`, resting for SERVE_DELAY frames."""
-    u_x = _lcg_uniform(state, mask)
-    u_side = _lcg_uniform(state, mask)
-    x = PLAY_LEFT + SERVE_X_MARGIN + u_x * (PLAY_RIGHT - PLAY_LEFT - 2 * SERVE_X_MARGIN)
-    side = np.where(u_side < 0.5, -1.0, 1.0)
+    games = np.flatnonzero(mask)
+    if games.size == 0:
+        return
+    draw_x = _lcg_next(state.rng_state[games])
+    draw_side = _lcg_next(draw_x)
+    state.rng_state[games] = draw_side
     diagonal = BASE_SPEED / np.sqrt(2.0)
-    state.ball_x[:] = np.where(mask, x, state.ball_x)
-    state.ball_y[:] = np.where(mask, SERVE_Y, state.ball_y)
-    state.ball_vx[:] = np.where(mask, side * diagonal, state.ball_vx)
-    state.ball_vy[:] = np.where(mask, diagonal, state.ball_vy)
-    state.speed[:] = np.where(mask, BASE_SPEED, state.speed)
-    state.paddle_hits[mask] = 0
-    state.hit_orange[mask] = False
-    state.hit_red[mask] = False
-    state.serve_timer[mask] = SERVE_DELAY
+    serve_width = PLAY_RIGHT - PLAY_LEFT - 2 * SERVE_X_MARGIN
+    state.ball_x[games] = PLAY_LEFT + SERVE_X_MARGIN + _lcg_uniform(draw_x) * serve_width
+    state.ball_y[games] = SERVE_Y
+    state.ball_vx[games] = np.where(_lcg_uniform(draw_side) < 0.5, -diagonal, diagonal)
+    state.ball_vy[games] = diagonal
+    state.speed[games] = BASE_SPEED
+    state.paddle_hits[games] = 0
+    state.hit_orange[games] = False
+    state.hit_red[games] = False
+    state.serve_timer[games] = SERVE_DELAY
 
 
 def reset_games(state: GameState, mask: np.ndarray, seeds: np.ndarray | None = None) -> None:
@@ -199,7 +204,8 @@ def new_games(seeds) -> GameState:
 
 
 def _set_speed(state: GameState, new_speed: np.ndarray) -> None:
-    scale = new_speed / state.speed
+    # a hand-made state (state_from_vector) may hold speed 0: leave its velocity alone
+    scale = np.divide(new_speed, state.speed, out=np.ones_like(new_speed), where=state.speed > 0)
     state.ball_vx *= scale
     state.ball_vy *= scale
     state.speed[:] = new_speed
@@ -210,7 +216,8 @@ def step_frame(state: GameState, actions: np.ndarray) -> np.ndarray:
     active = ~state.game_over
     # Paddle
     state.paddle_x += _PADDLE_DIRECTION[actions] * PADDLE_SPEED * active
-    np.clip(state.paddle_x, PADDLE_MIN_X, PADDLE_MAX_X, out=state.paddle_x)
+    np.maximum(state.paddle_x, PADDLE_MIN_X, out=state.paddle_x)  # np.clip costs more for small arrays
+    np.minimum(state.paddle_x, PADDLE_MAX_X, out=state.paddle_x)
 
     # Serve pause
     waiting = active & (state.serve_timer > 0)
@@ -235,8 +242,8 @@ def step_frame(state: GameState, actions: np.ndarray) -> np.ndarray:
     row = np.floor((probe_y - BRICK_Y0) / BRICK_HEIGHT).astype(np.int64)
     col = np.floor((x - BRICK_X0) / BRICK_WIDTH).astype(np.int64)
     in_wall = moving & (row >= 0) & (row < BRICK_ROWS) & (col >= 0) & (col < BRICK_COLS)
-    np.clip(row, 0, BRICK_ROWS - 1, out=row)
-    np.clip(col, 0, BRICK_COLS - 1, out=col)
+    row *= in_wall  # any valid cell for the lookup; `in_wall` masks the result
+    col *= in_wall
     games = np.arange(state.num_games)
     hit = in_wall & state.bricks[games, row, col]
     points = np.zeros(state.num_games, dtype=np.int64)
@@ -326,7 +333,7 @@ def state_vector(state: GameState) -> np.ndarray:
     width = PLAY_RIGHT - PLAY_LEFT
     out[:, 0] = (state.paddle_x - PLAY_LEFT) / width
     out[:, 1] = (state.ball_x - PLAY_LEFT) / width
-    out[:, 2] = np.clip((state.ball_y - PLAY_TOP) / _Y_RANGE, 0.0, 1.0)  # a lost ball may sit below the screen
+    out[:, 2] = (state.ball_y - PLAY_TOP) / _Y_RANGE  # clipped below: a lost ball may sit below the screen
     out[:, 3] = state.ball_vx / MAX_SPEED
     out[:, 4] = state.ball_vy / MAX_SPEED
     out[:, 5] = state.speed / MAX_SPEED
@@ -337,7 +344,9 @@ def state_vector(state: GameState) -> np.ndarray:
     out[:, 10] = state.hit_red
     out[:, 11] = state.serve_timer / SERVE_DELAY
     # float rounding in the speed-ups may leave |v| a hair above MAX_SPEED
-    np.clip(out[:, :BRICKS_OFFSET], STATE_LOW[:BRICKS_OFFSET], STATE_HIGH[:BRICKS_OFFSET], out=out[:, :BRICKS_OFFSET])
+    scalars = out[:, :BRICKS_OFFSET]
+    np.maximum(scalars, STATE_LOW[:BRICKS_OFFSET], out=scalars)
+    np.minimum(scalars, STATE_HIGH[:BRICKS_OFFSET], out=scalars)
     out[:, BRICKS_OFFSET:] = state.bricks.reshape(state.num_games, -1)
     return out
 

@@ -265,19 +265,23 @@ class BreakoutVectorEnv(VectorEnv):
     def _check_actions(self, actions) -> np.ndarray:
         array = np.asarray(actions)
         if array.shape != (self.num_envs,):
-            raise ValueError(f"expected {self.num_envs} actions (one per game, shape ({self.num_envs},)), got shape {array.shape}")
+            raise ValueError(
+                f"expected {self.num_envs} actions (one per game, shape ({self.num_envs},)), got shape {array.shape}"
+            )
         if not np.issubdtype(array.dtype, np.integer):
             raise ValueError(f"actions must be integers 0 (NOOP), 1 (LEFT) or 2 (RIGHT), got dtype {array.dtype}")
         if array.min() < 0 or array.max() >= core.NUM_ACTIONS:
             raise ValueError(
-                f"actions outside the action space Discrete(3): got values {np.unique(array[(array < 0) | (array >= 3)])}; "
+                "actions outside the action space Discrete(3): got values "
+                f"{np.unique(array[(array < 0) | (array >= core.NUM_ACTIONS)])}; "
                 "use 0 (NOOP), 1 (LEFT) or 2 (RIGHT)"
             )
         return array.astype(np.int64, copy=False)
 
     def _info(self) -> dict[str, Any]:
         state = self._games.state
-        return {"score": state.score.copy(), "lives": state.lives.copy(), "_score": self._all.copy(), "_lives": self._all.copy()}
+        every_game = self._all.copy()
+        return {"score": state.score.copy(), "lives": state.lives.copy(), "_score": every_game, "_lives": every_game}
 
     def render(self):
         if self.render_mode is None:

@@ -116,7 +116,8 @@ class Renderer:
             background = static[self.hud_rows, glyph_cols[0] : glyph_cols[-1] + 1]
             self.hud_pictures.append(np.where(cells == 1, np.uint8(WALL_GREY), background).astype(np.uint8))
 
-        self.paddle_rows = slice(*(int(v) for v in pixel_span(core.PADDLE_Y, core.PADDLE_Y + core.PADDLE_HEIGHT, self.size)))
+        paddle_top, paddle_end = pixel_span(core.PADDLE_Y, core.PADDLE_Y + core.PADDLE_HEIGHT, self.size)
+        self.paddle_rows = slice(int(paddle_top), int(paddle_end))
         self.columns = np.arange(self.size)
         self.ball_reach = np.arange(int(np.ceil(core.BALL_SIZE * self.size / core.SCREEN_SIZE)) + 1)
 
@@ -141,7 +142,8 @@ class Renderer:
         for value, cols, pictures in zip(digits, self.hud_cols, self.hud_pictures):
             out[:, self.hud_rows, cols] = pictures[value]
 
-        first, end = pixel_span(state.paddle_x - core.PADDLE_WIDTH / 2, state.paddle_x + core.PADDLE_WIDTH / 2, self.size)
+        half = core.PADDLE_WIDTH / 2
+        first, end = pixel_span(state.paddle_x - half, state.paddle_x + half, self.size)
         paddle = (self.columns >= first[:, None]) & (self.columns < end[:, None])  # (N, size)
         rows = out[:, self.paddle_rows]
         out[:, self.paddle_rows] = np.where(paddle[:, None, :], np.uint8(PADDLE_GREY), rows)

@@ -16,7 +16,7 @@ class Window:
         self._screen = None
 
     def show(self, rgb: np.ndarray, caption: str | None = None, banner: str | None = None) -> None:
-        """Draws one (H, W, 3) uint8 frame, with optional lines of text ("\n") across its middle, and updates the display."""
+        """Draws one (H, W, 3) uint8 frame and updates the display; `banner` lines ("\n") go across its middle."""
         import pygame
 
         height, width = rgb.shape[:2]

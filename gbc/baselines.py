@@ -32,17 +32,35 @@ class RandomAgent:
 
 
 class FollowBallAgent:
-    """Moves the paddle's centre toward the ball's centre, reading both from the RAM observation."""
+    """Moves the paddle's centre toward the ball's centre, reading both from the RAM observation.
 
-    def __init__(self, profile: GameProfile, dead_zone: int = 3):
+    Each time the ball turns upward it draws a new aim point within `aim_spread` px of the paddle's centre
+    (default a quarter of the paddle): always catching the ball dead centre sends it back the same way, and
+    the deterministic game then settles into orbits that never reach a brick.
+    """
+
+    def __init__(self, profile: GameProfile, seed: int = 0, aim_spread: int | None = None, dead_zone: int = 3):
         self._paddle_x = ram_obs_index(profile.address("paddle_x"))
         self._ball_x = ram_obs_index(profile.address("ball_x"))
+        self._ball_y = ram_obs_index(profile.address("ball_y"))
         self._paddle_half = profile.constants["PADDLE_WIDTH"] // 2
         self._ball_half = profile.constants["BALL_SIZE"] // 2
+        self._aim_spread = profile.constants["PADDLE_WIDTH"] // 4 if aim_spread is None else aim_spread
         self._dead_zone = dead_zone
+        self._rng = np.random.default_rng(seed)
+        self._aim = 0
+        self._previous_y: int | None = None
+        self._falling = True
 
     def act(self, obs: np.ndarray) -> int:
-        offset = (int(obs[self._ball_x]) + self._ball_half) - (int(obs[self._paddle_x]) + self._paddle_half)
+        ball_y = int(obs[self._ball_y])
+        if self._previous_y is not None:
+            if ball_y < self._previous_y and self._falling:  # the ball turned upward: aim anew for its return
+                self._aim = int(self._rng.integers(-self._aim_spread, self._aim_spread + 1))
+            self._falling = ball_y >= self._previous_y
+        self._previous_y = ball_y
+        ball_centre = int(obs[self._ball_x]) + self._ball_half
+        offset = ball_centre - (int(obs[self._paddle_x]) + self._paddle_half + self._aim)
         if offset < -self._dead_zone:
             return ACTION_LEFT
         if offset > self._dead_zone:
@@ -77,12 +95,15 @@ def main(args: Args) -> None:
         "GBCBreakout-v0", obs_type="ram", frame_skip=args.frame_skip, max_episode_steps=args.max_episode_steps
     )
     profile = env.unwrapped.profile
-    agents = {"random": RandomAgent(env.action_space, args.seed), "follow_ball": FollowBallAgent(profile)}
-    for name, agent in agents.items():
+    make_agent = {
+        "random": lambda seed: RandomAgent(env.action_space, seed),
+        "follow_ball": lambda seed: FollowBallAgent(profile, seed),
+    }
+    for name, make in make_agent.items():
         scores = []
         for episode in range(args.episodes):
             start = time.perf_counter()
-            result = run_episode(env, agent, args.seed + episode)
+            result = run_episode(env, make(args.seed + episode), args.seed + episode)
             result.update(agent=name, episode=episode, seed=args.seed + episode)
             result["seconds"] = round(time.perf_counter() - start, 3)
             scores.append(result["score"])

@@ -22,15 +22,15 @@ LCD_SETTLE_FRAMES = 3
 
 
 class GameBoy:
-    """A headless (or windowed) PyBoy for one profile, with named-variable reads and held-button input."""
+    """A headless PyBoy for one profile, with named-variable reads and held-button input."""
 
-    def __init__(self, profile: str | GameProfile, *, window: str = "null", realtime: bool = False):
+    def __init__(self, profile: str | GameProfile):
         self.profile = get_profile(profile)
         rom = self.profile.verify_rom()
         # PyBoy logs a warning for every window/sound choice; keep the training console quiet.
         logging.getLogger("pyboy").setLevel(logging.ERROR)
-        self.pyboy = PyBoy(io.BytesIO(rom), window=window, sound_emulated=False, log_level="ERROR")
-        self.pyboy.set_emulation_speed(1 if realtime else 0)
+        self.pyboy = PyBoy(io.BytesIO(rom), window="null", sound_emulated=False, log_level="ERROR")
+        self.pyboy.set_emulation_speed(0)  # as fast as possible
         self.memory = self.pyboy.memory
         self.ram = RamReader(self.pyboy)
         self._held: tuple[str, ...] = ()
@@ -88,9 +88,6 @@ class GameBoy:
         buffer = io.BytesIO()
         self.pyboy.save_state(buffer)
         return buffer.getvalue()
-
-    def load_state(self, state: bytes) -> None:
-        self.pyboy.load_state(io.BytesIO(state))
 
     # --- time and input ----------------------------------------------------------------------------------
 

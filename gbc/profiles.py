@@ -96,7 +96,7 @@ class GameProfile:
     sha1: str
     variables: Mapping[str, Variable]
     start_sequence: tuple[StartStep, ...]
-    in_play: Condition  # true from the first frame of play on; the start sequence ends by waiting for it
+    in_play: Condition  # holds from the first frame of play on: the reset state is the first frame it holds
     game_over: Condition
     score: str
     score_encoding: str = "uint_le"

@@ -39,7 +39,6 @@ class PlayLoop:
     def __init__(self, args: Args):
         if args.scale < 1 or args.fps < 0 or args.max_frames < 0:
             raise ValueError(f"need scale >= 1, fps >= 0 and max_frames >= 0, got {args}")
-        self.args = args
         self.seed = args.seed
         self.state = core.new_games([self.seed])
         self.renderer = Renderer(core.SCREEN_SIZE)

@@ -174,9 +174,9 @@ def summarise(runs: list[Run], reference: float, args: Args) -> tuple[list[dict]
         for label, _ in thresholds:
             reached = [r for r in rows if r[f"steps_to_{label}"] is not None]
             summary[f"reached_{label}"] = f"{len(reached)}/{len(rows)}"
-            summary[f"steps_to_{label}"] = float(np.mean([r[f"steps_to_{label}"] for r in reached])) if reached else None
-            summary[f"seconds_to_{label}"] = (float(np.mean([r[f"seconds_to_{label}"] for r in reached]))
-                                              if reached else None)
+            for kind in ("steps", "seconds"):
+                key = f"{kind}_to_{label}"
+                summary[key] = float(np.mean([r[key] for r in reached])) if reached else None
         agent_rows.append(summary)
     return run_rows, agent_rows
 
@@ -184,7 +184,7 @@ def summarise(runs: list[Run], reference: float, args: Args) -> tuple[list[dict]
 def markdown(run_rows: list[dict], agent_rows: list[dict], reference: float, args: Args, reference_note: str) -> str:
     labels = [k[len("reached_"):] for k in agent_rows[0] if k.startswith("reached_")]
     lines = [
-        f"# {args.env_id}: memory vs pixel agent", "",
+        f"# {args.env_id}: {' vs '.join(row['agent'] for row in agent_rows)} agent", "",
         f"Smoothed return = mean of the last {args.window} episodes. Reference return R = {reference:,.1f} "
         f"({reference_note}). A run has converged to a threshold at the first env step where its smoothed return "
         "reaches it; step and seconds columns are means over the seeds that reached it (reached: seeds/total). "

@@ -74,7 +74,11 @@ def bench_single(make, n_actions: int, seconds: float, seed: int) -> tuple[float
 
 def bench_vector(num_envs: int, obs_type: str, obs_size: int, seconds: float, seed: int) -> tuple[float, int, float]:
     envs = gym.make_vec(
-        breakout_py.ENV_ID, num_envs=num_envs, vectorization_mode="vector_entry_point", obs_type=obs_type, obs_size=obs_size
+        breakout_py.ENV_ID,
+        num_envs=num_envs,
+        vectorization_mode="vector_entry_point",
+        obs_type=obs_type,
+        obs_size=obs_size,
     )
     envs.reset(seed=seed)
     actions = np.random.default_rng(seed).integers(0, 3, size=(20, num_envs))

@@ -5,7 +5,7 @@
 #   scripts/run_all.sh           3 seeds, 3M memory + 5M pixel steps each (the budgets); expected time on
 #                                2 CPU cores: see README ("Training: expected time"), dominated by the pixel agent
 #
-# Runs go to runs/BreakoutPy-v0__<agent>__s<seed>__<quick|full>, the comparison to artifacts/compare/BreakoutPy-v0/.
+# Runs go to runs/BreakoutPy-v0__<agent>__s<seed>__<quick|full>, the comparison to artifacts/compare/<quick|full>/BreakoutPy-v0/.
 # Re-running the same mode resumes every run from its last checkpoint, so a stopped full run can be continued.
 # Environment: PYTHON (default .venv/bin/python), SEEDS (default "1 2" quick, "1 2 3" full).
 set -euo pipefail
@@ -38,4 +38,4 @@ for seed in $SEEDS; do
   "$PY" scripts/03_train_pixel.py --seed "$seed" --run-name "$MODE" "${PIXEL[@]}"
 done
 # thresholds: the bars, half (108) and a quarter (54) of MAX_SCORE = 216
-"$PY" scripts/04_compare.py --env-id BreakoutPy-v0 --run-glob "$MODE" --targets 108 54
+"$PY" scripts/04_compare.py --env-id BreakoutPy-v0 --run-glob "$MODE" --targets 108 54 --out-dir "artifacts/compare/$MODE"

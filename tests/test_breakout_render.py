@@ -138,3 +138,27 @@ def test_state_vector_layout_ranges_and_inverse():
 def test_renderer_rejects_tiny_frames():
     with pytest.raises(ValueError, match="frame size"):
         Renderer(8)
+
+
+def test_human_render_shows_the_game_in_a_window():
+    import pygame
+
+    env = gym.make(breakout_py.ENV_ID, obs_type="pixels", render_mode="human")
+    obs, _ = env.reset(seed=2)
+    for _ in range(3):
+        obs, *_ = env.step(0)
+    surface = pygame.display.get_surface()
+    scale = surface.get_width() // obs.shape[-1]
+    shown = pygame.surfarray.array3d(surface).transpose(1, 0, 2)[::scale, ::scale]
+    assert np.array_equal(cv2.cvtColor(np.ascontiguousarray(shown), cv2.COLOR_RGB2GRAY), obs[-1])
+    assert "score 0" in pygame.display.get_caption()[0] and "lives 3" in pygame.display.get_caption()[0]
+    env.close()
+    assert pygame.display.get_surface() is None
+
+
+def test_vector_env_renders_every_game():
+    envs = gym.make_vec(breakout_py.ENV_ID, num_envs=3, vectorization_mode="vector_entry_point", render_mode="rgb_array")
+    envs.reset(seed=0)
+    frames = envs.render()
+    assert frames.shape == (3, 84 * 4, 84 * 4, 3) and frames.dtype == np.uint8
+    assert not np.array_equal(frames[0], frames[1])  # different serves

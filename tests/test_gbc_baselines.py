@@ -14,11 +14,11 @@ pytestmark = pytest.mark.skipif(not BREAKOUT_ROM.is_file(), reason="roms/breakou
 def test_scripted_agent_beats_random_on_a_short_budget():
     env = gym.make("GBCBreakout-v0", obs_type="ram", max_episode_steps=1500)
     scores = {"random": [], "follow_ball": []}
-    for seed in (0, 1):
+    for seed in (0, 1, 2):
         scores["random"].append(run_episode(env, RandomAgent(env.action_space, seed), seed)["score"])
-        scores["follow_ball"].append(run_episode(env, FollowBallAgent(env.unwrapped.profile), seed)["score"])
+        scores["follow_ball"].append(run_episode(env, FollowBallAgent(env.unwrapped.profile, seed), seed)["score"])
     env.close()
-    assert min(scores["follow_ball"]) > 2 * max(scores["random"]) + 10, scores
+    assert sum(scores["follow_ball"]) > 5 * sum(scores["random"]) + 30, scores
 
 
 def test_baselines_script_prints_json_lines(capsys):

@@ -95,13 +95,12 @@ def test_frame_skip_holds_the_action_for_k_frames():
     assert moves[1] > 0 and moves[4] == 4 * moves[1]
 
 
-def test_render_modes(monkeypatch):
+def test_render_modes():
     env = GameBoyEnv("breakout", render_mode="rgb_array")
     env.reset(seed=0)
     frame = env.render()
     assert frame.shape == (SCREEN_HEIGHT, SCREEN_WIDTH, 3) and frame.dtype == np.uint8
     env.close()
-    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
     human = GameBoyEnv("breakout", render_mode="human", frame_skip=4)
     human.reset(seed=0)
     human.step(ACTION_RIGHT)

@@ -1,4 +1,5 @@
-"""gbc.play: a person plays the GBC game in a window, driven here through posted key events (headless)."""
+"""gbc.play: a person plays the GBC game in a window, driven here through posted key events
+(headless: tests/conftest.py selects SDL's dummy video driver)."""
 
 import pygame
 import pytest
@@ -7,11 +8,6 @@ from gbc.play import choose_action, play
 from gbc.profiles import BREAKOUT_ROM
 
 needs_rom = pytest.mark.skipif(not BREAKOUT_ROM.is_file(), reason="roms/breakout/breakout.gb absent: make -C roms")
-
-
-@pytest.fixture(autouse=True)
-def headless(monkeypatch):
-    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
 
 
 @needs_rom

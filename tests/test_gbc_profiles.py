@@ -70,6 +70,7 @@ def test_user_profile_is_found_by_name_and_plays(user_roms):
     assert "mygame" in known_profiles(user_roms)
     profile = get_profile("mygame", roms_dir=user_roms)
     assert profile.rom_path == user_roms / "mygame.gb"
+    assert get_profile(user_roms / "mygame.profile.json") == profile  # a path to the file works too
     env = GameBoyEnv(profile)
     _, info = env.reset(seed=0)
     assert info["lives"] == 3 and info["score"] == 0

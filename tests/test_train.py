@@ -14,7 +14,7 @@ from gymnasium.vector import AutoresetMode, SyncVectorEnv
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from agents.checkpoint import CheckpointError, load_agent, read_checkpoint
-from agents.trainer import PPOArgs, train
+from agents.trainer import train
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -91,6 +91,23 @@ class DotSideEnv(gym.Env):
         return np.repeat(self._obs()[0][:, :, None], 3, axis=2)
 
 
+class LivesEnv(gym.Env):
+    """Constant observation, reward 1 per step, a life lost every 3 steps, game over after 2 lives (6 steps)."""
+
+    def __init__(self):
+        self.observation_space = gym.spaces.Box(0.0, 1.0, (2,), np.float32)
+        self.action_space = gym.spaces.Discrete(2)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return np.ones(2, np.float32), {"lives": 2}
+
+    def step(self, action):
+        self.t += 1
+        return np.ones(2, np.float32), 1.0, self.t >= 6, False, {"lives": 2 - self.t // 3}
+
+
 def same_step_countdown(num_envs, **kwargs):
     return SyncVectorEnv([lambda: gym.wrappers.TimeLimit(CountdownEnv(**kwargs), 3) for _ in range(num_envs)],
                          autoreset_mode=AutoresetMode.SAME_STEP)
@@ -106,6 +123,7 @@ gym.register("TestCountdownTruncated-v0", entry_point=CountdownEnv, max_episode_
 gym.register("TestCountdownSameStep-v0", entry_point=CountdownEnv, vector_entry_point=same_step_countdown)
 gym.register("TestCountdownDisabled-v0", entry_point=CountdownEnv, vector_entry_point=disabled_countdown)
 gym.register("TestDotSide-v0", entry_point=DotSideEnv)
+gym.register("TestLives-v0", entry_point=LivesEnv)
 
 
 def scalars(run_dir: Path, tag: str) -> list[tuple[int, float]]:
@@ -124,7 +142,7 @@ def quick_args(tmp_path, **overrides):
 
 # the CartPole settings the README uses for the 475-in-150k bar (RL Baselines3 Zoo's tuned PPO values)
 CARTPOLE = dict(env_id="CartPole-v1", num_envs=8, num_steps=32, gamma=0.98, gae_lambda=0.8, update_epochs=20,
-                num_minibatches=1, ent_coef=0.0, learning_rate=1e-3)
+                num_minibatches=1, ent_coef=0.0, learning_rate=1e-3, hidden_sizes=(64, 64))
 
 
 def test_cartpole_memory_agent_learns(tmp_path):
@@ -153,6 +171,22 @@ def test_episode_bookkeeping_skips_the_autoreset_step(tmp_path, env_id, length, 
     assert summary["episodes"] == pytest.approx(summary["global_step"] / per_episode, abs=4)
     config = json.loads((run_dir / "config.json").read_text())
     assert config["autoreset_mode"] == ("SameStep" if "SameStep" in env_id else "NextStep")
+
+
+@pytest.mark.parametrize("episodic_life, expected_value", [
+    # mean discounted return-to-go over the visits: within a life (1 + g + g^2, 1 + g, 1) / 3, or over the game
+    (True, (3 + 2 * 0.9 + 0.81) / 3),
+    (False, sum(sum(0.9 ** k for k in range(n)) for n in range(1, 7)) / 6),
+])
+def test_episodic_life_ends_the_value_horizon_at_a_lost_life(tmp_path, episodic_life, expected_value):
+    args = quick_args(tmp_path, env_id="TestLives-v0", total_timesteps=12_288, num_envs=8, num_steps=32,
+                      gamma=0.9, gae_lambda=1.0, learning_rate=1e-2, episodic_life=episodic_life)
+    summary = train(args, "memory", {"type": "mlp", "hidden_sizes": [8]})
+    run_dir = Path(summary["run_dir"])
+    assert {v for _, v in scalars(run_dir, "charts/episodic_return")} == {6.0}  # whole games, either way
+    agent, _ = load_agent(run_dir / "model.pt")
+    value = agent.get_value(torch.ones(1, 2)).item()
+    assert value == pytest.approx(expected_value, abs=0.25)
 
 
 def test_disabled_autoreset_is_rejected(tmp_path):
@@ -202,6 +236,7 @@ def test_corrupt_checkpoint_gives_clear_error(tmp_path):
 def test_mismatched_checkpoint_gives_clear_error(tmp_path):
     args = quick_args(tmp_path, total_timesteps=64)
     memory_script.main(args)
+    memory_script.main(dataclasses.replace(args, run_name="u"))
     with pytest.raises(CheckpointError, match=r"checkpoint\.pt does not match.*hidden_sizes.*--run-name"):
         memory_script.main(dataclasses.replace(args, total_timesteps=128, hidden_sizes=(32,)))
     # a run folder resumed with another env: move the folder to where a CartPole run would look for it
@@ -209,6 +244,10 @@ def test_mismatched_checkpoint_gives_clear_error(tmp_path):
     source.rename(tmp_path / "runs" / "CartPole-v1__memory__s1__t")
     with pytest.raises(CheckpointError, match=r"obs_shape: checkpoint \[2\] vs now \[4\]"):
         memory_script.main(dataclasses.replace(args, total_timesteps=128, env_id="CartPole-v1"))
+    wrong_env = r"env kwargs \{\}, not TestCountdown-v0 with \{'length': 5\}.*same --env-id and --env-kwargs"
+    with pytest.raises(CheckpointError, match=wrong_env):
+        memory_script.main(dataclasses.replace(args, total_timesteps=128, env_kwargs='{"length": 5}',
+                                               run_name="u"))
 
 
 def test_bad_arguments_are_explained(tmp_path):
@@ -227,7 +266,7 @@ def test_pixel_agent_learns_tiny_game_and_records_video(tmp_path):
 
     args = pixel_script.Args(env_id="TestDotSide-v0", env_kwargs="{}", total_timesteps=8192, num_envs=8,
                              num_steps=32, seed=3, channels=(8, 16), kernels=(4, 3), strides=(2, 2), hidden_size=32,
-                             learning_rate=2.5e-3, runs_dir=str(tmp_path / "runs"), run_name="px",
+                             learning_rate=2.5e-3, torch_threads=1, runs_dir=str(tmp_path / "runs"), run_name="px",
                              video_interval=16, checkpoint_interval=0, progress_bar=False)
     summary = pixel_script.main(args)
     run_dir = Path(summary["run_dir"])
@@ -267,3 +306,20 @@ def test_save_and_load_round_trip_restores_weights_and_optimizer(tmp_path):
     saved_state, loaded_state = optimizer.state_dict()["state"], other_optimizer.state_dict()["state"]
     for key in saved_state:
         torch.testing.assert_close(saved_state[key]["exp_avg"], loaded_state[key]["exp_avg"])
+
+
+def test_video_of_odd_sized_frames_is_padded_to_even_h264(tmp_path):
+    import imageio.v2 as imageio
+
+    from agents.networks import MLPAgent
+    from agents.trainer import record_video
+
+    path = tmp_path / "videos" / "episode.mp4"
+    episode_return, steps = record_video(MLPAgent((2,), 2), "TestCountdown-v0", {"length": 7}, path, seed=0,
+                                         max_steps=100, fps=10, device=torch.device("cpu"))
+    assert (episode_return, steps) == (7.0, 7)
+    with imageio.get_reader(path) as reader:
+        assert reader.get_meta_data()["codec"] == "h264"
+        frames = [frame for frame in reader]
+    assert len(frames) == 8 and frames[0].shape == (10, 14, 3)
+    assert [p.name for p in path.parent.iterdir()] == ["episode.mp4"]  # no temp file left behind
