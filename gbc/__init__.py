@@ -1,7 +1,7 @@
 """Game Boy (Color) games as Gymnasium envs, through PyBoy. `import gbc` registers:
 
 - `GBCBreakout-v0`: our own Breakout ROM (roms/breakout/), 3 actions NOOP/LEFT/RIGHT;
-  `gym.make_vec("GBCBreakout-v0", num_envs=N)` gives N envs in N processes.
+  `gym.make_vec("GBCBreakout-v0", num_envs=N)` gives N envs spread over worker processes (one per core).
 - `GBC-v0`: any profiled ROM, e.g. `gym.make("GBC-v0", profile="mygame")` for roms/mygame.profile.json.
 """
 
@@ -12,8 +12,8 @@ import gymnasium as gym
 # PyBoy imports PySDL2, which announces on import that it uses the pysdl2-dll wheel's SDL2: expected, not a fault.
 warnings.filterwarnings("ignore", message="Using SDL2 binaries from pysdl2-dll")
 
-from gbc.env import GameBoyEnv
-from gbc.profiles import (
+from gbc.env import GameBoyEnv  # noqa: E402  (after the filter: it imports PyBoy)
+from gbc.profiles import (  # noqa: E402
     GameProfile,
     ProfileError,
     RomHashMismatchError,
@@ -22,7 +22,7 @@ from gbc.profiles import (
     get_profile,
     known_profiles,
 )
-from gbc.vector import DEFAULT_MAX_EPISODE_STEPS, BatchedGameBoyEnv, make_batched_env
+from gbc.vector import DEFAULT_MAX_EPISODE_STEPS, BatchedGameBoyEnv, make_batched_env  # noqa: E402
 
 for _env_id, _kwargs in (("GBCBreakout-v0", {"profile": "breakout"}), ("GBC-v0", {})):
     if _env_id not in gym.registry:

@@ -10,54 +10,15 @@ line carries the 1-minute load average so that noisy figures can be spotted.
 
 from __future__ import annotations
 
-import json
-import os
-import time
 from dataclasses import dataclass, field
 
 import gymnasium as gym
-import numpy as np
 import tyro
 
 import gbc  # noqa: F401  (registers the envs)
+from breakout_py.benchmark import bench_ale, bench_single, bench_vector, emit
 
 ALE_OBS_TYPE = {"ram": "ram", "pixels": "rgb"}  # ALE's observation beside each of ours
-
-
-def emit(record: dict) -> None:
-    record["load_avg_1m"] = round(os.getloadavg()[0], 2)
-    print(json.dumps(record), flush=True)
-
-
-def time_steps(step, actions: np.ndarray, seconds: float) -> tuple[int, float]:
-    """Calls step(action) cycling through `actions` for about `seconds` after a warm-up; (calls, elapsed)."""
-    for action in actions[:10]:
-        step(action)
-    calls = 0
-    start = time.perf_counter()
-    while True:
-        for action in actions:
-            step(action)
-        calls += len(actions)
-        elapsed = time.perf_counter() - start
-        if elapsed >= seconds:
-            return calls, elapsed
-
-
-def bench_single(env: gym.Env, seconds: float, seed: int) -> dict:
-    """Steps per second of one env in this process."""
-    env.reset(seed=seed)
-    actions = np.random.default_rng(seed).integers(0, int(env.action_space.n), size=200)
-
-    def step(action):
-        _, _, terminated, truncated, _ = env.step(int(action))
-        if terminated or truncated:
-            env.reset()
-
-    calls, elapsed = time_steps(step, actions, seconds)
-    env.close()
-    return {"impl": "single", "num_envs": 1, "processes": 1, "steps_per_s": round(calls / elapsed, 1),
-            "steps": calls, "seconds": round(elapsed, 3)}
 
 
 def bench_gbc(obs_type: str, seconds: float, frame_skip: int = 4, seed: int = 0) -> dict:
@@ -72,22 +33,8 @@ def bench_gbc_batched(
     envs = gym.make_vec(
         "GBCBreakout-v0", num_envs=num_envs, num_workers=num_workers, obs_type=obs_type, frame_skip=frame_skip
     )
-    envs.reset(seed=seed)
-    actions = np.random.default_rng(seed).integers(0, int(envs.single_action_space.n), size=(20, num_envs))
-    calls, elapsed = time_steps(envs.step, actions, seconds)
-    envs.close()
     return {"env": "GBCBreakout-v0", "obs_type": obs_type, "frame_skip": frame_skip, "impl": "batched",
-            "num_envs": num_envs, "processes": num_workers, "steps_per_s": round(calls * num_envs / elapsed, 1),
-            "steps": calls * num_envs, "seconds": round(elapsed, 3)}
-
-
-def bench_ale(obs_type: str, seconds: float, frame_skip: int = 4, seed: int = 0) -> dict:
-    import ale_py
-
-    gym.register_envs(ale_py)
-    env = gym.make("ALE/Breakout-v5", obs_type=obs_type, frameskip=frame_skip)
-    result = bench_single(env, seconds, seed)
-    return {"env": "ALE/Breakout-v5", "obs_type": obs_type, "frame_skip": frame_skip, **result}
+            "processes": num_workers, **bench_vector(envs, seconds, seed)}
 
 
 @dataclass
@@ -111,7 +58,7 @@ def main(args: Args) -> None:
     if unknown:
         raise ValueError(f"obs_types {unknown} unknown; choose from {list(ALE_OBS_TYPE)}")
     for obs_type in args.obs_types:
-        emit(bench_ale(ALE_OBS_TYPE[obs_type], args.seconds, args.frame_skip, args.seed))
+        emit(bench_ale(ALE_OBS_TYPE[obs_type], args.seconds, args.seed, args.frame_skip))
         emit(bench_gbc(obs_type, args.seconds, args.frame_skip, args.seed))
         for workers in args.batched_workers:
             emit(bench_gbc_batched(obs_type, args.batched_envs, workers, args.seconds, args.frame_skip, args.seed))

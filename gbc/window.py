@@ -14,7 +14,7 @@ class Window:
     def __init__(self, title: str, width: int, height: int, scale: int):
         if scale < 1:
             raise ValueError(f"window scale must be a positive integer, got {scale!r}")
-        pygame.init()
+        pygame.display.init()  # video only: no audio device needed
         self._size = (width * scale, height * scale)
         self._surface = pygame.display.set_mode(self._size)
         pygame.display.set_caption(title)

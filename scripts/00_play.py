@@ -3,12 +3,16 @@
 Score (top left) and balls left (top right) are drawn in the picture itself, which is exactly the
 agent's 84x84 frame in colour, scaled up. After game over, SPACE starts a new game; ESC or closing the
 window quits. Run: python scripts/00_play.py [--seed 0] [--scale 8]
+
+With --game gbc it plays the Game Boy Color Breakout ROM instead, through GBCBreakout-v0 (gbc.play), at the
+Game Boy's 59.7 frames per second: arrows move the paddle, --gbc-scale sets the window scale.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import tyro
@@ -31,6 +35,10 @@ class Args:
     """frames per second (0: as fast as possible)"""
     max_frames: int = 0
     """stop after this many frames (0: play until the window is closed)"""
+    game: Literal["python", "gbc"] = "python"
+    """python: Python Breakout; gbc: the Game Boy Color ROM (roms/breakout) through GBCBreakout-v0"""
+    gbc_scale: int = 4
+    """window pixels per Game Boy pixel (--game gbc)"""
 
 
 class PlayLoop:
@@ -115,5 +123,14 @@ def play(args: Args, scripted_keys: dict[int, list[tuple[int, int]]] | None = No
     return loop.summary()
 
 
+def play_gbc(args: Args, scripted_keys: dict[int, list[tuple[int, int]]] | None = None) -> dict:
+    """The Game Boy Color ROM in a window through the env (see gbc.play), at the Game Boy's frame rate."""
+    from gbc.play import play as play_rom  # PyBoy is imported only when the GBC game is asked for
+
+    return play_rom("breakout", seed=args.seed, scale=args.gbc_scale, max_frames=args.max_frames,
+                    scripted_keys=scripted_keys)
+
+
 if __name__ == "__main__":
-    print(play(tyro.cli(Args)))
+    cli_args = tyro.cli(Args)
+    print(play_gbc(cli_args) if cli_args.game == "gbc" else play(cli_args))

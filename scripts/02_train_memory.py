@@ -40,7 +40,7 @@ class Args(PPOArgs):
     ent_coef: float = 0.01
     """entropy bonus coefficient"""
     torch_threads: int = 1
-    """torch CPU threads: the small MLP gains nothing from a second thread (scripts/bench_train.py)"""
+    """torch CPU threads: with other jobs on the 2 cores, 2 threads trained 9x slower than 1 (bench_train.py)"""
     hidden_sizes: tuple[int, ...] = field(default_factory=lambda: (128, 128))
     """widths of the actor's and the critic's hidden layers"""
 

@@ -40,7 +40,7 @@ class Args(PPOArgs):
     clip_coef: float = 0.1
     """surrogate (and value) clipping coefficient (ppo_atari.py's value)"""
     torch_threads: int = 1
-    """torch CPU threads: on 2 shared cores a second thread made training 4x slower (scripts/bench_train.py)"""
+    """torch CPU threads: with other jobs on the 2 cores, 2 threads trained 4x slower than 1 (bench_train.py)"""
     channels: tuple[int, ...] = field(default_factory=lambda: (16, 32, 32))
     """output channels of each conv layer"""
     kernels: tuple[int, ...] = field(default_factory=lambda: (8, 4, 3))

@@ -5,8 +5,8 @@
 
 Reads every run folder under --runs-dir written by 02_train_memory.py / 03_train_pixel.py for --env-id (its
 config.json and TensorBoard scalars) and writes to --out-dir:
-  returns.png   smoothed episodic return against env steps and against wall-clock seconds (mean over seeds, band
-                min-max over seeds)
+  returns.png   smoothed episodic return against env steps and against wall-clock seconds (mean over the seeds
+                that reached that point, band min-max over them)
   losses.png    value/policy loss, entropy, approx-KL, clip fraction, explained variance against steps and seconds
   comparison.md, comparison.csv   one row per agent;  runs.csv   one row per run (seed)
 
@@ -248,7 +248,7 @@ def plot(runs: list[Run], path: Path, series: list[tuple[str, callable]], title:
     import matplotlib.pyplot as plt
 
     agents = sorted({run.agent for run in runs})
-    fig, axes = plt.subplots(len(series), 2, figsize=(12, 3.2 * len(series)), squeeze=False)
+    fig, axes = plt.subplots(len(series), 2, figsize=(12, 3.2 * len(series)), squeeze=False, layout="constrained")
     for row, (label, get) in enumerate(series):
         for col, x_label in enumerate(("env steps", "wall-clock seconds")):
             ax = axes[row][col]
@@ -268,7 +268,6 @@ def plot(runs: list[Run], path: Path, series: list[tuple[str, callable]], title:
             if row == 0:
                 ax.legend()
     fig.suptitle(title)
-    fig.tight_layout()
     tmp = path.with_name(path.name + ".tmp")
     fig.savefig(tmp, format="png", dpi=100)
     plt.close(fig)

@@ -4,14 +4,14 @@ Every measurement steps random actions (drawn beforehand) for `seconds` of wall 
 ALE's `ALE/Breakout-v5` (RAM observations, a single env, as a user would make it) is measured before and
 after ours; the speed-up lines divide by the mean of the two. The machine may be shared: each line
 carries the 1-minute load average so that noisy figures can be spotted.
+GBCBreakout-v0 (the Game Boy Color ROM through PyBoy, frame skip 4 as ALE's v5) is timed too unless
+--no-include-gbc: one process with RAM and pixel observations, and its batched env (--gbc-batched-envs envs
+on 1 and on 2 worker processes); its ratio line divides its one-process RAM rate by ALE's (target: >= 1).
 Run: python scripts/bench_envs.py [--num-envs 1 16 64 256 1024] [--seconds 3]
 """
 
 from __future__ import annotations
 
-import json
-import os
-import time
 from dataclasses import dataclass, field
 
 import gymnasium as gym
@@ -19,6 +19,7 @@ import numpy as np
 import tyro
 
 import breakout_py
+from breakout_py.benchmark import bench_ale, bench_single, bench_vector, emit
 
 TARGETS = {"state": 100.0, "pixels": 20.0}  # required speed-up over ALE (RAM obs) at TARGET_NUM_ENVS
 TARGET_NUM_ENVS = 256
@@ -35,44 +36,13 @@ class Args:
     seed: int = 0
     include_ale: bool = True
     """also measure ALE/Breakout-v5 (needs ale-py)"""
+    include_gbc: bool = True
+    """also measure GBCBreakout-v0 (needs roms/breakout/breakout.gb)"""
+    gbc_batched_envs: int = 8
+    """envs in the batched GBC env, timed on 1 and on 2 worker processes"""
 
 
-def emit(record: dict) -> None:
-    record["load_avg_1m"] = round(os.getloadavg()[0], 2)
-    print(json.dumps(record), flush=True)
-
-
-def time_steps(step, actions: np.ndarray, seconds: float) -> tuple[int, float]:
-    """Calls step(action) cycling through `actions` for about `seconds`; returns (calls, elapsed)."""
-    for action in actions[:10]:
-        step(action)
-    calls = 0
-    start = time.perf_counter()
-    while True:
-        for action in actions:
-            step(action)
-        calls += len(actions)
-        elapsed = time.perf_counter() - start
-        if elapsed >= seconds:
-            return calls, elapsed
-
-
-def bench_single(make, n_actions: int, seconds: float, seed: int) -> tuple[float, int, float]:
-    env = make()
-    env.reset(seed=seed)
-    actions = np.random.default_rng(seed).integers(0, n_actions, size=200)
-
-    def step(action):
-        _, _, terminated, truncated, _ = env.step(action)
-        if terminated or truncated:
-            env.reset()
-
-    calls, elapsed = time_steps(step, actions, seconds)
-    env.close()
-    return calls / elapsed, calls, elapsed
-
-
-def bench_vector(num_envs: int, obs_type: str, obs_size: int, seconds: float, seed: int) -> tuple[float, int, float]:
+def bench_vector_breakout(num_envs: int, obs_type: str, obs_size: int, seconds: float, seed: int) -> dict:
     envs = gym.make_vec(
         breakout_py.ENV_ID,
         num_envs=num_envs,
@@ -80,55 +50,65 @@ def bench_vector(num_envs: int, obs_type: str, obs_size: int, seconds: float, se
         obs_type=obs_type,
         obs_size=obs_size,
     )
-    envs.reset(seed=seed)
-    actions = np.random.default_rng(seed).integers(0, 3, size=(20, num_envs))
-    calls, elapsed = time_steps(envs.step, actions, seconds)  # the vector env resets its games itself
-    envs.close()
-    return calls * num_envs / elapsed, calls * num_envs, elapsed
+    return {"env": breakout_py.ENV_ID, "impl": "vector", "obs_type": obs_type, "obs_size": obs_size,
+            **bench_vector(envs, seconds, seed)}
 
 
-def bench_ale(seconds: float, seed: int) -> float:
-    import ale_py
+def bench_gbc(args: Args) -> dict[str, float]:
+    """GBCBreakout-v0 on one process and batched; returns the one-process rate per observation type."""
+    from gbc import bench as gbc_bench  # PyBoy is imported only when the GBC env is measured
 
-    gym.register_envs(ale_py)
-    rate, steps, elapsed = bench_single(lambda: gym.make("ALE/Breakout-v5", obs_type="ram"), 4, seconds, seed)
-    emit({"env": "ALE/Breakout-v5", "impl": "single", "obs_type": "ram", "num_envs": 1,
-          "steps_per_s": round(rate, 1), "steps": steps, "seconds": round(elapsed, 3)})
-    return rate
+    rates = {}
+    for obs_type in ("ram", "pixels"):
+        record = gbc_bench.bench_gbc(obs_type, args.seconds, seed=args.seed)
+        rates[obs_type] = record["steps_per_s"]
+        emit(record)
+        for workers in (1, 2):
+            emit(gbc_bench.bench_gbc_batched(obs_type, args.gbc_batched_envs, workers, args.seconds, seed=args.seed))
+    return rates
 
 
 def main(args: Args) -> None:
     if args.seconds <= 0 or any(n <= 0 for n in args.num_envs):
         raise ValueError(f"seconds and every --num-envs must be positive, got {args.seconds} and {args.num_envs}")
-    ale_rates = [bench_ale(args.seconds, args.seed)] if args.include_ale else []
+    if args.include_gbc and args.gbc_batched_envs < 2:
+        raise ValueError(f"--gbc-batched-envs must be at least 2 (timed on 2 workers), got {args.gbc_batched_envs}")
+
+    def measure_ale() -> float:
+        record = bench_ale("ram", args.seconds, args.seed)
+        emit(record)
+        return record["steps_per_s"]
+
+    ale_rates = [measure_ale()] if args.include_ale else []
 
     for obs_type in ("state", "pixels"):
-        rate, steps, elapsed = bench_single(
-            lambda: gym.make(breakout_py.ENV_ID, obs_type=obs_type, obs_size=args.obs_size), 3, args.seconds, args.seed
-        )
-        emit({"env": breakout_py.ENV_ID, "impl": "single", "obs_type": obs_type, "num_envs": 1,
-              "steps_per_s": round(rate, 1), "steps": steps, "seconds": round(elapsed, 3)})
+        env = gym.make(breakout_py.ENV_ID, obs_type=obs_type, obs_size=args.obs_size)
+        emit({"env": breakout_py.ENV_ID, "obs_type": obs_type, **bench_single(env, args.seconds, args.seed)})
 
     vector_rates = {}
     for obs_type in ("state", "pixels"):
         for num_envs in args.num_envs:
-            rate, steps, elapsed = bench_vector(num_envs, obs_type, args.obs_size, args.seconds, args.seed)
-            vector_rates[obs_type, num_envs] = rate
-            emit({"env": breakout_py.ENV_ID, "impl": "vector", "obs_type": obs_type, "num_envs": num_envs,
-                  "obs_size": args.obs_size, "steps_per_s": round(rate, 1), "steps": steps,
-                  "seconds": round(elapsed, 3)})
+            record = bench_vector_breakout(num_envs, obs_type, args.obs_size, args.seconds, args.seed)
+            vector_rates[obs_type, num_envs] = record["steps_per_s"]
+            emit(record)
+
+    gbc_rates = bench_gbc(args) if args.include_gbc else {}
 
     if not args.include_ale:
         return
-    ale_rates.append(bench_ale(args.seconds, args.seed))
-    ale_rate = float(np.mean(ale_rates))
+    ale_rates.append(measure_ale())
+    ale_mean = float(np.mean(ale_rates))
     for obs_type, target in TARGETS.items():
         if (obs_type, TARGET_NUM_ENVS) not in vector_rates:
             continue
-        ratio = vector_rates[obs_type, TARGET_NUM_ENVS] / ale_rate
+        ratio = vector_rates[obs_type, TARGET_NUM_ENVS] / ale_mean
         emit({"metric": "speedup_vs_ale_ram", "obs_type": obs_type, "num_envs": TARGET_NUM_ENVS,
               "obs_size": args.obs_size, "ratio": round(ratio, 1), "target": target, "meets_target": ratio >= target,
-              "ale_steps_per_s_mean": round(ale_rate, 1)})
+              "ale_steps_per_s_mean": round(ale_mean, 1)})
+    if "ram" in gbc_rates:
+        ratio = gbc_rates["ram"] / ale_mean
+        emit({"metric": "gbc_single_vs_ale_ram", "obs_type": "ram", "num_envs": 1, "ratio": round(ratio, 2),
+              "target": 1.0, "meets_target": ratio >= 1.0, "ale_steps_per_s_mean": round(ale_mean, 1)})
 
 
 if __name__ == "__main__":

@@ -73,8 +73,9 @@ def main(args: Args) -> list[dict]:
                 with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the JSON lines
                     summary = script.main(run_args)
                 fractions = {key: round(summary[f"{key}_fraction"], 3) for key in ("env", "inference", "update")}
+                config = json.loads((Path(summary["run_dir"]) / "config.json").read_text())
                 result = {
-                    "agent": agent, "env_id": args.env_id, "env_kwargs": run_args.env_kwargs,
+                    "agent": agent, "env_id": args.env_id, "env_kwargs": json.loads(config["args"]["env_kwargs"]),
                     "num_envs": run_args.num_envs, "num_steps": run_args.num_steps, "torch_threads": threads,
                     "env_steps": summary["global_step"], "seconds": round(summary["session_seconds"], 2),
                     "sps": round(summary["sps"], 1), **{f"{k}_fraction": v for k, v in fractions.items()},

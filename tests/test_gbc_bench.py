@@ -1,11 +1,16 @@
 """gbc.bench prints one JSON line per measurement, ALE beside ours (figures are not asserted: see README)."""
 
+import importlib.util
 import json
+import sys
+from pathlib import Path
 
 import pytest
 
 from gbc.bench import Args, main
 from gbc.profiles import BREAKOUT_ROM
+
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "bench_envs.py"
 
 
 @pytest.mark.skipif(not BREAKOUT_ROM.is_file(), reason="roms/breakout/breakout.gb absent: make -C roms")
@@ -24,3 +29,23 @@ def test_bench_rejects_bad_arguments():
         main(Args(obs_types=["rgb"]))
     with pytest.raises(ValueError, match="positive"):
         main(Args(seconds=0))
+
+
+@pytest.mark.skipif(not BREAKOUT_ROM.is_file(), reason="roms/breakout/breakout.gb absent: make -C roms")
+def test_bench_envs_script_has_the_gbc_section(capsys):
+    spec = importlib.util.spec_from_file_location("bench_envs_gbc", SCRIPT)
+    script = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = script  # dataclasses resolve the Args annotations through sys.modules
+    try:
+        spec.loader.exec_module(script)
+        script.main(script.Args(num_envs=[2], seconds=0.1, gbc_batched_envs=2))
+        with pytest.raises(ValueError, match="gbc-batched-envs"):
+            script.main(script.Args(gbc_batched_envs=1))
+    finally:
+        del sys.modules[spec.name]
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    gbc_lines = [(r["impl"], r["obs_type"], r["processes"]) for r in lines if r.get("env") == "GBCBreakout-v0"]
+    assert gbc_lines == [("single", "ram", 1), ("batched", "ram", 1), ("batched", "ram", 2),
+                         ("single", "pixels", 1), ("batched", "pixels", 1), ("batched", "pixels", 2)]
+    ratio = [r for r in lines if r.get("metric") == "gbc_single_vs_ale_ram"]
+    assert len(ratio) == 1 and ratio[0]["ratio"] > 0
