@@ -12,7 +12,6 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 import torch.nn as nn
-from torch.distributions import Categorical
 
 
 def layer_init(layer: nn.Module, std: float = float(np.sqrt(2)), bias_const: float = 0.0) -> nn.Module:
@@ -22,10 +21,32 @@ def layer_init(layer: nn.Module, std: float = float(np.sqrt(2)), bias_const: flo
     return layer
 
 
-class MLPAgent(nn.Module):
-    """Separate tanh MLPs for actor and critic over a flat float observation (CleanRL ppo.py)."""
+def policy_outputs(logits: torch.Tensor, action: torch.Tensor | None):
+    """Sample (when `action` is None), log-probability and entropy of a categorical policy.
 
-    def __init__(self, obs_shape: Sequence[int], n_actions: int, hidden_sizes: Sequence[int] = (64, 64)):
+    The same maths as torch.distributions.Categorical without its argument checks and object set-up, which cost more
+    than the network itself on the small batches of a rollout step.
+    """
+    log_probs = torch.log_softmax(logits, dim=-1)
+    probs = log_probs.exp()
+    if action is None:
+        action = torch.multinomial(probs, 1).squeeze(-1)
+    log_prob = log_probs.gather(-1, action.long().unsqueeze(-1)).squeeze(-1)
+    entropy = -(probs * log_probs).sum(-1)
+    return action, log_prob, entropy
+
+
+class MLPAgent(nn.Module):
+    """Separate tanh MLPs for actor and critic over a flat observation (CleanRL ppo.py).
+
+    `input_scale` multiplies the observation before the first layer: the trainer sets it to 1/255 for uint8
+    observations (RAM bytes), so every input lies in [0, 1] like the float state vectors, instead of reaching the
+    tanh layers as 0-255 and saturating them. A fixed scale, not a running normaliser: the model needs no statistics
+    beyond its weights, and a probe or a later run sees exactly the inputs training saw.
+    """
+
+    def __init__(self, obs_shape: Sequence[int], n_actions: int, hidden_sizes: Sequence[int] = (64, 64),
+                 input_scale: float = 1.0):
         super().__init__()
         if len(obs_shape) != 1:
             raise ValueError(
@@ -34,8 +55,11 @@ class MLPAgent(nn.Module):
             )
         if not hidden_sizes:
             raise ValueError("hidden_sizes must list at least one layer width, e.g. (64, 64)")
+        if not input_scale > 0:
+            raise ValueError(f"input_scale must be positive, got {input_scale!r}")
         self.config = {"type": "mlp", "obs_shape": list(obs_shape), "n_actions": int(n_actions),
-                       "hidden_sizes": [int(h) for h in hidden_sizes]}
+                       "hidden_sizes": [int(h) for h in hidden_sizes], "input_scale": float(input_scale)}
+        self.input_scale = float(input_scale)
         self.critic = self._mlp(obs_shape[0], hidden_sizes, 1, head_std=1.0)
         self.actor = self._mlp(obs_shape[0], hidden_sizes, n_actions, head_std=0.01)
 
@@ -48,15 +72,20 @@ class MLPAgent(nn.Module):
         layers.append(layer_init(nn.Linear(in_dim, out_dim), std=head_std))
         return nn.Sequential(*layers)
 
+    def _inputs(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.float()
+        return x * self.input_scale if self.input_scale != 1.0 else x
+
     def get_value(self, x: torch.Tensor) -> torch.Tensor:
-        return self.critic(x.float())
+        return self.critic(self._inputs(x))
+
+    def policy_logits(self, x: torch.Tensor) -> torch.Tensor:
+        return self.actor(self._inputs(x))
 
     def get_action_and_value(self, x: torch.Tensor, action: torch.Tensor | None = None):
-        x = x.float()
-        probs = Categorical(logits=self.actor(x))
-        if action is None:
-            action = probs.sample()
-        return action, probs.log_prob(action), probs.entropy(), self.critic(x)
+        x = self._inputs(x)
+        action, log_prob, entropy = policy_outputs(self.actor(x), action)
+        return action, log_prob, entropy, self.critic(x)
 
 
 class CNNAgent(nn.Module):
@@ -108,12 +137,13 @@ class CNNAgent(nn.Module):
     def get_value(self, x: torch.Tensor) -> torch.Tensor:
         return self.critic(self._features(x))
 
+    def policy_logits(self, x: torch.Tensor) -> torch.Tensor:
+        return self.actor(self._features(x))
+
     def get_action_and_value(self, x: torch.Tensor, action: torch.Tensor | None = None):
         hidden = self._features(x)
-        probs = Categorical(logits=self.actor(hidden))
-        if action is None:
-            action = probs.sample()
-        return action, probs.log_prob(action), probs.entropy(), self.critic(hidden)
+        action, log_prob, entropy = policy_outputs(self.actor(hidden), action)
+        return action, log_prob, entropy, self.critic(hidden)
 
 
 NETWORKS = {"mlp": MLPAgent, "cnn": CNNAgent}

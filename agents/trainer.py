@@ -20,7 +20,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import gymnasium as gym
 import numpy as np
@@ -175,6 +175,31 @@ def autoreset_mode_of(envs: gym.vector.VectorEnv) -> AutoresetMode:
     return mode
 
 
+def network_for_space(network: dict[str, Any], obs_space: gym.spaces.Space,
+                      action_space: gym.spaces.Discrete) -> dict[str, Any]:
+    """Fill a network config's observation/action sizes from the env; an MLP on uint8 observations (RAM bytes)
+    scales them by 1/255 into [0, 1] (the CNN always divides its uint8 frames by 255)."""
+    config = {**network, "obs_shape": list(obs_space.shape), "n_actions": int(action_space.n)}
+    if config.get("type") == "mlp" and obs_space.dtype == np.uint8:
+        config["input_scale"] = 1.0 / 255.0
+    return config
+
+
+def code_version() -> str:
+    """The git commit of this checkout, with "+dirty" when tracked files differ from it ("unknown" outside git)."""
+    import subprocess
+
+    repo = Path(__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True,
+                                check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=repo,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + ("+dirty" if dirty else "")
+
+
 def run_dir_for(args: PPOArgs, agent_name: str) -> Path:
     suffix = args.run_name or time.strftime("%Y%m%d-%H%M%S")
     return Path(args.runs_dir) / f"{args.env_id.replace('/', '-')}__{agent_name}__s{args.seed}__{suffix}"
@@ -218,8 +243,14 @@ def record_video(agent: torch.nn.Module, env_id: str, env_kwargs: dict[str, Any]
     return episode_return, steps
 
 
-def train(args: PPOArgs, agent_name: str, network: dict[str, Any]) -> dict[str, Any]:
-    """Train (or resume) a PPO agent; `network` is the config of agents.networks (its obs/action sizes filled in)."""
+def train(args: PPOArgs, agent_name: str, network: dict[str, Any],
+          callback: Callable[[dict[str, Any]], bool] | None = None) -> dict[str, Any]:
+    """Train (or resume) a PPO agent; `network` is the config of agents.networks (its obs/action sizes filled in).
+
+    `callback`, when given, is called after every iteration with the progress so far (iteration, global_step,
+    train_seconds, cpu_seconds of this process, mean_return of the last RETURN_WINDOW episodes or nan, episodes);
+    returning True stops training there (the final model is still written). scripts/tune.py prunes trials with it.
+    """
     env_kwargs = validate_args(args)
     from torch.utils.tensorboard import SummaryWriter
 
@@ -234,8 +265,7 @@ def train(args: PPOArgs, agent_name: str, network: dict[str, Any]) -> dict[str, 
     envs = make_vec_env(args.env_id, args.num_envs, env_kwargs)
     autoreset_mode = autoreset_mode_of(envs)
     obs_space = envs.single_observation_space
-    agent = build_network({**network, "obs_shape": list(obs_space.shape),
-                           "n_actions": int(envs.single_action_space.n)}).to(device)
+    agent = build_network(network_for_space(network, obs_space, envs.single_action_space)).to(device)
     optimizer = optim.Adam(agent.parameters(), lr=args.learning_rate, eps=1e-5)
 
     # run folder, resuming from its checkpoint when there is one
@@ -260,9 +290,10 @@ def train(args: PPOArgs, agent_name: str, network: dict[str, Any]) -> dict[str, 
         rng.bit_generator.state = payload["rng"]["numpy"]
         print(f"resuming {run_dir} from iteration {payload['iteration']} (step {global_step})")
     run_dir.mkdir(parents=True, exist_ok=True)
+    commit = code_version()
     write_json_atomic(run_dir / CONFIG_NAME, {
         "agent_name": agent_name, "args": dataclasses.asdict(args), "network": agent.config,
-        "autoreset_mode": autoreset_mode.value, "device": str(device),
+        "autoreset_mode": autoreset_mode.value, "device": str(device), "commit": commit,
     })
     # purge what an interrupted session logged after the checkpoint (steps > global_step), keep the rest
     writer = SummaryWriter(str(run_dir), purge_step=global_step + 1 if global_step > 0 else None)
@@ -280,7 +311,7 @@ def train(args: PPOArgs, agent_name: str, network: dict[str, Any]) -> dict[str, 
                 "global_step": global_step, "iteration": iteration, "train_seconds": train_seconds(),
                 "args": dataclasses.asdict(args), "rng": rng_state,
                 "obs_shape": list(obs_space.shape), "obs_dtype": str(obs_space.dtype),
-                "n_actions": int(envs.single_action_space.n)}
+                "n_actions": int(envs.single_action_space.n), "commit": commit, "device": str(device)}
 
     # rollout storage; observations keep the env's dtype (uint8 frames stay 1 byte each)
     shape = (args.num_steps, args.num_envs)
@@ -301,6 +332,7 @@ def train(args: PPOArgs, agent_name: str, network: dict[str, Any]) -> dict[str, 
     prev_lives = None  # lives after the previous step, for episodic_life
     timers = {"env": 0.0, "inference": 0.0, "update": 0.0}
     session_start, session_start_step = time.perf_counter(), global_step
+    cpu_start = time.process_time()
 
     progress = None
     if args.progress_bar:
@@ -321,7 +353,7 @@ def train(args: PPOArgs, agent_name: str, network: dict[str, Any]) -> dict[str, 
             valid[step] = ~prev_done
 
             tick = time.perf_counter()
-            with torch.no_grad():
+            with torch.inference_mode():
                 action, logprob, _, value = agent.get_action_and_value(next_obs)
             values[step] = value.flatten()
             actions[step], logprobs[step] = action, logprob
@@ -339,7 +371,7 @@ def train(args: PPOArgs, agent_name: str, network: dict[str, Any]) -> dict[str, 
                 tick = time.perf_counter()
                 for env_index in np.flatnonzero(truncated & ~np.asarray(terminated)):
                     final_obs = torch.as_tensor(infos["final_obs"][env_index], device=device).unsqueeze(0)
-                    with torch.no_grad():
+                    with torch.inference_mode():
                         learn_reward[env_index] += args.gamma * agent.get_value(final_obs).item()
                 learn_terminated = done  # the next obs belongs to a new episode: never bootstrap from it
                 timers["inference"] += time.perf_counter() - tick
@@ -367,7 +399,7 @@ def train(args: PPOArgs, agent_name: str, network: dict[str, Any]) -> dict[str, 
             prev_done = done if autoreset_mode is AutoresetMode.NEXT_STEP else np.zeros_like(done)
 
         tick = time.perf_counter()
-        with torch.no_grad():
+        with torch.inference_mode():
             next_value = agent.get_value(next_obs).reshape(1, -1)[0]
         timers["inference"] += time.perf_counter() - tick
 
@@ -406,6 +438,12 @@ def train(args: PPOArgs, agent_name: str, network: dict[str, Any]) -> dict[str, 
             progress.update(args.batch_size)
             mean_return = np.mean(recent_returns) if recent_returns else float("nan")
             progress.set_postfix(ret=f"{mean_return:.1f}", sps=f"{sps:.0f}")
+        if callback is not None and callback({
+            "iteration": iteration, "global_step": global_step, "train_seconds": train_seconds(),
+            "cpu_seconds": time.process_time() - cpu_start, "episodes": episodes_finished,
+            "mean_return": float(np.mean(recent_returns)) if recent_returns else float("nan"),
+        }):
+            break
 
     if progress is not None:
         progress.close()

@@ -10,10 +10,11 @@ import numpy as np
 from gymnasium import spaces
 
 from gbc.emulator import GameBoy
+from gbc.extract_spec import StateSpec, default_spec_path
 from gbc.hardware import FRAMES_PER_SECOND, RAM_OBS_SIZE, SCREEN_HEIGHT, SCREEN_WIDTH
 from gbc.profiles import GameProfile
 
-OBS_TYPES = ("ram", "pixels")
+OBS_TYPES = ("ram", "pixels", "state")
 # Without a seed variable in the profile, the reset idles a seeded number of frames (0..this-1) instead.
 MAX_SEED_IDLE_FRAMES = 60
 
@@ -24,6 +25,9 @@ class GameBoyEnv(gym.Env):
     obs_type="ram": the full WRAM (0xC000-0xDFFF) then HRAM (0xFF80-0xFFFE), uint8 (8319,); index of an
     address: `gbc.hardware.ram_obs_index`. obs_type="pixels": the last `frame_stack` screens (one per agent
     step), greyscale, area-downscaled to obs_size x obs_size, uint8 (frame_stack, obs_size, obs_size), oldest first.
+    obs_type="state": the RAM bytes a state spec keeps (scripts/01_extract_state.py), float32 in [0, 1], one per
+    feature (`gbc.extract_spec` says how bytes, signed and 16-bit values are scaled); `state_spec` is the spec's
+    path (or a loaded StateSpec), by default the one beside the ROM (<rom>.state_spec.json).
     Each action is held for `frame_skip` frames.
     """
 
@@ -38,6 +42,7 @@ class GameBoyEnv(gym.Env):
         frame_stack: int = 4,
         render_mode: str | None = None,
         render_scale: int = 3,
+        state_spec: str | StateSpec | None = None,
     ):
         if obs_type not in OBS_TYPES:
             raise ValueError(f"obs_type must be one of {OBS_TYPES}, got {obs_type!r}")
@@ -55,10 +60,20 @@ class GameBoyEnv(gym.Env):
         self.render_mode = render_mode
         self.render_scale = render_scale
 
+        if state_spec is not None and obs_type != "state":
+            raise ValueError(f"state_spec is only used with obs_type='state', not {obs_type!r}")
         self.game = GameBoy(profile)
         self.profile = self.game.profile
         self.action_space = spaces.Discrete(len(self.profile.actions))
-        if obs_type == "ram":
+        self.state_spec = None
+        if obs_type == "state":
+            try:
+                self.state_spec = self._load_state_spec(state_spec)
+            except Exception:
+                self.game.close()
+                raise
+            self.observation_space = spaces.Box(0.0, 1.0, (self.state_spec.size,), np.float32)
+        elif obs_type == "ram":
             self.observation_space = spaces.Box(0, 255, (RAM_OBS_SIZE,), np.uint8)
         else:
             self.observation_space = spaces.Box(0, 255, (self.frame_stack, self.obs_size, self.obs_size), np.uint8)
@@ -67,6 +82,12 @@ class GameBoyEnv(gym.Env):
         self._score = 0
         self._episode_frame = 0
         self._window = None
+
+    def _load_state_spec(self, state_spec: str | StateSpec | None) -> StateSpec:
+        spec = state_spec if isinstance(state_spec, StateSpec) else StateSpec.load(
+            default_spec_path(self.profile.rom_path) if state_spec is None else state_spec)
+        spec.check_game_boy(self.profile.name, self.profile.sha1, RAM_OBS_SIZE)
+        return spec
 
     def get_action_meanings(self) -> list[str]:
         return list(self.profile.action_names)
@@ -112,7 +133,11 @@ class GameBoyEnv(gym.Env):
         return cv2.resize(grey, (self.obs_size, self.obs_size), interpolation=cv2.INTER_AREA)
 
     def _observation(self) -> np.ndarray:
-        return self.game.ram.read() if self.obs_type == "ram" else self._frames.copy()
+        if self.obs_type == "ram":
+            return self.game.ram.read()
+        if self.obs_type == "state":
+            return self.state_spec.transform(self.game.ram.read())
+        return self._frames.copy()
 
     def _info(self) -> dict[str, Any]:
         info = {"score": self._score, "episode_frame_number": self._episode_frame}

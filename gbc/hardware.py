@@ -10,6 +10,20 @@ HRAM_END = 0xFFFF  # exclusive
 # CGB WRAM bank select register (https://gbdev.io/pandocs/CGB_Registers.html#ff70--svbk-cgb-mode-only-wram-bank).
 SVBK = 0xFF70
 
+# Video RAM: tile data 0x8000-0x97FF, tile maps 0x9800-0x9BFF and 0x9C00-0x9FFF; the CGB has two banks
+# (bank 1: tile attributes and more tile data) (https://gbdev.io/pandocs/Memory_Map.html).
+VRAM_START = 0x8000
+VRAM_END = 0xA000  # exclusive
+VRAM_BANK_SIZE = VRAM_END - VRAM_START
+TILE_MAP_STARTS = (0x9800, 0x9C00)
+# Object attribute memory: 40 sprites x 4 bytes (https://gbdev.io/pandocs/OAM.html).
+OAM_START = 0xFE00
+OAM_SIZE = 160
+OAM_END = OAM_START + OAM_SIZE  # exclusive
+# OAM DMA: writing page P to this register copies P00-P9F into OAM (https://gbdev.io/pandocs/OAM_DMA_Transfer.html).
+DMA = 0xFF46
+PAGE_SIZE = 0x100
+
 # LCD control register; bit 7 switches the LCD on (https://gbdev.io/pandocs/LCDC.html).
 LCDC = 0xFF40
 LCDC_ENABLE = 0x80

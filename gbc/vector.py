@@ -6,13 +6,18 @@ rather than one per env: with 8 envs on 2 cores, 2 workers each step 4 emulators
 
 Autoreset mode NEXT_STEP (stated in `metadata["autoreset_mode"]`): the step after an env's terminal or
 truncated step resets that env, returns its first observation with reward 0, and ignores its action.
+
+A worker that dies (killed, or its emulator crashed the process) is noticed within `WORKER_POLL_SECONDS` while the
+parent waits for it: the parent closes the batched env (every worker reaped) and raises `WorkerDiedError`.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import signal
 import traceback
+from multiprocessing.connection import wait
 from typing import Any
 
 import numpy as np
@@ -22,16 +27,36 @@ from gymnasium.vector.utils import batch_space
 from gbc.env import GameBoyEnv
 
 DEFAULT_MAX_EPISODE_STEPS = 10_000
+# How often the parent, while waiting for replies, checks that the workers it waits for are still alive.
+WORKER_POLL_SECONDS = 0.5
+# How long close() waits for a worker to exit by itself, then after terminate(), before kill().
+WORKER_EXIT_SECONDS = 5.0
 
 
-def _worker(conn, env_kwargs: dict, env_ids: list[int], num_envs: int, shared_obs, obs_shape, max_episode_steps):
+class WorkerDiedError(RuntimeError):
+    """A worker process of the batched env exited while the parent waited for it."""
+
+
+def _exit_description(exitcode: int | None) -> str:
+    if exitcode is None:
+        return "is gone"
+    if exitcode < 0:
+        try:
+            return f"was killed by signal {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"was killed by signal {-exitcode}"
+    return f"exited with code {exitcode}"
+
+
+def _worker(conn, env_kwargs: dict, env_ids: list[int], num_envs: int, shared_obs, obs_shape, obs_dtype,
+            max_episode_steps):
     """Owns the envs `env_ids`; answers "reset", "step" and "close" messages from the parent."""
     try:
         import cv2
 
         cv2.setNumThreads(1)  # one core per worker: OpenCV's own thread pool would only compete with the others
         envs = [GameBoyEnv(**env_kwargs) for _ in env_ids]
-        observations = np.frombuffer(shared_obs, dtype=np.uint8).reshape(num_envs, *obs_shape)
+        observations = np.frombuffer(shared_obs, dtype=obs_dtype).reshape(num_envs, *obs_shape)
         steps = [0] * len(envs)
         needs_reset = [False] * len(envs)
         while True:
@@ -64,8 +89,13 @@ def _worker(conn, env_kwargs: dict, env_ids: list[int], num_envs: int, shared_ob
                     env.close()
                 conn.send(("ok", None))
                 return
+    except (EOFError, BrokenPipeError):  # the parent is gone: nothing to report to
+        return
     except Exception:  # the parent re-raises it with the worker's traceback
-        conn.send(("error", traceback.format_exc()))
+        try:
+            conn.send(("error", traceback.format_exc()))
+        except (OSError, EOFError):
+            pass
     except KeyboardInterrupt:
         return
 
@@ -105,15 +135,17 @@ class BatchedGameBoyEnv(VectorEnv):
         self.render_mode = None
 
         obs_shape = self.single_observation_space.shape
+        obs_dtype = np.dtype(self.single_observation_space.dtype)
         ctx = mp.get_context(context)
-        self._shared_obs = ctx.RawArray("B", int(num_envs * np.prod(obs_shape)))
-        self._observations = np.frombuffer(self._shared_obs, dtype=np.uint8).reshape(num_envs, *obs_shape)
+        self._shared_obs = ctx.RawArray("B", int(num_envs * np.prod(obs_shape)) * obs_dtype.itemsize)
+        self._observations = np.frombuffer(self._shared_obs, dtype=obs_dtype).reshape(num_envs, *obs_shape)
         self._shares = [list(ids) for ids in np.array_split(np.arange(num_envs), num_workers)]
         for env_ids in self._shares:
             parent, child = ctx.Pipe()
             process = ctx.Process(
                 target=_worker,
-                args=(child, env_kwargs, env_ids, num_envs, self._shared_obs, obs_shape, max_episode_steps),
+                args=(child, env_kwargs, env_ids, num_envs, self._shared_obs, obs_shape, obs_dtype.str,
+                      max_episode_steps),
                 daemon=True,
             )
             process.start()
@@ -121,15 +153,48 @@ class BatchedGameBoyEnv(VectorEnv):
             self._conns.append(parent)
             self._processes.append(process)
 
+    def _send(self, worker: int, message: tuple) -> None:
+        try:
+            self._conns[worker].send(message)
+        except (OSError, EOFError):  # the worker's end is closed: it died
+            self._worker_died(worker, "before it was sent a command")
+
     def _gather(self) -> list:
-        replies = []
-        for conn in self._conns:
-            status, payload = conn.recv()
-            if status == "error":
-                self.close()
-                raise RuntimeError(f"a GBC env worker failed:\n{payload}")
-            replies.extend(payload)
-        return replies
+        """Each worker's reply, in worker order; raises (after closing everything) when a worker fails or dies."""
+        replies: dict[int, list] = {}
+        waiting = {conn: k for k, conn in enumerate(self._conns)}
+        sentinels = {self._processes[k].sentinel: k for k in waiting.values()}
+        while waiting:
+            ready = wait(list(waiting) + list(sentinels), timeout=WORKER_POLL_SECONDS)
+            for item in ready:
+                if item in waiting:
+                    k = waiting.pop(item)
+                    del sentinels[self._processes[k].sentinel]
+                    try:
+                        status, payload = item.recv()
+                    except (OSError, EOFError):
+                        self._worker_died(k, "while the parent waited for its reply")
+                    if status == "error":
+                        self.close()
+                        raise RuntimeError(f"a GBC env worker failed:\n{payload}")
+                    replies[k] = payload
+            for sentinel, k in list(sentinels.items()):
+                conn = self._conns[k]
+                if sentinel in ready and not conn.poll():  # died without a reply on its way
+                    self._worker_died(k, "while the parent waited for its reply")
+        return [reply for k in sorted(replies) for reply in replies[k]]
+
+    def _worker_died(self, worker: int, when: str) -> None:
+        process = self._processes[worker]
+        process.join(timeout=WORKER_POLL_SECONDS)
+        described = _exit_description(process.exitcode)
+        envs = self._shares[worker]
+        self.close()
+        raise WorkerDiedError(
+            f"GBC env worker {worker} (pid {process.pid}, envs {[int(i) for i in envs]}) {described} {when}. The batched env is closed "
+            "(all workers reaped); its envs' states are lost, so make a new one (e.g. restart training from its "
+            "last checkpoint). A worker killed by SIGKILL often means the machine ran out of memory"
+        )
 
     def reset(self, *, seed: int | list[int | None] | None = None, options: dict | None = None):
         if seed is None:
@@ -140,8 +205,9 @@ class BatchedGameBoyEnv(VectorEnv):
             seeds = list(seed)
             if len(seeds) != self.num_envs:
                 raise ValueError(f"reset got {len(seeds)} seeds for {self.num_envs} envs")
-        for conn, env_ids in zip(self._conns, self._shares):
-            conn.send(("reset", ([seeds[i] for i in env_ids], options)))
+        self._check_open()
+        for worker, env_ids in enumerate(self._shares):
+            self._send(worker, ("reset", ([seeds[i] for i in env_ids], options)))
         infos = {}
         for i, info in enumerate(self._gather()):
             infos = self._add_info(infos, info, i)
@@ -151,8 +217,9 @@ class BatchedGameBoyEnv(VectorEnv):
         actions = np.asarray(actions)
         if actions.shape != (self.num_envs,):
             raise ValueError(f"step expects one action per env, shape ({self.num_envs},), got {actions.shape}")
-        for conn, env_ids in zip(self._conns, self._shares):
-            conn.send(("step", actions[env_ids].tolist()))
+        self._check_open()
+        for worker, env_ids in enumerate(self._shares):
+            self._send(worker, ("step", actions[env_ids].tolist()))
         results = self._gather()
         rewards = np.array([r[0] for r in results], dtype=np.float64)
         terminated = np.array([r[1] for r in results], dtype=np.bool_)
@@ -162,20 +229,34 @@ class BatchedGameBoyEnv(VectorEnv):
             infos = self._add_info(infos, result[3], i)
         return self._observations.copy(), rewards, terminated, truncated, infos
 
+    def _check_open(self) -> None:
+        if not self._processes:
+            raise RuntimeError("the batched GBC env is closed (after close() or a worker failure); make a new one")
+
     def __del__(self):
         self.close()
 
     def close_extras(self, **kwargs: Any) -> None:
+        """Ask every live worker to close its envs, then reap every worker: terminate, and kill, what lingers."""
         for conn, process in zip(self._conns, self._processes):
             if process.is_alive():
                 try:
                     conn.send(("close", None))
-                    conn.recv()
-                except (OSError, EOFError):  # the worker already exited (after reporting an error)
+                except (OSError, EOFError):
                     pass
-            process.join(timeout=5)
+        for conn, process in zip(self._conns, self._processes):
+            if process.is_alive() and conn.poll(WORKER_EXIT_SECONDS):
+                try:
+                    conn.recv()
+                except (OSError, EOFError):  # it exited (after reporting an error) or died
+                    pass
+            process.join(timeout=WORKER_EXIT_SECONDS)
             if process.is_alive():
                 process.terminate()
+                process.join(timeout=WORKER_EXIT_SECONDS)
+            if process.is_alive():
+                process.kill()
+                process.join()
             conn.close()
         self._conns, self._processes = [], []
 

@@ -45,10 +45,12 @@ class Args(PPOArgs):
     """widths of the actor's and the critic's hidden layers"""
 
 
-def main(args: Args) -> dict:
+def main(args: Args, callback=None) -> dict:
+    """Train; `callback` is agents.trainer.train's per-iteration hook (scripts/tune.py uses it)."""
     if not args.env_kwargs:
         args = dataclasses.replace(args, env_kwargs=json.dumps(DEFAULT_ENV_KWARGS.get(args.env_id, {})))
-    return train(args, agent_name="memory", network={"type": "mlp", "hidden_sizes": list(args.hidden_sizes)})
+    return train(args, agent_name="memory", network={"type": "mlp", "hidden_sizes": list(args.hidden_sizes)},
+                 callback=callback)
 
 
 if __name__ == "__main__":

@@ -51,12 +51,13 @@ class Args(PPOArgs):
     """width of the fully connected layer shared by actor and critic"""
 
 
-def main(args: Args) -> dict:
+def main(args: Args, callback=None) -> dict:
+    """Train; `callback` is agents.trainer.train's per-iteration hook (scripts/tune.py uses it)."""
     if not args.env_kwargs:
         args = dataclasses.replace(args, env_kwargs=json.dumps(DEFAULT_ENV_KWARGS.get(args.env_id, {})))
     network = {"type": "cnn", "channels": list(args.channels), "kernels": list(args.kernels),
                "strides": list(args.strides), "hidden_size": args.hidden_size}
-    return train(args, agent_name="pixel", network=network)
+    return train(args, agent_name="pixel", network=network, callback=callback)
 
 
 if __name__ == "__main__":

@@ -54,6 +54,9 @@ class Args:
     """the return the fractions refer to (default: the best smoothed return of all compared runs)"""
     targets: tuple[float, ...] = ()
     """absolute returns whose first-reach step and time the table also reports, e.g. 108 54"""
+    baseline_games: int = 200
+    """BreakoutPy-v0: games of each scripted player (breakout_py.baselines) drawn as reference lines at the runs'
+    frame skip (0: none)"""
 
 
 LOSS_TAGS = ("losses/value_loss", "losses/policy_loss", "losses/entropy", "losses/approx_kl", "losses/clipfrac",
@@ -70,6 +73,7 @@ class Run:
     time_steps: np.ndarray
     train_seconds: np.ndarray
     losses: dict[str, tuple[np.ndarray, np.ndarray]]
+    frame_skip: Optional[int] = None
     smoothed_steps: np.ndarray = field(init=False)
     smoothed: np.ndarray = field(init=False)
 
@@ -128,7 +132,8 @@ def load_runs(args: Args) -> list[Run]:
         order = np.argsort(episode_steps, kind="stable")
         run = Run(config_path.parent.name, config["agent_name"], int(config["args"]["seed"]),
                   episode_steps[order], episode_returns[order], *scalars["charts/train_seconds"],
-                  {tag: scalars[tag] for tag in LOSS_TAGS if tag in scalars})
+                  {tag: scalars[tag] for tag in LOSS_TAGS if tag in scalars},
+                  json.loads(config["args"].get("env_kwargs") or "{}").get("frame_skip"))
         run.smooth(args.window)
         runs.append(run)
     if not runs:
@@ -240,8 +245,24 @@ def band(xs_per_run: list[np.ndarray], ys_per_run: list[np.ndarray], points: int
         return grid, np.nanmean(stacked, 0), np.nanmin(stacked, 0), np.nanmax(stacked, 0)
 
 
-def plot(runs: list[Run], path: Path, series: list[tuple[str, callable]], title: str) -> None:
-    """One row per series, columns: against env steps, against wall-clock seconds; one line per agent."""
+def reference_lines(env_id: str, runs: list[Run], games: int) -> list[tuple[str, float]]:
+    """Mean returns of the scripted players at the frame skip(s) of the runs (Python Breakout only)."""
+    if env_id != "BreakoutPy-v0" or games < 1:
+        return []
+    from breakout_py.baselines import AGENTS, play_games
+
+    lines = []
+    for frame_skip in sorted({run.frame_skip or 2 for run in runs}):  # 2: the env's default frame skip
+        for player in AGENTS:
+            mean = float(play_games(player, games, frame_skip, seed=0).mean())
+            lines.append((f"{player.replace('_', '-')} script, frame skip {frame_skip}: {mean:.1f}", mean))
+    return lines
+
+
+def plot(runs: list[Run], path: Path, series: list[tuple[str, callable]], title: str,
+         references: list[tuple[str, float]] = ()) -> None:
+    """One row per series, columns: against env steps, against wall-clock seconds; one line per agent, and dashed
+    horizontal reference lines (label, value) on the first row."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -262,6 +283,9 @@ def plot(runs: list[Run], path: Path, series: list[tuple[str, callable]], title:
                 grid, mean, low, high = result
                 ax.plot(grid, mean, color=colour, label=f"{agent} ({len(agent_runs)} seeds)")
                 ax.fill_between(grid, low, high, color=colour, alpha=0.25, linewidth=0)
+            if row == 0:
+                for (ref_label, value), style in zip(references, ("--", ":", "-.", (0, (5, 5)))):
+                    ax.axhline(value, color="grey", linestyle=style, linewidth=1, label=ref_label)
             ax.set_xlabel(x_label)
             ax.set_ylabel(label)
             ax.grid(alpha=0.3)
@@ -294,7 +318,8 @@ def main(args: Args) -> Path:
     write_atomic(out_dir / "runs.csv", csv_text(run_rows))
     plot(runs, out_dir / "returns.png", [(f"return (mean of last {args.window})",
                                           lambda run: (run.smoothed_steps, run.smoothed))],
-         f"{args.env_id}: smoothed episodic return, mean and min-max over seeds")
+         f"{args.env_id}: smoothed episodic return, mean and min-max over seeds",
+         reference_lines(args.env_id, runs, args.baseline_games))
     loss_series = [(tag.split("/")[1], lambda run, tag=tag: run.losses.get(tag, (np.zeros(0), np.zeros(0))))
                    for tag in LOSS_TAGS]
     plot(runs, out_dir / "losses.png", loss_series, f"{args.env_id}: PPO losses, mean and min-max over seeds")

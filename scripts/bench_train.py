@@ -1,18 +1,20 @@
-"""Throughput of whole PPO training for each agent: env steps/s and the share of time in env stepping,
-inference and updates. Prints one JSON line per (agent, torch threads) measured.
+"""Throughput of whole PPO training for each agent: env steps/s and the share of time in env stepping, inference and
+updates. Prints one JSON line per (agent, settings, torch threads) measured.
 
-    .venv/bin/python scripts/bench_train.py                         # both agents on BreakoutPy-v0, script defaults
-    .venv/bin/python scripts/bench_train.py --threads 1 2 --pixel-steps 16384
+    .venv/bin/python scripts/bench_train.py                          # both agents: old and current defaults
+    .venv/bin/python scripts/bench_train.py --agents pixel --presets default --threads 1 2
+    .venv/bin/python scripts/bench_train.py --presets default --num-envs 512
 
-Each measurement trains from scratch with the training script's own defaults (02_train_memory.py /
-03_train_pixel.py) for a few iterations into a temporary folder, with videos and checkpoints off.
+Each measurement trains from scratch for a few iterations into a temporary folder (deleted afterwards), with videos
+and checkpoints off. Presets: `default` is the training script's current Args defaults; `old` is the settings the
+scripts had before they were tuned (16 memory envs x 128 steps, 8 pixel envs x 128 steps, 64x64 frames), kept here
+so that both are measured in the same run on the same machine.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import importlib.util
 import json
 import sys
 import tempfile
@@ -21,68 +23,84 @@ from pathlib import Path
 
 import tyro
 
-SCRIPTS = Path(__file__).resolve().parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from training_scripts import SCRIPT_OF, load_training_script  # noqa: E402
+
+# The scripts' defaults before tuning: Args fields, env kwargs and network settings.
+OLD_DEFAULTS = {
+    "memory": {"fields": {"num_envs": 16, "num_steps": 128, "num_minibatches": 4, "update_epochs": 4,
+                          "learning_rate": 1e-3, "hidden_sizes": (128, 128), "torch_threads": 1},
+               "env_kwargs": {"obs_type": "state", "frame_skip": 4}},
+    "pixel": {"fields": {"num_envs": 8, "num_steps": 128, "num_minibatches": 4, "update_epochs": 4,
+                         "learning_rate": 2.5e-4, "clip_coef": 0.1, "channels": (16, 32, 32), "kernels": (8, 4, 3),
+                         "strides": (4, 2, 1), "hidden_size": 256, "torch_threads": 1},
+              "env_kwargs": {"obs_type": "pixels", "obs_size": 64, "frame_skip": 4}},
+}
+PRESETS = ("old", "default")
 
 
 @dataclass
 class Args:
     env_id: str = "BreakoutPy-v0"
-    """env to train on"""
+    """env to train on (the `old` preset is defined for BreakoutPy-v0)"""
     agents: tuple[str, ...] = ("memory", "pixel")
     """which agents to measure"""
-    memory_steps: int = 65_536
+    presets: tuple[str, ...] = PRESETS
+    """settings to measure: old (before tuning) and/or default (the scripts' current defaults)"""
+    memory_steps: int = 262_144
     """env steps of each memory-agent measurement"""
-    pixel_steps: int = 16_384
+    pixel_steps: int = 32_768
     """env steps of each pixel-agent measurement"""
     threads: tuple[int, ...] = field(default_factory=tuple)
-    """torch thread counts to measure (default: each script's own setting)"""
+    """torch thread counts to measure (default: each preset's own setting)"""
     num_envs: int = 0
-    """sub-envs (0: the script's default)"""
+    """sub-envs (0: the preset's)"""
     seed: int = 1
     """seed of the runs"""
 
 
-SCRIPT_OF = {"memory": "02_train_memory.py", "pixel": "03_train_pixel.py"}
-
-
-def load_script(name: str):
-    module_name = "bench_" + name.replace(".py", "")
-    spec = importlib.util.spec_from_file_location(module_name, SCRIPTS / name)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    spec.loader.exec_module(module)
-    return module
+def preset_args(script, agent: str, preset: str, env_id: str):
+    """The script's Args (and env kwargs) of a preset."""
+    defaults = script.Args()
+    if preset == "default":
+        env_kwargs = script.DEFAULT_ENV_KWARGS.get(env_id, {})
+        return defaults, env_kwargs
+    old = OLD_DEFAULTS[agent]
+    return dataclasses.replace(defaults, **old["fields"]), old["env_kwargs"]
 
 
 def main(args: Args) -> list[dict]:
-    unknown = set(args.agents) - set(SCRIPT_OF)
+    unknown = (set(args.agents) - set(SCRIPT_OF)) | (set(args.presets) - set(PRESETS))
     if unknown:
-        raise ValueError(f"unknown agents {sorted(unknown)}; choose from {sorted(SCRIPT_OF)}")
+        raise ValueError(f"unknown agents/presets {sorted(unknown)}; agents: {sorted(SCRIPT_OF)}, presets: {PRESETS}")
     results = []
     with tempfile.TemporaryDirectory() as runs_dir:
         for agent in args.agents:
-            script = load_script(SCRIPT_OF[agent])
-            defaults = script.Args()
-            for threads in args.threads or (defaults.torch_threads,):
-                run_args = dataclasses.replace(
-                    defaults, env_id=args.env_id, seed=args.seed, torch_threads=threads, runs_dir=runs_dir,
-                    run_name=f"bench_t{threads}", video_interval=0, checkpoint_interval=0, progress_bar=False,
-                    num_envs=args.num_envs or defaults.num_envs,
-                    total_timesteps=args.memory_steps if agent == "memory" else args.pixel_steps,
-                )
-                with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the JSON lines
-                    summary = script.main(run_args)
-                fractions = {key: round(summary[f"{key}_fraction"], 3) for key in ("env", "inference", "update")}
-                config = json.loads((Path(summary["run_dir"]) / "config.json").read_text())
-                result = {
-                    "agent": agent, "env_id": args.env_id, "env_kwargs": json.loads(config["args"]["env_kwargs"]),
-                    "num_envs": run_args.num_envs, "num_steps": run_args.num_steps, "torch_threads": threads,
-                    "env_steps": summary["global_step"], "seconds": round(summary["session_seconds"], 2),
-                    "sps": round(summary["sps"], 1), **{f"{k}_fraction": v for k, v in fractions.items()},
-                    "other_fraction": round(1 - sum(fractions.values()), 3),
-                }
-                print(json.dumps(result), flush=True)
-                results.append(result)
+            script = load_training_script(agent)
+            for preset in args.presets:
+                base, env_kwargs = preset_args(script, agent, preset, args.env_id)
+                for threads in args.threads or (base.torch_threads,):
+                    run_args = dataclasses.replace(
+                        base, env_id=args.env_id, env_kwargs=json.dumps(env_kwargs), seed=args.seed,
+                        torch_threads=threads, runs_dir=runs_dir, run_name=f"bench_{preset}_t{threads}",
+                        video_interval=0, checkpoint_interval=0, progress_bar=False,
+                        num_envs=args.num_envs or base.num_envs,
+                        total_timesteps=args.memory_steps if agent == "memory" else args.pixel_steps,
+                    )
+                    with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the JSON lines
+                        summary = script.main(run_args)
+                    fractions = {key: round(summary[f"{key}_fraction"], 3) for key in ("env", "inference", "update")}
+                    result = {
+                        "agent": agent, "preset": preset, "env_id": args.env_id, "env_kwargs": env_kwargs,
+                        "num_envs": run_args.num_envs, "num_steps": run_args.num_steps,
+                        "update_epochs": run_args.update_epochs, "num_minibatches": run_args.num_minibatches,
+                        "torch_threads": threads, "env_steps": summary["global_step"],
+                        "seconds": round(summary["session_seconds"], 2), "sps": round(summary["sps"], 1),
+                        **{f"{k}_fraction": v for k, v in fractions.items()},
+                        "other_fraction": round(1 - sum(fractions.values()), 3),
+                    }
+                    print(json.dumps(result), flush=True)
+                    results.append(result)
     return results
 
 

@@ -1,43 +1,70 @@
 #!/usr/bin/env bash
-# Steps 02-04 on Python Breakout: train the memory and the pixel agent over several seeds, then compare them.
+# Steps 02-04: train the memory and the pixel agent over several seeds, evaluate them, then compare them.
 #
-#   scripts/run_all.sh --quick   2 seeds, 65,536 memory + 16,384 pixel steps each: about 3 minutes on 2 cores
-#   scripts/run_all.sh           3 seeds, 3M memory + 5M pixel steps each (the issue's budgets). Expected time on
-#                                2 CPU cores, from measured speeds (memory ~4,000 steps/s, pixel ~350-500 steps/s):
-#                                memory 3 x 12-14 min, pixel 3 x 3-4 h: about 10-13 hours in all
+#   scripts/run_all.sh                 quick smoke run (the default): 2 seeds, 65,536 memory + 32,768 pixel steps
+#   scripts/run_all.sh --full          the scripts' default budgets, 3 seeds (2 CPU cores: see the README's steps table)
+#   scripts/run_all.sh --full --jobs 6 --runs-dir /data/runs --out-dir /data/artifacts
 #
-# Runs go to runs/BreakoutPy-v0__<agent>__s<seed>__<quick|full>,
-# the comparison to artifacts/compare/<quick|full>/BreakoutPy-v0/.
-# Re-running the same mode resumes every run from its last checkpoint, so a stopped full run can be continued.
-# Environment: PYTHON (default .venv/bin/python), SEEDS (default "1 2" quick, "1 2 3" full).
+# Options:
+#   --quick | --full     budget (default --quick)
+#   --env ID             env id (default BreakoutPy-v0; GBCBreakout-v0 for the Game Boy game)
+#   --seeds "1 2 3"      seeds (default "1 2" quick, "1 2 3" full)
+#   --jobs N             training runs at once (default 1; on a machine with many cores or a GPU, one per run)
+#   --runs-dir DIR       run folders (default runs)
+#   --out-dir DIR        comparison and evaluations (default artifacts)
+#
+# Runs go to <runs-dir>/<env>__<agent>__s<seed>__<quick|full>; re-running the same mode resumes every run from its
+# last checkpoint (a finished run is left as it is). Then each final model is evaluated over 100 games
+# (<out-dir>/evaluate/) and the runs are compared (<out-dir>/compare/<mode>/<env>/).
+# Environment: PYTHON (default .venv/bin/python).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
 
-MODE=full
-for arg in "$@"; do
-  case "$arg" in
+MODE=quick ENV_ID=BreakoutPy-v0 SEEDS="" JOBS=1 RUNS_DIR=runs OUT_DIR=artifacts
+while [ $# -gt 0 ]; do
+  case "$1" in
     --quick) MODE=quick ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
-    *) echo "run_all.sh: unknown option '$arg' (use --quick, or no option for the full runs)" >&2; exit 2 ;;
+    --full) MODE=full ;;
+    --env) ENV_ID=$2; shift ;;
+    --seeds) SEEDS=$2; shift ;;
+    --jobs) JOBS=$2; shift ;;
+    --runs-dir) RUNS_DIR=$2; shift ;;
+    --out-dir) OUT_DIR=$2; shift ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    *) echo "error: run_all.sh: unknown option '$1' (see scripts/run_all.sh --help)" >&2; exit 2 ;;
   esac
+  shift
 done
+case "$JOBS" in ''|*[!0-9]*|0) echo "error: run_all.sh: --jobs needs a positive integer, got '$JOBS'" >&2; exit 2 ;; esac
 
 if [ "$MODE" = quick ]; then
   SEEDS=${SEEDS:-"1 2"}
-  MEMORY=(--total-timesteps 65536 --video-interval 16 --checkpoint-interval 8)
-  PIXEL=(--total-timesteps 16384 --video-interval 16 --checkpoint-interval 8)
+  MEMORY=(--total-timesteps 65536 --video-interval 8 --checkpoint-interval 4)
+  PIXEL=(--total-timesteps 32768 --video-interval 8 --checkpoint-interval 4)
+  EPISODES=20
 else
   SEEDS=${SEEDS:-"1 2 3"}
-  MEMORY=(--total-timesteps 3000000)
-  PIXEL=(--total-timesteps 5000000)
+  MEMORY=() PIXEL=()
+  EPISODES=100
 fi
+COMMON=(--env-id "$ENV_ID" --run-name "$MODE" --runs-dir "$RUNS_DIR")
+[ "$JOBS" = 1 ] || COMMON+=(--no-progress-bar)  # bars of parallel runs would overwrite each other
 
+# one command line per run; xargs runs JOBS of them at once
+COMMANDS=$(mktemp)
+trap 'rm -f "$COMMANDS"' EXIT
 for seed in $SEEDS; do
-  "$PY" scripts/02_train_memory.py --seed "$seed" --run-name "$MODE" "${MEMORY[@]}"
-done
+  printf '%q ' "$PY" scripts/02_train_memory.py --seed "$seed" "${COMMON[@]}" "${MEMORY[@]}"; echo
+done >> "$COMMANDS"
 for seed in $SEEDS; do
-  "$PY" scripts/03_train_pixel.py --seed "$seed" --run-name "$MODE" "${PIXEL[@]}"
+  printf '%q ' "$PY" scripts/03_train_pixel.py --seed "$seed" "${COMMON[@]}" "${PIXEL[@]}"; echo
+done >> "$COMMANDS"
+xargs -P "$JOBS" -d '\n' -I CMD sh -c CMD < "$COMMANDS"
+for run in "$RUNS_DIR/${ENV_ID//\//-}"__*__s*__"$MODE"; do
+  [ -f "$run/model.pt" ] || { echo "error: run_all.sh: $run has no model.pt (training failed; see above)" >&2; exit 1; }
+  "$PY" scripts/evaluate.py --model "$run/model.pt" --episodes "$EPISODES" --out-dir "$OUT_DIR/evaluate/$MODE"
 done
-# thresholds: the issue's bars, half (108) and a quarter (54) of MAX_SCORE = 216
-"$PY" scripts/04_compare.py --env-id BreakoutPy-v0 --run-glob "$MODE" --targets 108 54 --out-dir "artifacts/compare/$MODE"
+# bars: half (108) and a quarter (54) of MAX_SCORE = 216
+"$PY" scripts/04_compare.py --env-id "$ENV_ID" --runs-dir "$RUNS_DIR" --run-glob "$MODE" --targets 108 54 \
+  --out-dir "$OUT_DIR/compare/$MODE"

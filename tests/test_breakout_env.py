@@ -219,3 +219,43 @@ def test_bad_input_gives_clear_errors():
         envs.step(np.array([0, 1, 2]))
     with pytest.raises(ValueError, match="integers"):
         envs.step(np.array([0.0, 1.0]))
+
+
+def test_vector_render_frames_equal_the_single_env_frames_of_the_same_game():
+    """Game 0 of the vector env (reset with seed s) and the single env (reset with seed s) draw the same frames."""
+    envs = make_vec(3, obs_type="state", render_mode="rgb_array", render_scale=2)
+    env = gym.make(breakout_py.ENV_ID, obs_type="state", render_mode="rgb_array", render_scale=2)
+    envs.reset(seed=11)
+    env.reset(seed=11)
+    rng = np.random.default_rng(4)
+    for _ in range(60):
+        frames = envs.render()
+        frame = env.render()
+        assert frames.shape == (3,) + frame.shape and frame.shape == (2 * 84, 2 * 84, 3)
+        assert np.array_equal(frames[0], frame)
+        actions = rng.integers(0, 3, size=3)
+        envs.step(actions)
+        env.step(int(actions[0]))
+    assert not np.array_equal(frames[0], frames[1])  # other seeds, other games
+
+
+@pytest.mark.parametrize("vector", [False, True])
+def test_human_window_shows_the_colour_frame_enlarged(vector):
+    """The window holds the rgb_array picture at render_scale * 2 (headless: SDL's dummy driver, read back)."""
+    import pygame
+
+    kwargs = dict(obs_type="state", render_mode="human", render_scale=1)
+    env = make_vec(2, **kwargs) if vector else gym.make(breakout_py.ENV_ID, **kwargs)
+    viewer = make_vec(2, obs_type="state", render_mode="rgb_array", render_scale=2) if vector else \
+        gym.make(breakout_py.ENV_ID, obs_type="state", render_mode="rgb_array", render_scale=2)
+    try:
+        env.reset(seed=5)
+        viewer.reset(seed=5)
+        for action in [core.RIGHT] * 8:
+            env.step(np.array([action, action]) if vector else action)
+            viewer.step(np.array([action, action]) if vector else action)
+            window = pygame.surfarray.array3d(pygame.display.get_surface()).transpose(1, 0, 2)
+            expected = viewer.render()[0] if vector else viewer.render()
+            assert np.array_equal(window, expected)
+    finally:
+        env.close()

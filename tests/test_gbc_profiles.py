@@ -5,6 +5,7 @@ import hashlib
 import json
 import shutil
 
+import numpy as np
 import pytest
 
 from gbc.env import GameBoyEnv
@@ -71,12 +72,35 @@ def test_user_profile_is_found_by_name_and_plays(user_roms):
     profile = get_profile("mygame", roms_dir=user_roms)
     assert profile.rom_path == user_roms / "mygame.gb"
     assert get_profile(user_roms / "mygame.profile.json") == profile  # a path to the file works too
-    env = GameBoyEnv(profile)
-    _, info = env.reset(seed=0)
-    assert info["lives"] == 3 and info["score"] == 0
-    _, _, terminated, _, info = env.step(2)
-    assert not terminated
-    env.close()
+    # The user's profile of a copy of our ROM must play exactly as the built-in profile: same seed, same actions,
+    # same RAM, rewards, end and info at every step, for a whole game: the scripted player scores until the score
+    # passes 10 (so that its bytes read differently in another encoding), then the paddle stays still until the last
+    # ball is lost.
+    from gbc.baselines import FollowBallAgent
+
+    user_env, builtin_env = GameBoyEnv(profile), GameBoyEnv("breakout")
+    try:
+        user_obs, user_info = user_env.reset(seed=3)
+        builtin_obs, builtin_info = builtin_env.reset(seed=3)
+        assert user_info == builtin_info and user_info["lives"] == 3 and user_info["score"] == 0
+        assert np.array_equal(user_obs, builtin_obs)
+        player = FollowBallAgent(builtin_env.profile, seed=0)
+        total = 0.0
+        for _ in range(3000):
+            action = player.act(builtin_obs) if builtin_info["score"] <= 10 else 0
+            user_obs, user_reward, user_end, _, user_info = user_env.step(action)
+            builtin_obs, builtin_reward, builtin_end, _, builtin_info = builtin_env.step(action)
+            assert np.array_equal(user_obs, builtin_obs)
+            assert (user_reward, user_end, user_info) == (builtin_reward, builtin_end, builtin_info)
+            total += user_reward
+            if user_end:
+                break
+        assert user_end and total == user_info["score"] > 10 and user_info["lives"] == 0
+        assert [user_env.game.read(n) for n in ("paddle_x", "ball_x", "rng_state")] == \
+            [builtin_env.game.read(n) for n in ("paddle_x", "ball_x", "rng_state")]
+    finally:
+        user_env.close()
+        builtin_env.close()
 
 
 @needs_rom

@@ -1,5 +1,6 @@
 """PPO pieces against hand-computed values: GAE, the clipped losses, masking of invalid steps, networks."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -168,3 +169,73 @@ def test_networks_reject_wrong_observation_shapes():
         CNNAgent((4, 8, 8), 3)
     with pytest.raises(ValueError, match="unknown network type"):
         build_network({"type": "rnn"})
+
+
+def _one_state_batch(advantages: torch.Tensor, actions: torch.Tensor) -> Rollout:
+    """A rollout in which every row is the same state, so each row only moves that state's action probabilities."""
+    n = len(advantages)
+    return Rollout(obs=torch.ones(n, 4), actions=actions, logprobs=torch.full((n,), math.log(1 / 3)),
+                   values=torch.zeros(n), advantages=advantages, returns=torch.zeros(n), valid=np.ones(n, dtype=bool))
+
+
+def _probabilities_after_update(batch: Rollout, **kwargs) -> torch.Tensor:
+    torch.manual_seed(0)
+    agent = MLPAgent((4,), 3)
+    optimizer = torch.optim.Adam(agent.parameters(), lr=1e-2, eps=1e-5)
+    settings = dict(update_epochs=4, num_minibatches=1, clip_coef=0.2, clip_vloss=True, ent_coef=0.0, vf_coef=0.5,
+                    max_grad_norm=0.5)
+    ppo_update(agent, optimizer, batch, np.random.default_rng(0), **{**settings, **kwargs})
+    with torch.no_grad():
+        return torch.softmax(agent.actor(batch.obs[:1]), dim=-1)[0]
+
+
+def test_advantage_normalisation_turns_below_average_advantages_negative():
+    # both taken actions have positive advantages, action 1 twice as much as action 0: normalised, action 0's
+    # advantage is below the mean and its probability must fall; unnormalised it rises with action 1's
+    actions = torch.tensor([0, 1] * 16)
+    batch = _one_state_batch(torch.where(actions == 1, 2.0, 1.0), actions)
+    normalised = _probabilities_after_update(batch)
+    raw = _probabilities_after_update(batch, norm_adv=False)
+    assert normalised[0] < 1 / 3 - 0.02 and normalised[1] > 1 / 3 + 0.02
+    assert raw[0] > 1 / 3 + 0.02 and raw[1] > 1 / 3 + 0.02 and raw[2] < 1 / 3 - 0.02
+
+
+def test_advantage_normalisation_uses_the_minibatch_mean_and_std():
+    """With one minibatch, norm_adv=True on advantages A equals norm_adv=False on (A - mean(A)) / (std(A) + 1e-8)."""
+    batch = _rollout(32, 4, seed=3)
+    batch.advantages = batch.advantages * 3.0 + 2.0  # off-centre and wide, so normalising changes them
+    normalised = dataclasses.replace(batch, advantages=(batch.advantages - batch.advantages.mean())
+                                     / (batch.advantages.std() + 1e-8))
+    weights = []
+    for data, norm_adv in ((batch, True), (normalised, False), (batch, False)):
+        torch.manual_seed(0)
+        agent = MLPAgent((4,), 3)
+        optimizer = torch.optim.Adam(agent.parameters(), lr=1e-2, eps=1e-5)
+        ppo_update(agent, optimizer, data, np.random.default_rng(4), update_epochs=2, num_minibatches=1,
+                   clip_coef=0.2, clip_vloss=True, ent_coef=0.01, vf_coef=0.5, max_grad_norm=0.5, norm_adv=norm_adv)
+        weights.append([p.detach().clone() for p in agent.parameters()])
+    for p_norm, p_manual in zip(weights[0], weights[1]):
+        torch.testing.assert_close(p_norm, p_manual)
+    assert any(not torch.allclose(a, b) for a, b in zip(weights[0], weights[2]))  # raw advantages train otherwise
+
+
+def _weights_after(batch: Rollout, **kwargs) -> list[torch.Tensor]:
+    torch.manual_seed(0)
+    agent = MLPAgent((4,), 3)
+    optimizer = torch.optim.Adam(agent.parameters(), lr=1e-2, eps=1e-5)
+    ppo_update(agent, optimizer, batch, np.random.default_rng(0), num_minibatches=2, clip_coef=0.2, clip_vloss=True,
+               ent_coef=0.01, vf_coef=0.5, max_grad_norm=0.5, **kwargs)
+    return [p.detach().clone() for p in agent.parameters()]
+
+
+def test_target_kl_stops_the_update_after_the_epoch_that_exceeds_it():
+    batch = _rollout(64, 4, seed=2)
+    one_epoch = _weights_after(batch, update_epochs=1)
+    four_epochs = _weights_after(batch, update_epochs=4)
+    stopped = _weights_after(batch, update_epochs=4, target_kl=0.0)  # any change of the policy exceeds 0
+    never_reached = _weights_after(batch, update_epochs=4, target_kl=1e9)
+    for a, b in zip(stopped, one_epoch):
+        torch.testing.assert_close(a, b)
+    for a, b in zip(never_reached, four_epochs):
+        torch.testing.assert_close(a, b)
+    assert any(not torch.equal(a, b) for a, b in zip(one_epoch, four_epochs))

@@ -327,11 +327,13 @@ def test_video_of_odd_sized_frames_is_padded_to_even_h264(tmp_path):
 
 def test_bench_train_prints_one_json_line_per_measurement(capsys):
     bench = load_script("bench_train.py")
-    results = bench.main(bench.Args(env_id="TestCountdown-v0", agents=("memory",), memory_steps=4096, threads=(1,)))
+    results = bench.main(bench.Args(env_id="TestCountdown-v0", agents=("memory",), presets=("default",), num_envs=4,
+                                    memory_steps=4096, threads=(1,)))
     lines = capsys.readouterr().out.strip().splitlines()
     assert [json.loads(line) for line in lines] == results and len(results) == 1
     result = results[0]
-    assert result["agent"] == "memory" and result["env_steps"] == 4096 and result["sps"] > 0
+    assert result["agent"] == "memory" and result["preset"] == "default" and result["sps"] > 0
+    assert result["env_steps"] == 4096 // (result["num_envs"] * result["num_steps"]) * result["num_envs"] * result["num_steps"]
     fractions = [result[f"{k}_fraction"] for k in ("env", "inference", "update", "other")]
     assert all(0 <= f <= 1 for f in fractions) and sum(fractions) == pytest.approx(1.0, abs=0.01)
     with pytest.raises(ValueError, match="unknown agents"):

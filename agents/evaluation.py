@@ -1,0 +1,64 @@
+"""Play a trained agent for whole games and summarise its returns (used by scripts/evaluate.py and for shipping)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+import torch.nn as nn
+
+from agents.checkpoint import CheckpointError
+from agents.trainer import make_vec_env
+
+
+def check_agent_fits_env(agent: nn.Module, envs: gym.vector.VectorEnv, where: str) -> None:
+    """Raise CheckpointError when the env's observations or actions are not those the network was built for."""
+    config = agent.config
+    obs_shape = list(envs.single_observation_space.shape)
+    n_actions = int(envs.single_action_space.n)
+    if config["obs_shape"] != obs_shape or config["n_actions"] != n_actions:
+        raise CheckpointError(
+            f"{where} was trained on observations {tuple(config['obs_shape'])} with {config['n_actions']} actions, "
+            f"but this env gives {tuple(obs_shape)} with {n_actions}; evaluate it on the env id and env kwargs it "
+            "was trained with (leave --env-kwargs empty to use the model's own)"
+        )
+
+
+def evaluate_agent(agent: nn.Module, env_id: str, env_kwargs: dict[str, Any], episodes: int, seed: int,
+                   greedy: bool = False, where: str = "the model",
+                   device: str | torch.device = "cpu") -> dict[str, np.ndarray]:
+    """Returns and lengths of the first game of each of `episodes` parallel envs, seeded with `seed`.
+
+    Actions are sampled from the policy (as in training) unless `greedy`, which takes the most probable one.
+    """
+    if episodes < 1:
+        raise ValueError(f"episodes must be at least 1, got {episodes}")
+    envs = make_vec_env(env_id, episodes, env_kwargs)
+    returns, lengths = np.zeros(episodes), np.zeros(episodes, dtype=np.int64)
+    finished = np.zeros(episodes, dtype=bool)
+    generator = torch.Generator(device=device).manual_seed(seed)
+    try:
+        check_agent_fits_env(agent, envs, where)
+        obs, _ = envs.reset(seed=seed)
+        while not finished.all():
+            with torch.inference_mode():
+                logits = agent.policy_logits(torch.as_tensor(obs, device=device))
+                if greedy:
+                    actions = logits.argmax(-1)
+                else:
+                    actions = torch.multinomial(torch.softmax(logits, -1), 1, generator=generator).squeeze(-1)
+            obs, reward, terminated, truncated, _ = envs.step(actions.cpu().numpy())
+            returns[~finished] += reward[~finished]
+            lengths[~finished] += 1
+            finished |= np.asarray(terminated) | np.asarray(truncated)
+    finally:
+        envs.close()
+    return {"returns": returns, "lengths": lengths}
+
+
+def summarise_returns(returns: np.ndarray) -> dict[str, float]:
+    return {"episodes": int(returns.size), "mean_return": round(float(returns.mean()), 2),
+            "std_return": round(float(returns.std()), 2), "median_return": float(np.median(returns)),
+            "min_return": float(returns.min()), "max_return": float(returns.max())}

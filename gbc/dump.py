@@ -1,0 +1,460 @@
+"""Memory dumps: everything the Game Boy's picture depends on, as NumPy arrays, in one `.npz` layout.
+
+A `MemoryDump` is a batch of N >= 1 dumps; every field has the batch as its first axis (one dump is N = 1).
+
+| field | shape (per dump) | what |
+|---|---|---|
+| `vram` | (2, 8192) uint8 | VRAM 0x8000-0x9FFF, bank 0 then bank 1 (bank 1 is zeros on a DMG) |
+| `oam` | (160,) uint8 | OAM 0xFE00-0xFE9F: 40 sprites of (y + 16, x + 8, tile, attributes) |
+| `wram` | (8, 4096) uint8 | WRAM bank 0 (0xC000) then banks 1-7 (0xD000, chosen by SVBK; a DMG has only bank 1) |
+| `hram` | (127,) uint8 | HRAM 0xFF80-0xFFFE |
+| `io` | (128,) uint8 | I/O registers 0xFF00-0xFF7F as the CPU reads them (LCDC at 0x40, ... SVBK at 0x70) |
+| `ie` | () uint8 | the interrupt-enable register 0xFFFF |
+| `bg_palette_ram`, `obj_palette_ram` | (64,) uint8 | CGB palette RAM (BCPD / OCPD): 8 palettes x 4 colours x 2 bytes, little-endian RGB555; zeros on a DMG |
+| `model` | () uint8 | the hardware: 0 DMG, 1 CGB (`MODELS`) |
+| `cgb_mode` | () bool | the PPU draws in colour (CGB hardware running a CGB-aware program) |
+| `lcd_first_frame` | () bool | the LCD was switched on during the frame before: the next frame is blank (Pan Docs, LCDC.7) |
+| `dmg_colors` | (3, 4, 3) uint8 | the emulator's RGB for the 4 shades of BGP, OBP0 and OBP1 (PyBoy's configurable DMG colours) |
+| `frame` | () int64 | the emulator's frame counter when dumped (-1: unknown) |
+| `rom_sha1` | () str | SHA-1 of the ROM the emulator ran ("" when unknown, e.g. a hand-made dump) |
+
+The file also holds `format` (FORMAT_NAME) and `version` (FORMAT_VERSION) and, optionally, `screen`
+(N, 144, 160, 3) uint8: the emulator's own screen for each dump (see `gbc.render` for the timing contract).
+Files are written atomically; `load_dumps` checks every field and names what is wrong.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import tempfile
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from gbc.hardware import (
+    HRAM_END,
+    HRAM_START,
+    LCDC,
+    LCDC_ENABLE,
+    SCREEN_HEIGHT,
+    SCREEN_WIDTH,
+    SVBK,
+    WRAM_BANK_SIZE,
+    WRAM_START,
+)
+
+# Memory regions and PPU registers (Pan Docs: https://gbdev.io/pandocs/Memory_Map.html,
+# https://gbdev.io/pandocs/Hardware_Reg_List.html).
+VRAM_START = 0x8000
+VRAM_BANK_SIZE = 0x2000
+VRAM_BANKS = 2
+OAM_START = 0xFE00
+OAM_SIZE = 0xA0
+IO_START = 0xFF00
+IO_SIZE = 0x80
+IE = 0xFFFF
+WRAM_BANKS = 8  # CGB; a DMG has banks 0 and 1
+HRAM_SIZE = HRAM_END - HRAM_START
+STAT = 0xFF41
+SCY = 0xFF42
+SCX = 0xFF43
+LY = 0xFF44
+BGP = 0xFF47
+OBP0 = 0xFF48
+OBP1 = 0xFF49
+WY = 0xFF4A
+WX = 0xFF4B
+WINDOW_X_OFFSET = 7  # the window's left edge is at WX - 7 (https://gbdev.io/pandocs/Scrolling.html#ff4aff4b--wy-wx-window-y-position-x-position-plus-7)
+VBK = 0xFF4F  # CGB VRAM bank select (https://gbdev.io/pandocs/CGB_Registers.html#ff4f--vbk-cgb-mode-only-vram-bank)
+BCPS = 0xFF68  # CGB background palette index (https://gbdev.io/pandocs/Palettes.html#lcd-color-palettes-cgb-only)
+BCPD = 0xFF69  # CGB background palette data at that index
+OCPS = 0xFF6A  # CGB object palette index
+OCPD = 0xFF6B  # CGB object palette data
+PALETTE_RAM_SIZE = 64  # 8 palettes x 4 colours x 2 bytes
+PALETTE_INDEX_READ_BIT = 0x40  # BCPS/OCPS read back with bit 6 set (PyBoy 2.8.1, as the hardware)
+STAT_MODE_MASK = 0x03
+
+MODELS = ("DMG", "CGB")
+FORMAT_NAME = "gbc-memory-dump"
+FORMAT_VERSION = 1
+
+
+class DumpError(ValueError):
+    """A dump that is malformed, incomplete or of the wrong model; the message names the problem and the fix."""
+
+
+@dataclass(frozen=True)
+class _Field:
+    shape: tuple[int, ...]
+    dtype: str
+
+
+# Per-dump shape and dtype of every field (the batch axis comes first in the arrays).
+FIELDS: dict[str, _Field] = {
+    "vram": _Field((VRAM_BANKS, VRAM_BANK_SIZE), "uint8"),
+    "oam": _Field((OAM_SIZE,), "uint8"),
+    "wram": _Field((WRAM_BANKS, WRAM_BANK_SIZE), "uint8"),
+    "hram": _Field((HRAM_SIZE,), "uint8"),
+    "io": _Field((IO_SIZE,), "uint8"),
+    "ie": _Field((), "uint8"),
+    "bg_palette_ram": _Field((PALETTE_RAM_SIZE,), "uint8"),
+    "obj_palette_ram": _Field((PALETTE_RAM_SIZE,), "uint8"),
+    "model": _Field((), "uint8"),
+    "cgb_mode": _Field((), "bool"),
+    "lcd_first_frame": _Field((), "bool"),
+    "dmg_colors": _Field((3, 4, 3), "uint8"),
+    "frame": _Field((), "int64"),
+    "rom_sha1": _Field((), "str"),
+}
+SCREEN_SHAPE = (SCREEN_HEIGHT, SCREEN_WIDTH, 3)
+SCANLINE_SHAPE = (SCREEN_HEIGHT, 4)  # SCX, SCY, WX, WY per line
+
+
+@dataclass
+class MemoryDump:
+    """A batch of N memory dumps (see the module docstring for each field). Index it to pick dumps."""
+
+    vram: np.ndarray
+    oam: np.ndarray
+    wram: np.ndarray
+    hram: np.ndarray
+    io: np.ndarray
+    ie: np.ndarray
+    bg_palette_ram: np.ndarray
+    obj_palette_ram: np.ndarray
+    model: np.ndarray
+    cgb_mode: np.ndarray
+    lcd_first_frame: np.ndarray
+    dmg_colors: np.ndarray
+    frame: np.ndarray
+    rom_sha1: np.ndarray
+
+    def __post_init__(self):
+        validate(self)
+
+    def __len__(self) -> int:
+        return len(self.model)
+
+    def __getitem__(self, index) -> MemoryDump:
+        """Dumps by integer, slice, index array or mask; always a batch (an integer gives N = 1)."""
+        if isinstance(index, (int, np.integer)):
+            index = slice(int(index), int(index) + 1 or None)
+        return MemoryDump(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+
+    def register(self, address: int) -> np.ndarray:
+        """The I/O register at `address` (0xFF00-0xFF7F) of every dump, (N,) uint8."""
+        if not IO_START <= address < IO_START + IO_SIZE:
+            raise DumpError(f"{address:#06x} is not an I/O register (0xFF00-0xFF7F)")
+        return self.io[:, address - IO_START]
+
+    def read(self, address: int, size: int = 1) -> np.ndarray:
+        """`size` bytes at `address` of every dump as the CPU would read them (WRAM with the dump's SVBK, HRAM,
+        VRAM with VBK, OAM or I/O), (N, size) uint8."""
+        out = np.empty((len(self), size), np.uint8)
+        for i, addr in enumerate(range(address, address + size)):
+            out[:, i] = self._read_byte(addr)
+        return out
+
+    def _read_byte(self, addr: int) -> np.ndarray:
+        if WRAM_START <= addr < WRAM_START + WRAM_BANK_SIZE:
+            return self.wram[:, 0, addr - WRAM_START]
+        if WRAM_START + WRAM_BANK_SIZE <= addr < WRAM_START + 2 * WRAM_BANK_SIZE:
+            bank = np.where(self.model == MODELS.index("CGB"), self.register(SVBK) & 0x07, 1)
+            bank = np.maximum(bank, 1)  # SVBK 0 selects bank 1
+            return self.wram[np.arange(len(self)), bank, addr - WRAM_START - WRAM_BANK_SIZE]
+        if HRAM_START <= addr < HRAM_END:
+            return self.hram[:, addr - HRAM_START]
+        if VRAM_START <= addr < VRAM_START + VRAM_BANK_SIZE:
+            bank = np.where(self.model == MODELS.index("CGB"), self.register(VBK) & 1, 0)
+            return self.vram[np.arange(len(self)), bank, addr - VRAM_START]
+        if OAM_START <= addr < OAM_START + OAM_SIZE:
+            return self.oam[:, addr - OAM_START]
+        if IO_START <= addr < IO_START + IO_SIZE:
+            return self.register(addr)
+        if addr == IE:
+            return self.ie
+        raise DumpError(f"address {addr:#06x} is not in a dumped region (VRAM, WRAM, OAM, I/O, HRAM, IE)")
+
+
+def empty_dumps(n: int = 1, model: str = "CGB", cgb_mode: bool | None = None) -> MemoryDump:
+    """N all-zero dumps of `model` (LCD off); a start for hand-made pictures. dmg_colors are PyBoy's defaults."""
+    if model not in MODELS:
+        raise DumpError(f"model must be one of {MODELS}, got {model!r}")
+    cgb = model == "CGB"
+    arrays = {}
+    for name, spec in FIELDS.items():
+        dtype = "<U40" if spec.dtype == "str" else spec.dtype
+        arrays[name] = np.zeros((n, *spec.shape), dtype)
+    arrays["model"][:] = MODELS.index(model)
+    arrays["cgb_mode"][:] = cgb if cgb_mode is None else cgb_mode
+    arrays["dmg_colors"][:] = pyboy_default_colors(cgb)
+    arrays["frame"][:] = -1
+    return MemoryDump(**arrays)
+
+
+def concatenate(dumps: Sequence[MemoryDump]) -> MemoryDump:
+    """One batch from several."""
+    if not dumps:
+        raise DumpError("concatenate needs at least one dump")
+    return MemoryDump(**{f.name: np.concatenate([getattr(d, f.name) for d in dumps]) for f in fields(MemoryDump)})
+
+
+# --- validation -----------------------------------------------------------------------------------------------
+
+
+def validate(dump: MemoryDump, where: str = "dump") -> None:
+    """Raises DumpError naming the first field that is missing, of the wrong size or type, or inconsistent."""
+    arrays = {f.name: getattr(dump, f.name, None) for f in fields(MemoryDump)}
+    _check_arrays(arrays, where)
+
+
+def _check_arrays(arrays: dict, where: str) -> int:
+    missing = [name for name in FIELDS if arrays.get(name) is None]
+    if missing:
+        raise DumpError(
+            f"{where} lacks the regions {missing}; a dump holds {list(FIELDS)} (see gbc.dump). "
+            "Write dumps with gbc.dump.dump_pyboy / GameBoy.dump() and gbc.dump.save_dumps"
+        )
+    n = None
+    for name, spec in FIELDS.items():
+        array = np.asarray(arrays[name])
+        if array.ndim != len(spec.shape) + 1 or array.shape[1:] != spec.shape:
+            expected = str((("N",) + spec.shape)).replace("'", "")
+            raise DumpError(
+                f"{where}: region {name!r} has shape {array.shape}, expected {expected} for a batch of N dumps; "
+                f"it is not a dump of this format ({FORMAT_NAME} v{FORMAT_VERSION}) or it was truncated"
+            )
+        kind_ok = array.dtype.kind == "U" if spec.dtype == "str" else array.dtype == np.dtype(spec.dtype)
+        if not kind_ok:
+            raise DumpError(f"{where}: region {name!r} has dtype {array.dtype}, expected {spec.dtype}")
+        if n is None:
+            n = array.shape[0]
+        elif array.shape[0] != n:
+            raise DumpError(f"{where}: region {name!r} holds {array.shape[0]} dumps but 'vram' holds {n}")
+    if n == 0:
+        raise DumpError(f"{where} holds no dumps")
+    model = np.asarray(arrays["model"])
+    bad = np.flatnonzero(model >= len(MODELS))
+    if bad.size:
+        raise DumpError(f"{where}: dump {bad[0]} has model {model[bad[0]]}; models are {dict(enumerate(MODELS))}")
+    colour_on_dmg = np.flatnonzero(np.asarray(arrays["cgb_mode"]) & (model == MODELS.index("DMG")))
+    if colour_on_dmg.size:
+        raise DumpError(f"{where}: dump {colour_on_dmg[0]} is a DMG dump with cgb_mode set; only a CGB draws in colour")
+    return n
+
+
+# --- files -------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Recording:
+    """Dumps with, optionally, the emulator's own output for each: `screens` (N, 144, 160, 3) uint8, the screen
+    drawn from the dump (after the next tick), and `scanline_registers` (N, 144, 4) uint8, SCX, SCY, WX, WY as the
+    PPU used them on each line of that screen."""
+
+    dumps: MemoryDump
+    screens: np.ndarray | None = None
+    scanline_registers: np.ndarray | None = None
+
+    def __post_init__(self):
+        n = len(self.dumps)
+        for name, shape in (("screens", SCREEN_SHAPE), ("scanline_registers", SCANLINE_SHAPE)):
+            value = getattr(self, name)
+            if value is not None and (value.shape != (n, *shape) or value.dtype != np.uint8):
+                raise DumpError(f"{name} must be uint8 {(n, *shape)} for {n} dumps, got {value.dtype} {value.shape}")
+
+
+def save_dumps(
+    path: str | Path,
+    dumps: MemoryDump,
+    screens: np.ndarray | None = None,
+    scanline_registers: np.ndarray | None = None,
+) -> Path:
+    """Writes a batch, and optionally the emulator's screens and per-line registers (see `Recording`), to one
+    compressed .npz, atomically."""
+    path = Path(path)
+    if path.suffix != ".npz":
+        raise DumpError(f"dump files end in .npz, got {path}")
+    validate(dumps)
+    Recording(dumps, screens, scanline_registers)  # checks the shapes
+    arrays = {f.name: getattr(dumps, f.name) for f in fields(MemoryDump)}
+    for name, value in (("screen", screens), ("scanline_registers", scanline_registers)):
+        if value is not None:
+            arrays[name] = value
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez_compressed(f, format=np.array(FORMAT_NAME), version=np.array(FORMAT_VERSION), **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_recording(path: str | Path, *, model: str | None = None, rom_sha1: str | None = None) -> Recording:
+    """Dumps (and the screens and per-line registers, where the file has them) from a file written by save_dumps.
+    `model` ("DMG"/"CGB") and `rom_sha1`, when given, must match every dump."""
+    path = Path(path)
+    if not path.is_file():
+        raise DumpError(f"dump file {path} does not exist")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except (ValueError, OSError, EOFError) as err:
+        raise DumpError(f"{path} is not a readable .npz dump file ({err}); write dumps with gbc.dump.save_dumps")
+    if "format" not in arrays or str(arrays["format"]) != FORMAT_NAME:
+        raise DumpError(f"{path} is not a {FORMAT_NAME} file (no 'format' entry); write dumps with gbc.dump.save_dumps")
+    if int(arrays.get("version", -1)) != FORMAT_VERSION:
+        raise DumpError(f"{path} has dump format version {arrays.get('version')}, this code reads {FORMAT_VERSION}")
+    _check_arrays(arrays, str(path))
+    dumps = MemoryDump(**{name: arrays[name] for name in FIELDS})
+    if model is not None:
+        if model not in MODELS:
+            raise DumpError(f"model must be one of {MODELS}, got {model!r}")
+        wrong = np.flatnonzero(dumps.model != MODELS.index(model))
+        if wrong.size:
+            raise DumpError(
+                f"{path}: dump {wrong[0]} is a {MODELS[dumps.model[wrong[0]]]} dump, expected {model}; "
+                f"dump the emulator in {model} mode"
+            )
+    if rom_sha1 is not None:
+        wrong = np.flatnonzero(dumps.rom_sha1 != rom_sha1.lower())
+        if wrong.size:
+            raise DumpError(
+                f"{path}: dump {wrong[0]} comes from the ROM with SHA-1 {dumps.rom_sha1[wrong[0]] or '(unknown)'}, "
+                f"expected {rom_sha1.lower()}"
+            )
+    try:
+        return Recording(dumps, arrays.get("screen"), arrays.get("scanline_registers"))
+    except DumpError as err:
+        raise DumpError(f"{path}: {err}") from None
+
+
+def load_dumps(path: str | Path, *, model: str | None = None, rom_sha1: str | None = None) -> MemoryDump:
+    """The dumps of a file written by save_dumps (see load_recording)."""
+    return load_recording(path, model=model, rom_sha1=rom_sha1).dumps
+
+
+# --- from a running PyBoy ----------------------------------------------------------------------------------
+
+
+def pyboy_default_colors(cgb_hardware: bool) -> np.ndarray:
+    """PyBoy 2.8.1's default RGB for the 4 shades of BGP, OBP0, OBP1: `color_palette` (Grey) on a DMG, and
+    `cgb_color_palette` on a CGB (used there for DMG-mode programs and for the blank screen), (3, 4, 3) uint8."""
+    from pyboy.pyboy import defaults
+
+    palettes = defaults["cgb_color_palette"] if cgb_hardware else (defaults["color_palette"],) * 3
+    return np.array([[[(c >> 16) & 0xFF, (c >> 8) & 0xFF, c & 0xFF] for c in p] for p in palettes], np.uint8)
+
+
+def _motherboard(pyboy):
+    for part in gc.get_referents(pyboy):
+        if type(part).__name__ == "Motherboard":
+            return part
+    raise DumpError("could not find PyBoy's motherboard object; gbc.dump is written for PyBoy 2.8.1")
+
+
+def _read_palette_ram(memory, index_register: int, data_register: int) -> list[int]:
+    """The 64 bytes of one CGB palette RAM through its index/data registers; the index register is restored."""
+    saved = memory[index_register] & ~PALETTE_INDEX_READ_BIT & 0xFF
+    out = []
+    for i in range(PALETTE_RAM_SIZE):
+        memory[index_register] = i  # no auto-increment
+        out.append(memory[data_register])
+    memory[index_register] = saved
+    return out
+
+
+def dump_pyboy(pyboy, rom_sha1: str = "", colors: np.ndarray | None = None) -> MemoryDump:
+    """One dump (N = 1) of a PyBoy 2.8.1 between two ticks. `colors`: the (3, 4, 3) RGB the emulator was built with
+    (color_palette / cgb_color_palette), PyBoy's defaults when None.
+
+    Reads go through PyBoy's public memory API (bank-indexed for VRAM and WRAM). The CGB palette RAM is only
+    reachable through BCPS/BCPD and OCPS/OCPD: the index registers are set, the data read, and the index registers
+    written back (their unused bit 6 reads as 1 and is written back as 0)."""
+    mb = _motherboard(pyboy)
+    memory = pyboy.memory
+    cgb = bool(mb.cgb)
+    if cgb and not mb.cgb_mode:
+        raise DumpError(
+            "this is a DMG-only ROM on CGB hardware: PyBoy 2.8.1 exposes the CGB palette RAM only to CGB programs, "
+            "so the dump would be incomplete; run the emulator with cgb=False"
+        )
+    d = empty_dumps(1, MODELS[int(cgb)])
+    for bank in range(VRAM_BANKS if cgb else 1):
+        # PyBoy's bank reads stop one byte short of a region's end: read the last byte alone.
+        d.vram[0, bank, :-1] = memory[bank, VRAM_START : VRAM_START + VRAM_BANK_SIZE - 1]
+        d.vram[0, bank, -1] = memory[bank, VRAM_START + VRAM_BANK_SIZE - 1]
+    if cgb:
+        for bank in range(WRAM_BANKS):
+            d.wram[0, bank, :-1] = memory[bank, WRAM_START : WRAM_START + WRAM_BANK_SIZE - 1]
+            d.wram[0, bank, -1] = memory[bank, WRAM_START + WRAM_BANK_SIZE - 1]
+    else:
+        d.wram[0, :2] = np.array(memory[WRAM_START : WRAM_START + 2 * WRAM_BANK_SIZE], np.uint8).reshape(2, -1)
+    d.oam[0] = memory[OAM_START : OAM_START + OAM_SIZE]
+    d.io[0] = memory[IO_START : IO_START + IO_SIZE]
+    d.hram[0] = memory[HRAM_START:HRAM_END]
+    d.ie[0] = memory[IE]
+    if cgb:
+        d.bg_palette_ram[0] = _read_palette_ram(memory, BCPS, BCPD)
+        d.obj_palette_ram[0] = _read_palette_ram(memory, OCPS, OCPD)
+        d.io[0, BCPS - IO_START] = memory[BCPS]
+        d.io[0, OCPS - IO_START] = memory[OCPS]
+    d.cgb_mode[0] = cgb
+    # Between ticks a running LCD is at LY 0 in mode 2 (OAM scan); right after being switched on it is in mode 0
+    # and shows nothing for a frame (PyBoy 2.8.1's LCD.tick, as Pan Docs describe the hardware).
+    lcd_on = bool(d.io[0, LCDC - IO_START] & LCDC_ENABLE)
+    d.lcd_first_frame[0] = lcd_on and (d.io[0, STAT - IO_START] & STAT_MODE_MASK) == 0
+    if colors is not None:
+        d.dmg_colors[0] = np.asarray(colors, np.uint8).reshape(3, 4, 3)
+    d.frame[0] = pyboy.frame_count
+    d.rom_sha1[0] = rom_sha1.lower()
+    return d
+
+
+def scanline_registers_pyboy(pyboy) -> np.ndarray:
+    """SCX, SCY, WX, WY as PyBoy's PPU used them on each line of its last frame, (144, 4) uint8 (from
+    `pyboy.screen.tilemap_position_list`, which gives WX - 7; zeros while the LCD is off)."""
+    lines = np.array(pyboy.screen.tilemap_position_list, np.int32)
+    lines[:, 2] += WINDOW_X_OFFSET
+    return (lines & 0xFF).astype(np.uint8)
+
+
+
+class Recorder:
+    """Records a running PyBoy frame by frame: the dump before each tick, and the screen and per-line registers
+    after it, so that `screens[k]` is the frame drawn from `dumps[k]` (see gbc.render's timing contract)."""
+
+    def __init__(self, pyboy, rom_sha1: str = ""):
+        self.pyboy = pyboy
+        self.rom_sha1 = rom_sha1
+        self._held: set[str] = set()
+        self._dumps: list[MemoryDump] = []
+        self._screens: list[np.ndarray] = []
+        self._lines: list[np.ndarray] = []
+
+    def __len__(self) -> int:
+        return len(self._dumps)
+
+    def step(self, buttons: Sequence[str] = ()) -> None:
+        """One frame with exactly `buttons` held."""
+        wanted = set(buttons)
+        for button in self._held - wanted:
+            self.pyboy.button_release(button)
+        for button in wanted - self._held:
+            self.pyboy.button_press(button)
+        self._held = wanted
+        self._dumps.append(dump_pyboy(self.pyboy, self.rom_sha1))
+        self.pyboy.tick(1, True)
+        self._screens.append(self.pyboy.screen.ndarray[:, :, :3].copy())
+        self._lines.append(scanline_registers_pyboy(self.pyboy))
+
+    def recording(self) -> Recording:
+        if not self._dumps:
+            raise DumpError("nothing recorded yet: call step() first")
+        return Recording(concatenate(self._dumps), np.stack(self._screens), np.stack(self._lines))

@@ -1,0 +1,242 @@
+"""Emulated render: the frame a game draws itself for chosen values of its variables.
+
+From a saved PyBoy state and overrides (by variable name from the game's profile, or by address), write the
+values, let the game's own code run until the screen shows them, and return that frame:
+
+    frame = render_with_overrides(state, {"ball_x": 40})             # (144, 160, 3) uint8
+    frames = EmulatedRenderer("breakout").render_many(state, [{"ball_x": x} for x in range(16, 140, 8)])
+
+How many frames, for our ROM (roms/breakout/breakout.c, `main`): a state saved between two PyBoy ticks stands at
+the start of a frame, where the game is halted waiting for LY = 0. In the first frame after the write, the game's
+logic runs (from LY = 0, while the PPU draws the old OAM and VRAM): it reads the written values, moves the ball
+one step from there and writes the sprites into `shadow_oam` and tile changes into a queue; the VBlank that ends
+the frame copies them into OAM and VRAM. The second frame is drawn from them. So the screen shows the values
+`SCREEN_LAG_FRAMES` = 2 frames after the write (the first frame still shows the state before), and what it shows
+is the game's own next step from them (e.g. the ball at ball_x + its velocity); `EmulatedFrame.values` holds the
+variables as they were when the shown frame was drawn. Other ROMs may need another `frames`.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass
+from typing import Mapping, Sequence, Union
+
+import numpy as np
+from pyboy import PyBoy
+
+from gbc.dump import MODELS, MemoryDump, Recorder, Recording, dump_pyboy
+from gbc.profiles import GameProfile, ProfileError, get_profile
+
+SCREEN_LAG_FRAMES = 2
+# PyBoy 2.8.1's state starts with: version, boot ROM enabled, KEY0, KEY1, double speed, CGB (pyboy/core/mb.py).
+_STATE_CGB_BYTE = 5
+_STATE_VERSION = 29
+WRITABLE_START = 0x8000  # below is ROM (https://gbdev.io/pandocs/Memory_Map.html)
+ADDRESS_END = 0x10000
+
+Value = Union[int, bytes, Sequence[int]]
+
+
+class OverrideError(ValueError):
+    """An override that names no variable, lies outside writable memory or does not fit."""
+
+
+@dataclass
+class EmulatedFrame:
+    """One emulated render: the screen, the dump the screen was drawn from, and the overridden variables' values
+    at that point (by name; addresses as ints)."""
+
+    frame: np.ndarray  # (144, 160, 3) uint8
+    dump: MemoryDump | None  # N = 1, taken at the start of the shown frame (None when not asked for)
+    values: dict[str | int, int]
+    frames_run: int
+
+
+def state_model(state: bytes) -> str:
+    """"DMG" or "CGB": the model of the emulator that saved a PyBoy 2.8.1 state."""
+    if len(state) <= _STATE_CGB_BYTE:
+        raise OverrideError(f"a PyBoy state has more than {_STATE_CGB_BYTE + 1} bytes; got {len(state)}")
+    if state[0] != _STATE_VERSION:
+        raise OverrideError(
+            f"the state has PyBoy state version {state[0]}, PyBoy 2.8.1 writes {_STATE_VERSION}; save it with this PyBoy"
+        )
+    return MODELS[int(bool(state[_STATE_CGB_BYTE]))]
+
+
+class EmulatedRenderer:
+    """Renders states with overrides on headless PyBoys of one profile (one emulator per model, made on demand)."""
+
+    def __init__(self, profile: str | GameProfile = "breakout", frames: int = SCREEN_LAG_FRAMES):
+        self.profile = get_profile(profile)
+        self._rom = self.profile.verify_rom()
+        if frames < 1:
+            raise ValueError(f"frames must be >= 1, got {frames}")
+        self.frames = frames
+        self._emulators: dict[str, PyBoy] = {}
+
+    def _emulator(self, model: str) -> PyBoy:
+        if model not in self._emulators:
+            self._emulators[model] = new_pyboy(self._rom, model)
+        return self._emulators[model]
+
+    def resolve(self, overrides: Mapping[str | int, Value]) -> list[tuple[str | int, int, bytes]]:
+        """(key, address, bytes) for each override; names come from the profile, ints are addresses."""
+        writes = []
+        for key, value in overrides.items():
+            if isinstance(key, str):
+                var = self.profile.variables.get(key)
+                if var is None:
+                    raise OverrideError(
+                        f"profile {self.profile.name!r} has no variable {key!r}; it has {sorted(self.profile.variables)}"
+                        " (or give an address as an int)"
+                    )
+                address, size = var.address, var.size
+            elif isinstance(key, (int, np.integer)):
+                address, size = int(key), None
+            else:
+                raise OverrideError(f"override keys are variable names or int addresses, got {key!r}")
+            data = _encode(key, value, size)
+            if not (WRITABLE_START <= address and address + len(data) <= ADDRESS_END):
+                raise OverrideError(
+                    f"override {key!r} writes {address:#06x}-{address + len(data) - 1:#06x}: only 0x8000-0xFFFF is "
+                    "writable (below is ROM)"
+                )
+            writes.append((key, address, data))
+        return writes
+
+    def run(
+        self, state: bytes, overrides: Mapping[str | int, Value], frames: int | None = None, with_dump: bool = True
+    ) -> EmulatedFrame:
+        """Loads `state`, writes the overrides, runs `frames` frames (default: this renderer's) and returns the
+        last one, with the dump it was drawn from when `with_dump`."""
+        frames = self.frames if frames is None else frames
+        if frames < 1:
+            raise ValueError(f"frames must be >= 1, got {frames}")
+        writes = self.resolve(overrides)
+        pyboy = self._emulator(state_model(state))
+        pyboy.load_state(io.BytesIO(state))
+        for _, address, data in writes:
+            pyboy.memory[address : address + len(data)] = list(data)
+        if frames > 1:
+            pyboy.tick(frames - 1, False)
+        dump = dump_pyboy(pyboy, self.profile.sha1) if with_dump else None
+        values = {key: int.from_bytes(bytes(pyboy.memory[a : a + len(d)]), "little") for key, a, d in writes}
+        pyboy.tick(1, True)
+        return EmulatedFrame(pyboy.screen.ndarray[:, :, :3].copy(), dump, values, frames)
+
+    def render(self, state: bytes, overrides: Mapping[str | int, Value], frames: int | None = None) -> np.ndarray:
+        """The screen (144, 160, 3) uint8 that the game shows `frames` frames after the overrides are written."""
+        return self.run(state, overrides, frames, with_dump=False).frame
+
+    def render_many(
+        self, state: bytes, overrides: Sequence[Mapping[str | int, Value]], frames: int | None = None
+    ) -> np.ndarray:
+        """One frame per overrides dict, all from the same state: (K, 144, 160, 3) uint8."""
+        return np.stack([self.render(state, o, frames) for o in overrides])
+
+    def close(self) -> None:
+        for pyboy in self._emulators.values():
+            pyboy.stop(save=False)
+        self._emulators.clear()
+
+
+def _encode(key, value: Value, size: int | None) -> bytes:
+    if isinstance(value, (int, np.integer)):
+        size = size or 1
+        value = int(value)
+        if not -(1 << (8 * size - 1)) <= value < 1 << (8 * size):
+            raise OverrideError(f"override {key!r}: {value} does not fit in {size} byte(s)")
+        return (value % (1 << (8 * size))).to_bytes(size, "little")
+    data = bytes(value)
+    if size is not None and len(data) != size:
+        raise OverrideError(f"override {key!r}: {len(data)} bytes given for a {size}-byte variable")
+    if not data:
+        raise OverrideError(f"override {key!r}: no bytes given")
+    return data
+
+
+def new_pyboy(rom: bytes, model: str) -> PyBoy:
+    """A headless PyBoy of `model` ("DMG" or "CGB") at power-on, running its own boot ROM, as fast as it can."""
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {MODELS}, got {model!r}")
+    logging.getLogger("pyboy").setLevel(logging.ERROR)
+    pyboy = PyBoy(io.BytesIO(rom), window="null", sound_emulated=False, log_level="ERROR", cgb=model == "CGB")
+    pyboy.set_emulation_speed(0)
+    return pyboy
+
+
+def _read(pyboy: PyBoy, profile: GameProfile, name: str) -> int:
+    var = profile.variables[name]
+    return int.from_bytes(bytes(pyboy.memory[var.address : var.address + var.size]), "little")
+
+
+def record_episode(
+    profile: str | GameProfile = "breakout",
+    model: str = "CGB",
+    seed: int = 0,
+    frame_skip: int = 4,
+    max_play_frames: int = 5000,
+    rest_frames: int = 30,
+) -> Recording:
+    """A recorded episode, every frame: from power-on (the emulator's boot ROM animation) through the profile's
+    start sequence (title screen), a game played with random actions (each held `frame_skip` frames, drawn from
+    `seed`, which also seeds the game as the env does) until game over or `max_play_frames`, `rest_frames` on the
+    game-over screen, then START (held 2 frames; our ROM returns to the title) and `rest_frames` more."""
+    profile = get_profile(profile)
+    pyboy = new_pyboy(profile.verify_rom(), model)
+    recorder = Recorder(pyboy, profile.sha1)
+    rng = np.random.default_rng(seed)
+    try:
+        for step in profile.start_sequence:
+            for _ in range(step.frames):
+                recorder.step(step.buttons)
+        waited = 0
+        while not profile.in_play.holds(_read(pyboy, profile, profile.in_play.variable)):
+            if waited >= profile.max_start_frames:
+                raise ProfileError(f"profile {profile.name!r}: no play within {waited} frames of the start sequence")
+            recorder.step()
+            waited += 1
+        if profile.seed_variable is not None:
+            var = profile.variables[profile.seed_variable]
+            seed_value = int(rng.integers(1, 256**var.size))
+            pyboy.memory[var.address : var.address + var.size] = list(seed_value.to_bytes(var.size, "little"))
+        played = 0
+        while played < max_play_frames and not profile.game_over.holds(_read(pyboy, profile, profile.game_over.variable)):
+            action = profile.actions[int(rng.integers(len(profile.actions)))]
+            for _ in range(frame_skip):
+                recorder.step(action)
+            played += frame_skip
+        for buttons, frames in (((), rest_frames), (("start",), 2), ((), rest_frames)):
+            for _ in range(frames):
+                recorder.step(buttons)
+    finally:
+        pyboy.stop(save=False)
+    return recorder.recording()
+
+
+_RENDERERS: dict[str, EmulatedRenderer] = {}
+
+
+def render_with_overrides(
+    state: bytes, overrides: Mapping[str | int, Value], profile: str = "breakout", frames: int | None = None
+) -> np.ndarray:
+    """The frame (144, 160, 3) uint8 the game shows after `overrides` are written into `state` (see module doc);
+    emulators are kept per profile for the next call."""
+    if profile not in _RENDERERS:
+        _RENDERERS[profile] = EmulatedRenderer(profile)
+    return _RENDERERS[profile].render(state, overrides, frames)
+
+
+__all__ = [
+    "SCREEN_LAG_FRAMES",
+    "EmulatedFrame",
+    "EmulatedRenderer",
+    "OverrideError",
+    "ProfileError",
+    "new_pyboy",
+    "record_episode",
+    "render_with_overrides",
+    "state_model",
+]

@@ -1,0 +1,618 @@
+"""The state extractor: from a recording of RAM, decide which bytes are the game's variables.
+
+`extract(recording)` decides every byte of the RAM observation, in this order (the first rule that applies):
+
+1. `constant`: the byte never changed in the recording.
+2. Game Boy only, screen data found without the symbols file:
+   - `oam_dma_source`: a byte in the first 160 bytes of a WRAM page that is the OAM DMA source: OAM equals
+     that block at the end of most frames (or the DMA register holds the page and OAM equals it sometimes);
+   - `vram_buffer`: a byte whose values are written into VRAM: it changes only on frames where VRAM changes
+     and its new value is a value written into VRAM, or (with its neighbour, as a 16-bit word) the address or
+     tile-map offset of a VRAM byte changed, in that frame or the next. Seeds need >= 2 distinct matched values
+     (a brick flag that goes 1 -> 0 as its tile is cleared matches too, with one value only); adjacent bytes
+     that match join a seed's cluster, and co-changing bytes between two members of a cluster are taken with
+     it (a queue entry whose tile did not change the screen, e.g. a space);
+   - `stack`: a byte below the lowest stack pointer seen at the end of a frame: dead stack, what calls left.
+3. `frame_counter`: steps by +1 (or -1) on nearly every frame, whatever happens (dropped unless asked).
+4. `input`: a function of the action held in the frame or the frame before (a joypad mirror).
+5. Otherwise kept. Kept bytes are flagged (`timer`, `signed`) and grouped: 16-bit words (carry or sign
+   extension between adjacent bytes) become one feature; runs of flag-like bytes with the same few values
+   (e.g. brick flags) form an array group, one feature per byte.
+
+Nothing here reads a symbols file: the decisions come from the recording alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from gbc.extract_record import Recording, RecordingError
+from gbc.hardware import OAM_SIZE, PAGE_SIZE, TILE_MAP_STARTS, VRAM_START, WRAM_END, WRAM_START
+
+# Bases a 16-bit VRAM pointer in RAM may be relative to: absolute, VRAM start, each tile map.
+VRAM_POINTER_BASES = (0, VRAM_START, *TILE_MAP_STARTS)
+DROP_REASONS = ("constant", "oam_dma_source", "vram_buffer", "stack", "frame_counter", "input")
+
+
+class RecordingTooShortError(RecordingError):
+    """Too few in-play frame transitions to tell anything apart."""
+
+
+@dataclass(frozen=True)
+class ExtractSettings:
+    """Thresholds of the extractor (shares are fractions of the relevant frames or change events)."""
+
+    min_transitions: int = 200
+    """frame-to-frame transitions within episodes needed before anything is decided"""
+    frame_counter_share: float = 0.95
+    """share of all transitions with the same +1/-1 step that makes a frame counter"""
+    timer_step_share: float = 0.9
+    """share of a byte's changes that are the same +1/-1 step, for the timer flag"""
+    timer_run_share: float = 0.8
+    """share of those steps next to another step on the adjacent frame (counting frames, not events)"""
+    timer_min_changes: int = 10
+    input_consistency: float = 0.98
+    """share of frames on which the byte equals the value the held action maps to, for `input`"""
+    oam_match_share: float = 0.5
+    """share of frames (with any sprite data) on which OAM equals a page's first 160 bytes"""
+    dma_register_share: float = 0.5
+    """share of frames on which the DMA register holds a page, which then needs only oam_weak_match_share"""
+    oam_weak_match_share: float = 0.05
+    vram_cooccur_share: float = 0.9
+    """share of a byte's changes on frames where VRAM changes (that frame or the next)"""
+    vram_match_share: float = 0.9
+    """share of a byte's changes whose value (or 16-bit address) matches a VRAM change"""
+    vram_seed_changes: int = 3
+    vram_seed_values: int = 2
+    vram_max_chance: float = 0.5
+    """largest mean share of the 256 byte values written to VRAM in a byte's change frames (else too easy)"""
+    cluster_gap: int = 4
+    """bytes between members of one VRAM buffer cluster, at most"""
+    stack_gap: int = 16
+    """unchanging bytes allowed inside the dead stack region"""
+    keep_frame_counters: bool = False
+    keep_inputs: bool = False
+    word_subset_share: float = 0.95
+    """share of a high byte's changes that coincide with a change of the byte below it"""
+    word_carry_share: float = 0.9
+    """share of the high byte's changes with |word step| < 256 (a carry or borrow)"""
+    signed_word_span: int = 4096
+    """a word whose values span less than this as int16 (with both signs) is a signed 16-bit value, if also"""
+    word_pair_ratio: float = 1.5
+    """its distinct (lo, hi) pairs are at most this times the distinct values of its busier byte"""
+    array_min_members: int = 4
+    array_max_values: int = 4
+    array_max_gap: int = 8
+    """unchanging bytes (holding one of the array's values) allowed between two array members"""
+
+
+@dataclass
+class ByteStats:
+    index: int
+    address: int
+    minimum: int
+    maximum: int
+    distinct: int
+    changes: int
+    change_rate: float
+    flags: list[str] = field(default_factory=list)
+    reason: str | None = None  # why it is dropped; None: kept
+    evidence: dict[str, Any] = field(default_factory=dict)
+    group: str | None = None
+
+
+@dataclass
+class Feature:
+    """One entry of the state observation: a byte, or a 16-bit word (lo, hi)."""
+
+    name: str
+    indices: list[int]  # observation indices, low byte first
+    addresses: list[int]
+    signed: bool
+    minimum: int
+    maximum: int
+    group: str | None = None
+
+
+@dataclass
+class Extraction:
+    size: int
+    addresses: np.ndarray
+    frames: int
+    episodes: int
+    transitions: int
+    stats: dict[int, ByteStats]  # changing bytes
+    constant: np.ndarray  # (N,) bool
+    base: np.ndarray  # (N,) uint8, the value of constant bytes
+    features: list[Feature]
+    groups: list[dict[str, Any]]
+    pages: list[dict[str, Any]]
+    stack: dict[str, Any] | None
+    settings: ExtractSettings
+
+    def decision(self, index: int) -> str:
+        """'kept' or the drop reason of one observation index."""
+        if self.constant[index]:
+            return "constant"
+        return self.stats[index].reason or "kept"
+
+    @property
+    def kept(self) -> list[int]:
+        return sorted(i for i, s in self.stats.items() if s.reason is None)
+
+
+def _play_transitions(recording: Recording) -> np.ndarray:
+    """(T,) bool: frame t follows frame t-1 within one episode."""
+    play = ~recording.episode_start.copy()
+    play[0] = False
+    return play
+
+
+def extract(recording: Recording, settings: ExtractSettings = ExtractSettings()) -> Extraction:
+    play = _play_transitions(recording)
+    transitions = int(play.sum())
+    if transitions < settings.min_transitions:
+        raise RecordingTooShortError(
+            f"the recording has {recording.frames} frames in {recording.episodes} episodes, so {transitions} "
+            f"frame-to-frame transitions within episodes; at least {settings.min_transitions} are needed to tell "
+            "constants, counters and variables apart. Record more frames (--frames) or longer episodes"
+        )
+    values = recording.values
+    columns = recording.columns
+    addresses = recording.addresses
+    constant = np.ones(recording.size, bool)
+    constant[columns] = False
+
+    steps = (values[1:].astype(np.int16) - values[:-1]) & 0xFF  # (T-1, C) step mod 256
+    changed = (steps != 0) & play[1:, None]
+    change_counts = changed.sum(axis=0)
+    stats: dict[int, ByteStats] = {}
+    for j, index in enumerate(columns):
+        column = values[:, j]
+        stats[int(index)] = ByteStats(
+            index=int(index), address=int(addresses[index]), minimum=int(column.min()), maximum=int(column.max()),
+            distinct=int(np.count_nonzero(np.bincount(column, minlength=256))), changes=int(change_counts[j]),
+            change_rate=float(change_counts[j] / transitions),
+        )
+    pages, stack = [], None
+    if recording.game_boy is not None:
+        pages = _oam_dma_sources(recording, stats, settings)
+        _vram_buffers(recording, stats, play, changed, settings)
+        stack = _dead_stack(recording, stats, settings)
+    _counters_and_timers(stats, columns, steps, play, changed, settings)
+    _inputs(recording, stats, play, settings)
+    features, groups = _features_and_groups(recording, stats, constant, play, settings)
+    return Extraction(
+        size=recording.size, addresses=addresses, frames=recording.frames, episodes=recording.episodes,
+        transitions=transitions, stats=stats, constant=constant, base=recording.base.copy(), features=features,
+        groups=groups, pages=pages, stack=stack, settings=settings,
+    )
+
+
+def _drop(stat: ByteStats, reason: str, **evidence: Any) -> None:
+    if stat.reason is None:
+        stat.reason = reason
+        stat.evidence.update(evidence)
+
+
+# --- screen data -----------------------------------------------------------------------------------------------
+
+
+def _oam_dma_sources(recording: Recording, stats: dict[int, ByteStats], settings: ExtractSettings) -> list[dict]:
+    """WRAM pages whose first 160 bytes are copied to OAM; their changing bytes are dropped."""
+    trace = recording.game_boy
+    addresses = recording.addresses
+    oam = trace.oam
+    with_sprites = oam.any(axis=1)
+    pages = []
+    page_starts = np.flatnonzero((addresses % PAGE_SIZE == 0) & (addresses >= WRAM_START) & (addresses < WRAM_END))
+    for start in page_starts:
+        block = np.arange(start, start + OAM_SIZE)
+        changing = [int(i) for i in block if int(i) in stats]
+        if not changing:
+            continue
+        page = int(addresses[start]) // PAGE_SIZE
+        equal = (recording.full(block) == oam).all(axis=1) & with_sprites
+        match_share = float(equal.sum() / max(1, with_sprites.sum()))
+        register_share = float(np.mean(trace.dma_register == page))
+        is_source = match_share >= settings.oam_match_share or (
+            register_share >= settings.dma_register_share and match_share >= settings.oam_weak_match_share
+        )
+        if is_source:
+            for i in changing:
+                _drop(stats[i], "oam_dma_source", page=f"{page:#04x}", oam_match_share=round(match_share, 4),
+                      dma_register_share=round(register_share, 4))
+        pages.append({"page": f"{page:#04x}", "oam_match_share": round(match_share, 4),
+                      "dma_register_share": round(register_share, 4), "oam_dma_source": bool(is_source)})
+    return pages
+
+
+def _dead_stack(recording: Recording, stats: dict[int, ByteStats], settings: ExtractSettings) -> dict | None:
+    """Changing bytes just below the lowest stack pointer seen at the end of a frame: dead stack frames."""
+    sp = recording.game_boy.stack_pointer.astype(np.int64)
+    addresses = recording.addresses
+    lowest = int(sp.min())
+    in_ram = np.flatnonzero(addresses == lowest)
+    if not len(in_ram):
+        return {"lowest_sp": f"{lowest:#06x}", "dropped": 0}
+    index = int(in_ram[0]) - 1
+    gap, dropped = 0, []
+    while index >= 0 and addresses[index] == lowest - (int(in_ram[0]) - index) and gap <= settings.stack_gap:
+        if index in stats and stats[index].reason is None:
+            _drop(stats[index], "stack", lowest_sp=f"{lowest:#06x}")
+            dropped.append(index)
+            gap = 0
+        elif index in stats:
+            gap = 0
+        else:
+            gap += 1
+        index -= 1
+    low = f"{int(addresses[min(dropped)]):#06x}" if dropped else None
+    return {"lowest_sp": f"{lowest:#06x}", "highest_sp": f"{int(sp.max()):#06x}", "dropped": len(dropped),
+            "lowest_dropped": low}
+
+
+def _vram_buffers(recording: Recording, stats: dict[int, ByteStats], play: np.ndarray, changed: np.ndarray,
+                  settings: ExtractSettings) -> None:
+    trace = recording.game_boy
+    frames = recording.frames
+    flooded = trace.vram_flooded
+    # The VRAM write of a change in frame t shows in frame t or (next VBlank) t+1, within the episode.
+    next_in_play = np.zeros(frames, bool)
+    next_in_play[:-1] = play[1:]
+    vram_changed = trace.vram_changed
+    cooccur = vram_changed | np.concatenate([vram_changed[1:], [False]]) & next_in_play
+    window_flooded = flooded | np.concatenate([flooded[1:], [False]]) & next_in_play
+    # Per frame with VRAM changes: which of the 256 values were written (row in `written`, -1 if none).
+    change_frames = np.unique(trace.vram_frame)
+    row_of = np.full(frames + 1, -1, np.int64)
+    row_of[change_frames] = np.arange(len(change_frames))
+    written = np.zeros((len(change_frames) + 1, 256), bool)  # the extra last row stays empty
+    written[row_of[trace.vram_frame], trace.vram_value] = True
+    row_of[row_of < 0] = len(change_frames)
+    address_keys = np.unique(trace.vram_frame * 0x10000 + trace.vram_address)
+
+    def written_in_window(event_frames: np.ndarray, value: np.ndarray) -> np.ndarray:
+        now = written[row_of[event_frames], value]
+        later = written[row_of[event_frames + 1], value] & next_in_play[event_frames]
+        return now | later
+
+    def address_in_window(event_frames: np.ndarray, word: np.ndarray) -> np.ndarray:
+        found = np.zeros(len(event_frames), bool)
+        for base in VRAM_POINTER_BASES:
+            address = (word + base) & 0xFFFF
+            for offset, allowed in ((0, True), (1, next_in_play[event_frames])):
+                keys = (event_frames + offset) * 0x10000 + address
+                found |= np.isin(keys, address_keys, assume_unique=False) & allowed
+        return found
+
+    columns = recording.columns
+    position = {int(index): j for j, index in enumerate(columns)}
+    evidence: dict[int, dict[str, float]] = {}
+    for index, j in position.items():
+        events = np.flatnonzero(changed[:, j]) + 1  # frames whose value differs from the frame before
+        events = events[~window_flooded[events]]
+        if not len(events) or cooccur[events].mean() < settings.vram_cooccur_share:
+            continue
+        value = recording.values[events, j]
+        match = written_in_window(events, value)
+        for lo, hi in ((index, index + 1), (index - 1, index)):
+            if lo < 0 or hi >= recording.size or recording.addresses[hi] != recording.addresses[lo] + 1:
+                continue
+            pair = recording.full(np.array([lo, hi]))[events].astype(np.int64)
+            match |= address_in_window(events, pair[:, 0] + 256 * pair[:, 1])
+        chance = written[row_of[events]].mean(axis=1)
+        evidence[index] = {
+            "changes": len(events), "cooccur_share": float(cooccur[events].mean()),
+            "match_share": float(match.mean()), "matched_values": int(len(np.unique(value[match]))),
+            "chance": float(chance.mean()),
+        }
+    seeds = {i for i, e in evidence.items()
+             if e["changes"] >= settings.vram_seed_changes and e["match_share"] >= settings.vram_match_share
+             and e["matched_values"] >= settings.vram_seed_values and e["chance"] <= settings.vram_max_chance}
+    members = set(seeds)
+    address_of = {i: int(recording.addresses[i]) for i in evidence}
+    grown = True
+    while grown:
+        grown = False
+        member_addresses = np.array(sorted(address_of[i] for i in members)) if members else np.zeros(0, np.int64)
+        for i, e in evidence.items():
+            if i in members or e["match_share"] < settings.vram_match_share or e["chance"] > settings.vram_max_chance:
+                continue
+            if len(member_addresses) and np.abs(member_addresses - address_of[i]).min() <= settings.cluster_gap + 1:
+                members.add(i)
+                grown = True
+    member_addresses = np.array(sorted(address_of[i] for i in members)) if members else np.zeros(0, np.int64)
+    filled = set()
+    for i in evidence:
+        if i in members or not len(member_addresses):
+            continue
+        below = member_addresses[member_addresses < address_of[i]]
+        above = member_addresses[member_addresses > address_of[i]]
+        reach = settings.cluster_gap + 1
+        if len(below) and len(above) and address_of[i] - below[-1] <= reach and above[0] - address_of[i] <= reach:
+            filled.add(i)
+    for i in members | filled:
+        role = "seed" if i in seeds else ("member" if i in members else "between members")
+        _drop(stats[i], "vram_buffer", role=role, **{k: round(v, 4) for k, v in evidence[i].items()})
+
+
+# --- behaviour -------------------------------------------------------------------------------------------------
+
+
+def _counters_and_timers(stats, columns, steps, play, changed, settings: ExtractSettings) -> None:
+    in_play = play[1:]
+    transitions = max(1, int(in_play.sum()))
+    for j, index in enumerate(columns):
+        stat = stats[int(index)]
+        column_steps = steps[:, j]
+        for step, direction in ((1, "+1"), (255, "-1")):
+            is_step = (column_steps == step) & in_play
+            if is_step.sum() / transitions >= settings.frame_counter_share:
+                stat.flags.append("frame_counter")
+                if not settings.keep_frame_counters:
+                    _drop(stat, "frame_counter", step=direction, share=round(float(is_step.sum() / transitions), 4))
+                break
+            if stat.changes >= settings.timer_min_changes and is_step.sum() >= settings.timer_step_share * stat.changes:
+                neighbour = np.zeros_like(is_step)
+                neighbour[1:] |= is_step[:-1]
+                neighbour[:-1] |= is_step[1:]
+                if (is_step & neighbour).sum() >= settings.timer_run_share * is_step.sum():
+                    stat.flags.append("timer")
+                    stat.evidence["timer_step"] = direction
+                    break
+
+
+def _inputs(recording: Recording, stats: dict[int, ByteStats], play: np.ndarray, settings: ExtractSettings) -> None:
+    """Bytes that are a function of the action held in this frame (lag 0) or the one before (lag 1)."""
+    actions = recording.actions.astype(np.int64)
+    for lag in (0, 1):
+        held = np.full(recording.frames, -1, np.int64)
+        if lag == 0:
+            held[:] = actions
+        else:
+            held[1:] = np.where(play[1:], actions[:-1], -1)
+        frames = np.flatnonzero(held >= 0)
+        acts = np.unique(held[frames])
+        if len(acts) < 2 or len(frames) < settings.min_transitions:
+            continue
+        for j, index in enumerate(recording.columns):
+            stat = stats[int(index)]
+            if stat.reason is not None or stat.distinct < 2:
+                continue
+            values = recording.values[frames, j].astype(np.int64)
+            table = np.zeros((int(acts.max()) + 1, 256), np.int64)
+            np.add.at(table, (held[frames], values), 1)
+            modes = table.argmax(axis=1)[acts]
+            consistency = table.max(axis=1).sum() / len(frames)
+            if consistency >= settings.input_consistency and len(np.unique(modes)) >= 2:
+                stat.flags.append("input")
+                if not settings.keep_inputs:
+                    _drop(stat, "input", lag=lag, consistency=round(float(consistency), 4),
+                          value_of_action={int(a): int(m) for a, m in zip(acts, modes)})
+
+
+def _signed_bytes(stats: dict[int, ByteStats], columns: np.ndarray, values: np.ndarray) -> None:
+    for j, index in enumerate(columns):
+        stat = stats[int(index)]
+        if stat.reason is not None or stat.group is not None:
+            continue
+        column = values[:, j]
+        high = column >= 128
+        if high.any() and (~high).any():
+            as_int8 = column.astype(np.int8)
+            if int(as_int8.max()) - int(as_int8.min()) < (stat.maximum - stat.minimum) / 2:
+                stat.flags.append("signed")
+
+
+# --- groups and features ---------------------------------------------------------------------------------------
+
+
+def _word(recording: Recording, lo: int, hi: int, play: np.ndarray, settings: ExtractSettings) -> str | None:
+    """'carry' or 'signed' when bytes lo and hi (= lo + 1) act as one 16-bit value, else None.
+
+    carry: the high byte changes only with the low byte, by carries or borrows (|word step| < 256).
+    signed: the int16 values have both signs and a small span, and the high byte is (nearly) a function of the
+    low byte (few distinct pairs), as in a velocity; an unrelated byte followed by a small signed byte is not.
+    """
+    pair = recording.full(np.array([lo, hi])).astype(np.int64)
+    hi_changes = (pair[1:, 1] != pair[:-1, 1]) & play[1:]
+    if not hi_changes.any():
+        return None
+    lo_changes = (pair[1:, 0] != pair[:-1, 0]) & play[1:]
+    word = pair[:, 0] + 256 * pair[:, 1]
+    signed = word - 65536 * (word >= 32768)
+    if signed.min() < 0 <= signed.max() and signed.max() - signed.min() < settings.signed_word_span:
+        distinct_pairs = len(np.unique(word))
+        most = max(len(np.unique(pair[:, 0])), len(np.unique(pair[:, 1])))
+        if distinct_pairs <= settings.word_pair_ratio * most:
+            return "signed"
+    if (hi_changes & lo_changes).sum() < settings.word_subset_share * hi_changes.sum():
+        return None
+    step = (word[1:] - word[:-1] + 32768) % 65536 - 32768
+    if (np.abs(step[hi_changes]) < 256).sum() >= settings.word_carry_share * hi_changes.sum():
+        return "carry"
+    return None
+
+
+def _features_and_groups(recording: Recording, stats: dict[int, ByteStats], constant: np.ndarray,
+                         play: np.ndarray, settings: ExtractSettings) -> tuple[list[Feature], list[dict]]:
+    addresses = recording.addresses
+    kept = sorted(i for i, s in stats.items() if s.reason is None)
+    kept_set = set(kept)
+    groups: list[dict[str, Any]] = []
+    words: dict[int, str] = {}  # lo index -> kind
+    for lo in kept:
+        hi = lo + 1
+        if hi in kept_set and lo not in words and (lo - 1) not in words and addresses[hi] == addresses[lo] + 1:
+            kind = _word(recording, lo, hi, play, settings)
+            if kind is not None:
+                words[lo] = kind
+    for lo, kind in words.items():
+        name = f"word@{int(addresses[lo]):#06x}"
+        stats[lo].group = stats[lo + 1].group = name
+        for i in (lo, lo + 1):
+            stats[i].flags.append("word_lo" if i == lo else "word_hi")
+        groups.append({"name": name, "kind": "word", "word": kind, "addresses": [_hex(addresses[lo]),
+                       _hex(addresses[lo + 1])]})
+    _signed_bytes(stats, recording.columns, recording.values)
+    # Arrays: runs of flag-like kept bytes with the same few values; unchanging bytes holding one of those
+    # values may sit between members (an element that never changed in the recording).
+    run: list[int] = []
+    run_values: frozenset[int] | None = None
+
+    def close_run():
+        if len(run) >= settings.array_min_members:
+            name = f"array@{int(addresses[run[0]]):#06x}"
+            for i in run:
+                stats[i].group = name
+            groups.append({"name": name, "kind": "array", "values": sorted(run_values),
+                           "first": _hex(addresses[run[0]]), "last": _hex(addresses[run[-1]]), "members": len(run)})
+
+    for i in kept:
+        stat = stats[i]
+        if stat.group is not None or stat.distinct > settings.array_max_values:
+            close_run()
+            run, run_values = [], None
+            continue
+        value_set = frozenset(np.unique(recording.full(np.array([i]))[:, 0]).tolist())
+        if run and value_set == run_values and _gap_holds(recording, constant, run[-1], i, value_set,
+                                                                        settings.array_max_gap):
+            run.append(i)
+        else:
+            close_run()
+            run, run_values = [i], value_set
+    close_run()
+
+    features = []
+    for i in kept:
+        stat = stats[i]
+        if i - 1 in words:
+            continue
+        if i in words:
+            pair = recording.full(np.array([i, i + 1])).astype(np.int64)
+            word = pair[:, 0] + 256 * pair[:, 1]
+            signed = words[i] == "signed"
+            if signed:
+                word = word - 65536 * (word >= 32768)
+            features.append(Feature(f"{int(addresses[i]):#06x}", [i, i + 1], [int(addresses[i]), int(addresses[i + 1])],
+                                    signed, int(word.min()), int(word.max()), stat.group))
+            continue
+        signed = "signed" in stat.flags
+        low, high = stat.minimum, stat.maximum
+        if signed:
+            column = recording.full(np.array([i]))[:, 0].astype(np.int8)
+            low, high = int(column.min()), int(column.max())
+        features.append(Feature(f"{int(addresses[i]):#06x}", [i], [int(addresses[i])], signed, low, high, stat.group))
+    return features, groups
+
+
+def _gap_holds(recording: Recording, constant: np.ndarray, previous: int, index: int, values: frozenset,
+               max_gap: int) -> bool:
+    """Whether every byte strictly between two array members is constant with one of the array's values."""
+    between = range(previous + 1, index)
+    if len(between) > max_gap:
+        return False
+    return all(constant[k] and int(recording.base[k]) in values for k in between)
+
+
+def _hex(address) -> str:
+    return f"{int(address):#06x}"
+
+
+def settings_dict(settings: ExtractSettings) -> dict[str, Any]:
+    return asdict(settings)
+
+
+# --- the spec file ---------------------------------------------------------------------------------------------
+
+
+def _feature_type(feature: Feature) -> str:
+    return ("int" if feature.signed else "uint") + ("16" if len(feature.indices) == 2 else "8")
+
+
+def build_spec(extraction: Extraction, *, env_id: str, env_kwargs: dict[str, Any], layout: str,
+               rom: dict[str, Any] | None, recording: dict[str, Any]) -> dict[str, Any]:
+    """The JSON-able spec: features (the state observation), every kept byte, every dropped byte and why."""
+    from gbc.extract_spec import SPEC_FORMAT, SPEC_VERSION
+
+    addresses = extraction.addresses
+    feature_of: dict[int, int] = {}
+    features = []
+    for k, feature in enumerate(extraction.features):
+        for i in feature.indices:
+            feature_of[i] = k
+        features.append({"index": k, "name": feature.name, "addresses": [_hex(a) for a in feature.addresses],
+                         "obs_indices": feature.indices, "type": _feature_type(feature), "signed": feature.signed,
+                         "min": feature.minimum, "max": feature.maximum, "group": feature.group})
+    kept, dropped = [], []
+    for i in sorted(extraction.stats):
+        stat = extraction.stats[i]
+        entry = {"address": _hex(stat.address), "obs_index": i, "min": stat.minimum, "max": stat.maximum,
+                 "distinct": stat.distinct, "changes": stat.changes, "change_rate": round(stat.change_rate, 6),
+                 "flags": stat.flags}
+        if stat.reason is None:
+            kept.append({**entry, "feature": feature_of[i], "group": stat.group})
+        else:
+            dropped.append({**entry, "reason": stat.reason, "evidence": _jsonable(stat.evidence)})
+    # Constant bytes, as runs of consecutive addresses.
+    constant = np.flatnonzero(extraction.constant)
+    if len(constant):
+        breaks = np.flatnonzero((np.diff(constant) != 1) | (np.diff(addresses[constant]) != 1)) + 1
+        for run in np.split(constant, breaks):
+            values = extraction.base[run]
+            entry = {"address": _hex(addresses[run[0]]), "last": _hex(addresses[run[-1]]), "obs_index": int(run[0]),
+                     "count": len(run), "reason": "constant"}
+            if (values == values[0]).all():
+                entry["value"] = int(values[0])
+            else:
+                entry["values"] = values.tobytes().hex(" ")
+            dropped.append(entry)
+    dropped.sort(key=lambda e: e["obs_index"])
+    reasons = {reason: 0 for reason in DROP_REASONS}
+    reasons["constant"] = int(extraction.constant.sum())
+    for stat in extraction.stats.values():
+        if stat.reason is not None:
+            reasons[stat.reason] += 1
+    return {
+        "format": SPEC_FORMAT, "version": SPEC_VERSION,
+        "env_id": env_id, "env_kwargs": env_kwargs, "layout": layout, "observation_size": extraction.size,
+        "rom": rom,
+        "recording": {**recording, "frames": extraction.frames, "episodes": extraction.episodes,
+                      "transitions": extraction.transitions},
+        "settings": asdict(extraction.settings),
+        "summary": {"kept_bytes": len(kept), "features": len(features), "dropped_bytes": reasons},
+        "scaling": "obs = clip((value - min) / (max - min), 0, 1); value = ram[lo] (+ 256 * ram[hi] for 16-bit "
+                   "features), as int8/int16 when signed; see gbc/extract_spec.py",
+        "features": features,
+        "kept": kept,
+        "groups": extraction.groups,
+        "oam_dma_pages": extraction.pages,
+        "stack": extraction.stack,
+        "dropped": dropped,
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def write_json_atomic(path, data: Any) -> None:
+    import json
+    import os
+    from pathlib import Path
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1) + "\n")
+    os.replace(tmp, path)

@@ -1,0 +1,319 @@
+"""Recordings for the state extractor: the RAM observation of every frame over many episodes.
+
+A `Recording` keeps only the bytes that ever change (columns) plus one row of every byte's first value, so
+100,000 frames of 8 KiB of Game Boy RAM take a few MB instead of 830. When the env is a Game Boy, it also keeps,
+per frame, what finding screen data needs: OAM, the DMA register, the stack pointer, and every VRAM byte that
+changed since the frame before (address, bank, new value).
+
+`record()` drives any Gymnasium env whose observation is a flat uint8 RAM vector (or a `GameBoyEnv`, whose RAM
+it reads directly) with a list of policies, one RAM vector per env step (Game Boy envs are made with
+frame_skip=1, so a step is one frame) and each policy decision held for `action_repeat` steps.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol
+
+import gymnasium as gym
+import numpy as np
+
+from gbc.hardware import HRAM_START, OAM_SIZE, RAM_OBS_SIZE, VRAM_BANK_SIZE, VRAM_START, WRAM_END, WRAM_START
+
+# Frames whose VRAM changed in more bytes than this (a full redraw) store no VRAM changes and are left out of the
+# VRAM matching: they would match anything and would cost memory.
+MAX_VRAM_CHANGES_PER_FRAME = 1024
+CHUNK_FRAMES = 4096
+
+
+class RecordingError(ValueError):
+    """An env or a recording that the extractor cannot work with."""
+
+
+class Policy(Protocol):
+    def act(self, observation: np.ndarray) -> int: ...
+
+
+@dataclass
+class PolicySource:
+    """One kind of play: `make(seed)` builds a fresh policy per episode; `env_kwargs` override the recording env's
+    (e.g. the obs_type a trained agent needs); each decision is held for `action_repeat` steps."""
+
+    name: str
+    make: Callable[[int], Policy]
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    action_repeat: int = 4
+
+
+@dataclass
+class GameBoyTrace:
+    """Per-frame Game Boy hardware state beside the RAM (T frames, E VRAM byte changes)."""
+
+    stack_pointer: np.ndarray  # (T,) uint16, SP when the frame ended
+    dma_register: np.ndarray  # (T,) uint8, the OAM DMA register (source page of the last DMA)
+    oam: np.ndarray  # (T, 160) uint8
+    vram_changed: np.ndarray  # (T,) bool: some VRAM byte differs from the frame before (never on episode starts)
+    vram_flooded: np.ndarray  # (T,) bool: more than MAX_VRAM_CHANGES_PER_FRAME bytes changed (changes not stored)
+    vram_frame: np.ndarray  # (E,) int64
+    vram_address: np.ndarray  # (E,) int64, 0x8000-0x9FFF
+    vram_bank: np.ndarray  # (E,) uint8
+    vram_value: np.ndarray  # (E,) uint8, the new value
+
+
+@dataclass
+class Recording:
+    """T frames of an N-byte RAM observation, stored as the columns that change."""
+
+    base: np.ndarray  # (N,) uint8: every byte on frame 0; bytes outside `columns` never differ from it
+    columns: np.ndarray  # (C,) int64: observation indices of the bytes that differ from `base` on some frame
+    values: np.ndarray  # (T, C) uint8
+    episode_start: np.ndarray  # (T,) bool: the frame right after a reset (its change from the frame before is not play)
+    actions: np.ndarray  # (T,) int16: the action held during the frame, -1 on episode starts
+    addresses: np.ndarray  # (N,) int64: the address of each observation index
+    game_boy: GameBoyTrace | None = None
+    sources: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def frames(self) -> int:
+        return len(self.episode_start)
+
+    @property
+    def size(self) -> int:
+        return len(self.base)
+
+    @property
+    def episodes(self) -> int:
+        return int(self.episode_start.sum())
+
+    @classmethod
+    def from_frames(cls, frames: np.ndarray, episode_start: np.ndarray | None = None,
+                    actions: np.ndarray | None = None, addresses: np.ndarray | None = None,
+                    game_boy: GameBoyTrace | None = None) -> Recording:
+        """A recording from a full (T, N) uint8 array (tests, small envs). Default: one episode, no actions."""
+        frames = np.asarray(frames)
+        if frames.ndim != 2 or frames.dtype != np.uint8:
+            raise RecordingError(f"frames must be a (T, N) uint8 array, got {frames.dtype} {frames.shape}")
+        count = len(frames)
+        if episode_start is None:
+            episode_start = np.zeros(count, bool)
+            episode_start[:1] = True
+        if actions is None:
+            actions = np.where(episode_start, -1, 0).astype(np.int16)
+        columns = np.flatnonzero((frames != frames[:1]).any(axis=0)) if count else np.zeros(0, np.int64)
+        return cls(
+            base=frames[0].copy() if count else np.zeros(frames.shape[1], np.uint8),
+            columns=columns.astype(np.int64),
+            values=np.ascontiguousarray(frames[:, columns]),
+            episode_start=np.asarray(episode_start, bool),
+            actions=np.asarray(actions, np.int16),
+            addresses=np.arange(frames.shape[1], dtype=np.int64) if addresses is None else np.asarray(addresses),
+            game_boy=game_boy,
+        )
+
+    def full(self, indices: np.ndarray) -> np.ndarray:
+        """(T, len(indices)) uint8: the recorded values of any bytes, changing or not."""
+        indices = np.asarray(indices, np.int64)
+        out = np.broadcast_to(self.base[indices], (self.frames, len(indices))).copy()
+        where = np.searchsorted(self.columns, indices)
+        present = (where < len(self.columns)) & (self.columns[np.minimum(where, len(self.columns) - 1)] == indices)
+        if present.any():
+            out[:, present] = self.values[:, where[present]]
+        return out
+
+
+def game_boy_addresses() -> np.ndarray:
+    """Address of each index of the Game Boy RAM observation (WRAM then HRAM, as gbc.hardware.ram_obs_index)."""
+    wram = np.arange(WRAM_START, WRAM_END)
+    return np.concatenate([wram, np.arange(HRAM_START, HRAM_START + RAM_OBS_SIZE - len(wram))]).astype(np.int64)
+
+
+class RamRecorder:
+    """Collects frames in chunks and keeps, per chunk, only the columns that change within it."""
+
+    def __init__(self, size: int, video=None, chunk_frames: int = CHUNK_FRAMES):
+        self._size = size
+        self._video = video  # a gbc.extract_video.VideoMemory, or None without a Game Boy
+        self._chunk = np.empty((chunk_frames, size), np.uint8)
+        self._filled = 0
+        self._chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (first row, columns, values)
+        self._episode_start: list[bool] = []
+        self._actions: list[int] = []
+        if video is not None:
+            self._sp: list[int] = []
+            self._dma: list[int] = []
+            self._oam: list[np.ndarray] = []
+            self._vram_changed: list[bool] = []
+            self._vram_flooded: list[bool] = []
+            self._vram_changes: list[tuple[int, np.ndarray, np.ndarray]] = []  # (frame, flat index, values)
+            self._previous_vram: np.ndarray | None = None
+
+    @property
+    def frames(self) -> int:
+        return len(self._episode_start)
+
+    def add(self, ram: np.ndarray, action: int, episode_start: bool) -> None:
+        if ram.shape != (self._size,):
+            raise RecordingError(f"RAM observation of shape {ram.shape}, expected ({self._size},)")
+        self._chunk[self._filled] = ram
+        self._filled += 1
+        if self._filled == len(self._chunk):
+            self._flush()
+        frame = len(self._episode_start)
+        self._episode_start.append(episode_start)
+        self._actions.append(-1 if episode_start else action)
+        if self._video is not None:
+            self._add_video(frame, episode_start)
+
+    def _add_video(self, frame: int, episode_start: bool) -> None:
+        video = self._video
+        self._sp.append(video.stack_pointer())
+        self._dma.append(video.dma_register())
+        self._oam.append(video.oam().copy())
+        vram = video.vram().reshape(-1)
+        changed, flooded = False, False
+        if not episode_start and self._previous_vram is not None:
+            where = np.flatnonzero(vram != self._previous_vram)
+            changed = len(where) > 0
+            flooded = len(where) > MAX_VRAM_CHANGES_PER_FRAME
+            if changed and not flooded:
+                self._vram_changes.append((frame, where, vram[where]))
+        self._vram_changed.append(changed)
+        self._vram_flooded.append(flooded)
+        self._previous_vram = vram
+
+    def _flush(self) -> None:
+        block = self._chunk[: self._filled]
+        columns = np.flatnonzero((block != block[:1]).any(axis=0))
+        self._chunks.append((block[0].copy(), columns, np.ascontiguousarray(block[:, columns])))
+        self._filled = 0
+
+    def finish(self, addresses: np.ndarray, sources: list[dict[str, Any]] | None = None) -> Recording:
+        if self._filled:
+            self._flush()
+        if not self._chunks:
+            raise RecordingError("the recording is empty: no frame was recorded")
+        base = self._chunks[0][0]
+        changing = np.zeros(self._size, bool)
+        for first, columns, _ in self._chunks:
+            changing[columns] = True
+            changing |= first != base
+        columns = np.flatnonzero(changing)
+        values = np.empty((self.frames, len(columns)), np.uint8)
+        row = 0
+        for first, chunk_columns, chunk_values in self._chunks:
+            rows = len(chunk_values)
+            values[row : row + rows] = first[columns]
+            inside = np.searchsorted(columns, chunk_columns)
+            values[row : row + rows, inside] = chunk_values
+            row += rows
+        trace = None
+        if self._video is not None:
+            trace = self._finish_video()
+        return Recording(base=base, columns=columns.astype(np.int64), values=values,
+                         episode_start=np.array(self._episode_start, bool),
+                         actions=np.array(self._actions, np.int16), addresses=addresses, game_boy=trace,
+                         sources=list(sources or []))
+
+    def _finish_video(self) -> GameBoyTrace:
+        if self._vram_changes:
+            frames = np.concatenate([np.full(len(w), f, np.int64) for f, w, _ in self._vram_changes])
+            flat = np.concatenate([w for _, w, _ in self._vram_changes]).astype(np.int64)
+            values = np.concatenate([v for _, _, v in self._vram_changes]).astype(np.uint8)
+        else:
+            frames, flat, values = np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.uint8)
+        return GameBoyTrace(
+            stack_pointer=np.array(self._sp, np.uint16), dma_register=np.array(self._dma, np.uint8),
+            oam=np.stack(self._oam) if self._oam else np.zeros((0, OAM_SIZE), np.uint8),
+            vram_changed=np.array(self._vram_changed, bool), vram_flooded=np.array(self._vram_flooded, bool),
+            vram_frame=frames, vram_address=VRAM_START + flat % VRAM_BANK_SIZE,
+            vram_bank=(flat // VRAM_BANK_SIZE).astype(np.uint8), vram_value=values,
+        )
+
+
+def is_game_boy_env_id(env_id: str) -> bool:
+    """Whether `env_id` is one of this package's Game Boy envs (so RAM, VRAM and OAM come from PyBoy)."""
+    try:
+        return gym.spec(env_id).entry_point == "gbc.env:GameBoyEnv"
+    except gym.error.Error:
+        return False
+
+
+def check_ram_observation_space(env_id: str, space: gym.Space) -> int:
+    """The RAM size, or a RecordingError naming the fix when the observation is not a flat uint8 vector."""
+    if not (isinstance(space, gym.spaces.Box) and space.dtype == np.uint8 and len(space.shape) == 1):
+        raise RecordingError(
+            f"{env_id}'s observation space is {space}, not a flat uint8 RAM vector; the extractor reads RAM. Pass "
+            "env kwargs that make the env return its RAM (ALE: {\"obs_type\": \"ram\"}), or a Game Boy env id"
+        )
+    return int(space.shape[0])
+
+
+def make_recording_env(env_id: str, env_kwargs: dict[str, Any], max_episode_steps: int) -> gym.Env:
+    """The env to record from; Game Boy envs step one frame at a time (frame_skip=1)."""
+    kwargs = dict(env_kwargs)
+    if is_game_boy_env_id(env_id):
+        kwargs["frame_skip"] = 1
+    try:
+        return gym.make(env_id, max_episode_steps=max_episode_steps, **kwargs)
+    except gym.error.Error as err:
+        raise RecordingError(f"cannot make env {env_id!r} with {kwargs}: {err}") from err
+
+
+def record(env_id: str, env_kwargs: dict[str, Any], sources: list[PolicySource], frames: int, seed: int = 0,
+           max_episode_frames: int = 20_000, progress: Callable[[str], None] | None = None) -> Recording:
+    """Record `frames` RAM vectors in all, split evenly over `sources`; episode i of a source uses seed + i
+    (env reset and policy). Episodes longer than `max_episode_frames` are cut (and the next one starts)."""
+    from gbc.env import GameBoyEnv
+    from gbc.extract_video import VideoMemory
+
+    if frames < 2 or not sources:
+        raise RecordingError(f"need at least 2 frames and one policy, got frames={frames}, {len(sources)} policies")
+    shares = [frames // len(sources) + (i < frames % len(sources)) for i in range(len(sources))]
+    recorder: RamRecorder | None = None
+    summaries = []
+    addresses = None
+    for source, share in zip(sources, shares):
+        env = make_recording_env(env_id, {**env_kwargs, **source.env_kwargs}, max_episode_frames)
+        game_boy = isinstance(env.unwrapped, GameBoyEnv)
+        if game_boy:
+            game = env.unwrapped.game
+            size, read_ram = RAM_OBS_SIZE, (lambda obs, g=game: g.ram.read())
+            if env.unwrapped.obs_type == "ram":
+                read_ram = lambda obs: obs  # noqa: E731  (the observation already is a fresh RAM copy)
+        else:
+            size, read_ram = check_ram_observation_space(env_id, env.observation_space), (lambda obs: obs)
+        if recorder is None:
+            recorder = RamRecorder(size, VideoMemory(game.pyboy) if game_boy else None)
+            addresses = game_boy_addresses() if game_boy else np.arange(size, dtype=np.int64)
+        elif recorder._size != size or (recorder._video is not None) != game_boy:
+            raise RecordingError(f"policy {source.name!r} changes the env's RAM layout; use the same env for all")
+        elif game_boy:
+            recorder._video = VideoMemory(game.pyboy)
+        start, recorded, episodes, episode = time.perf_counter(), 0, 0, 0
+        while recorded < share:
+            episode_seed = seed + episode
+            obs, _ = env.reset(seed=episode_seed)
+            policy = source.make(episode_seed)
+            recorder.add(read_ram(obs), -1, True)
+            recorded += 1
+            action, steps = 0, 0
+            while recorded < share:
+                if steps % source.action_repeat == 0:
+                    action = int(policy.act(obs))
+                obs, _, terminated, truncated, _ = env.step(action)
+                recorder.add(read_ram(obs), action, False)
+                recorded += 1
+                steps += 1
+                if terminated or truncated:
+                    break
+            episodes += 1
+            episode += 1
+        env.close()
+        summaries.append({"policy": source.name, "frames": recorded, "episodes": episodes,
+                          "seeds": [seed, seed + episodes - 1], "action_repeat": source.action_repeat,
+                          "env_kwargs": source.env_kwargs, "seconds": round(time.perf_counter() - start, 2)})
+        if progress is not None:
+            progress(f"recorded {recorded} frames, {episodes} episodes of {source.name} play "
+                     f"in {summaries[-1]['seconds']} s")
+    return recorder.finish(addresses, summaries)

@@ -1,0 +1,148 @@
+"""Scores a state spec against a ROM's symbols file (the ground truth the extractor never reads).
+
+Each symbols-file variable has a kind: `state` (game variables), `screen` (copies of screen data) or `runtime`.
+The score: per variable, how many of its bytes were kept and why the others were dropped; recall over the `state`
+bytes that changed in the recording (a byte that never changed cannot be found, and is listed instead); the
+`screen` and `runtime` bytes kept; the `state` variables kept, and those that never changed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+
+def decisions_by_address(spec: dict[str, Any]) -> dict[int, str]:
+    """address -> 'kept' or the drop reason, for every byte of the spec's observation."""
+    decided: dict[int, str] = {}
+    for entry in spec["kept"]:
+        decided[int(entry["address"], 16)] = "kept"
+    for entry in spec["dropped"]:
+        first = int(entry["address"], 16)
+        last = int(entry.get("last", entry["address"]), 16)
+        for address in range(first, last + 1):
+            decided[address] = entry["reason"]
+    return decided
+
+
+def score(spec: dict[str, Any], symbols: dict[str, Any]) -> dict[str, Any]:
+    """The score as a dict (see the module docstring); `variables` holds one row per symbols-file variable."""
+    rom = spec.get("rom") or {}
+    if symbols.get("sha1") and rom.get("sha1") and symbols["sha1"].lower() != rom["sha1"].lower():
+        raise ValueError(f"the spec was extracted from ROM SHA-1 {rom['sha1']}, the symbols file describes "
+                         f"{symbols['sha1']}: they are not the same ROM")
+    decided = decisions_by_address(spec)
+    rows = []
+    labelled: set[int] = set()
+    per_kind = {kind: {"bytes": 0, "kept": 0, "changed": 0, "kept_changed": 0} for kind in ("state", "screen", "runtime")}
+    never_changed_state: list[str] = []
+    kept_bytes_by_kind: dict[str, list[str]] = {"screen": [], "runtime": []}
+    for variable in symbols["variables"]:
+        kind = variable["kind"]
+        size = int(variable["size"])
+        reasons = Counter()
+        for offset in range(size):
+            address = int(variable["address"]) + offset
+            labelled.add(address)
+            decision = decided.get(address, "not observed")
+            reasons[decision] += 1
+            label = variable["name"] if size == 1 else f"{variable['name']}[{offset}]"
+            if kind in per_kind:
+                counts = per_kind[kind]
+                counts["bytes"] += 1
+                counts["kept"] += decision == "kept"
+                counts["changed"] += decision != "constant"
+                counts["kept_changed"] += decision == "kept"
+            if kind == "state" and decision == "constant":
+                never_changed_state.append(label)
+            if kind in kept_bytes_by_kind and decision == "kept":
+                kept_bytes_by_kind[kind].append(label)
+        kept = reasons.get("kept", 0)
+        if kept:
+            verdict = "kept" if kept == size else "partly kept"
+        elif set(reasons) == {"constant"}:
+            verdict = "never changed"
+        else:
+            verdict = "dropped"
+        rows.append({"name": variable["name"], "kind": kind, "address": variable.get("address_hex", hex(variable["address"])),
+                     "size": size, "kept": kept, "decisions": dict(reasons), "verdict": verdict})
+    state = per_kind["state"]
+    state_variables = [r for r in rows if r["kind"] == "state"]
+    unlabelled_kept = sorted(a for a, d in decided.items() if d == "kept" and a not in labelled)
+    return {
+        "state_recall": state["kept_changed"] / state["changed"] if state["changed"] else float("nan"),
+        "state_bytes": state["bytes"], "state_bytes_changed": state["changed"], "state_bytes_kept": state["kept"],
+        "state_bytes_never_changed": never_changed_state,
+        "screen_bytes": per_kind["screen"]["bytes"], "screen_bytes_kept": len(kept_bytes_by_kind["screen"]),
+        "screen_kept": kept_bytes_by_kind["screen"],
+        "runtime_bytes": per_kind["runtime"]["bytes"], "runtime_bytes_kept": len(kept_bytes_by_kind["runtime"]),
+        "runtime_kept": kept_bytes_by_kind["runtime"],
+        "state_variables": len(state_variables),
+        "state_variables_kept": sum(r["kept"] > 0 for r in state_variables),
+        "state_variables_never_changed": [r["name"] for r in state_variables if r["verdict"] == "never changed"],
+        "state_variables_missed": [r["name"] for r in state_variables if r["verdict"] == "dropped"],
+        "unlabelled_bytes_kept": [f"{a:#06x}" for a in unlabelled_kept],
+        "variables": rows,
+    }
+
+
+def bars_met(result: dict[str, Any]) -> bool:
+    """The issue's bars: every changed state byte kept, no screen byte kept, no changed state variable lost."""
+    return (result["state_recall"] == 1.0 and result["screen_bytes_kept"] == 0
+            and not result["state_variables_missed"])
+
+
+def format_score(result: dict[str, Any]) -> str:
+    lines = [f"{'variable':18s} {'kind':8s} {'address':8s} {'size':>4s} {'kept':>4s}  decision"]
+    for row in result["variables"]:
+        decisions = ", ".join(f"{k} {v}" if row["size"] > 1 else k for k, v in sorted(row["decisions"].items()))
+        lines.append(f"{row['name']:18s} {row['kind']:8s} {row['address']:8s} {row['size']:4d} {row['kept']:4d}  "
+                     f"{row['verdict']}: {decisions}")
+    never = result["state_bytes_never_changed"]
+    lines += [
+        "",
+        f"state bytes: {result['state_bytes_kept']} kept of {result['state_bytes_changed']} that changed "
+        f"(recall {result['state_recall']:.1%}); {len(never)} never changed in the recording",
+        f"state variables: {result['state_variables_kept']} of {result['state_variables']} kept; never changed: "
+        f"{result['state_variables_never_changed'] or 'none'}; lost: {result['state_variables_missed'] or 'none'}",
+        f"screen bytes kept: {result['screen_bytes_kept']} of {result['screen_bytes']}"
+        + (f" ({', '.join(result['screen_kept'])})" if result["screen_kept"] else ""),
+        f"runtime bytes kept: {result['runtime_bytes_kept']} of {result['runtime_bytes']}"
+        + (f" ({', '.join(result['runtime_kept'])})" if result["runtime_kept"] else ""),
+        f"bytes kept outside every variable: {len(result['unlabelled_bytes_kept'])}",
+        f"state bytes that never changed: {_compress(never) or 'none'}",
+        f"bars (100% recall of changed state bytes, 0 screen bytes, no changed state variable lost): "
+        f"{'met' if bars_met(result) else 'NOT met'}",
+    ]
+    return "\n".join(lines)
+
+
+def _compress(labels: list[str]) -> str:
+    """'bricks[3]', 'bricks[4]', ... -> 'bricks: 2 of its bytes (3, 4)', short enough to print."""
+    by_name: dict[str, list[str]] = {}
+    for label in labels:
+        name, _, rest = label.partition("[")
+        by_name.setdefault(name, []).append(rest.rstrip("]"))
+    parts = []
+    for name, offsets in by_name.items():
+        parts.append(name if offsets == [""] else f"{name} ({len(offsets)} bytes: {', '.join(offsets)})")
+    return "; ".join(parts)
+
+
+def symbols_path_for(spec: dict[str, Any], spec_path: Path, repo_root: Path) -> Path | None:
+    """The symbols file of the spec's ROM (roms/x/x.symbols.json for roms/x/x.gb), if there is one: beside the
+    spec, else beside the ROM's path (relative to `repo_root`)."""
+    rom = spec.get("rom") or {}
+    if not rom.get("file"):
+        return None
+    name = Path(rom["file"]).with_suffix(".symbols.json").name
+    candidates = [Path(spec_path).resolve().parent / name]
+    if rom.get("path"):
+        candidates.append((repo_root / rom["path"]).with_suffix(".symbols.json"))
+    return next((c for c in candidates if c.is_file()), None)
+
+
+def load_json(path: Path | str) -> dict[str, Any]:
+    return json.loads(Path(path).read_text())

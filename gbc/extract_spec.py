@@ -1,0 +1,126 @@
+"""State spec files (written by scripts/01_extract_state.py) and the `obs_type="state"` observation they define.
+
+A spec lists features; each is one kept RAM byte, or a 16-bit word of two adjacent kept bytes (low byte first).
+The observation is one float32 per feature, in [0, 1]:
+
+    value = ram[lo]                      (a byte)      or  ram[lo] + 256 * ram[hi]   (a word)
+    value -= 256 if signed and value >= 128            or  65536 if signed and value >= 32768
+    obs   = clip((value - min) / (max - min), 0, 1)
+
+min and max are the feature's range over the recording (in the signed domain for signed features), so a value
+never seen while recording (a faster ball, a higher score) reads as 0 or 1. A byte is signed when its values
+sit on both sides of 0 as int8 and span less that way (e.g. -1, 0, 1 stored as 255, 0, 1); a word is signed
+when its int16 values have both signs and span less than 4096 (a velocity in 1/256 px per frame).
+
+A spec names the ROM it was extracted from (SHA-1) and the RAM layout; a mismatch with the env is an error.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+SPEC_FORMAT = "gbc.state_spec"
+SPEC_VERSION = 1
+SPEC_SUFFIX = ".state_spec.json"
+GAME_BOY_LAYOUT = "gameboy_wram_hram"
+FLAT_LAYOUT = "flat"
+
+
+class StateSpecError(ValueError):
+    """A spec file that is missing, malformed, or made for another ROM or env."""
+
+
+def default_spec_path(rom_path: Path) -> Path:
+    """Where a ROM's committed spec lives: beside it, e.g. roms/breakout/breakout.state_spec.json."""
+    return Path(rom_path).with_suffix(SPEC_SUFFIX)
+
+
+class StateSpec:
+    """A loaded spec: which RAM bytes make the state observation, and how they are scaled."""
+
+    def __init__(self, data: dict[str, Any], path: Path | str = "<spec>"):
+        self.path = Path(path)
+        self.data = data
+        if not isinstance(data, dict) or data.get("format") != SPEC_FORMAT:
+            raise StateSpecError(f"{self.path} is not a state spec (no \"format\": \"{SPEC_FORMAT}\"); write one with "
+                                 "scripts/01_extract_state.py")
+        if data.get("version") != SPEC_VERSION:
+            raise StateSpecError(f"{self.path} has spec version {data.get('version')}, this code reads version "
+                                 f"{SPEC_VERSION}; extract it again with scripts/01_extract_state.py")
+        try:
+            self.layout = str(data["layout"])
+            self.observation_size = int(data["observation_size"])
+            features = data["features"]
+            lo = np.array([f["obs_indices"][0] for f in features], np.int64)
+            hi = np.array([f["obs_indices"][1] if len(f["obs_indices"]) == 2 else -1 for f in features], np.int64)
+            signed = np.array([bool(f["signed"]) for f in features])
+            low = np.array([f["min"] for f in features], np.float64)
+            high = np.array([f["max"] for f in features], np.float64)
+        except (KeyError, TypeError, IndexError, ValueError) as err:
+            raise StateSpecError(f"{self.path} is malformed ({type(err).__name__}: {err}); extract it again with "
+                                 "scripts/01_extract_state.py") from err
+        if not len(features):
+            raise StateSpecError(f"{self.path} keeps no byte, so the state observation would be empty")
+        if (lo < 0).any() or (lo >= self.observation_size).any() or (hi >= self.observation_size).any():
+            raise StateSpecError(f"{self.path} names observation indices outside 0..{self.observation_size - 1}")
+        if not (high > low).all():
+            raise StateSpecError(f"{self.path} has a feature whose max is not above its min")
+        self.names = [str(f["name"]) for f in features]
+        self._lo = lo
+        self._hi = np.where(hi >= 0, hi, 0)
+        self._hi_weight = np.where(hi >= 0, 256.0, 0.0).astype(np.float32)
+        self._wrap_at = np.where(hi >= 0, 32768.0, 128.0).astype(np.float32)
+        self._wrap = np.where(signed, np.where(hi >= 0, 65536.0, 256.0), 0.0).astype(np.float32)
+        self._low = low.astype(np.float32)
+        self._scale = (1.0 / (high - low)).astype(np.float32)
+
+    @classmethod
+    def load(cls, path: Path | str) -> StateSpec:
+        path = Path(path)
+        if not path.is_file():
+            raise StateSpecError(f"no state spec at {path}; write one with `.venv/bin/python scripts/01_extract_state.py"
+                                 "` (for a ROM: --env-id GBC-v0 --env-kwargs '{\"profile\": \"NAME\"}'), or pass "
+                                 "state_spec= the path of one")
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError) as err:
+            raise StateSpecError(f"cannot read state spec {path}: {err}") from err
+        return cls(data, path)
+
+    @property
+    def size(self) -> int:
+        """Number of features (the length of the state observation)."""
+        return len(self._lo)
+
+    @property
+    def rom_sha1(self) -> str | None:
+        rom = self.data.get("rom")
+        return None if not rom else str(rom.get("sha1", "")).lower()
+
+    def check_game_boy(self, profile_name: str, rom_sha1: str, observation_size: int) -> None:
+        """Raise StateSpecError unless this spec was extracted from this ROM's RAM observation."""
+        if self.layout != GAME_BOY_LAYOUT or self.observation_size != observation_size:
+            raise StateSpecError(
+                f"{self.path} was extracted from {self.data.get('env_id')!r} (layout {self.layout!r}, "
+                f"{self.observation_size} bytes), not from a Game Boy RAM observation of {observation_size} bytes; "
+                "extract a spec for this ROM with scripts/01_extract_state.py"
+            )
+        if self.rom_sha1 != rom_sha1.lower():
+            raise StateSpecError(
+                f"{self.path} was extracted from the ROM with SHA-1 {self.rom_sha1}, but profile {profile_name!r} runs "
+                f"the ROM with SHA-1 {rom_sha1.lower()}; RAM addresses may have moved. Extract a new spec: "
+                f".venv/bin/python scripts/01_extract_state.py --env-id GBC-v0 --env-kwargs '{{\"profile\": "
+                f"\"{profile_name}\"}}' (GBCBreakout-v0 for our Breakout)"
+            )
+
+    def transform(self, ram: np.ndarray) -> np.ndarray:
+        """(..., observation_size) uint8 RAM -> (..., size) float32 in [0, 1]."""
+        lo = ram[..., self._lo].astype(np.float32)
+        value = lo + ram[..., self._hi].astype(np.float32) * self._hi_weight
+        value -= np.where(value >= self._wrap_at, self._wrap, np.float32(0))
+        out = (value - self._low) * self._scale
+        return np.clip(out, 0.0, 1.0, out=out)

@@ -1,0 +1,109 @@
+"""Probe the pixel agent: what it knows about each game variable, in which layer, and whether it uses it.
+
+    .venv/bin/python scripts/06_probe.py                                    # the shipped pixel agent
+    .venv/bin/python scripts/06_probe.py --checkpoint runs/<run>/model.pt   # any pixel agent of BreakoutPy-v0
+
+Plays the agent, sweeps every variable of Python Breakout's ideal state over its observed range in states from
+that play, renders the frame stacks, records every layer's activations, and writes to --out-dir (default
+artifacts/probe/<env_id>/<agent>/): probe_scores.csv/.md (every layer x variable, with the random-weights and
+raw-pixel controls), probe_best.csv, unit_labels.csv, channel_labels.csv, function_vectors.npz, correlations.npz,
+causal.csv/.md, regions.npz, examples.npz, summary.json. With --gbc-regions (default on) it also maps our GBC
+ROM's RAM to its screen (artifacts/probe/GBCBreakout-v0/ram_regions/). scripts/07_visualise.py turns all of it
+into figures and an HTML report.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import tyro
+
+from agents.probe import ProbeError
+from agents.probe_breakout import SCALARS
+from agents.probe_pipeline import ProbeConfig, default_out_dir, load_probe_agent, run_breakout_probe, write_results
+
+
+@dataclass
+class Args:
+    checkpoint: str = ""
+    """a pixel agent's checkpoint (model.pt / checkpoint.pt); empty: the shipped pixel agent (agents.shipped)"""
+    env_id: str = "BreakoutPy-v0"
+    """env of the shipped agent to load when --checkpoint is empty"""
+    out_dir: str = ""
+    """where the results go; empty: artifacts/probe/<env_id>/<agent name>/"""
+    num_games: int = 32
+    """games played in parallel to collect states"""
+    num_steps: int = 400
+    """agent steps played in each game"""
+    keep_every: int = 4
+    """keep every k-th step of each game (consecutive steps are near-duplicates)"""
+    num_bases: int = 120
+    """play states that every variable is swept in"""
+    sweep_count: int = 8
+    """values per swept variable (over its observed range)"""
+    brick_patterns: int = 6
+    """random walls (each brick present with probability 1/2) per base state"""
+    toggle_bases: int = 4
+    """base states in which each brick is flipped on its own (brick screen regions, mean differences)"""
+    max_train: int = 5000
+    """at most this many training samples per probe (a random subset)"""
+    pcs: int = 256
+    """logistic probes run on this many principal components of the layer"""
+    layers: tuple[str, ...] = ()
+    """layers to probe (conv1, fc1, actor, ... or module paths); empty: all"""
+    variables: tuple[str, ...] = ()
+    """variables to probe (breakout_py.STATE_NAMES); empty: all 120"""
+    causal_variables: tuple[str, ...] = field(default_factory=lambda: SCALARS)
+    """variables of the causal check (steering); ball_x and paddle_x have a predicted policy direction"""
+    causal_states: int = 64
+    """held-out play states per seed of the causal check"""
+    causal_seeds: int = 3
+    """seeds of the causal check (each: its own states and random directions)"""
+    random_directions: int = 4
+    """equal-norm random directions per seed"""
+    alpha_scale: float = 1.0
+    """steering strength, in units of the layer's mean activation difference between high and low values"""
+    region_bases: int = 32
+    """base states whose perturbations make the screen-region maps"""
+    examples: int = 4
+    """example states whose every activation step 07 draws"""
+    seed: int = 0
+    """seed of play, sampling, splits, random directions and the random-weights control"""
+    gbc_regions: bool = True
+    """also map the GBC ROM's RAM bytes to its screen (cached per ROM)"""
+    torch_threads: int = 1
+    """torch CPU threads (1 is fastest for this small CNN on a shared 2-core machine)"""
+
+
+def main(args: Args) -> Path:
+    torch.set_num_threads(args.torch_threads)
+    start = time.perf_counter()
+    agent, checkpoint, source, name = load_probe_agent(args.checkpoint, args.env_id)
+    config = ProbeConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(ProbeConfig)})
+    results = run_breakout_probe(agent, checkpoint, source, config)
+    out_dir = Path(args.out_dir) if args.out_dir else default_out_dir(results.setup.env_id, name)
+    results.timings["total"] = time.perf_counter() - start
+    write_results(results, out_dir)
+    print(f"06: wrote {out_dir}/ (probe_scores.md, causal.md, summary.json, ...)")
+    if args.gbc_regions:
+        from agents.probe_gbc import DEFAULT_REGION_DIR, ram_regions_cached
+
+        gbc_dir = ram_regions_cached(DEFAULT_REGION_DIR)
+        print(f"06: GBC RAM-to-screen map in {gbc_dir}/")
+    bars = json.loads((out_dir / "summary.json").read_text())["bars"]
+    print(json.dumps({"out_dir": str(out_dir), "seconds": round(time.perf_counter() - start, 1), "bars": bars}))
+    return out_dir
+
+
+if __name__ == "__main__":
+    try:
+        main(tyro.cli(Args))
+    except ProbeError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)

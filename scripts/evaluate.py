@@ -1,0 +1,109 @@
+"""Play a trained agent for N whole games and print the mean and spread of its return; optionally record a video or
+ship the model into agents/trained/ (model file + manifest entry with this evaluation).
+
+    .venv/bin/python scripts/evaluate.py                                   # the shipped pixel agent, 100 games
+    .venv/bin/python scripts/evaluate.py --agent memory --video artifacts/evaluate/memory.mp4
+    .venv/bin/python scripts/evaluate.py --model runs/BreakoutPy-v0__memory__s1__tuned/model.pt
+    .venv/bin/python scripts/evaluate.py --model runs/.../model.pt --ship  # evaluate, then ship it
+
+The model is played on the env id and env kwargs it was trained with (stored in the model file); a model whose
+network does not fit the env's observations or actions is refused with a clear error. Games run in parallel, one per
+sub-env of a vector env seeded with --seed, and each counts from its first step to game over (or the time limit).
+Writes artifacts/evaluate/<env>__<agent>__<model name>.json and prints where.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import tyro
+
+from agents.checkpoint import CheckpointError, load_agent
+from agents.evaluation import evaluate_agent, summarise_returns
+from agents.shipped import load_shipped, ship
+from agents.trainer import record_video
+
+
+@dataclass
+class Args:
+    model: str = ""
+    """a model.pt or checkpoint.pt written by 02_train_memory.py / 03_train_pixel.py; empty: the shipped agent"""
+    agent: str = "pixel"
+    """which shipped agent to evaluate when --model is empty: memory or pixel"""
+    env_id: str = "BreakoutPy-v0"
+    """env of the shipped agent (a --model is always played on its own env)"""
+    env_kwargs: str = ""
+    """JSON object of env kwargs to play on instead of the model's own (must fit its network)"""
+    episodes: int = 100
+    """games to play"""
+    seed: int = 10_000
+    """seed of the evaluation envs and action sampling (apart from the training seeds)"""
+    greedy: bool = False
+    """take the most probable action instead of sampling from the policy as in training"""
+    video: str = ""
+    """also write one game (sampled actions, seed --seed) to this mp4 file"""
+    video_max_steps: int = 3000
+    """longest recorded game, in env steps"""
+    ship: bool = False
+    """copy --model into agents/trained/ and add this evaluation to its manifest entry (needs 100+ games)"""
+    out_dir: str = "artifacts/evaluate"
+    """folder of the JSON result"""
+
+
+def main(args: Args) -> dict:
+    if args.model:
+        agent, checkpoint = load_agent(args.model)
+        where = args.model
+    else:
+        if args.ship:
+            raise ValueError("--ship needs --model: the path of the model.pt to ship")
+        agent, checkpoint = load_shipped(args.agent, args.env_id)
+        where = checkpoint["path"]
+    env_kwargs = json.loads(args.env_kwargs) if args.env_kwargs else checkpoint["env_kwargs"]
+    env_id = checkpoint["env_id"]
+    agent_name = checkpoint.get("agent_name", checkpoint.get("agent"))
+    results = evaluate_agent(agent, env_id, env_kwargs, args.episodes, args.seed, args.greedy, where)
+    summary = {"model": where, "env_id": env_id, "env_kwargs": env_kwargs, "agent": agent_name,
+               "seed": args.seed, "greedy": args.greedy, **summarise_returns(results["returns"]),
+               "mean_length": round(float(results["lengths"].mean()), 1)}
+    print(json.dumps(summary), flush=True)
+
+    out_dir = Path(args.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"{env_id.replace('/', '-')}__{agent_name}__{Path(where).parent.name}"
+    if args.video:
+        video_return, steps = record_video(agent, env_id, env_kwargs, Path(args.video), args.seed,
+                                           args.video_max_steps, 30, torch.device("cpu"))
+        summary["video"] = {"path": args.video, "return": video_return, "steps": steps}
+        print(f"wrote a video of one game (return {video_return:.0f}, {steps} steps) to {args.video}")
+    result_path = out_dir / f"{stem}.json"
+    tmp = result_path.with_name(result_path.name + ".tmp")
+    tmp.write_text(json.dumps({**summary, "returns": results["returns"].tolist()}, indent=2))
+    os.replace(tmp, result_path)
+    print(f"wrote the evaluation to {result_path}")
+
+    if args.ship:
+        if args.episodes < 100 or args.env_kwargs:
+            raise ValueError("--ship evaluates on the model's own env kwargs over at least 100 games: drop "
+                             "--env-kwargs and keep --episodes at 100 or more")
+        evaluation = {key: summary[key] for key in ("episodes", "mean_return", "std_return", "median_return",
+                                                     "min_return", "max_return", "mean_length", "seed", "greedy")}
+        provenance = {"commit": checkpoint.get("commit", "unknown"), "trained_on": checkpoint.get("device", "cpu"),
+                      "evaluated_on": f"{platform.machine()} {os.cpu_count()} CPUs, torch {torch.__version__}"}
+        entry = ship(Path(args.model), checkpoint, evaluation, provenance)
+        print(f"shipped {args.model} as agents/trained/{entry['file']} (manifest agents/trained/manifest.json)")
+    return summary
+
+
+if __name__ == "__main__":
+    try:
+        main(tyro.cli(Args))
+    except (CheckpointError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)

@@ -1,0 +1,132 @@
+"""The tools around training: input scaling, the scripted baselines, the tuner, evaluation and the shipped agents."""
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+
+import breakout_py
+from agents.checkpoint import CheckpointError
+from agents.evaluation import evaluate_agent
+from agents.networks import build_network
+from agents.shipped import TRAINED_DIR, load_shipped, read_manifest, sha256_of
+from agents.trainer import network_for_space
+from breakout_py.baselines import follow_ball_actions, play_games
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "scripts"))
+from training_scripts import load_training_script  # noqa: E402
+
+
+def load_script(name: str):
+    import importlib.util
+
+    module_name = "tools_" + name.replace(".py", "")
+    spec = importlib.util.spec_from_file_location(module_name, REPO / "scripts" / name)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+# --- input scaling --------------------------------------------------------------------------------------------
+
+def test_mlp_scales_uint8_observations_into_unit_range():
+    ram_space = gym.spaces.Box(0, 255, (8,), np.uint8)
+    config = network_for_space({"type": "mlp", "hidden_sizes": [4]}, ram_space, gym.spaces.Discrete(3))
+    assert config["input_scale"] == pytest.approx(1 / 255)
+    agent = build_network(config)
+    seen = []
+    agent.critic[0].register_forward_hook(lambda module, inputs, output: seen.append(inputs[0]))
+    agent.get_value(torch.full((2, 8), 255, dtype=torch.uint8))
+    torch.testing.assert_close(seen[0], torch.ones(2, 8))  # 255 reaches the first layer as 1.0, not 255
+    # float observations (the ideal state) are passed through unchanged
+    state_space = gym.spaces.Box(0.0, 1.0, (8,), np.float32)
+    assert "input_scale" not in network_for_space({"type": "mlp", "hidden_sizes": [4]}, state_space,
+                                                  gym.spaces.Discrete(3))
+    with pytest.raises(ValueError, match="input_scale must be positive"):
+        build_network({**config, "input_scale": 0.0})
+
+
+# --- scripted baseline ----------------------------------------------------------------------------------------
+
+def test_ball_follower_moves_toward_the_ball_and_beats_random():
+    states = np.zeros((3, breakout_py.STATE_DIM), dtype=np.float32)
+    index = breakout_py.STATE_INDEX
+    states[:, index["paddle_x"]] = 0.5
+    states[:, index["ball_x"]] = [0.2, 0.5, 0.8]
+    assert follow_ball_actions(states).tolist() == [1, 0, 2]  # LEFT, NOOP, RIGHT
+    follower = play_games("follow_ball", games=8, frame_skip=2, seed=0)
+    random = play_games("random", games=8, frame_skip=2, seed=0)
+    assert follower.mean() > 100 > 5 > random.mean()
+    np.testing.assert_array_equal(follower, play_games("follow_ball", games=8, frame_skip=2, seed=0))
+    with pytest.raises(ValueError, match="unknown baseline agent"):
+        play_games("oracle", games=1, frame_skip=2, seed=0)
+
+
+# --- tuner ----------------------------------------------------------------------------------------------------
+
+def test_tuner_runs_trials_and_resumes_its_study_file(tmp_path, capsys):
+    tune = load_script("tune.py")
+    args = tune.Args(agent="memory", env_id="CartPole-v1", n_trials=2, trial_cpu_seconds=1.0, report_every=0.3,
+                     out_dir=str(tmp_path), pruner_startup_trials=1, pruner_warmup_reports=1,
+                     enqueue=('{"num_envs": 16, "num_steps": 16, "num_minibatches": 2, "update_epochs": 1, '
+                              '"total_timesteps": 3000000}',))
+    study = tune.main(args)
+    # the defaults, the enqueued settings, then the sampler's: the first two ran as given
+    assert len(study.trials) == 2
+    assert study.trials[0].params["num_envs"] == load_training_script("memory").Args().num_envs
+    assert study.trials[1].params["num_envs"] == 16 and study.trials[1].params["update_epochs"] == 1
+    assert "frame_skip" not in study.trials[0].params  # CartPole takes no env settings
+    assert all(t.state.name in ("COMPLETE", "PRUNED") for t in study.trials)
+    rows = (tmp_path / "CartPole-v1__memory" / "trials.csv").read_text().strip().splitlines()
+    assert len(rows) == 3 and rows[0].startswith("number,state,value")
+    best = json.loads((tmp_path / "CartPole-v1__memory" / "best.json").read_text())
+    assert best["value"] == max(t.value for t in study.trials if t.value is not None)
+    resumed = tune.main(tune.Args(**{**args.__dict__, "n_trials": 1, "enqueue": ()}))
+    assert len(resumed.trials) == 3  # the study file was continued, not restarted
+    with pytest.raises(ValueError, match="not in the memory search space"):
+        tune.main(tune.Args(**{**args.__dict__, "n_trials": 0, "enqueue": ('{"dropout": 0.5}',)}))
+
+
+# --- shipped agents and evaluation ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("agent_name", ["memory", "pixel"])
+def test_shipped_agent_loads_and_plays_far_better_than_random(agent_name):
+    agent, entry = load_shipped(agent_name, "BreakoutPy-v0")
+    assert entry["evaluation"]["episodes"] >= 100 and entry["env_id"] == "BreakoutPy-v0"
+    assert agent.config == entry["network"]
+    results = evaluate_agent(agent, entry["env_id"], entry["env_kwargs"], episodes=8, seed=3)
+    # a random player averages 0.3-0.4 points a game (breakout_py.baselines); a trained agent scores far more
+    assert results["returns"].mean() > 20
+
+
+def test_evaluate_script_refuses_a_model_that_does_not_fit_the_env(tmp_path, capsys):
+    evaluate = load_script("evaluate.py")
+    entry = [e for e in read_manifest()["agents"] if e["agent"] == "memory"][0]
+    with pytest.raises(CheckpointError, match="was trained on observations"):
+        evaluate.main(evaluate.Args(model=str(TRAINED_DIR / entry["file"]), episodes=2,
+                                    env_kwargs='{"obs_type": "pixels"}', out_dir=str(tmp_path)))
+    summary = evaluate.main(evaluate.Args(agent="memory", episodes=4, seed=5, out_dir=str(tmp_path)))
+    assert summary["episodes"] == 4 and summary["env_kwargs"] == entry["env_kwargs"]
+    written = json.loads(next(tmp_path.glob("*.json")).read_text())
+    assert len(written["returns"]) == 4 and np.mean(written["returns"]) == pytest.approx(summary["mean_return"])
+    assert "wrote the evaluation to" in capsys.readouterr().out
+
+
+def test_changed_or_unknown_shipped_models_are_refused(tmp_path):
+    trained = tmp_path / "trained"
+    shutil.copytree(TRAINED_DIR, trained)
+    entry = read_manifest(trained)["agents"][0]
+    with (trained / entry["file"]).open("ab") as handle:
+        handle.write(b"\0")  # a model edited after shipping
+    assert sha256_of(trained / entry["file"]) != entry["sha256"]
+    with pytest.raises(CheckpointError, match="the file was changed"):
+        load_shipped(entry["agent"], entry["env_id"], trained_dir=trained)
+    with pytest.raises(CheckpointError, match="no shipped pixel agent for Pong"):
+        load_shipped("pixel", "Pong", trained_dir=trained)
