@@ -19,7 +19,6 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-import breakout_py
 from agents.networks import build_network
 from agents.probe import (PIXELS, TEST, Layer, ProbeError, ProbeFit, check_variables, find_layers, fit_probes,
                           mean_difference, random_directions, record_activations, select_layers, split_by_group,
@@ -58,6 +57,7 @@ class ProbeConfig:
     alpha_scale: float = 1.0
     region_bases: int = 32
     examples: int = 4
+    group_steps: int = 64
     seed: int = 0
 
 
@@ -80,7 +80,7 @@ class ProbeResults:
     regions: np.ndarray  # (K, S, S)
     region_counts: np.ndarray
     examples: dict[str, np.ndarray]
-    timings: dict[str, float] = field(default_factory=dict)
+    timings: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def _log(message: str) -> None:
@@ -94,6 +94,16 @@ def default_out_dir(env_id: str, agent_name: str) -> Path:
     return ARTIFACTS / env_id.replace("/", "-") / agent_name
 
 
+def agent_name(checkpoint: str) -> str:
+    """Short name of an agent for folder names: its run folder for model.pt/checkpoint.pt, else the file's stem;
+    "shipped_pixel" for the shipped agent (empty `checkpoint`)."""
+    if not checkpoint:
+        return "shipped_pixel"
+    path = Path(checkpoint)
+    run = path.parent.parent if path.parent.name == "checkpoints" else path.parent
+    return run.name if path.name in ("model.pt", "checkpoint.pt") and run.name else path.stem
+
+
 def load_probe_agent(checkpoint: str, env_id: str) -> tuple[nn.Module, dict[str, Any], str, str]:
     """(agent, dict with env_id/env_kwargs, source to show, short name) of a checkpoint file, or of the shipped pixel
     agent for `env_id` when `checkpoint` is empty."""
@@ -105,9 +115,7 @@ def load_probe_agent(checkpoint: str, env_id: str) -> tuple[nn.Module, dict[str,
             agent, payload = load_agent(path)
         except CheckpointError as err:
             raise ProbeError(str(err)) from err
-        run = path.parent.parent if path.parent.name == "checkpoints" else path.parent
-        name = run.name if path.name in ("model.pt", "checkpoint.pt") and run.name else path.stem
-        return agent, payload, str(path), name
+        return agent, payload, str(path), agent_name(checkpoint)
     try:
         from agents.shipped import load_shipped
     except ModuleNotFoundError as err:
@@ -120,7 +128,7 @@ def load_probe_agent(checkpoint: str, env_id: str) -> tuple[nn.Module, dict[str,
     except (OSError, KeyError, ValueError) as err:
         raise ProbeError(f"cannot load the shipped pixel agent for {env_id}: {err}; pass --checkpoint PATH, or "
                          "--env-id of a shipped agent") from err
-    return agent.eval(), dict(entry), f"shipped pixel agent {entry.get('path', '')}".strip(), "shipped_pixel"
+    return agent.eval(), dict(entry), f"shipped pixel agent {entry.get('path', '')}".strip(), agent_name("")
 
 
 def _random_network(agent: nn.Module, seed: int) -> nn.Module:
@@ -145,15 +153,15 @@ def _score_rows(fit: ProbeFit, network: str, layer: str, names: list[str], binar
 def run_breakout_probe(agent: nn.Module, checkpoint: dict[str, Any], source: str, config: ProbeConfig,
                        log: Callable[[str], None] = _log) -> ProbeResults:
     """Step 06 for a pixel agent of Python Breakout (see the module docstring)."""
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
+    timings: dict[str, dict[str, float]] = {}
+    clock = (time.perf_counter(), time.process_time())
 
     def lap(name: str) -> None:
         nonlocal clock
-        now = time.perf_counter()
-        timings[name] = now - clock
+        now = (time.perf_counter(), time.process_time())
+        timings[name] = {"wall_s": now[0] - clock[0], "cpu_s": now[1] - clock[1]}
         clock = now
-        log(f"06: {name} done in {timings[name]:.1f} s")
+        log(f"06: {name} done in {timings[name]['wall_s']:.1f} s ({timings[name]['cpu_s']:.1f} s CPU)")
 
     setup = setup_for_checkpoint(agent, checkpoint, source)
     obs_shape = (setup.frame_stack, setup.obs_size, setup.obs_size)
@@ -171,7 +179,7 @@ def run_breakout_probe(agent: nn.Module, checkpoint: dict[str, Any], source: str
     play = collect_play(agent, setup, config.num_games, config.num_steps, config.keep_every, config.seed)
     lap("play")
     data = build_probe_data(play, setup, config.num_bases, config.sweep_count, config.brick_patterns,
-                            config.toggle_bases, config.seed)
+                            config.toggle_bases, config.seed, config.group_steps)
     split = split_by_group(data.group, config.seed)
     is_play = data.kind == KIND_PLAY
     counts = {f"{KIND_NAMES[k]}_samples": int(np.sum(data.kind == k)) for k in range(len(KIND_NAMES))}
@@ -443,7 +451,7 @@ def write_results(results: ProbeResults, out_dir: str | Path) -> list[Path]:
     unit_rows, channel_rows = [], []
     for layer in results.layers:
         corr = results.correlations[layer.name]
-        names = [results_variable for results_variable in _variables_of(results)]
+        names = _variables_of(results)
         best_var = np.abs(corr).argmax(1)
         best_r = corr[np.arange(len(corr)), best_var]
         for unit in range(len(corr)):

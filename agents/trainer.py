@@ -16,6 +16,7 @@ import dataclasses
 import json
 import os
 import random
+import re
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -200,9 +201,21 @@ def code_version() -> str:
     return commit + ("+dirty" if dirty else "")
 
 
+def run_env_label(env_id: str, env_kwargs: dict[str, Any]) -> str:
+    """The first part of a run folder's name: the env id, and for GBC-v0 (any profiled ROM) the profile's name too,
+    so that runs of different ROMs never share a name (04_compare.py takes this label as --env-id)."""
+    label = env_id.replace("/", "-")
+    profile = env_kwargs.get("profile")
+    if env_id == "GBC-v0" and profile:
+        name = Path(str(profile)).name.removesuffix(".profile.json")  # a name, or a path to a profile file
+        label += "-" + re.sub(r"[^A-Za-z0-9_.-]", "-", name)
+    return label
+
+
 def run_dir_for(args: PPOArgs, agent_name: str) -> Path:
     suffix = args.run_name or time.strftime("%Y%m%d-%H%M%S")
-    return Path(args.runs_dir) / f"{args.env_id.replace('/', '-')}__{agent_name}__s{args.seed}__{suffix}"
+    label = run_env_label(args.env_id, json.loads(args.env_kwargs or "{}"))
+    return Path(args.runs_dir) / f"{label}__{agent_name}__s{args.seed}__{suffix}"
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
@@ -286,6 +299,13 @@ def train(args: PPOArgs, agent_name: str, network: dict[str, Any],
             )
         global_step, start_iteration = payload["global_step"], payload["iteration"] + 1
         resumed_seconds = payload["train_seconds"]
+        if start_iteration > args.num_iterations and (run_dir / FINAL_MODEL_NAME).exists():  # say so, log nothing
+            envs.close()
+            print(f"{run_dir} is already complete: {global_step} env steps of --total-timesteps "
+                  f"{args.total_timesteps}. Pass a larger --total-timesteps to train it further, or a new --run-name")
+            return {"run_dir": str(run_dir), "final_model": str(run_dir / FINAL_MODEL_NAME),
+                    "global_step": global_step, "iterations": payload["iteration"],
+                    "train_seconds": resumed_seconds, "already_complete": True}
         torch.set_rng_state(payload["rng"]["torch"])
         rng.bit_generator.state = payload["rng"]["numpy"]
         print(f"resuming {run_dir} from iteration {payload['iteration']} (step {global_step})")

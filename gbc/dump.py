@@ -6,7 +6,7 @@ A `MemoryDump` is a batch of N >= 1 dumps; every field has the batch as its firs
 |---|---|---|
 | `vram` | (2, 8192) uint8 | VRAM 0x8000-0x9FFF, bank 0 then bank 1 (bank 1 is zeros on a DMG) |
 | `oam` | (160,) uint8 | OAM 0xFE00-0xFE9F: 40 sprites of (y + 16, x + 8, tile, attributes) |
-| `wram` | (8, 4096) uint8 | WRAM bank 0 (0xC000) then banks 1-7 (0xD000, chosen by SVBK; a DMG has only bank 1) |
+| `wram` | (8, 4096) uint8 | WRAM bank 0 (0xC000) then banks 1-7 (0xD000, chosen by SVBK); a DMG has banks 0-1 only |
 | `hram` | (127,) uint8 | HRAM 0xFF80-0xFFFE |
 | `io` | (128,) uint8 | I/O registers 0xFF00-0xFF7F as the CPU reads them (LCDC at 0x40, ... SVBK at 0x70) |
 | `ie` | () uint8 | the interrupt-enable register 0xFFFF |
@@ -18,9 +18,14 @@ A `MemoryDump` is a batch of N >= 1 dumps; every field has the batch as its firs
 | `frame` | () int64 | the emulator's frame counter when dumped (-1: unknown) |
 | `rom_sha1` | () str | SHA-1 of the ROM the emulator ran ("" when unknown, e.g. a hand-made dump) |
 
-The file also holds `format` (FORMAT_NAME) and `version` (FORMAT_VERSION) and, optionally, `screen`
-(N, 144, 160, 3) uint8: the emulator's own screen for each dump (see `gbc.render` for the timing contract).
-Files are written atomically; `load_dumps` checks every field and names what is wrong.
+A file (`save_dumps`, `load_recording`/`load_dumps`) also holds `format` (FORMAT_NAME) and `version`
+(FORMAT_VERSION) and, optionally, the emulator's own output for each dump (`Recording`): `screen` (N, 144, 160, 3)
+uint8, the frame drawn from the dump (see `gbc.render` for the timing contract), and `scanline_registers`
+(N, 144, 4) uint8, SCX, SCY, WX, WY as that frame's lines were drawn. Files are written atomically; loading
+checks every field and names what is wrong.
+
+Dumps come from a running PyBoy (`dump_pyboy`, `GameBoy.dump()`, `Recorder`) or are made by hand
+(`empty_dumps`, then set the arrays); `show_in_pyboy` writes one back into a PyBoy.
 """
 
 from __future__ import annotations
@@ -39,20 +44,20 @@ from gbc.hardware import (
     HRAM_START,
     LCDC,
     LCDC_ENABLE,
+    OAM_SIZE,
+    OAM_START,
     SCREEN_HEIGHT,
     SCREEN_WIDTH,
     SVBK,
+    VRAM_BANK_SIZE,
+    VRAM_START,
     WRAM_BANK_SIZE,
     WRAM_START,
 )
 
 # Memory regions and PPU registers (Pan Docs: https://gbdev.io/pandocs/Memory_Map.html,
 # https://gbdev.io/pandocs/Hardware_Reg_List.html).
-VRAM_START = 0x8000
-VRAM_BANK_SIZE = 0x2000
 VRAM_BANKS = 2
-OAM_START = 0xFE00
-OAM_SIZE = 0xA0
 IO_START = 0xFF00
 IO_SIZE = 0x80
 IE = 0xFFFF
@@ -67,13 +72,15 @@ OBP0 = 0xFF48
 OBP1 = 0xFF49
 WY = 0xFF4A
 WX = 0xFF4B
-WINDOW_X_OFFSET = 7  # the window's left edge is at WX - 7 (https://gbdev.io/pandocs/Scrolling.html#ff4aff4b--wy-wx-window-y-position-x-position-plus-7)
+# The window's left edge is at WX - 7 (https://gbdev.io/pandocs/Scrolling.html#ff4aff4b--wy-wx-window-y-position-x-position-plus-7).
+WINDOW_X_OFFSET = 7
 VBK = 0xFF4F  # CGB VRAM bank select (https://gbdev.io/pandocs/CGB_Registers.html#ff4f--vbk-cgb-mode-only-vram-bank)
 BCPS = 0xFF68  # CGB background palette index (https://gbdev.io/pandocs/Palettes.html#lcd-color-palettes-cgb-only)
 BCPD = 0xFF69  # CGB background palette data at that index
 OCPS = 0xFF6A  # CGB object palette index
 OCPD = 0xFF6B  # CGB object palette data
 PALETTE_RAM_SIZE = 64  # 8 palettes x 4 colours x 2 bytes
+PALETTE_AUTO_INCREMENT = 0x80  # BCPS/OCPS bit 7: the index advances after each data write
 PALETTE_INDEX_READ_BIT = 0x40  # BCPS/OCPS read back with bit 6 set (PyBoy 2.8.1, as the hardware)
 STAT_MODE_MASK = 0x03
 
@@ -458,3 +465,32 @@ class Recorder:
         if not self._dumps:
             raise DumpError("nothing recorded yet: call step() first")
         return Recording(concatenate(self._dumps), np.stack(self._screens), np.stack(self._lines))
+
+
+def show_in_pyboy(pyboy, dump: MemoryDump) -> None:
+    """Writes what the picture of a one-dump batch depends on (VRAM banks, OAM, the PPU registers, CGB palette RAM)
+    into a PyBoy of the same model, between ticks. For viewing dumps in PyBoy and for checking the renderer against
+    it: the frame after the next (the next one started before the writes) shows the dump, provided the running
+    program leaves video memory alone (e.g. it loops forever)."""
+    if len(dump) != 1:
+        raise DumpError(f"show_in_pyboy takes one dump, got {len(dump)}")
+    mb = _motherboard(pyboy)
+    model = MODELS[int(dump.model[0])]
+    if MODELS[int(bool(mb.cgb))] != model:
+        raise DumpError(f"this is a {model} dump but the PyBoy emulates a {MODELS[int(bool(mb.cgb))]}")
+    memory = pyboy.memory
+    cgb = model == "CGB"
+    for bank in range(VRAM_BANKS if cgb else 1):
+        if cgb:
+            memory[VBK] = bank
+        memory[VRAM_START : VRAM_START + VRAM_BANK_SIZE] = dump.vram[0, bank].tolist()
+    memory[OAM_START : OAM_START + OAM_SIZE] = dump.oam[0].tolist()
+    if cgb:
+        memory[VBK] = int(dump.register(VBK)[0])
+        for index, data, ram in ((BCPS, BCPD, dump.bg_palette_ram), (OCPS, OCPD, dump.obj_palette_ram)):
+            memory[index] = PALETTE_AUTO_INCREMENT
+            for byte in ram[0].tolist():
+                memory[data] = byte
+            memory[index] = int(dump.register(index)[0]) & ~PALETTE_INDEX_READ_BIT & 0xFF
+    for register in (SCY, SCX, BGP, OBP0, OBP1, WY, WX, LCDC):
+        memory[register] = int(dump.register(register)[0])

@@ -21,7 +21,7 @@ from __future__ import annotations
 import io
 import logging
 from dataclasses import dataclass
-from typing import Mapping, Sequence, Union
+from typing import Callable, Mapping, Sequence, Union
 
 import numpy as np
 from pyboy import PyBoy
@@ -55,12 +55,13 @@ class EmulatedFrame:
 
 
 def state_model(state: bytes) -> str:
-    """"DMG" or "CGB": the model of the emulator that saved a PyBoy 2.8.1 state."""
+    """The model ("DMG" or "CGB") of the emulator that saved a PyBoy 2.8.1 state."""
     if len(state) <= _STATE_CGB_BYTE:
         raise OverrideError(f"a PyBoy state has more than {_STATE_CGB_BYTE + 1} bytes; got {len(state)}")
     if state[0] != _STATE_VERSION:
         raise OverrideError(
-            f"the state has PyBoy state version {state[0]}, PyBoy 2.8.1 writes {_STATE_VERSION}; save it with this PyBoy"
+            f"the state has PyBoy state version {state[0]}, PyBoy 2.8.1 writes {_STATE_VERSION}; "
+            "save it with this PyBoy"
         )
     return MODELS[int(bool(state[_STATE_CGB_BYTE]))]
 
@@ -89,8 +90,8 @@ class EmulatedRenderer:
                 var = self.profile.variables.get(key)
                 if var is None:
                     raise OverrideError(
-                        f"profile {self.profile.name!r} has no variable {key!r}; it has {sorted(self.profile.variables)}"
-                        " (or give an address as an int)"
+                        f"profile {self.profile.name!r} has no variable {key!r}; it has "
+                        f"{sorted(self.profile.variables)} (or give an address as an int)"
                     )
                 address, size = var.address, var.size
             elif isinstance(key, (int, np.integer)):
@@ -116,7 +117,10 @@ class EmulatedRenderer:
             raise ValueError(f"frames must be >= 1, got {frames}")
         writes = self.resolve(overrides)
         pyboy = self._emulator(state_model(state))
-        pyboy.load_state(io.BytesIO(state))
+        try:
+            pyboy.load_state(io.BytesIO(state))
+        except Exception as err:  # PyBoy raises its own exceptions (and others) for a truncated or foreign state
+            raise OverrideError(f"PyBoy could not load the state ({type(err).__name__}: {err})") from err
         for _, address, data in writes:
             pyboy.memory[address : address + len(data)] = list(data)
         if frames > 1:
@@ -179,38 +183,47 @@ def record_episode(
     frame_skip: int = 4,
     max_play_frames: int = 5000,
     rest_frames: int = 30,
+    before_frame: Callable[[int, PyBoy], None] | None = None,
 ) -> Recording:
     """A recorded episode, every frame: from power-on (the emulator's boot ROM animation) through the profile's
     start sequence (title screen), a game played with random actions (each held `frame_skip` frames, drawn from
     `seed`, which also seeds the game as the env does) until game over or `max_play_frames`, `rest_frames` on the
-    game-over screen, then START (held 2 frames; our ROM returns to the title) and `rest_frames` more."""
+    game-over screen, then START (held 2 frames; our ROM returns to the title) and `rest_frames` more.
+    `before_frame(k, pyboy)` is called before frame k is dumped and run (e.g. to save states)."""
     profile = get_profile(profile)
     pyboy = new_pyboy(profile.verify_rom(), model)
     recorder = Recorder(pyboy, profile.sha1)
     rng = np.random.default_rng(seed)
+
+    def step(buttons: Sequence[str] = ()) -> None:
+        if before_frame is not None:
+            before_frame(len(recorder), pyboy)
+        recorder.step(buttons)
+
     try:
-        for step in profile.start_sequence:
-            for _ in range(step.frames):
-                recorder.step(step.buttons)
+        for start in profile.start_sequence:
+            for _ in range(start.frames):
+                step(start.buttons)
         waited = 0
         while not profile.in_play.holds(_read(pyboy, profile, profile.in_play.variable)):
             if waited >= profile.max_start_frames:
                 raise ProfileError(f"profile {profile.name!r}: no play within {waited} frames of the start sequence")
-            recorder.step()
+            step()
             waited += 1
         if profile.seed_variable is not None:
             var = profile.variables[profile.seed_variable]
             seed_value = int(rng.integers(1, 256**var.size))
             pyboy.memory[var.address : var.address + var.size] = list(seed_value.to_bytes(var.size, "little"))
         played = 0
-        while played < max_play_frames and not profile.game_over.holds(_read(pyboy, profile, profile.game_over.variable)):
+        game_over = profile.game_over
+        while played < max_play_frames and not game_over.holds(_read(pyboy, profile, game_over.variable)):
             action = profile.actions[int(rng.integers(len(profile.actions)))]
             for _ in range(frame_skip):
-                recorder.step(action)
+                step(action)
             played += frame_skip
         for buttons, frames in (((), rest_frames), (("start",), 2), ((), rest_frames)):
             for _ in range(frames):
-                recorder.step(buttons)
+                step(buttons)
     finally:
         pyboy.stop(save=False)
     return recorder.recording()

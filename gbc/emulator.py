@@ -8,6 +8,7 @@ import logging
 import numpy as np
 from pyboy import PyBoy
 
+from gbc.dump import MemoryDump, dump_pyboy
 from gbc.hardware import LCDC, LCDC_ENABLE
 from gbc.memory import RamReader
 from gbc.profiles import GameProfile, ProfileError, Variable, get_profile
@@ -83,6 +84,11 @@ class GameBoy:
             self.write(self.profile.seed_variable, seed)
         if self._settle_frames:
             self.pyboy.tick(self._settle_frames, True)
+
+    def dump(self) -> MemoryDump:
+        """A memory dump (gbc.dump, N = 1) of everything the picture depends on, taken between ticks;
+        `gbc.render.render` of it gives the screen of the next tick."""
+        return dump_pyboy(self.pyboy, self.profile.sha1)
 
     def save_state(self) -> bytes:
         buffer = io.BytesIO()

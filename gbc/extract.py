@@ -24,12 +24,16 @@ Nothing here reads a symbols file: the decisions come from the recording alone.
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from gbc.extract_record import Recording, RecordingError
+from gbc.extract_spec import SPEC_FORMAT, SPEC_VERSION
 from gbc.hardware import OAM_SIZE, PAGE_SIZE, TILE_MAP_STARTS, VRAM_START, WRAM_END, WRAM_START
 
 # Bases a 16-bit VRAM pointer in RAM may be relative to: absolute, VRAM start, each tile map.
@@ -182,7 +186,7 @@ def extract(recording: Recording, settings: ExtractSettings = ExtractSettings())
         pages = _oam_dma_sources(recording, stats, settings)
         _vram_buffers(recording, stats, play, changed, settings)
         stack = _dead_stack(recording, stats, settings)
-    _counters_and_timers(stats, columns, steps, play, changed, settings)
+    _counters_and_timers(stats, columns, steps, play, settings)
     _inputs(recording, stats, play, settings)
     features, groups = _features_and_groups(recording, stats, constant, play, settings)
     return Extraction(
@@ -231,28 +235,30 @@ def _oam_dma_sources(recording: Recording, stats: dict[int, ByteStats], settings
 
 
 def _dead_stack(recording: Recording, stats: dict[int, ByteStats], settings: ExtractSettings) -> dict | None:
-    """Changing bytes just below the lowest stack pointer seen at the end of a frame: dead stack frames."""
+    """Changing bytes just below the lowest stack pointer seen at the end of a frame: what returned calls and
+    interrupts left there (the stack grows down; nothing below SP is live). Walks down from SP over contiguous
+    addresses until `stack_gap` unchanging bytes in a row."""
     sp = recording.game_boy.stack_pointer.astype(np.int64)
     addresses = recording.addresses
     lowest = int(sp.min())
-    in_ram = np.flatnonzero(addresses == lowest)
-    if not len(in_ram):
-        return {"lowest_sp": f"{lowest:#06x}", "dropped": 0}
-    index = int(in_ram[0]) - 1
-    gap, dropped = 0, []
-    while index >= 0 and addresses[index] == lowest - (int(in_ram[0]) - index) and gap <= settings.stack_gap:
-        if index in stats and stats[index].reason is None:
-            _drop(stats[index], "stack", lowest_sp=f"{lowest:#06x}")
-            dropped.append(index)
-            gap = 0
-        elif index in stats:
-            gap = 0
-        else:
+    summary = {"lowest_sp": f"{lowest:#06x}", "highest_sp": f"{int(sp.max()):#06x}", "dropped": 0}
+    at_sp = np.flatnonzero(addresses == lowest)
+    if not len(at_sp):
+        return summary  # SP outside the observed RAM
+    dropped, gap, index = [], 0, int(at_sp[0]) - 1
+    while index >= 0 and addresses[index] == addresses[index + 1] - 1 and gap <= settings.stack_gap:
+        stat = stats.get(index)
+        if stat is None:
             gap += 1
+        else:
+            gap = 0
+            if stat.reason is None:
+                _drop(stat, "stack", lowest_sp=f"{lowest:#06x}")
+                dropped.append(index)
         index -= 1
-    low = f"{int(addresses[min(dropped)]):#06x}" if dropped else None
-    return {"lowest_sp": f"{lowest:#06x}", "highest_sp": f"{int(sp.max()):#06x}", "dropped": len(dropped),
-            "lowest_dropped": low}
+    if dropped:
+        summary.update(dropped=len(dropped), lowest_dropped=f"{int(addresses[min(dropped)]):#06x}")
+    return summary
 
 
 def _vram_buffers(recording: Recording, stats: dict[int, ByteStats], play: np.ndarray, changed: np.ndarray,
@@ -343,7 +349,8 @@ def _vram_buffers(recording: Recording, stats: dict[int, ByteStats], play: np.nd
 # --- behaviour -------------------------------------------------------------------------------------------------
 
 
-def _counters_and_timers(stats, columns, steps, play, changed, settings: ExtractSettings) -> None:
+def _counters_and_timers(stats: dict[int, ByteStats], columns: np.ndarray, steps: np.ndarray, play: np.ndarray,
+                         settings: ExtractSettings) -> None:
     in_play = play[1:]
     transitions = max(1, int(in_play.sum()))
     for j, index in enumerate(columns):
@@ -381,11 +388,10 @@ def _inputs(recording: Recording, stats: dict[int, ByteStats], play: np.ndarray,
             continue
         for j, index in enumerate(recording.columns):
             stat = stats[int(index)]
-            if stat.reason is not None or stat.distinct < 2:
+            if stat.reason is not None or stat.distinct < 2 or "input" in stat.flags:
                 continue
             values = recording.values[frames, j].astype(np.int64)
-            table = np.zeros((int(acts.max()) + 1, 256), np.int64)
-            np.add.at(table, (held[frames], values), 1)
+            table = np.bincount(held[frames] * 256 + values, minlength=(int(acts.max()) + 1) * 256).reshape(-1, 256)
             modes = table.argmax(axis=1)[acts]
             consistency = table.max(axis=1).sum() / len(frames)
             if consistency >= settings.input_consistency and len(np.unique(modes)) >= 2:
@@ -523,10 +529,6 @@ def _hex(address) -> str:
     return f"{int(address):#06x}"
 
 
-def settings_dict(settings: ExtractSettings) -> dict[str, Any]:
-    return asdict(settings)
-
-
 # --- the spec file ---------------------------------------------------------------------------------------------
 
 
@@ -537,8 +539,6 @@ def _feature_type(feature: Feature) -> str:
 def build_spec(extraction: Extraction, *, env_id: str, env_kwargs: dict[str, Any], layout: str,
                rom: dict[str, Any] | None, recording: dict[str, Any]) -> dict[str, Any]:
     """The JSON-able spec: features (the state observation), every kept byte, every dropped byte and why."""
-    from gbc.extract_spec import SPEC_FORMAT, SPEC_VERSION
-
     addresses = extraction.addresses
     feature_of: dict[int, int] = {}
     features = []
@@ -606,11 +606,7 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def write_json_atomic(path, data: Any) -> None:
-    import json
-    import os
-    from pathlib import Path
-
+def write_json_atomic(path: Path | str, data: Any) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")

@@ -60,8 +60,9 @@ def draw_decisions(extraction: Extraction, path: Path | str, *, title: str,
     ticks = np.arange(0, overview_rows, max(1, overview_rows // 16))
     top.set_yticks(ticks, [f"{int(addresses[min(t * OVERVIEW_COLUMNS, extraction.size - 1)]):#06x}" for t in ticks],
                    fontsize=7)
+    top.xaxis.tick_top()
     top.set_xticks([0, 32, 64, 96, 127], ["+0", "+32", "+64", "+96", "+127"], fontsize=7)
-    top.set_title(title, fontsize=10)
+    top.set_title(title, fontsize=10, pad=14)
 
     bottom_height = detail_height / (4.5 + detail_height + 1.2)
     bottom = fig.add_axes((0.07, 0.03, 0.9, bottom_height))

@@ -152,6 +152,19 @@ class RamRecorder:
     def frames(self) -> int:
         return len(self._episode_start)
 
+    @property
+    def size(self) -> int:
+        return self._size
+
+    @property
+    def has_video(self) -> bool:
+        return self._video is not None
+
+    def attach(self, video) -> None:
+        """Read the Game Boy state from another emulator from now on (the next frame must start an episode)."""
+        self._video = video
+        self._previous_vram = None
+
     def add(self, ram: np.ndarray, action: int, episode_start: bool) -> None:
         if ram.shape != (self._size,):
             raise RecordingError(f"RAM observation of shape {ram.shape}, expected ({self._size},)")
@@ -234,9 +247,11 @@ class RamRecorder:
 def is_game_boy_env_id(env_id: str) -> bool:
     """Whether `env_id` is one of this package's Game Boy envs (so RAM, VRAM and OAM come from PyBoy)."""
     try:
-        return gym.spec(env_id).entry_point == "gbc.env:GameBoyEnv"
+        entry_point = gym.spec(env_id).entry_point
     except gym.error.Error:
         return False
+    module = entry_point.split(":")[0] if isinstance(entry_point, str) else getattr(entry_point, "__module__", "")
+    return module == "gbc" or module.startswith("gbc.")
 
 
 def check_ram_observation_space(env_id: str, space: gym.Space) -> int:
@@ -286,10 +301,10 @@ def record(env_id: str, env_kwargs: dict[str, Any], sources: list[PolicySource],
         if recorder is None:
             recorder = RamRecorder(size, VideoMemory(game.pyboy) if game_boy else None)
             addresses = game_boy_addresses() if game_boy else np.arange(size, dtype=np.int64)
-        elif recorder._size != size or (recorder._video is not None) != game_boy:
+        elif recorder.size != size or recorder.has_video != game_boy:
             raise RecordingError(f"policy {source.name!r} changes the env's RAM layout; use the same env for all")
         elif game_boy:
-            recorder._video = VideoMemory(game.pyboy)
+            recorder.attach(VideoMemory(game.pyboy))
         start, recorded, episodes, episode = time.perf_counter(), 0, 0, 0
         while recorded < share:
             episode_seed = seed + episode

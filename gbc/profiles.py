@@ -61,6 +61,12 @@ class Variable:
     address: int
     size: int = 1
     description: str = ""
+    signed: bool = False  # a signed C type (int8_t, int16_t): its bytes are two's complement
+
+    def value(self, unsigned: int) -> int:
+        """The variable's value from its bytes read as an unsigned little-endian integer (what RAM reads give)."""
+        bits = 8 * self.size
+        return unsigned - (1 << bits) if self.signed and unsigned >= 1 << (bits - 1) else unsigned
 
 
 @dataclass(frozen=True)
@@ -186,7 +192,8 @@ def read_symbols(path: Path) -> dict:
 
 def _variables_from_symbols(symbols: dict) -> dict[str, Variable]:
     return {
-        v["name"]: Variable(v["name"], int(v["address"]), int(v.get("size", 1)), v.get("description", ""))
+        v["name"]: Variable(v["name"], int(v["address"]), int(v.get("size", 1)), v.get("description", ""),
+                            signed=v.get("type", "").startswith("int"))  # the C type: int16_t, uint8_t[108], ...
         for v in symbols["variables"]
     }
 
@@ -250,7 +257,8 @@ def load_profile_file(path: str | Path) -> GameProfile:
      "in_play": {"variable": "mode", "op": "==", "value": 1},
      "game_over": {"variable": "mode", "op": "==", "value": 3},
      "actions": [[], ["left"], ["right"], ["a"]], "action_names": ["NOOP", "LEFT", "RIGHT", "FIRE"]}
-    Optional: "seed_variable" (a variable the reset writes a seeded random value to), "max_start_frames".
+    Optional: "seed_variable" (a variable the reset writes a seeded random value to), "max_start_frames", and
+    "signed": true on a variable of a signed type (read as two's complement).
     """
     path = Path(path)
     where = str(path)
@@ -271,6 +279,7 @@ def load_profile_file(path: str | Path) -> GameProfile:
             _parse_int(var["address"], f"{where}: variables.{name}.address"),
             _parse_int(var.get("size", 1), f"{where}: variables.{name}.size"),
             var.get("description", ""),
+            bool(var.get("signed", False)),
         )
     actions = tuple(tuple(a) for a in spec["actions"])
     return GameProfile(
@@ -311,6 +320,19 @@ def _user_profile_files(roms_dir: Path) -> dict[str, Path]:
 def known_profiles(roms_dir: Path = ROMS_DIR) -> list[str]:
     """Names `get_profile` accepts: the built-in ones and every roms/**/<name>.profile.json."""
     return sorted({*_BUILTIN, *_user_profile_files(roms_dir)})
+
+
+def require_profile(profile: str | Path | GameProfile | None, env_id: str) -> str | Path | GameProfile:
+    """`profile` itself; a clear ProfileError when an env that runs any profiled ROM was made without one."""
+    if profile is None:
+        raise ProfileError(
+            f"{env_id} runs any profiled Game Boy ROM and needs to be told which: "
+            f"gym.make(\"{env_id}\", profile=\"NAME\") with NAME one of {known_profiles()} or a path to a "
+            f"{PROFILE_SUFFIX} file (GBCBreakout-v0 is {env_id} with profile=\"breakout\"; training scripts: "
+            f"--env-kwargs '{{\"profile\": \"NAME\"}}'). To add a ROM, write roms/NAME{PROFILE_SUFFIX} "
+            "(format: gbc.profiles.load_profile_file)"
+        )
+    return profile
 
 
 def get_profile(name: str | Path | GameProfile, roms_dir: Path = ROMS_DIR) -> GameProfile:

@@ -6,31 +6,34 @@ memory: the background and window tile maps (LCDC bits 3, 4, 6; scrolling with w
 (WX - 7, WY) with its own line counter), sprites (8x8 and 8x16, flips, the first 10 in OAM order on each line,
 priority by X then OAM index on a DMG and by OAM index on a CGB, behind-background), DMG palettes (BGP, OBP0,
 OBP1 through the emulator's 4 colours) and CGB palettes and tile attributes (palette, VRAM bank, flips,
-BG-to-OAM priority, LCDC bit 0 as master priority), and a blank screen while the LCD is off or in the first frame
-after it is switched on.
+BG-to-OAM priority, LCDC bit 0 as master priority), and a blank screen (BGP's colour 0) while the LCD is off and
+in the first frame after it is switched on. The work is vectorised over the batch: tile rows are gathered as
+8-pixel words for every (dump, line, tile column) at once, sprites as (dump, line, OAM entry) triples.
 
 Where PyBoy differs from the hardware (Pan Docs), this follows PyBoy, because its screen is the reference:
-- a sprite pixel hidden behind the background lets the next sprite below it show (the hardware hides both);
-- on a DMG with LCDC bit 0 clear, the window still shows and behind-background sprites do not;
-- the window's line counter counts the lines on which it was drawn in this frame (as the hardware).
+- a sprite pixel hidden behind the background lets a lower-priority sprite below it show (the hardware hides both);
+- on a DMG with LCDC bit 0 clear, the window still shows (with the background left of it), and sprites behind
+  the background do not show where it is blank.
 
 Timing contract (PyBoy 2.8.1): `tick()` returns at the start of a frame (LY = 0), after the VBlank in which games
 write VRAM, OAM and the registers. A dump taken between ticks is the state the next frame is drawn from, so
-`render(dump after tick k) == screen after tick k + 1`, unless the game changes what the PPU reads while it draws
-(mid-frame register or VRAM writes, or switching the LCD off, after which PyBoy shows a blank frame).
-`explain_mismatch` names these cases, so that a difference is reported, never silently accepted.
+`render(dump after tick k) == screen after tick k + 1`, unless the game changes what the PPU reads while it draws.
+Mid-frame changes of SCX, SCY, WX, WY (PyBoy records them per line) can be passed as `scanline_registers`;
+`check_recording` compares a recording with PyBoy's screens and names the cause of every difference (`CAUSES`:
+mid-frame scrolling, the LCD switched off during the frame, ...), so that none is silently accepted.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
 
 from gbc.dump import (
     BGP,
-    MODELS,
     OBP0,
     OBP1,
     SCX,
@@ -56,8 +59,8 @@ LCDC_WINDOW_MAP_HIGH = 0x40
 MAP_LOW = 0x1800
 MAP_HIGH = 0x1C00
 MAP_SIZE = 32  # tiles per row and per column
-TILE_ROWS_PER_BANK = 384 * 8  # 384 tiles of 8 rows of 2 bytes from 0x8000
-# CGB tile-map attributes and sprite attributes (https://gbdev.io/pandocs/Tile_Maps.html#bg-map-attributes-cgb-mode-only).
+# CGB tile-map attributes and sprite attributes
+# (https://gbdev.io/pandocs/Tile_Maps.html#bg-map-attributes-cgb-mode-only, https://gbdev.io/pandocs/OAM.html).
 ATTR_PALETTE = 0x07
 ATTR_BANK = 0x08
 ATTR_DMG_PALETTE = 0x10  # sprites on a DMG: OBP1 instead of OBP0
@@ -83,17 +86,29 @@ COLOUR_CODES = 65
 _BYTE_SPREAD = np.uint64(0x0101010101010101)
 
 
-def _tile_row_luts() -> tuple[np.ndarray, np.ndarray]:
+def _tile_row_pixels() -> np.ndarray:
     """For each 16-bit tile row (low bit-plane byte | high byte << 8): its 8 colour numbers, leftmost first, packed
-    in a uint64 (byte k = pixel k), and the same row mirrored."""
+    in a uint64 (byte k = pixel k); from index 65536 on, the same rows mirrored (horizontal flip)."""
     row = np.arange(65536, dtype=np.uint32)
     lo, hi = row & 0xFF, row >> 8
     bit = 7 - np.arange(8, dtype=np.uint32)
     pixels = (((lo[:, None] >> bit) & 1) | (((hi[:, None] >> bit) & 1) << 1)).astype(np.uint8)  # (65536, 8)
-    return pixels.view(np.uint64)[:, 0].copy(), pixels[:, ::-1].copy().view(np.uint64)[:, 0].copy()
+    return np.concatenate([pixels, pixels[:, ::-1]]).copy().view(np.uint64)[:, 0].copy()
 
 
-ROW_PIXELS, ROW_PIXELS_FLIPPED = _tile_row_luts()
+def _attribute_tags() -> np.ndarray:
+    """CGB map attribute byte -> its palette (bits 2-4) and "above sprites" (CODE_PRIORITY) in every byte of a word."""
+    attribute = np.arange(256, dtype=np.uint64)
+    palette = (attribute & np.uint64(ATTR_PALETTE)) << np.uint64(2)
+    tag = palette | ((attribute & np.uint64(ATTR_PRIORITY)) >> np.uint64(2))
+    return tag * _BYTE_SPREAD
+
+
+ROW_PIXELS = _tile_row_pixels()
+FLIPPED_ROWS = 65536  # offset of the mirrored rows in ROW_PIXELS
+ATTRIBUTE_TAGS = _attribute_tags()
+# Tile number (map byte, + 256 for LCDC bit 4 clear) -> tile index from 0x8000: signed numbers address 0x8800-0x97FF.
+TILE_INDEX = np.concatenate([np.arange(256), (np.arange(256) ^ 0x80) + 128]).astype(np.intp)
 
 
 @dataclass(frozen=True)
@@ -114,49 +129,50 @@ class _Frame:
 def _layer(f: _Frame, rows: np.ndarray, map_base: np.ndarray, map_y: np.ndarray, scroll_x: np.ndarray) -> np.ndarray:
     """One tile-map layer (background or window) for dumps `rows` of f: pixel codes (R, 144, 160) for map rows
     `map_y` (R, 144) in 0-255 and horizontal scroll `scroll_x` (R, 144) in 0-255 (pixel x of a line shows map
-    column (x + scroll_x) mod 256)."""
+    column (x + scroll_x) mod 256). Works on words of 8 pixels: (R, 144, 21) tiles per line."""
     n = len(rows)
-    columns = np.arange(SCREEN_WIDTH // 8 + 1, dtype=np.int32)
-    tile_x = ((scroll_x >> 3)[:, :, None] + columns) & (MAP_SIZE - 1)  # (R, 144, 21)
-    dump_base = (rows.astype(np.int32) * (2 * VRAM_BANK_SIZE))[:, None, None]
-    map_offset = dump_base + (map_base[:, None, None] + ((map_y >> 3) * MAP_SIZE)[:, :, None] + tile_x)
-    tile = f.vram8.take(map_offset).astype(np.int32)
-    signed = (f.lcdc[rows] & LCDC_TILES_8000) == 0
-    tile = np.where(signed[:, None, None], (tile ^ 0x80) + 128, tile)
+    columns = np.arange(SCREEN_WIDTH // 8 + 1, dtype=np.intp)
+    dump_base = (rows.astype(np.intp) * (2 * VRAM_BANK_SIZE))[:, None, None]
+    line_start = (dump_base[:, :, 0] + map_base[:, None] + (map_y >> 3) * MAP_SIZE)[:, :, None]  # (R, 144, 1)
+    map_offset = line_start + (((scroll_x >> 3)[:, :, None] + columns) & (MAP_SIZE - 1))  # (R, 144, 21)
+    signed = ((f.lcdc[rows] & LCDC_TILES_8000) == 0).astype(np.intp) * 256
+    tile = TILE_INDEX.take(f.vram8.take(map_offset) + signed[:, None, None])
     row = (map_y & 7)[:, :, None]
     cgb = f.cgb[rows]
     if cgb.any():
-        attributes = f.vram8.take(map_offset + VRAM_BANK_SIZE).astype(np.int32)
-        attributes *= cgb[:, None, None]  # a DMG-mode picture has no attributes
-        row = np.where(attributes & ATTR_YFLIP, 7 - row, row)
+        attributes = f.vram8.take(map_offset + VRAM_BANK_SIZE)
+        attributes *= cgb[:, None, None].astype(np.uint8)  # a DMG-mode picture has no attributes
+        attributes = attributes.astype(np.intp)
+        row = row ^ ((attributes >> 6) & 1) * 7  # vertical flip
         tile += ((attributes & ATTR_BANK) >> 3) * (VRAM_BANK_SIZE // 16)  # bank 1 = 512 tiles further on
-    words = f.vram16.take(dump_base // 2 + tile * 8 + row)
-    if cgb.any():
-        pixels = np.where(attributes & ATTR_XFLIP, ROW_PIXELS_FLIPPED.take(words), ROW_PIXELS.take(words))
-        tag = ((attributes & ATTR_PALETTE) << 2) | ((attributes & ATTR_PRIORITY) >> 2)  # bit 7 -> CODE_PRIORITY
-        pixels |= tag.astype(np.uint64) * _BYTE_SPREAD
+        words = f.vram16.take(dump_base // 2 + tile * 8 + row).astype(np.intp)
+        pixels = ROW_PIXELS.take(words + ((attributes & ATTR_XFLIP) != 0) * FLIPPED_ROWS)
+        pixels |= ATTRIBUTE_TAGS.take(attributes)
     else:
-        pixels = ROW_PIXELS.take(words)
+        pixels = ROW_PIXELS.take(f.vram16.take(dump_base // 2 + tile * 8 + row))
+    fine = (scroll_x & 7).astype(np.uint64) * np.uint64(8)
+    if not fine.any():
+        return pixels[:, :, :-1].copy().view(np.uint8).reshape(n, SCREEN_HEIGHT, SCREEN_WIDTH)
     # Align to the screen: shift each 8-pixel word by the fine scroll, taking the rest from the next tile.
-    fine = ((scroll_x & 7).astype(np.uint64) * np.uint64(8))[:, :, None]
+    fine = fine[:, :, None]
     left, right = pixels[:, :, :-1], pixels[:, :, 1:]
     aligned = (left >> fine) | ((right << (np.uint64(63) - fine)) << np.uint64(1))  # two shifts: 64 is not a shift
     return aligned.view(np.uint8).reshape(n, SCREEN_HEIGHT, SCREEN_WIDTH)
 
 
 def _background_and_window(f: _Frame) -> np.ndarray:
-    every = np.arange(f.n)
     lines = np.arange(SCREEN_HEIGHT, dtype=np.int32)
     bg_map = np.where(f.lcdc & LCDC_BG_MAP_HIGH, MAP_HIGH, MAP_LOW)
-    codes = _layer(f, every, bg_map, (lines + f.scy) & 0xFF, f.scx)
-    dmg_bg_off = ~f.cgb & ((f.lcdc & LCDC_BG_ON) == 0)
-    if dmg_bg_off.any():
-        codes[dmg_bg_off] = CODE_NO_BG
+    codes = _layer(f, np.arange(f.n), bg_map, (lines + f.scy) & 0xFF, f.scx)
     # PyBoy's window: on from the first line with LY == WY (checked as each line starts) until the frame ends, drawn
     # on the lines where WX - 7 < 160, from x = WX - 7, with a line counter that counts the lines drawn.
     window_x = f.wx - WINDOW_X_OFFSET
     started = np.maximum.accumulate(f.wy == lines, axis=1)
     drawn = started & (window_x < SCREEN_WIDTH) & ((f.lcdc & LCDC_WINDOW_ON) != 0)[:, None]
+    # A DMG with LCDC bit 0 clear draws no background on lines without the window (PyBoy draws it left of the window).
+    no_bg = (~f.cgb & ((f.lcdc & LCDC_BG_ON) == 0))[:, None] & ~drawn
+    if no_bg.any():
+        codes[no_bg] = CODE_NO_BG
     with_window = np.flatnonzero(drawn.any(axis=1))
     if with_window.size:
         drawn = drawn[with_window]
@@ -191,7 +207,7 @@ def _sprites(f: _Frame, oam: np.ndarray, codes: np.ndarray) -> None:
     row = np.where(attributes & ATTR_YFLIP, height[n_idx] - 1 - dy, dy)
     bank = np.where(cgb, (attributes & ATTR_BANK) >> 3, 0)
     words = f.vram16.take(n_idx * VRAM_BANK_SIZE + bank * (VRAM_BANK_SIZE // 2) + tile * 8 + row)
-    pixels = np.where(attributes & ATTR_XFLIP, ROW_PIXELS_FLIPPED.take(words), ROW_PIXELS.take(words))
+    pixels = ROW_PIXELS.take(words.astype(np.intp) + ((attributes & ATTR_XFLIP) != 0) * FLIPPED_ROWS)
     colour = pixels.view(np.uint8).reshape(-1, 8)  # (K, 8)
     x = (x_byte - SPRITE_X_OFFSET)[:, None] + np.arange(8)[None, :]
     k_idx, px = np.nonzero((colour != 0) & (x >= 0) & (x < SCREEN_WIDTH))
@@ -217,7 +233,8 @@ def _sprites(f: _Frame, oam: np.ndarray, codes: np.ndarray) -> None:
     order = np.lexsort((rank, pixel))
     pixel, first = np.unique(pixel[order], return_index=True)
     winner = k_idx[order[first]]
-    palette = np.where(cgb[drawn][order[first]], attributes[winner] & ATTR_PALETTE, (attributes[winner] & ATTR_DMG_PALETTE) >> 4)
+    dmg_palette = (attributes[winner] & ATTR_DMG_PALETTE) >> 4  # OBP1
+    palette = np.where(cgb[drawn][order[first]], attributes[winner] & ATTR_PALETTE, dmg_palette)
     codes.reshape(-1)[pixel] = CODE_SPRITE | (palette << 2) | colour[order[first]]
 
 
@@ -255,7 +272,8 @@ def _line_registers(d: MemoryDump, scanline_registers: np.ndarray | None) -> lis
     lines = np.asarray(scanline_registers)
     expected = (len(d), SCREEN_HEIGHT, len(SCANLINE_REGISTERS))
     if lines.shape != expected:
-        raise ValueError(f"scanline_registers must have shape {expected} (SCX, SCY, WX, WY per line), got {lines.shape}")
+        raise ValueError(f"scanline_registers must have shape {expected} (SCX, SCY, WX, WY per line), "
+                         f"got {lines.shape}")
     return [lines[:, :, i].astype(np.int32) for i in range(len(SCANLINE_REGISTERS))]
 
 
@@ -295,7 +313,7 @@ def render(dumps: MemoryDump, scanline_registers: np.ndarray | None = None) -> n
     tables = np.zeros((len(dumps), 1, 256, 3), np.uint8)
     tables[:, 0, :COLOUR_CODES] = colour_table(dumps)
     frames = np.empty((len(dumps), SCREEN_HEIGHT, SCREEN_WIDTH, 3), np.uint8)
-    for code, table, frame in zip(codes, tables, frames):  # OpenCV's table look-up: ~20x NumPy's gather here
+    for code, table, frame in zip(codes, tables, frames):  # OpenCV's table look-up, frame by frame: the fastest
         cv2.LUT(cv2.merge((code, code, code)), table, dst=frame)
     return frames
 
@@ -355,18 +373,18 @@ def check_recording(recording: Recording, use_scanline_registers: bool = True) -
 def _cause(recording: Recording, k: int, lines_used: bool) -> str:
     d = recording.dumps
     lcd_on = (d.register(LCDC) & LCDC_ENABLE) != 0
+    has_next = k + 1 < len(d)
+    if has_next and lcd_on[k] and not lcd_on[k + 1]:
+        return "lcd_switched_off"
     if not lines_used and recording.scanline_registers is not None and lcd_on[k]:
         dump_registers = np.array([d.register(r)[k] for r in SCANLINE_REGISTERS], np.uint8)
         if (recording.scanline_registers[k] != dump_registers).any():
             return "mid_frame_scroll"
-    if k + 1 < len(d):
-        if lcd_on[k] and not lcd_on[k + 1]:
-            return "lcd_switched_off"
-        blank = not lcd_on[k] or d.lcd_first_frame[k]
-        if blank and d.register(BGP)[k + 1] != d.register(BGP)[k]:
-            colour = d.dmg_colors[k + 1, 0, d.register(BGP)[k + 1] & 3]
-            if (recording.screens[k] == colour).all():
-                return "blank_palette_changed"
+    blank = not lcd_on[k] or d.lcd_first_frame[k]
+    if has_next and blank and d.register(BGP)[k + 1] != d.register(BGP)[k]:
+        colour = d.dmg_colors[k + 1, 0, d.register(BGP)[k + 1] & 3]
+        if (recording.screens[k] == colour).all():
+            return "blank_palette_changed"
     return "unexplained"
 
 
@@ -377,3 +395,58 @@ def summarize(checks: list[FrameCheck]) -> dict:
         if not check.equal:
             causes[check.cause] = causes.get(check.cause, 0) + 1
     return {"frames": len(checks), "equal": sum(c.equal for c in checks), "differing_by_cause": causes}
+
+
+# --- pictures --------------------------------------------------------------------------------------------------
+
+MARK_COLOUR = (255, 0, 255)  # magenta: no palette of our ROM uses it
+
+
+def mark_differences(frame: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """A copy of `frame` (H, W, 3) with the pixels that differ from `reference` painted MARK_COLOUR."""
+    out = frame.copy()
+    out[(frame != reference).any(axis=-1)] = MARK_COLOUR
+    return out
+
+
+def enlarge(frame: np.ndarray, scale: int) -> np.ndarray:
+    """Nearest-neighbour enlargement (pixels stay sharp)."""
+    return np.repeat(np.repeat(frame, scale, axis=0), scale, axis=1)
+
+
+def side_by_side(frames: list[np.ndarray], gap: int = 4) -> np.ndarray:
+    """Frames of equal height in a row, separated by grey gaps."""
+    height = frames[0].shape[0]
+    spacer = np.full((height, gap, 3), 128, np.uint8)
+    parts = []
+    for i, frame in enumerate(frames):
+        parts += [spacer, frame] if i else [frame]
+    return np.concatenate(parts, axis=1)
+
+
+def contact_sheet(images: list[np.ndarray], labels: list[str], columns: int = 8, gap: int = 4) -> np.ndarray:
+    """Images of one size in a grid, each labelled under it."""
+    if not images:
+        raise ValueError("a contact sheet needs at least one image")
+    height, width = images[0].shape[:2]
+    label_height = 14
+    rows = -(-len(images) // columns)
+    cell_h, cell_w = height + label_height + gap, width + gap
+    sheet = np.full((rows * cell_h + gap, columns * cell_w + gap, 3), 64, np.uint8)
+    for i, (image, label) in enumerate(zip(images, labels)):
+        y, x = gap + (i // columns) * cell_h, gap + (i % columns) * cell_w
+        sheet[y : y + height, x : x + width] = image
+        cv2.putText(sheet, label, (x, y + height + 11), cv2.FONT_HERSHEY_PLAIN, 0.8, (255, 255, 255), 1, cv2.LINE_AA)
+    return sheet
+
+
+def write_png(path: str | Path, rgb: np.ndarray) -> None:
+    """Writes an RGB image as PNG atomically (temp file, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ok, encoded = cv2.imencode(".png", cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise OSError(f"OpenCV could not encode {path}")
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(encoded.tobytes())
+    os.replace(tmp, path)

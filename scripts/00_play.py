@@ -126,9 +126,14 @@ def play(args: Args, scripted_keys: dict[int, list[tuple[int, int]]] | None = No
 def play_gbc(args: Args, scripted_keys: dict[int, list[tuple[int, int]]] | None = None) -> dict:
     """The Game Boy Color ROM in a window through the env (see gbc.play), at the Game Boy's frame rate."""
     from gbc.play import play as play_rom  # PyBoy is imported only when the GBC game is asked for
+    from gbc.profiles import get_profile
 
-    return play_rom("breakout", seed=args.seed, scale=args.gbc_scale, max_frames=args.max_frames,
-                    scripted_keys=scripted_keys)
+    summary = play_rom("breakout", seed=args.seed, scale=args.gbc_scale, max_frames=args.max_frames,
+                       scripted_keys=scripted_keys)
+    # RAM reads are unsigned; show each variable as its C type in the symbols file says (ball_dx: int16_t)
+    variables = get_profile("breakout").variables
+    summary["variables"] = {name: variables[name].value(raw) for name, raw in summary["variables"].items()}
+    return summary
 
 
 if __name__ == "__main__":

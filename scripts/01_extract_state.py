@@ -61,9 +61,8 @@ class Args:
     """also write the decisions as a PNG beside the spec (<spec stem>.png)"""
     score: bool = True
     """print the score against the ROM's symbols file, when there is one"""
-    keep_frame_counters: bool = False
-    keep_inputs: bool = False
     extract_settings: ExtractSettings = field(default_factory=ExtractSettings)
+    """the extractor's thresholds (e.g. --extract-settings.keep-frame-counters)"""
 
 
 def parse_env_kwargs(text: str) -> dict:
@@ -141,30 +140,37 @@ def policy_sources(args: Args, env_kwargs: dict, profile) -> list[PolicySource]:
     return sources
 
 
+def register_ale() -> None:
+    """ALE ids (ALE/Breakout-v5) are registered only once ale_py is imported (Gymnasium 1.x)."""
+    try:
+        import ale_py
+    except ModuleNotFoundError:
+        return
+    gym.register_envs(ale_py)
+
+
 def load_average() -> float:
     return round(os.getloadavg()[0], 2)
 
 
 def main(args: Args) -> dict:
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     load_start = load_average()
     env_kwargs = parse_env_kwargs(args.env_kwargs)
+    if args.env_id.startswith("ALE/"):
+        register_ale()
     game_boy = is_game_boy_env_id(args.env_id)
     profile = None
     if game_boy:
         profile = gbc.get_profile({**gym.spec(args.env_id).kwargs, **env_kwargs}.get("profile") or "")
     settings = args.extract_settings
-    if args.keep_frame_counters or args.keep_inputs:
-        from dataclasses import replace
-
-        settings = replace(settings, keep_frame_counters=args.keep_frame_counters, keep_inputs=args.keep_inputs)
     sources = policy_sources(args, env_kwargs, profile)
     print(f"01: recording {args.frames} frames of {args.env_id} ({', '.join(s.name for s in sources)} play)")
     recording = record(args.env_id, env_kwargs, sources, args.frames, args.seed, args.max_episode_frames,
                        progress=lambda line: print(f"01: {line}"))
-    recorded = time.perf_counter()
+    recorded, cpu_recorded = time.perf_counter(), time.process_time()
     extraction = extract(recording, settings)
-    extracted = time.perf_counter()
+    extracted, cpu_extracted = time.perf_counter(), time.process_time()
 
     rom = None
     if profile is not None:
@@ -200,6 +206,8 @@ def main(args: Args) -> dict:
     result = {"spec": str(out), "frames": extraction.frames, "episodes": extraction.episodes,
               "kept_bytes": len(spec["kept"]), "features": len(spec["features"]),
               "record_seconds": round(recorded - start, 2), "extract_seconds": round(extracted - recorded, 2),
+              "record_cpu_seconds": round(cpu_recorded - cpu_start, 2),
+              "extract_cpu_seconds": round(cpu_extracted - cpu_recorded, 2),
               "total_seconds": round(time.perf_counter() - start, 2), "load_1min_start": load_start,
               "load_1min_end": load_average()}
     if args.score and symbols is not None:

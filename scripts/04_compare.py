@@ -35,6 +35,8 @@ from typing import Optional
 import numpy as np
 import tyro
 
+from agents.cli import UserError, run_script
+
 
 @dataclass
 class Args:
@@ -114,15 +116,17 @@ def read_scalars(run_dir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 
 def load_runs(args: Args) -> list[Run]:
+    from agents.trainer import run_env_label
+
     runs_dir = Path(args.runs_dir)
     if not runs_dir.is_dir():
-        raise ValueError(f"no runs folder at {runs_dir}; train first (scripts/02_train_memory.py, 03_train_pixel.py) "
-                         "or pass --runs-dir")
+        raise UserError(f"no runs folder at {runs_dir}; train first (scripts/02_train_memory.py, 03_train_pixel.py) "
+                        "or pass --runs-dir")
     runs = []
-    prefix = args.env_id.replace("/", "-") + "__"
-    for config_path in sorted(runs_dir.glob(f"{prefix}*__s*__{args.run_glob}/config.json")):
+    label = args.env_id.replace("/", "-")  # run folders start with the env id (GBC-v0: with the profile too)
+    for config_path in sorted(runs_dir.glob(f"{label}__*__s*__{args.run_glob}/config.json")):
         config = json.loads(config_path.read_text())
-        if config["args"]["env_id"] != args.env_id:
+        if run_env_label(config["args"]["env_id"], json.loads(config["args"].get("env_kwargs") or "{}")) != label:
             continue
         scalars = read_scalars(config_path.parent)
         if "charts/train_seconds" not in scalars:
@@ -137,8 +141,12 @@ def load_runs(args: Args) -> list[Run]:
         run.smooth(args.window)
         runs.append(run)
     if not runs:
-        raise ValueError(f"no runs of {args.env_id} matching {args.run_glob!r} under {runs_dir}; check --env-id, "
-                         "--run-glob and --runs-dir")
+        folders = [p.name.split("__") for p in runs_dir.iterdir() if p.is_dir() and p.name.count("__") >= 3]
+        names = sorted({parts[3] for parts in folders if parts[0] == label})
+        found = (f"run names of {args.env_id} there: {', '.join(names)}" if names else
+                 f"envs with runs there: {', '.join(sorted({parts[0] for parts in folders})) or 'none'}")
+        raise UserError(f"no runs of {args.env_id} matching --run-glob {args.run_glob!r} under {runs_dir} ({found}); "
+                        "check --env-id (GBC-v0 runs: GBC-v0-<profile>), --run-glob and --runs-dir")
     return runs
 
 
@@ -300,7 +308,7 @@ def plot(runs: list[Run], path: Path, series: list[tuple[str, callable]], title:
 
 def main(args: Args) -> Path:
     if args.window < 1:
-        raise ValueError(f"--window must be at least 1, got {args.window}")
+        raise UserError(f"--window must be at least 1, got {args.window}")
     runs = load_runs(args)
     best = max((float(run.smoothed.max()) for run in runs if len(run.smoothed)), default=float("nan"))
     if args.reference_return is not None:
@@ -308,7 +316,7 @@ def main(args: Args) -> Path:
     elif np.isfinite(best):
         reference, note = best, "best smoothed return of all compared runs"
     else:
-        raise ValueError(f"no run has finished {args.window} episodes yet; train longer or lower --window")
+        raise UserError(f"no run has finished {args.window} episodes yet; train longer or lower --window")
     run_rows, agent_rows = summarise(runs, reference, args)
 
     out_dir = Path(args.out_dir) / args.env_id.replace("/", "-")
@@ -330,4 +338,4 @@ def main(args: Args) -> Path:
 
 
 if __name__ == "__main__":
-    main(tyro.cli(Args))
+    run_script(lambda: main(tyro.cli(Args)))

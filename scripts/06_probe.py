@@ -73,6 +73,8 @@ class Args:
     """base states whose perturbations make the screen-region maps"""
     examples: int = 4
     """example states whose every activation step 07 draws"""
+    group_steps: int = 64
+    """consecutive agent steps of one game that form a block; splits hold out whole blocks"""
     seed: int = 0
     """seed of play, sampling, splits, random directions and the random-weights control"""
     gbc_regions: bool = True
@@ -83,12 +85,12 @@ class Args:
 
 def main(args: Args) -> Path:
     torch.set_num_threads(args.torch_threads)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     agent, checkpoint, source, name = load_probe_agent(args.checkpoint, args.env_id)
     config = ProbeConfig(**{f.name: getattr(args, f.name) for f in dataclasses.fields(ProbeConfig)})
     results = run_breakout_probe(agent, checkpoint, source, config)
     out_dir = Path(args.out_dir) if args.out_dir else default_out_dir(results.setup.env_id, name)
-    results.timings["total"] = time.perf_counter() - start
+    results.timings["total"] = {"wall_s": time.perf_counter() - start, "cpu_s": time.process_time() - cpu_start}
     write_results(results, out_dir)
     print(f"06: wrote {out_dir}/ (probe_scores.md, causal.md, summary.json, ...)")
     if args.gbc_regions:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import io
 import json
 import sys
 import tempfile
@@ -22,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import tyro
+
+from agents.cli import UserError, run_script
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from training_scripts import SCRIPT_OF, load_training_script  # noqa: E402
@@ -72,7 +75,7 @@ def preset_args(script, agent: str, preset: str, env_id: str):
 def main(args: Args) -> list[dict]:
     unknown = (set(args.agents) - set(SCRIPT_OF)) | (set(args.presets) - set(PRESETS))
     if unknown:
-        raise ValueError(f"unknown agents/presets {sorted(unknown)}; agents: {sorted(SCRIPT_OF)}, presets: {PRESETS}")
+        raise UserError(f"unknown agents/presets {sorted(unknown)}; agents: {sorted(SCRIPT_OF)}, presets: {PRESETS}")
     results = []
     with tempfile.TemporaryDirectory() as runs_dir:
         for agent in args.agents:
@@ -87,7 +90,9 @@ def main(args: Args) -> list[dict]:
                         num_envs=args.num_envs or base.num_envs,
                         total_timesteps=args.memory_steps if agent == "memory" else args.pixel_steps,
                     )
-                    with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the JSON lines
+                    # stdout carries only the JSON lines; the trainer's own lines name a temporary run folder that
+                    # is deleted when the measurement ends, so they are dropped rather than shown
+                    with contextlib.redirect_stdout(io.StringIO()):
                         summary = script.main(run_args)
                     fractions = {key: round(summary[f"{key}_fraction"], 3) for key in ("env", "inference", "update")}
                     result = {
@@ -105,4 +110,4 @@ def main(args: Args) -> list[dict]:
 
 
 if __name__ == "__main__":
-    main(tyro.cli(Args))
+    run_script(lambda: main(tyro.cli(Args)))

@@ -76,7 +76,7 @@ def main(args: Args) -> dict:
 
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    stem = f"{env_id.replace('/', '-')}__{agent_name}__{Path(where).parent.name}"
+    stem = Path(where).parent.name if args.model else f"{env_id.replace('/', '-')}__{agent_name}__shipped"
     if args.video:
         video_return, steps = record_video(agent, env_id, env_kwargs, Path(args.video), args.seed,
                                            args.video_max_steps, 30, torch.device("cpu"))

@@ -177,3 +177,46 @@ def test_batched_env_reports_bad_input_and_worker_errors():
     with pytest.raises(RuntimeError, match="action must be an integer"):
         envs.step(np.array([0, 7]))
     assert envs.closed
+
+
+def test_state_observation_is_the_spec_bytes_of_ram_scaled():
+    env = gym.make("GBCBreakout-v0", obs_type="state").unwrapped
+    check_env(env)
+    spec = env.state_spec
+    obs, _ = env.reset(seed=0)
+    assert obs.dtype == np.float32 and obs.shape == (spec.size,) == env.observation_space.shape
+    profile = env.profile
+    features = {f["addresses"][0].lower(): f for f in spec.data["features"]}
+    for _ in range(40):
+        obs, *_ = env.step(ACTION_RIGHT)
+        assert np.array_equal(obs, spec.transform(env.game.ram.read()))
+        for name in ("paddle_x", "ball_x", "lives"):
+            feature = features[f"{profile.address(name):#06x}"]
+            value = obs[feature["index"]] * (feature["max"] - feature["min"]) + feature["min"]
+            assert round(float(value)) == env.game.read(name), name
+    dx = features[f"{profile.address('ball_dx'):#06x}"]
+    assert dx["type"] == "int16"
+    value = obs[dx["index"]] * (dx["max"] - dx["min"]) + dx["min"]
+    raw = env.game.read("ball_dx")
+    assert round(float(value)) == (raw - 65536 if raw >= 32768 else raw)
+    env.close()
+
+
+def test_state_spec_for_another_rom_or_env_is_a_clear_error(tmp_path):
+    import json
+
+    from gbc.extract_spec import StateSpecError, default_spec_path
+
+    spec = json.loads(default_spec_path(gbc.get_profile("breakout").rom_path).read_text())
+    other_rom = tmp_path / "other_rom.json"
+    other_rom.write_text(json.dumps(dict(spec, rom=dict(spec["rom"], sha1="0" * 40))))
+    with pytest.raises(StateSpecError, match="SHA-1 0000.*scripts/01_extract_state.py"):
+        GameBoyEnv("breakout", obs_type="state", state_spec=str(other_rom))
+    atari = tmp_path / "atari.json"
+    atari.write_text(json.dumps(dict(spec, layout="flat", env_id="ALE/Breakout-v5")))
+    with pytest.raises(StateSpecError, match="ALE/Breakout-v5.*not from a Game Boy RAM observation"):
+        GameBoyEnv("breakout", obs_type="state", state_spec=str(atari))
+    with pytest.raises(StateSpecError, match="no state spec at"):
+        GameBoyEnv("breakout", obs_type="state", state_spec=str(tmp_path / "missing.json"))
+    with pytest.raises(ValueError, match="state_spec is only used with obs_type='state'"):
+        GameBoyEnv("breakout", obs_type="ram", state_spec=str(atari))

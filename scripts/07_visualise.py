@@ -1,0 +1,63 @@
+"""Draw what step 06 found: every activation of every layer, labelled, beside the screen regions; one HTML report.
+
+    .venv/bin/python scripts/07_visualise.py                                     # the shipped pixel agent's folder
+    .venv/bin/python scripts/07_visualise.py --checkpoint runs/<run>/model.pt    # the folder 06 wrote for it
+    .venv/bin/python scripts/07_visualise.py --probe-dir artifacts/probe/BreakoutPy-v0/<agent>
+
+Reads the folder scripts/06_probe.py wrote and adds to it: figures/*.png (probe scores, screen regions of every
+variable, one figure per layer with every channel/unit, the causal check, the GBC RAM-to-screen map),
+figures/regions/<variable>.png, report.html (self-contained: opens from disk) and tensorboard/ (the same figures
+as TensorBoard images: `tensorboard --logdir <folder>/tensorboard`).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import tyro
+
+from agents.probe_pipeline import agent_name, default_out_dir
+
+
+@dataclass
+class Args:
+    probe_dir: str = ""
+    """the folder step 06 wrote; empty: the one it writes for --checkpoint / --env-id"""
+    checkpoint: str = ""
+    """the checkpoint given to step 06 (only names the default folder); empty: the shipped pixel agent"""
+    env_id: str = "BreakoutPy-v0"
+    """env of the agent (names the default folder)"""
+    example: int = 0
+    """which of the example states step 06 kept to draw the activations of"""
+    gbc_regions_dir: str = "artifacts/probe/GBCBreakout-v0/ram_regions"
+    """the GBC RAM-to-screen map written by step 06 (included when present)"""
+    tensorboard: bool = True
+    """also write the figures as TensorBoard images under <probe-dir>/tensorboard"""
+
+
+def main(args: Args) -> Path:
+    from agents.report import build_report
+
+    folder = Path(args.probe_dir) if args.probe_dir else default_out_dir(args.env_id, agent_name(args.checkpoint))
+    gbc = None
+    if args.gbc_regions_dir and Path(args.gbc_regions_dir).is_dir():
+        from agents.probe_gbc import load_ram_regions
+
+        gbc = load_ram_regions(args.gbc_regions_dir)
+    written = build_report(folder, gbc=gbc, example=args.example,
+                           tensorboard_dir=folder / "tensorboard" if args.tensorboard else None)
+    print(f"07: wrote {written['report']} (open it in a browser), figures in {folder / 'figures'}/"
+          + (f", TensorBoard images in {written['tensorboard']}/" if "tensorboard" in written else ""))
+    print(json.dumps({"report": str(written["report"]), "figures": len(written) - 2}))
+    return written["report"]
+
+
+if __name__ == "__main__":
+    try:
+        main(tyro.cli(Args))
+    except (FileNotFoundError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)
