@@ -12,12 +12,18 @@ fi
 # requirements.txt pins torch to the CPU build; on a CUDA machine install the CUDA wheel first.
 "$VENV/bin/python" -m pip install --quiet -r requirements.txt
 
-# SDCC builds the Game Boy ROMs from source. The built .gb files are committed, so it is optional.
-if ! command -v sdcc >/dev/null 2>&1 || ! command -v make >/dev/null 2>&1; then
+# Debian packages, all optional: SDCC and make rebuild the Game Boy ROMs (the built .gb files are committed);
+# Chromium runs the HTML report's headless browser test (tests/test_report.py skips, saying so, without it).
+missing=()
+command -v sdcc >/dev/null 2>&1 || missing+=(sdcc)
+command -v make >/dev/null 2>&1 || missing+=(make)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-    (apt-get update -qq && apt-get install -y -qq sdcc make) || echo "setup.sh: could not install sdcc; the committed ROMs still run"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null) \
+      || echo "setup.sh: could not install ${missing[*]}; the committed ROMs still run, the browser test skips"
   else
-    echo "setup.sh: sdcc or make not found; install Debian's 'sdcc' and 'make' packages to rebuild the ROMs (the committed ROMs still run)"
+    echo "setup.sh: ${missing[*]} not found; install Debian's '${missing[*]}' packages to rebuild the ROMs / run the browser test"
   fi
 fi
 echo "setup.sh: environment ready in $VENV (activate with: source $VENV/bin/activate)"

@@ -10,6 +10,7 @@ import torch
 import torch.nn as nn
 
 from agents.checkpoint import CheckpointError
+from agents.cli import UserError
 from agents.trainer import make_vec_env
 
 
@@ -34,7 +35,7 @@ def evaluate_agent(agent: nn.Module, env_id: str, env_kwargs: dict[str, Any], ep
     Actions are sampled from the policy (as in training) unless `greedy`, which takes the most probable one.
     """
     if episodes < 1:
-        raise ValueError(f"episodes must be at least 1, got {episodes}")
+        raise UserError(f"--episodes must be at least 1, got {episodes}")
     envs = make_vec_env(env_id, episodes, env_kwargs)
     returns, lengths = np.zeros(episodes), np.zeros(episodes, dtype=np.int64)
     finished = np.zeros(episodes, dtype=bool)

@@ -40,8 +40,8 @@ class ProbeConfig:
     """Sizes and seeds of one probing run (see scripts/06_probe.py for each field's meaning)."""
 
     num_games: int = 32
-    num_steps: int = 400
-    keep_every: int = 4
+    num_steps: int = 1600
+    keep_every: int = 16
     num_bases: int = 120
     sweep_count: int = 8
     brick_patterns: int = 6

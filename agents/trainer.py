@@ -30,6 +30,7 @@ import torch.optim as optim
 from gymnasium.vector import AutoresetMode
 
 from agents.checkpoint import CheckpointError, load_into, read_checkpoint, save_checkpoint
+from agents.cli import UserError
 from agents.networks import build_network
 from agents.ppo import Rollout, compute_gae, ppo_update
 
@@ -118,25 +119,25 @@ def validate_args(args: PPOArgs) -> dict[str, Any]:
     """Check the settings; returns the parsed env kwargs."""
     for name in ("num_envs", "num_steps", "num_minibatches", "update_epochs", "torch_threads", "video_fps"):
         if getattr(args, name) < 1:
-            raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
+            raise UserError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
     for name in ("checkpoint_interval", "video_interval", "video_max_steps"):
         if getattr(args, name) < 0:
-            raise ValueError(f"--{name.replace('_', '-')} must be 0 or more, got {getattr(args, name)}")
+            raise UserError(f"--{name.replace('_', '-')} must be 0 or more, got {getattr(args, name)}")
     if args.total_timesteps < args.batch_size:
-        raise ValueError(
+        raise UserError(
             f"--total-timesteps {args.total_timesteps} is less than one rollout (num_envs * num_steps = "
             f"{args.batch_size}); raise it or lower --num-envs/--num-steps"
         )
     if args.batch_size < 2 * args.num_minibatches:
-        raise ValueError(f"a rollout of {args.batch_size} steps cannot fill {args.num_minibatches} minibatches; "
+        raise UserError(f"a rollout of {args.batch_size} steps cannot fill {args.num_minibatches} minibatches; "
                          "lower --num-minibatches")
     try:
         env_kwargs = json.loads(args.env_kwargs)
     except json.JSONDecodeError as err:
-        raise ValueError(f"--env-kwargs must be a JSON object such as '{{\"obs_type\": \"pixels\"}}', got "
+        raise UserError(f"--env-kwargs must be a JSON object such as '{{\"obs_type\": \"pixels\"}}', got "
                          f"{args.env_kwargs!r}: {err}") from err
     if not isinstance(env_kwargs, dict):
-        raise ValueError(f"--env-kwargs must be a JSON object (a dict), got {args.env_kwargs!r}")
+        raise UserError(f"--env-kwargs must be a JSON object (a dict), got {args.env_kwargs!r}")
     return env_kwargs
 
 
@@ -157,13 +158,13 @@ def make_vec_env(env_id: str, num_envs: int, env_kwargs: dict[str, Any]) -> gym.
     try:
         spec = gym.spec(env_id)
     except gym.error.Error as err:
-        raise ValueError(f"unknown env id {env_id!r} ({err}); pass a registered id such as BreakoutPy-v0, "
+        raise UserError(f"unknown env id {env_id!r} ({err}); pass a registered id such as BreakoutPy-v0, "
                          "GBCBreakout-v0 or CartPole-v1") from err
     mode = "vector_entry_point" if spec.vector_entry_point is not None else "sync"
     envs = gym.make_vec(env_id, num_envs=num_envs, vectorization_mode=mode, **env_kwargs)
     if not isinstance(envs.single_action_space, gym.spaces.Discrete):
         envs.close()
-        raise ValueError(f"{env_id} has action space {envs.single_action_space}; this PPO needs a Discrete one")
+        raise UserError(f"{env_id} has action space {envs.single_action_space}; this PPO needs a Discrete one")
     return envs
 
 
@@ -171,7 +172,7 @@ def autoreset_mode_of(envs: gym.vector.VectorEnv) -> AutoresetMode:
     mode = envs.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP)
     mode = AutoresetMode(mode) if not isinstance(mode, AutoresetMode) else mode
     if mode not in (AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP):
-        raise ValueError(f"vector env autoreset mode {mode} is not supported: the trainer needs NEXT_STEP or "
+        raise UserError(f"vector env autoreset mode {mode} is not supported: the trainer needs NEXT_STEP or "
                          "SAME_STEP (Gymnasium's default is NEXT_STEP)")
     return mode
 

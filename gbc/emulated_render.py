@@ -46,7 +46,7 @@ class OverrideError(ValueError):
 @dataclass
 class EmulatedFrame:
     """One emulated render: the screen, the dump the screen was drawn from, and the overridden variables' values
-    at that point (by name; addresses as ints)."""
+    at that point (keyed as the overrides were; unsigned, little-endian)."""
 
     frame: np.ndarray  # (144, 160, 3) uint8
     dump: MemoryDump | None  # N = 1, taken at the start of the shown frame (None when not asked for)
@@ -153,7 +153,10 @@ def _encode(key, value: Value, size: int | None) -> bytes:
         if not -(1 << (8 * size - 1)) <= value < 1 << (8 * size):
             raise OverrideError(f"override {key!r}: {value} does not fit in {size} byte(s)")
         return (value % (1 << (8 * size))).to_bytes(size, "little")
-    data = bytes(value)
+    try:
+        data = bytes(value)
+    except (TypeError, ValueError):
+        raise OverrideError(f"override {key!r}: {value!r} is neither an int nor bytes (values 0-255)") from None
     if size is not None and len(data) != size:
         raise OverrideError(f"override {key!r}: {len(data)} bytes given for a {size}-byte variable")
     if not data:

@@ -13,6 +13,7 @@ parent waits for it: the parent closes the batched env (every worker reaped) and
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import signal
@@ -31,6 +32,24 @@ DEFAULT_MAX_EPISODE_STEPS = 10_000
 WORKER_POLL_SECONDS = 0.5
 # How long close() waits for a worker to exit by itself, then after terminate(), before kill().
 WORKER_EXIT_SECONDS = 5.0
+
+
+@contextlib.contextmanager
+def _fork_safe_opencv():
+    """Shrink OpenCV's thread pool to one thread (its workers stopped) while forking, then restore it.
+
+    A child forked while the pool's idle threads wait on its condition variables inherits those variables with
+    waiters that do not exist in the child; the child's cv2.setNumThreads(1) then blocks forever destroying them
+    (seen in the test suite: both workers stuck in pthread_cond_destroy under cv2, the parent waiting for replies).
+    """
+    import cv2
+
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(threads)
 
 
 class WorkerDiedError(RuntimeError):
@@ -54,7 +73,9 @@ def _worker(conn, env_kwargs: dict, env_ids: list[int], num_envs: int, shared_ob
     try:
         import cv2
 
-        cv2.setNumThreads(1)  # one core per worker: OpenCV's own thread pool would only compete with the others
+        # One core per worker: OpenCV's own thread pool would only compete with the others. (The parent left the
+        # pool at one thread while forking, so this does not touch a pool copied mid-use; see _fork_safe_opencv.)
+        cv2.setNumThreads(1)
         envs = [GameBoyEnv(**env_kwargs) for _ in env_ids]
         observations = np.frombuffer(shared_obs, dtype=obs_dtype).reshape(num_envs, *obs_shape)
         steps = [0] * len(envs)
@@ -140,18 +161,19 @@ class BatchedGameBoyEnv(VectorEnv):
         self._shared_obs = ctx.RawArray("B", int(num_envs * np.prod(obs_shape)) * obs_dtype.itemsize)
         self._observations = np.frombuffer(self._shared_obs, dtype=obs_dtype).reshape(num_envs, *obs_shape)
         self._shares = [list(ids) for ids in np.array_split(np.arange(num_envs), num_workers)]
-        for env_ids in self._shares:
-            parent, child = ctx.Pipe()
-            process = ctx.Process(
-                target=_worker,
-                args=(child, env_kwargs, env_ids, num_envs, self._shared_obs, obs_shape, obs_dtype.str,
-                      max_episode_steps),
-                daemon=True,
-            )
-            process.start()
-            child.close()
-            self._conns.append(parent)
-            self._processes.append(process)
+        with _fork_safe_opencv():
+            for env_ids in self._shares:
+                parent, child = ctx.Pipe()
+                process = ctx.Process(
+                    target=_worker,
+                    args=(child, env_kwargs, env_ids, num_envs, self._shared_obs, obs_shape, obs_dtype.str,
+                          max_episode_steps),
+                    daemon=True,
+                )
+                process.start()
+                child.close()
+                self._conns.append(parent)
+                self._processes.append(process)
 
     def _send(self, worker: int, message: tuple) -> None:
         try:

@@ -39,9 +39,9 @@ class Args:
     """where the results go; empty: artifacts/probe/<env_id>/<agent name>/"""
     num_games: int = 32
     """games played in parallel to collect states"""
-    num_steps: int = 400
+    num_steps: int = 1600
     """agent steps played in each game"""
-    keep_every: int = 4
+    keep_every: int = 16
     """keep every k-th step of each game (consecutive steps are near-duplicates)"""
     num_bases: int = 120
     """play states that every variable is swept in"""

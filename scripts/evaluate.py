@@ -17,14 +17,14 @@ from __future__ import annotations
 import json
 import os
 import platform
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 import tyro
 
-from agents.checkpoint import CheckpointError, load_agent
+from agents.checkpoint import load_agent
+from agents.cli import UserError, run_script
 from agents.evaluation import evaluate_agent, summarise_returns
 from agents.shipped import load_shipped, ship
 from agents.trainer import record_video
@@ -62,10 +62,13 @@ def main(args: Args) -> dict:
         where = args.model
     else:
         if args.ship:
-            raise ValueError("--ship needs --model: the path of the model.pt to ship")
+            raise UserError("--ship needs --model: the path of the model.pt to ship")
         agent, checkpoint = load_shipped(args.agent, args.env_id)
         where = checkpoint["path"]
-    env_kwargs = json.loads(args.env_kwargs) if args.env_kwargs else checkpoint["env_kwargs"]
+    try:
+        env_kwargs = json.loads(args.env_kwargs) if args.env_kwargs else checkpoint["env_kwargs"]
+    except json.JSONDecodeError as err:
+        raise UserError(f"--env-kwargs must be a JSON object such as '{{\"obs_type\": \"pixels\"}}': {err}") from err
     env_id = checkpoint["env_id"]
     agent_name = checkpoint.get("agent_name", checkpoint.get("agent"))
     results = evaluate_agent(agent, env_id, env_kwargs, args.episodes, args.seed, args.greedy, where)
@@ -90,7 +93,7 @@ def main(args: Args) -> dict:
 
     if args.ship:
         if args.episodes < 100 or args.env_kwargs:
-            raise ValueError("--ship evaluates on the model's own env kwargs over at least 100 games: drop "
+            raise UserError("--ship evaluates on the model's own env kwargs over at least 100 games: drop "
                              "--env-kwargs and keep --episodes at 100 or more")
         evaluation = {key: summary[key] for key in ("episodes", "mean_return", "std_return", "median_return",
                                                      "min_return", "max_return", "mean_length", "seed", "greedy")}
@@ -102,8 +105,4 @@ def main(args: Args) -> dict:
 
 
 if __name__ == "__main__":
-    try:
-        main(tyro.cli(Args))
-    except (CheckpointError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(2)
+    run_script(lambda: main(tyro.cli(Args)))

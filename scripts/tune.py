@@ -38,6 +38,8 @@ import tyro
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from training_scripts import load_training_script  # noqa: E402
 
+from agents.cli import UserError, run_script  # noqa: E402
+
 
 @dataclass
 class Args:
@@ -191,7 +193,8 @@ def write_tables(study: optuna.Study, folder: Path) -> None:
             "value": "" if trial.value is None else round(trial.value, 2),
             "cpu_seconds": trial.user_attrs.get("cpu_seconds", ""),
             "env_steps": trial.user_attrs.get("env_steps", ""),
-            "last_report_cpu_s": max(reports) if reports else "",
+            "reports": len(reports),
+            "last_report": round(reports[max(reports)], 2) if reports else "",
             **{name: trial.params.get(name, "") for name in names},
         })
     tmp = folder / "trials.csv.tmp"
@@ -213,10 +216,10 @@ def main(args: Args) -> optuna.Study:
     space_name = args.space or args.agent
     if args.agent not in ("memory", "pixel") or space_name not in SPACES or \
             not space_name.startswith(args.agent):
-        raise ValueError(f"--agent must be memory or pixel and --space one of {sorted(SPACES)} for that agent, got "
+        raise UserError(f"--agent must be memory or pixel and --space one of {sorted(SPACES)} for that agent, got "
                          f"{args.agent!r} and {space_name!r}")
     if args.trial_cpu_seconds <= 0 or args.report_every <= 0:
-        raise ValueError("--trial-cpu-seconds and --report-every must be positive")
+        raise UserError("--trial-cpu-seconds and --report-every must be positive")
     script = load_training_script(args.agent)
     space = search_space(script, space_name, args.env_id)
     name = args.study or f"{args.env_id.replace('/', '-')}__{space_name}"
@@ -238,7 +241,7 @@ def main(args: Args) -> optuna.Study:
         params = json.loads(settings)
         unknown = set(params) - set(space)
         if unknown:
-            raise ValueError(f"--enqueue names {sorted(unknown)}, not in the {space_name} search space "
+            raise UserError(f"--enqueue names {sorted(unknown)}, not in the {space_name} search space "
                              f"{sorted(space)}")
         study.enqueue_trial(params, skip_if_exists=True)
 
@@ -289,4 +292,4 @@ def main(args: Args) -> optuna.Study:
 
 
 if __name__ == "__main__":
-    main(tyro.cli(Args))
+    run_script(lambda: main(tyro.cli(Args)))

@@ -199,3 +199,12 @@ def test_user_profile_variables_can_be_signed(tmp_path):
     variables = profiles.load_profile_file(path).variables
     assert variables["dx"].signed and variables["dx"].value(0xFFFE) == -2 and not variables["s"].signed
 
+
+
+def test_unknown_env_id_and_bad_arguments_are_one_error_line(tmp_path):
+    done = run_command("scripts/02_train_memory.py", "--env-id", "NoSuchEnv-v0", "--runs-dir", str(tmp_path))
+    assert done.returncode == 2 and done.stdout == ""
+    assert_one_error_line(done.stderr, "unknown env id 'NoSuchEnv-v0'", "BreakoutPy-v0")
+    done = run_command("scripts/03_train_pixel.py", "--env-kwargs", "obs_type=pixels", "--runs-dir", str(tmp_path))
+    assert done.returncode == 2
+    assert_one_error_line(done.stderr, "--env-kwargs must be a JSON object")

@@ -200,9 +200,10 @@ def test_advantage_normalisation_turns_below_average_advantages_negative():
     assert raw[0] > 1 / 3 + 0.02 and raw[1] > 1 / 3 + 0.02 and raw[2] < 1 / 3 - 0.02
 
 
-def test_advantage_normalisation_uses_the_minibatch_mean_and_std():
+@pytest.mark.parametrize("rows", [2, 32])  # 2: the smallest minibatch that is normalised
+def test_advantage_normalisation_uses_the_minibatch_mean_and_std(rows):
     """With one minibatch, norm_adv=True on advantages A equals norm_adv=False on (A - mean(A)) / (std(A) + 1e-8)."""
-    batch = _rollout(32, 4, seed=3)
+    batch = _rollout(rows, 4, seed=3)
     batch.advantages = batch.advantages * 3.0 + 2.0  # off-centre and wide, so normalising changes them
     normalised = dataclasses.replace(batch, advantages=(batch.advantages - batch.advantages.mean())
                                      / (batch.advantages.std() + 1e-8))
@@ -223,19 +224,56 @@ def _weights_after(batch: Rollout, **kwargs) -> list[torch.Tensor]:
     torch.manual_seed(0)
     agent = MLPAgent((4,), 3)
     optimizer = torch.optim.Adam(agent.parameters(), lr=1e-2, eps=1e-5)
-    ppo_update(agent, optimizer, batch, np.random.default_rng(0), num_minibatches=2, clip_coef=0.2, clip_vloss=True,
-               ent_coef=0.01, vf_coef=0.5, max_grad_norm=0.5, **kwargs)
-    return [p.detach().clone() for p in agent.parameters()]
+    stats = ppo_update(agent, optimizer, batch, np.random.default_rng(0), num_minibatches=2, clip_coef=0.2,
+                       clip_vloss=True, ent_coef=0.01, vf_coef=0.5, max_grad_norm=0.5, **kwargs)
+    return [p.detach().clone() for p in agent.parameters()], stats
 
 
 def test_target_kl_stops_the_update_after_the_epoch_that_exceeds_it():
     batch = _rollout(64, 4, seed=2)
-    one_epoch = _weights_after(batch, update_epochs=1)
-    four_epochs = _weights_after(batch, update_epochs=4)
-    stopped = _weights_after(batch, update_epochs=4, target_kl=0.0)  # any change of the policy exceeds 0
-    never_reached = _weights_after(batch, update_epochs=4, target_kl=1e9)
+    one_epoch, _ = _weights_after(batch, update_epochs=1)
+    four_epochs, _ = _weights_after(batch, update_epochs=4)
+    stopped, stopped_stats = _weights_after(batch, update_epochs=4, target_kl=0.0)  # any policy change exceeds 0
+    never_reached, _ = _weights_after(batch, update_epochs=4, target_kl=1e9)
+    assert stopped_stats["losses/approx_kl"] > 0.0 and np.isfinite(stopped_stats["losses/value_loss"])
     for a, b in zip(stopped, one_epoch):
         torch.testing.assert_close(a, b)
     for a, b in zip(never_reached, four_epochs):
         torch.testing.assert_close(a, b)
     assert any(not torch.equal(a, b) for a, b in zip(one_epoch, four_epochs))
+
+
+def test_update_needs_one_valid_step_per_minibatch_and_handles_single_row_minibatches():
+    batch = _rollout(3, 4, seed=6)
+    batch.valid[:] = [True, False, True]
+    agent = MLPAgent((4,), 3)
+    with pytest.raises(ValueError, match="only 2 valid steps for 3 minibatches; collect more steps"):
+        ppo_update(agent, torch.optim.Adam(agent.parameters()), batch, np.random.default_rng(0), update_epochs=1,
+                   num_minibatches=3, clip_coef=0.2, clip_vloss=True, ent_coef=0.01, vf_coef=0.5, max_grad_norm=0.5)
+    # exactly one valid row per minibatch is enough; a one-row minibatch is not normalised (its std is undefined)
+    torch.manual_seed(0)
+    agent = MLPAgent((4,), 3)
+    stats = ppo_update(agent, torch.optim.Adam(agent.parameters(), lr=1e-2), batch, np.random.default_rng(0),
+                       update_epochs=2, num_minibatches=2, clip_coef=0.2, clip_vloss=True, ent_coef=0.01, vf_coef=0.5,
+                       max_grad_norm=0.5)
+    assert all(torch.isfinite(p).all() for p in agent.parameters())
+    assert np.isfinite(stats["losses/policy_loss"]) and np.isfinite(stats["losses/value_loss"])
+
+
+def test_update_clips_the_value_change_only_with_clip_vloss():
+    """Returns 5 above the rollout's values: with clip_vloss the critic stops once it is clip_coef past them (plus the
+    last Adam step), without it goes on toward the returns."""
+    moved = {}
+    for clip_vloss in (True, False):
+        torch.manual_seed(0)
+        agent = MLPAgent((4,), 3)
+        batch = _rollout(64, 4, seed=7)
+        with torch.no_grad():
+            batch.values = agent.get_value(batch.obs).flatten()
+        batch.returns = batch.values + 5.0
+        optimizer = torch.optim.Adam(agent.parameters(), lr=1e-2, eps=1e-5)
+        ppo_update(agent, optimizer, batch, np.random.default_rng(0), update_epochs=8, num_minibatches=1,
+                   clip_coef=0.2, clip_vloss=clip_vloss, ent_coef=0.0, vf_coef=0.5, max_grad_norm=10.0)
+        with torch.no_grad():
+            moved[clip_vloss] = (agent.get_value(batch.obs).flatten() - batch.values).mean().item()
+    assert 0.1 < moved[True] < 1.0 and moved[False] > 2.5

@@ -89,7 +89,7 @@ def test_steering_along_the_variable_moves_the_policy_random_directions_barely(p
     assert 0.2 < np.mean(random > 0) < 0.8  # random directions: either way, about half the time
 
 
-def test_unplanted_direction_of_a_dead_policy_changes_nothing(probed):
+def test_steering_a_unit_the_policy_does_not_read_changes_nothing(probed):
     agent, layers, obs, *_, fit = probed
     by_name = {layer.name: layer for layer in layers}
     # unit 1 is not read by the policy: steering along it leaves the action distribution exactly as it was

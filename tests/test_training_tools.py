@@ -75,13 +75,13 @@ def test_tuner_runs_trials_and_resumes_its_study_file(tmp_path, capsys):
     tune = load_script("tune.py")
     args = tune.Args(agent="memory", env_id="CartPole-v1", n_trials=2, trial_cpu_seconds=1.0, report_every=0.3,
                      out_dir=str(tmp_path), pruner_startup_trials=1, pruner_warmup_reports=1,
-                     enqueue=('{"num_envs": 16, "num_steps": 16, "num_minibatches": 2, "update_epochs": 1, '
+                     enqueue=('{"num_envs": 16, "num_steps": 64, "num_minibatches": 2, "update_epochs": 2, '
                               '"total_timesteps": 3000000}',))
     study = tune.main(args)
     # the defaults, the enqueued settings, then the sampler's: the first two ran as given
     assert len(study.trials) == 2
     assert study.trials[0].params["num_envs"] == load_training_script("memory").Args().num_envs
-    assert study.trials[1].params["num_envs"] == 16 and study.trials[1].params["update_epochs"] == 1
+    assert study.trials[1].params["num_envs"] == 16 and study.trials[1].params["update_epochs"] == 2
     assert "frame_skip" not in study.trials[0].params  # CartPole takes no env settings
     assert all(t.state.name in ("COMPLETE", "PRUNED") for t in study.trials)
     rows = (tmp_path / "CartPole-v1__memory" / "trials.csv").read_text().strip().splitlines()

@@ -1,0 +1,96 @@
+"""Update throughput of the agents' networks alone: frames (or state vectors) per second through one PPO-style
+forward + backward + Adam step, by network, input and minibatch size. Prints one JSON line per measurement.
+
+    .venv/bin/python scripts/bench_networks.py                    # the pixel candidates and the MLP widths
+    .venv/bin/python scripts/bench_networks.py --threads 2 --seconds 3
+
+Used to choose the pixel agent's frame and CNN, and the minibatch sizes (README, "Speed, tuning and results"):
+the update is 60-90% of training time on the CPU, and its cost per sample decides how many gradient steps a
+second of training buys.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+
+import torch
+import tyro
+
+from agents.networks import CNNAgent, MLPAgent
+
+CNNS = {  # name: (obs shape, CNNAgent kwargs)
+    "4x64x64 atari-small (old default)": ((4, 64, 64), dict(channels=(16, 32, 32), kernels=(8, 4, 3),
+                                                             strides=(4, 2, 1), hidden_size=256)),
+    "2x64x64 atari-small": ((2, 64, 64), dict(channels=(16, 32, 32), kernels=(8, 4, 3), strides=(4, 2, 1),
+                                              hidden_size=256)),
+    "2x42x42 three-layer 4/2": ((2, 42, 42), dict(channels=(16, 32, 32), kernels=(4, 4, 3), strides=(2, 2, 1),
+                                                  hidden_size=256)),
+    "4x42x42 two-layer-wide": ((4, 42, 42), dict(channels=(32, 64), kernels=(6, 4), strides=(3, 2), hidden_size=256)),
+    "2x42x42 two-layer (default)": ((2, 42, 42), dict(channels=(16, 32), kernels=(6, 4), strides=(3, 2),
+                                                      hidden_size=128)),
+}
+
+
+@dataclass
+class Args:
+    seconds: float = 1.5
+    """seconds of each measurement"""
+    threads: int = 1
+    """torch CPU threads"""
+    cnn_minibatch: int = 1024
+    """minibatch of the CNN comparison"""
+    minibatches: tuple[int, ...] = field(default_factory=lambda: (128, 256, 512, 1024, 2048))
+    """minibatch sizes measured for the default CNN and each MLP width"""
+    mlp_widths: tuple[int, ...] = field(default_factory=lambda: (64, 128, 256))
+    """hidden widths of the MLP (two layers, Python Breakout's 120 inputs)"""
+    seed: int = 0
+
+
+def update_rate(net: torch.nn.Module, obs: torch.Tensor, seconds: float) -> float:
+    """Samples per second through loss, backward, gradient clipping and an Adam step."""
+    optimizer = torch.optim.Adam(net.parameters(), 1e-4, eps=1e-5)
+    actions = torch.randint(0, 3, (obs.shape[0],))
+    start, samples = time.perf_counter(), 0
+    while time.perf_counter() - start < seconds:
+        _, log_prob, entropy, value = net.get_action_and_value(obs, actions)
+        loss = -log_prob.mean() + 0.5 * value.pow(2).mean() - 0.01 * entropy.mean()
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 0.5)
+        optimizer.step()
+        samples += obs.shape[0]
+    return samples / (time.perf_counter() - start)
+
+
+def main(args: Args) -> list[dict]:
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    results = []
+
+    def emit(result: dict) -> None:
+        print(json.dumps({**result, "threads": args.threads}), flush=True)
+        results.append(result)
+
+    for name, (shape, kwargs) in CNNS.items():
+        net = CNNAgent(shape, 3, **kwargs)
+        frames = torch.randint(0, 256, (args.cnn_minibatch, *shape), dtype=torch.uint8)
+        emit({"network": name, "minibatch": args.cnn_minibatch,
+              "parameters": sum(p.numel() for p in net.parameters()),
+              "samples_per_s": round(update_rate(net, frames, args.seconds))})
+    name = next(n for n in CNNS if "(default)" in n)
+    shape, kwargs = CNNS[name]
+    for size in args.minibatches:
+        frames = torch.randint(0, 256, (size, *shape), dtype=torch.uint8)
+        emit({"network": name, "minibatch": size,
+              "samples_per_s": round(update_rate(CNNAgent(shape, 3, **kwargs), frames, args.seconds))})
+    for width in args.mlp_widths:
+        for size in args.minibatches:
+            emit({"network": f"mlp {width}-{width}", "minibatch": size, "samples_per_s": round(
+                update_rate(MLPAgent((120,), 3, (width, width)), torch.rand(size, 120), args.seconds))})
+    return results
+
+
+if __name__ == "__main__":
+    main(tyro.cli(Args))

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The main job, on the trained agents shipped in agents/trained/ (no training): in a few minutes on 2 CPU cores,
+#   01  extract the GBC ROM's state variables from recorded RAM and score them against the symbols file
+#   05  record a GBC episode and render its memory dumps, compared with PyBoy's own screen
+#   --  evaluate the shipped memory and pixel agents on Python Breakout (100 games each)
+#   06  probe the shipped pixel agent (probes, function vectors, causal check, screen regions, GBC RAM-to-screen map)
+#   07  turn the probe into figures and one self-contained HTML report
+#
+#   scripts/run_pipeline.sh [--out-dir artifacts/pipeline]
+#
+# Training from scratch instead of using the shipped agents: scripts/run_all.sh --full (see README).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-.venv/bin/python}
+OUT=artifacts/pipeline
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --out-dir) OUT=$2; shift ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    *) echo "error: run_pipeline.sh: unknown option '$1' (see scripts/run_pipeline.sh --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+step() { echo; echo "== $1 ($(date +%H:%M:%S))"; }
+
+step "01 state extractor"
+"$PY" scripts/01_extract_state.py --out "$OUT/state_spec/breakout.state_spec.json"
+step "05 GBC render"
+"$PY" scripts/05_render_gbc.py --record --compare --every 25 --out-dir "$OUT/render_gbc"
+step "evaluate the shipped agents"
+for agent in memory pixel; do
+  "$PY" scripts/evaluate.py --agent "$agent" --episodes 100 --greedy --out-dir "$OUT/evaluate"
+done
+step "06 probe the shipped pixel agent"
+"$PY" scripts/06_probe.py --out-dir "$OUT/probe"
+step "07 report"
+"$PY" scripts/07_visualise.py --probe-dir "$OUT/probe"
+echo
+echo "pipeline done ($(date +%H:%M:%S)); the report: $OUT/probe/report.html"
