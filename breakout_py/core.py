@@ -4,7 +4,7 @@ The rules follow the pygame clone aknuck/Atari-Breakout, scaled to an 84x84 logi
 (1 logical unit = 1 pixel of the default 84x84 observation; its 30-pixel-wide bricks become 4 units,
 so its lengths and speeds are multiplied by 4/30):
 
-- an 18x6 wall; rows score 3/2/1 from the top pair down (the issue's values; aknuck uses 7/4/1);
+- an 18x6 wall; rows score 3/2/1 from the top pair down (this toolkit's values; aknuck uses 7/4/1);
 - the ball speed starts at 5 (aknuck's units: pixels per frame at 30 frames/s) and rises by 1 after the
   4th and after the 12th paddle hit, by 1 on the first brick broken in the middle pair of rows
   (aknuck's "orange" rows) and by 2 on the first brick broken in the top pair (its "red" rows); a new ball

@@ -70,6 +70,7 @@ def test_explained_variance():
     assert explained_variance(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 3.0])) == pytest.approx(1.0)
     assert explained_variance(np.zeros(3), np.array([1.0, 2.0, 3.0])) == pytest.approx(0.0)
     assert math.isnan(explained_variance(np.zeros(3), np.ones(3)))
+    assert math.isnan(explained_variance(np.array([0.0, 1.0, 2.0]), np.ones(3)))  # constant returns: undefined
 
 
 def _rollout(n: int, obs_dim: int, seed: int) -> Rollout:
