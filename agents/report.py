@@ -481,7 +481,7 @@ def _html(outputs: ProbeOutputs, figures: dict[str, bytes], thumbs: dict[str, by
              f"{s['data']['brick_pattern_samples']} random walls, {s['data']['brick_toggle_samples']} brick toggles); "
              f"test split {s['data']['test']} ({s['data']['test_play']} play). Play: "
              f"{s['play']['episodes_finished']} games finished, mean score "
-             f"{s['play']['mean_score_of_finished_episodes']}. Step 06 took "
+             f"{s['play']['mean_score_of_finished_episodes']:.1f}. Step 06 took "
              f"{s['timings_s'].get('total', {}).get('wall_s', float('nan')):.0f} s "
              f"({s['timings_s'].get('total', {}).get('cpu_s', float('nan')):.0f} s CPU).</p>",
              "<h2>Bars</h2>", _bars_html(s["bars"]),
