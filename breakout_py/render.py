@@ -75,6 +75,12 @@ def pixel_span(lo, hi, size: int):
     return np.clip(first, 0, size), np.clip(end, 0, size)
 
 
+def index_span(indices: np.ndarray) -> slice:
+    """The slice over consecutive pixel indices; empty when no pixel centre falls on the object (a HUD digit is
+    narrower than a pixel at some small sizes, and is then not drawn)."""
+    return slice(int(indices[0]), int(indices[-1]) + 1) if indices.size else slice(0, 0)
+
+
 class Renderer:
     """Renders `core.GameState` batches to (N, size, size) uint8 greyscale; the maps are built once per size."""
 
@@ -105,15 +111,15 @@ class Renderer:
         # HUD: each digit is a box of pixels; its picture for each glyph is drawn once here.
         gy = np.floor(centre - HUD_Y0).astype(np.int64)
         glyph_rows = np.flatnonzero((gy >= 0) & (gy < GLYPH_H))
-        self.hud_rows = slice(glyph_rows[0], glyph_rows[-1] + 1)
+        self.hud_rows = index_span(glyph_rows)
         self.hud_cols = []
         self.hud_pictures = []  # per digit: (11, box_h, box_w) uint8
         for x0 in HUD_DIGIT_X:
             gx = np.floor(centre - x0).astype(np.int64)
             glyph_cols = np.flatnonzero((gx >= 0) & (gx < GLYPH_W))
-            self.hud_cols.append(slice(glyph_cols[0], glyph_cols[-1] + 1))
+            self.hud_cols.append(index_span(glyph_cols))
             cells = GLYPHS[:, gy[glyph_rows]][:, :, gx[glyph_cols]]
-            background = static[self.hud_rows, glyph_cols[0] : glyph_cols[-1] + 1]
+            background = static[self.hud_rows, self.hud_cols[-1]]
             self.hud_pictures.append(np.where(cells == 1, np.uint8(WALL_GREY), background).astype(np.uint8))
 
         paddle_top, paddle_end = pixel_span(core.PADDLE_Y, core.PADDLE_Y + core.PADDLE_HEIGHT, self.size)

@@ -162,3 +162,14 @@ def test_vector_env_renders_every_game():
     frames = envs.render()
     assert frames.shape == (3, 84 * 4, 84 * 4, 3) and frames.dtype == np.uint8
     assert not np.array_equal(frames[0], frames[1])  # different serves
+
+
+def test_every_accepted_size_renders_and_the_hud_shows_where_a_pixel_covers_it():
+    states = core.new_games([0, 1])
+    for size in range(16, 90):
+        frames = breakout_py.Renderer(size).render(states)
+        assert frames.shape == (2, size, size) and frames.dtype == np.uint8
+    # at 21 px no pixel centre falls on some HUD digits: the frame is drawn without them, never an IndexError
+    renderer = breakout_py.Renderer(21)
+    assert any(cols.stop == cols.start for cols in renderer.hud_cols)
+    assert all(cols.stop > cols.start for cols in breakout_py.Renderer(84).hud_cols)
