@@ -173,3 +173,45 @@ def test_every_accepted_size_renders_and_the_hud_shows_where_a_pixel_covers_it()
     renderer = breakout_py.Renderer(21)
     assert any(cols.stop == cols.start for cols in renderer.hud_cols)
     assert all(cols.stop > cols.start for cols in breakout_py.Renderer(84).hud_cols)
+
+
+def test_state_vector_scales_each_variable_and_clips_and_inverts():
+    state = core.new_games([0, 1])
+    state.paddle_x[:] = core.PLAY_LEFT + np.array([0.25, 0.75]) * (core.PLAY_RIGHT - core.PLAY_LEFT)
+    state.paddle_hits[:] = [6, 30]  # 30 hits read as the 12 that matter
+    state.serve_timer[:] = [core.SERVE_DELAY // 2, 0]
+    state.score[:] = [108, 216]
+    state.lives[:] = [2, 0]
+    state.hit_orange[:], state.hit_red[:] = [True, False], [False, True]
+    state.ball_vx[:] = [core.MAX_SPEED * 1.001, -core.MAX_SPEED * 1.001]  # a hair above the top speed: clipped
+    state.ball_y[:] = [core.PLAY_TOP, core.SCREEN_SIZE + 5]  # a lost ball below the screen: clipped to 1
+    state.bricks[1] = False
+    vectors = core.state_vector(state)
+    index = core.STATE_INDEX
+    np.testing.assert_allclose(vectors[:, index["paddle_x"]], [0.25, 0.75], atol=1e-6)
+    np.testing.assert_allclose(vectors[:, index["paddle_hits"]], [0.5, 1.0])
+    np.testing.assert_allclose(vectors[:, index["serve_timer"]], [0.5, 0.0], atol=0.05)
+    np.testing.assert_allclose(vectors[:, index["score"]], [0.5, 1.0])
+    np.testing.assert_allclose(vectors[:, index["lives"]], [2 / 3, 0.0], atol=1e-6)
+    np.testing.assert_array_equal(vectors[:, index["hit_orange"]], [1, 0])
+    np.testing.assert_array_equal(vectors[:, index["hit_red"]], [0, 1])
+    np.testing.assert_array_equal(vectors[:, index["ball_vx"]], [1.0, -1.0])
+    np.testing.assert_allclose(vectors[:, index["ball_y"]], [0.0, 1.0], atol=1e-6)
+    assert np.all(vectors >= core.STATE_LOW) and np.all(vectors <= core.STATE_HIGH)
+    np.testing.assert_array_equal(vectors[0, core.BRICKS_OFFSET:], 1)
+    np.testing.assert_array_equal(vectors[1, core.BRICKS_OFFSET:], 0)
+
+    games = core.state_from_vector(vectors)
+    np.testing.assert_array_equal(games.paddle_hits, [6, 12])
+    np.testing.assert_array_equal(games.serve_timer, state.serve_timer)
+    np.testing.assert_array_equal(games.score, [108, 216])
+    np.testing.assert_array_equal(games.lives, [2, 0])
+    np.testing.assert_array_equal(games.hit_orange, [True, False])
+    np.testing.assert_array_equal(games.bricks, state.bricks)
+    np.testing.assert_array_equal(games.game_over, [False, True])
+    np.testing.assert_allclose(games.paddle_x, state.paddle_x, atol=1e-4)
+    one = core.state_from_vector(vectors[0])  # a single vector is one game
+    assert one.num_games == 1 and one.score[0] == 108
+    # a vector of the wrong length is refused with the shape it needs
+    with pytest.raises(ValueError, match="expected state vectors of shape"):
+        core.state_from_vector(np.zeros((2, 3)))
