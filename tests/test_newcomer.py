@@ -2,7 +2,6 @@
 so, GBC-v0 run folders named by profile, signed RAM variables shown signed, and quiet benchmark output."""
 
 import dataclasses
-import importlib.util
 import json
 import os
 import subprocess
@@ -20,13 +19,8 @@ from agents.trainer import PPOArgs, run_dir_for, run_env_label
 REPO = Path(__file__).resolve().parents[1]
 
 
-def load_script(name: str):
-    module_name = "newcomer_" + name.removesuffix(".py")
-    spec = importlib.util.spec_from_file_location(module_name, REPO / "scripts" / name)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module  # dataclasses look their module up here
-    spec.loader.exec_module(module)
-    return module
+sys.path.insert(0, str(REPO / "scripts"))
+from training_scripts import load_script  # noqa: E402
 
 
 def run_command(*args: str) -> subprocess.CompletedProcess:

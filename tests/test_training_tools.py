@@ -20,18 +20,7 @@ from breakout_py.baselines import follow_ball_actions, play_games
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
-from training_scripts import load_training_script  # noqa: E402
-
-
-def load_script(name: str):
-    import importlib.util
-
-    module_name = "tools_" + name.replace(".py", "")
-    spec = importlib.util.spec_from_file_location(module_name, REPO / "scripts" / name)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    spec.loader.exec_module(module)
-    return module
+from training_scripts import load_script, load_training_script  # noqa: E402
 
 
 # --- input scaling --------------------------------------------------------------------------------------------
