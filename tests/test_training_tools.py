@@ -119,3 +119,15 @@ def test_changed_or_unknown_shipped_models_are_refused(tmp_path):
         load_shipped(entry["agent"], entry["env_id"], trained_dir=trained)
     with pytest.raises(CheckpointError, match="no shipped pixel agent for Pong"):
         load_shipped("pixel", "Pong", trained_dir=trained)
+
+
+def test_compare_draws_the_scripted_players_at_the_runs_frame_skip():
+    compare = load_script("04_compare.py", "tools_04_compare")
+    run = type("FakeRun", (), {"frame_skip": 2})()
+    lines = compare.reference_lines("BreakoutPy-v0", [run], games=6)
+    labels = [label for label, _ in lines]
+    assert [label.split(",")[0] for label in labels] == ["random script", "follow-ball script"]
+    assert all("frame skip 2" in label for label in labels)
+    random_mean, follower_mean = (value for _, value in lines)
+    assert follower_mean == play_games("follow_ball", 6, 2, seed=0).mean() > 50 > random_mean
+    assert compare.reference_lines("CartPole-v1", [run], games=6) == []  # no scripted player for other envs
