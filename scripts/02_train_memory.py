@@ -19,8 +19,10 @@ import tyro
 from agents.trainer import PPOArgs, train
 
 # Env kwargs used when --env-kwargs is left empty. Breakout decides every 4 frames, as Atari agents do: measured here,
-# PPO with the game's default 2 frames per step had not started to learn after 1M steps, with 4 it had.
-DEFAULT_ENV_KWARGS = {"BreakoutPy-v0": {"obs_type": "state", "frame_skip": 4}, "GBCBreakout-v0": {"obs_type": "ram"}}
+# PPO with the game's default 2 frames per step had not started to learn after 1M steps, with 4 it had. On the Game Boy
+# the memory agent reads the bytes the extractor kept (step 01's committed spec); '{"obs_type": "ram"}' gives it the
+# whole RAM instead.
+DEFAULT_ENV_KWARGS = {"BreakoutPy-v0": {"obs_type": "state", "frame_skip": 4}, "GBCBreakout-v0": {"obs_type": "state"}}
 
 
 @dataclass
