@@ -34,6 +34,7 @@ SCALARS = VARIABLES[:core.BRICKS_OFFSET]
 BRICKS = VARIABLES[core.BRICKS_OFFSET:]
 BINARY = ("hit_orange", "hit_red") + BRICKS  # logistic probes; the rest are quantities (ridge)
 POSITIONS = ("paddle_x", "ball_x", "ball_y")
+GRID_VARIABLES = ("ball_x", "ball_y", "paddle_x")  # placed jointly at random in the ball grid
 VELOCITIES = ("ball_vx", "ball_vy", "ball_speed")
 HISTORY_RULES = {name: "translate" if name in POSITIONS else "retrace" if name in VELOCITIES else "set"
                  for name in VARIABLES}
@@ -271,8 +272,8 @@ def sweep_values(name: str, observed: np.ndarray, count: int, quantiles: tuple[f
 
 # --- The whole data set ---------------------------------------------------------------------------------------------
 
-KIND_PLAY, KIND_SWEEP, KIND_BRICK_PATTERN, KIND_BRICK_TOGGLE = 0, 1, 2, 3
-KIND_NAMES = ("play", "sweep", "brick_pattern", "brick_toggle")
+KIND_PLAY, KIND_SWEEP, KIND_BRICK_PATTERN, KIND_BRICK_TOGGLE, KIND_BALL_GRID = 0, 1, 2, 3, 4
+KIND_NAMES = ("play", "sweep", "brick_pattern", "brick_toggle", "ball_grid")
 
 
 @dataclass
@@ -293,10 +294,16 @@ class ProbeData:
 
 
 def build_probe_data(play: PlayData, setup: BreakoutSetup, num_bases: int, sweep_count: int,
-                     brick_patterns_per_base: int, toggle_bases: int, seed: int, group_steps: int = 64) -> ProbeData:
+                     brick_patterns_per_base: int, toggle_bases: int, seed: int, group_steps: int = 64,
+                     ball_positions_per_base: int = 0) -> ProbeData:
     """Play samples, plus for `num_bases` of them: each scalar swept over `sweep_count` values (its observed
-    range), `brick_patterns_per_base` random walls (each brick present with probability 1/2), and for
-    `toggle_bases` of them each brick flipped on its own."""
+    range), `brick_patterns_per_base` random walls (each brick present with probability 1/2),
+    `ball_positions_per_base` ball positions drawn uniformly from the box of observed (ball_x, ball_y) (the ball's
+    path translated there, as a position sweep does), and for `toggle_bases` of them each brick flipped on its own.
+
+    The ball grid is there because a position is read linearly from a place code only where the probe has seen the
+    ball: in play the ball crosses some places rarely (fast, near the paddle), and sweeps of one coordinate keep the
+    other at the base's value."""
     rng = np.random.default_rng(seed)
     renderer = breakout_py.Renderer(setup.obs_size)
     n_play = play.history[0].num_games
@@ -322,6 +329,16 @@ def build_probe_data(play: PlayData, setup: BreakoutSetup, num_bases: int, sweep
         kinds.append(np.full(bases.size, KIND_BRICK_PATTERN))
         variables.append(np.full(bases.size, -1))
         base_rows.append(bases)
+    if ball_positions_per_base > 0:
+        box = [np.quantile(play_vec[:, breakout_py.STATE_INDEX[name]], (0.01, 0.99)) for name in GRID_VARIABLES]
+        for _ in range(ball_positions_per_base):
+            moved = base_history
+            for name, (lo, hi) in zip(GRID_VARIABLES, box):
+                moved = set_variable(moved, name, rng.uniform(lo, hi, bases.size), setup.frame_skip)
+            histories.append(moved)
+            kinds.append(np.full(bases.size, KIND_BALL_GRID))
+            variables.append(np.full(bases.size, -1))
+            base_rows.append(bases)
     toggled = bases[:toggle_bases]
     toggle_history = take(play.history, toggled)
     for b, name in enumerate(BRICKS):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Literal
 
 import gymnasium as gym
 import numpy as np
@@ -70,8 +71,8 @@ def summarise(returns: np.ndarray) -> dict:
 
 @dataclass
 class Args:
-    agents: tuple[str, ...] = AGENTS
-    """which scripted players to run"""
+    agents: tuple[Literal["random", "follow_ball"], ...] = AGENTS
+    """which scripted players to run (a name outside AGENTS is a usage error)"""
     frame_skips: tuple[int, ...] = field(default_factory=lambda: (1, 2, 3, 4))
     """game frames per agent step to measure"""
     games: int = 200

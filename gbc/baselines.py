@@ -79,6 +79,32 @@ def run_episode(env: gym.Env, agent, seed: int) -> dict:
     return {"score": info["score"], "return": total, "steps": steps, "terminated": terminated, "lives": info["lives"]}
 
 
+AGENTS = ("random", "follow_ball")
+
+
+def make_agent(name: str, env: gym.Env, seed: int):
+    """A scripted player by name (AGENTS) for `env` (a GBCBreakout-v0 with obs_type="ram")."""
+    if name == "random":
+        return RandomAgent(env.action_space, seed)
+    if name == "follow_ball":
+        return FollowBallAgent(env.unwrapped.profile, seed)
+    raise ValueError(f"unknown baseline agent {name!r}; choose from {list(AGENTS)}")
+
+
+def play_episodes(name: str, episodes: int, frame_skip: int, seed: int, max_episode_steps: int = 10_000):
+    """Yields the result of each of `episodes` episodes of scripted player `name`; episode i uses seed + i."""
+    env = gym.make("GBCBreakout-v0", obs_type="ram", frame_skip=frame_skip, max_episode_steps=max_episode_steps)
+    try:
+        for episode in range(episodes):
+            start = time.perf_counter()
+            result = run_episode(env, make_agent(name, env, seed + episode), seed + episode)
+            result.update(agent=name, episode=episode, seed=seed + episode,
+                          seconds=round(time.perf_counter() - start, 3))
+            yield result
+    finally:
+        env.close()
+
+
 @dataclass
 class Args:
     episodes: int = 5
@@ -91,26 +117,13 @@ class Args:
 
 
 def main(args: Args) -> None:
-    env = gym.make(
-        "GBCBreakout-v0", obs_type="ram", frame_skip=args.frame_skip, max_episode_steps=args.max_episode_steps
-    )
-    profile = env.unwrapped.profile
-    make_agent = {
-        "random": lambda seed: RandomAgent(env.action_space, seed),
-        "follow_ball": lambda seed: FollowBallAgent(profile, seed),
-    }
-    for name, make in make_agent.items():
+    for name in AGENTS:
         scores = []
-        for episode in range(args.episodes):
-            start = time.perf_counter()
-            result = run_episode(env, make(args.seed + episode), args.seed + episode)
-            result.update(agent=name, episode=episode, seed=args.seed + episode)
-            result["seconds"] = round(time.perf_counter() - start, 3)
+        for result in play_episodes(name, args.episodes, args.frame_skip, args.seed, args.max_episode_steps):
             scores.append(result["score"])
             print(json.dumps(result), flush=True)
         print(json.dumps({"agent": name, "episodes": args.episodes, "mean_score": float(np.mean(scores)),
                           "min_score": int(min(scores)), "max_score": int(max(scores))}), flush=True)
-    env.close()
 
 
 if __name__ == "__main__":

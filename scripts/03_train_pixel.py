@@ -22,7 +22,7 @@ from agents.trainer import PPOArgs, train
 # CPU-second (README, "Choosing the pixel agent"): this frame and the two-layer CNN below learnt faster than 4 stacked
 # 64x64 frames with the three-layer CNN, which update 5x slower per sample. The Game Boy's 160x144 screen keeps 84x84
 # frames: its ball is 2x2 of 160 pixels, which 42x42 would average away; it stacks 2 frames as well (measured here,
-on 2 cores: 1,500 env steps/s with 2 stacked 84x84 frames, 915 with 4).
+# on 2 cores: 1,500 env steps/s with 2 stacked 84x84 frames, 915 with 4).
 DEFAULT_ENV_KWARGS = {"BreakoutPy-v0": {"obs_type": "pixels", "obs_size": 42, "frame_stack": 2, "frame_skip": 4},
                       "GBCBreakout-v0": {"obs_type": "pixels", "obs_size": 84, "frame_stack": 2, "frame_skip": 4}}
 

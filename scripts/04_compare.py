@@ -9,6 +9,8 @@ config.json and TensorBoard scalars) and writes to --out-dir:
                 that reached that point, band min-max over them)
   losses.png    value/policy loss, entropy, approx-KL, clip fraction, explained variance against steps and seconds
   comparison.md, comparison.csv   one row per agent;  runs.csv   one row per run (seed)
+An agent whose runs used different observations (obs_type) gets one row per observation, e.g. 'memory (state)' and
+'memory (ram)' on GBCBreakout-v0.
 
 Definitions (the same everywhere in this toolkit):
   smoothed return at env step s = mean episodic return of the last 20 episodes (--window) finished at or before s,
@@ -57,8 +59,8 @@ class Args:
     targets: tuple[float, ...] = ()
     """absolute returns whose first-reach step and time the table also reports, e.g. 108 54"""
     baseline_games: int = 200
-    """BreakoutPy-v0: games of each scripted player (breakout_py.baselines) drawn as reference lines at the runs'
-    frame skip (0: none)"""
+    """games of each scripted player (breakout_py.baselines, gbc.baselines) drawn as reference lines at the runs'
+    frame skip, for BreakoutPy-v0 and GBCBreakout-v0 (GBC plays them one by one: about 0.4 s a game; 0: none)"""
 
 
 LOSS_TAGS = ("losses/value_loss", "losses/policy_loss", "losses/entropy", "losses/approx_kl", "losses/clipfrac",
@@ -122,7 +124,7 @@ def load_runs(args: Args) -> list[Run]:
     if not runs_dir.is_dir():
         raise UserError(f"no runs folder at {runs_dir}; train first (scripts/02_train_memory.py, 03_train_pixel.py) "
                         "or pass --runs-dir")
-    runs = []
+    runs, observations = [], []
     label = args.env_id.replace("/", "-")  # run folders start with the env id (GBC-v0: with the profile too)
     for config_path in sorted(runs_dir.glob(f"{label}__*__s*__{args.run_glob}/config.json")):
         config = json.loads(config_path.read_text())
@@ -140,6 +142,8 @@ def load_runs(args: Args) -> list[Run]:
                   json.loads(config["args"].get("env_kwargs") or "{}").get("frame_skip"))
         run.smooth(args.window)
         runs.append(run)
+        observations.append(json.loads(config["args"].get("env_kwargs") or "{}").get("obs_type"))
+    label_by_observation(runs, observations)
     if not runs:
         folders = [p.name.split("__") for p in runs_dir.iterdir() if p.is_dir() and p.name.count("__") >= 3]
         names = sorted({parts[3] for parts in folders if parts[0] == label})
@@ -148,6 +152,17 @@ def load_runs(args: Args) -> list[Run]:
         raise UserError(f"no runs of {args.env_id} matching --run-glob {args.run_glob!r} under {runs_dir} ({found}); "
                         "check --env-id (GBC-v0 runs: GBC-v0-<profile>), --run-glob and --runs-dir")
     return runs
+
+
+def label_by_observation(runs: list[Run], observations: list[Optional[str]]) -> None:
+    """Agents trained on different observations (GBC's memory agent on the extracted state and on the raw RAM)
+    become different rows: '<agent> (<obs_type>)' for every agent name whose runs differ in obs_type."""
+    for agent in {run.agent for run in runs}:
+        kinds = {obs for run, obs in zip(runs, observations) if run.agent == agent}
+        if len(kinds) > 1:
+            for run, obs in zip(runs, observations):
+                if run.agent == agent:
+                    run.agent = f"{agent} ({obs or 'default'})"
 
 
 def fmt(value: Optional[float], digits: int = 0) -> str:
@@ -254,15 +269,28 @@ def band(xs_per_run: list[np.ndarray], ys_per_run: list[np.ndarray], points: int
 
 
 def reference_lines(env_id: str, runs: list[Run], games: int) -> list[tuple[str, float]]:
-    """Mean returns of the scripted players at the frame skip(s) of the runs (Python Breakout only)."""
-    if env_id != "BreakoutPy-v0" or games < 1:
+    """Mean returns of the scripted players at the frame skip(s) of the runs (Python and GBC Breakout; none for
+    other envs). Python Breakout plays `games` parallel games, GBC Breakout `games` episodes one after another."""
+    if games < 1:
         return []
-    from breakout_py.baselines import AGENTS, play_games
+    if env_id == "BreakoutPy-v0":
+        from breakout_py.baselines import AGENTS, play_games
 
+        def mean_return(player: str, frame_skip: int) -> float:
+            return float(play_games(player, games, frame_skip, seed=0).mean())
+        default_skip = 2
+    elif env_id == "GBCBreakout-v0":
+        from gbc.baselines import AGENTS, play_episodes
+
+        def mean_return(player: str, frame_skip: int) -> float:
+            return float(np.mean([r["return"] for r in play_episodes(player, games, frame_skip, seed=0)]))
+        default_skip = 4
+    else:
+        return []
     lines = []
-    for frame_skip in sorted({run.frame_skip or 2 for run in runs}):  # 2: the env's default frame skip
+    for frame_skip in sorted({run.frame_skip or default_skip for run in runs}):
         for player in AGENTS:
-            mean = float(play_games(player, games, frame_skip, seed=0).mean())
+            mean = mean_return(player, frame_skip)
             lines.append((f"{player.replace('_', '-')} script, frame skip {frame_skip}: {mean:.1f}", mean))
     return lines
 

@@ -6,6 +6,7 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from torch.utils.tensorboard import SummaryWriter
 
@@ -24,10 +25,11 @@ compare = load_compare()
 
 
 def fake_run(runs_dir: Path, agent: str, seed: int, episodes: list[tuple[int, float]],
-             seconds: list[tuple[int, float]], name: str = "x") -> None:
+             seconds: list[tuple[int, float]], name: str = "x", env_kwargs: dict | None = None) -> None:
     run_dir = runs_dir / f"Fake-v0__{agent}__s{seed}__{name}"
     run_dir.mkdir(parents=True)
-    (run_dir / "config.json").write_text(json.dumps({"agent_name": agent, "args": {"env_id": "Fake-v0", "seed": seed}}))
+    args = {"env_id": "Fake-v0", "seed": seed} | ({"env_kwargs": json.dumps(env_kwargs)} if env_kwargs else {})
+    (run_dir / "config.json").write_text(json.dumps({"agent_name": agent, "args": args}))
     writer = SummaryWriter(str(run_dir))
     for step, value in episodes:
         writer.add_scalar("charts/episodic_return", value, step)
@@ -97,3 +99,28 @@ def test_missing_runs_are_explained(runs_dir, tmp_path):
     with pytest.raises(ValueError, match="lower --window"):
         compare.main(compare.Args(env_id="Fake-v0", runs_dir=str(runs_dir), run_glob="x", window=50,
                                   out_dir=str(tmp_path / "out")))
+
+
+def test_memory_agents_on_different_observations_get_their_own_rows(tmp_path):
+    runs = tmp_path / "runs"
+    fake_run(runs, "memory", 1, [(10, 0), (20, 2)], [(20, 2.0)], name="state", env_kwargs={"obs_type": "state"})
+    fake_run(runs, "memory", 2, [(10, 2), (20, 4)], [(20, 2.0)], name="state", env_kwargs={"obs_type": "state"})
+    fake_run(runs, "memory", 1, [(10, 1), (20, 1)], [(20, 4.0)], name="ram", env_kwargs={"obs_type": "ram"})
+    fake_run(runs, "pixel", 1, [(10, 5), (20, 5)], [(20, 8.0)], name="px", env_kwargs={"obs_type": "pixels"})
+    out = compare.main(compare.Args(env_id="Fake-v0", runs_dir=str(runs), window=2, out_dir=str(tmp_path / "out")))
+    agents = {r["agent"]: r for r in read_csv(out / "comparison.csv")}
+    assert set(agents) == {"memory (state)", "memory (ram)", "pixel"}
+    assert agents["memory (state)"]["seeds"] == "2" and agents["memory (ram)"]["seeds"] == "1"
+    assert float(agents["memory (state)"]["final_return_mean"]) == pytest.approx(2.0)
+
+
+@pytest.mark.skipif(not (REPO / "roms" / "breakout" / "breakout.gb").is_file(), reason="ROM not built: make -C roms")
+def test_gbc_reference_lines_are_the_scripted_players_mean_scores():
+    from gbc.baselines import play_episodes
+
+    run = compare.Run("r", "memory", 1, *(np.zeros(0),) * 4, {}, frame_skip=4)
+    lines = compare.reference_lines("GBCBreakout-v0", [run], games=2)
+    assert [label.split(" script")[0] for label, _ in lines] == ["random", "follow-ball"]
+    follow = np.mean([r["return"] for r in play_episodes("follow_ball", 2, 4, seed=0)])
+    assert lines[1][1] == pytest.approx(follow) and follow > lines[0][1] + 20
+    assert compare.reference_lines("CartPole-v1", [run], games=2) == []

@@ -9,7 +9,7 @@ import breakout_py
 from breakout_py import core
 from agents.networks import CNNAgent, MLPAgent
 from agents.probe import ProbeError
-from agents.probe_breakout import (KIND_BRICK_TOGGLE, KIND_SWEEP, build_probe_data, collect_play, render_stacks,
+from agents.probe_breakout import (KIND_BALL_GRID, KIND_BRICK_TOGGLE, KIND_SWEEP, KIND_PLAY, build_probe_data, collect_play, render_stacks,
                                    screen_regions, set_variable, setup_for_checkpoint, take)
 
 KWARGS = {"obs_type": "pixels", "obs_size": 20, "frame_stack": 3, "frame_skip": 4}
@@ -107,6 +107,27 @@ def test_screen_regions_sit_where_the_renderer_draws(play):
     # sweeps and toggles inherit their base's block of play, so a split never separates them
     sweeps = np.isin(data.kind, (KIND_SWEEP, KIND_BRICK_TOGGLE))
     assert np.array_equal(data.group[sweeps], data.group[data.base[sweeps]])
+
+
+def test_ball_grid_places_ball_and_paddle_jointly_inside_the_observed_box(play):
+    setup, data_play = play
+    data = build_probe_data(data_play, setup, num_bases=10, sweep_count=2, brick_patterns_per_base=0,
+                            toggle_bases=0, seed=0, group_steps=16, ball_positions_per_base=5)
+    grid = np.flatnonzero(data.kind == KIND_BALL_GRID)
+    assert grid.size == 50 and np.all(data.variable[grid] == -1)
+    assert np.array_equal(data.group[grid], data.group[data.base[grid]])
+    play_rows = data.kind == KIND_PLAY
+    for name in ("ball_x", "ball_y", "paddle_x"):
+        column = data.targets[:, breakout_py.STATE_INDEX[name]]
+        lo, hi = np.quantile(column[play_rows], (0.01, 0.99))
+        assert np.all((column[grid] >= lo - 1e-5) & (column[grid] <= hi + 1e-5)), name
+        assert np.unique(np.round(column[grid], 4)).size > 25, name  # drawn, not copied from the bases
+    held = [breakout_py.STATE_INDEX[n] for n in ("score", "lives", "ball_vx", "ball_vy")]
+    assert np.array_equal(data.targets[grid][:, held], data.targets[data.base[grid]][:, held])
+    # the ball is drawn where the grid put it, in the current frame of the stack
+    renderer = breakout_py.Renderer(setup.obs_size)
+    state = core.state_from_vector(data.targets[grid])
+    assert np.array_equal(data.obs[grid, -1] == renderer.render(state), np.ones_like(data.obs[grid, -1], bool))
 
 
 def test_checkpoints_that_do_not_fit_are_clear_errors():
