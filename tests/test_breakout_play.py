@@ -1,26 +1,15 @@
 """scripts/00_play.py driven headless (SDL dummy video driver) with scripted key events."""
 
-import importlib.util
-import sys
-from pathlib import Path
-
-import numpy as np
 import pygame
 import pytest
 
 from breakout_py import core
-
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "00_play.py"
+from training_scripts import load_script
 
 
 @pytest.fixture(scope="module")
 def play_script():
-    spec = importlib.util.spec_from_file_location("play_script", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve the Args annotations through sys.modules
-    spec.loader.exec_module(module)
-    yield module
-    del sys.modules[spec.name]
+    return load_script("00_play.py")
 
 
 def test_arrow_keys_move_the_paddle(play_script):

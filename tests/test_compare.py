@@ -1,27 +1,19 @@
 """scripts/04_compare.py on hand-made TensorBoard runs whose convergence steps are known."""
 
 import csv
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from torch.utils.tensorboard import SummaryWriter
 
+from training_scripts import load_script
+
 REPO = Path(__file__).resolve().parents[1]
 
 
-def load_compare():
-    spec = importlib.util.spec_from_file_location("script_04_compare", REPO / "scripts" / "04_compare.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["script_04_compare"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-compare = load_compare()
+compare = load_script("04_compare.py")
 
 
 def fake_run(runs_dir: Path, agent: str, seed: int, episodes: list[tuple[int, float]],

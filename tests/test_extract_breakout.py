@@ -1,6 +1,5 @@
 """scripts/01_extract_state.py on our Breakout ROM (scored against its symbols file), on ALE, and its errors."""
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -13,20 +12,13 @@ from gbc.extract_record import PolicySource, record
 from gbc.extract_score import bars_met, format_score, load_json, score
 from gbc.extract_spec import StateSpec, default_spec_path
 from gbc.profiles import BREAKOUT_ROM, BREAKOUT_SYMBOLS
+from training_scripts import load_script
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "scripts" / "01_extract_state.py"
 COMMITTED_SPEC = default_spec_path(BREAKOUT_ROM)
 
 needs_rom = pytest.mark.skipif(not BREAKOUT_ROM.is_file(), reason="roms/breakout/breakout.gb absent: make -C roms")
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("extract_state_script", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve the Args annotations through sys.modules
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +34,7 @@ def run(tmp_path_factory):
     torch.manual_seed(0)
     model = save_checkpoint(out / "model.pt", MLPAgent((RAM_OBS_SIZE,), 3, (16,), input_scale=1 / 255), None,
                             {"env_id": "GBCBreakout-v0", "env_kwargs": {"obs_type": "ram", "frame_skip": 4}})
-    script = load_script()
+    script = load_script("01_extract_state.py")
     result = script.main(script.Args(frames=12_000, out=str(out / "breakout.state_spec.json"), model=str(model)))
     return result, json.loads((out / "breakout.state_spec.json").read_text()), out
 

@@ -6,7 +6,6 @@ draws must equal the direct render byte for byte."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -57,6 +56,7 @@ from gbc.render import (  # noqa: E402
     render,
     summarize,
 )
+from training_scripts import load_script  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 BREAKOUT = get_profile("breakout")
@@ -511,12 +511,7 @@ def test_emulated_render_errors(game):
 
 @pytest.fixture(scope="module")
 def script():
-    spec = importlib.util.spec_from_file_location("render_gbc_script", REPO / "scripts" / "05_render_gbc.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve the Args annotations through sys.modules
-    spec.loader.exec_module(module)
-    yield module
-    del sys.modules[spec.name]
+    return load_script("05_render_gbc.py")
 
 
 def test_script_renders_dumps_and_compares(tmp_path, game, script):

@@ -1,6 +1,5 @@
 """Steps 06 and 07 end to end on a tiny agent, the report opened in headless Chromium, and the scripts' errors."""
 
-import importlib.util
 import json
 import os
 import re
@@ -16,6 +15,7 @@ import torch
 from agents.checkpoint import save_checkpoint
 from agents.networks import CNNAgent
 from agents.probe import ProbeError
+from training_scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 KWARGS = {"obs_type": "pixels", "obs_size": 20, "frame_stack": 2, "frame_skip": 4}
@@ -23,14 +23,6 @@ TINY = ["--num-games", "4", "--num-steps", "120", "--keep-every", "2", "--num-ba
         "--brick-patterns", "2", "--toggle-bases", "1", "--max-train", "400", "--pcs", "24", "--causal-states", "6",
         "--causal-seeds", "2", "--random-directions", "2", "--region-bases", "4", "--examples", "2",
         "--group-steps", "16", "--no-gbc-regions"]
-
-
-def _script(name: str):
-    spec = importlib.util.spec_from_file_location("script_" + name.replace(".py", ""), ROOT / "scripts" / name)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve the Args annotations through sys.modules
-    spec.loader.exec_module(module)
-    return module
 
 
 def _chromium() -> str | None:
@@ -50,7 +42,7 @@ def report(checkpoint, tmp_path_factory) -> Path:
     import tyro
 
     out = tmp_path_factory.mktemp("probe") / "tiny"
-    probe, visualise = _script("06_probe.py"), _script("07_visualise.py")
+    probe, visualise = load_script("06_probe.py"), load_script("07_visualise.py")
     probe.main(tyro.cli(probe.Args, args=["--checkpoint", str(checkpoint), "--out-dir", str(out)] + TINY))
     return visualise.main(tyro.cli(visualise.Args, args=["--probe-dir", str(out), "--gbc-regions-dir", ""]))
 
@@ -106,7 +98,7 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
 def test_bad_names_are_clear_errors(checkpoint, tmp_path):
     import tyro
 
-    probe = _script("06_probe.py")
+    probe = load_script("06_probe.py")
     with pytest.raises(ProbeError, match=r"unknown variable\(s\) \['ball_z'\]"):
         probe.main(tyro.cli(probe.Args, args=["--checkpoint", str(checkpoint), "--variables", "ball_z",
                                               "--out-dir", str(tmp_path)] + TINY))

@@ -1,9 +1,7 @@
 """Whole training runs on small problems: learning, autoreset bookkeeping, checkpoints, resume, videos, errors."""
 
 import dataclasses
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import gymnasium as gym
@@ -15,18 +13,9 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from agents.checkpoint import CheckpointError, load_agent, read_checkpoint
 from agents.trainer import train
+from training_scripts import load_script
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def load_script(name: str):
-    """Import a numbered script (not a valid module name) as a module."""
-    module_name = "script_" + name.replace(".py", "")
-    spec = importlib.util.spec_from_file_location(module_name, REPO / "scripts" / name)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module  # dataclasses look their module up here
-    spec.loader.exec_module(module)
-    return module
 
 
 memory_script = load_script("02_train_memory.py")
