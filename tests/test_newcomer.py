@@ -15,12 +15,10 @@ from torch.utils.tensorboard import SummaryWriter
 from agents.checkpoint import CheckpointError
 from agents.cli import USER_ERROR_EXIT_CODE, UserError, run_script
 from agents.trainer import PPOArgs, run_dir_for, run_env_label
+from training_scripts import load_script
 
 REPO = Path(__file__).resolve().parents[1]
 
-
-sys.path.insert(0, str(REPO / "scripts"))
-from training_scripts import load_script  # noqa: E402
 
 
 def run_command(*args: str) -> subprocess.CompletedProcess:

@@ -2,7 +2,6 @@
 
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import gymnasium as gym
@@ -17,11 +16,9 @@ from agents.networks import build_network
 from agents.shipped import TRAINED_DIR, load_shipped, read_manifest, sha256_of
 from agents.trainer import network_for_space
 from breakout_py.baselines import follow_ball_actions, play_games
+from training_scripts import load_script, load_training_script
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "scripts"))
-from training_scripts import load_script, load_training_script  # noqa: E402
-
 
 # --- input scaling --------------------------------------------------------------------------------------------
 
