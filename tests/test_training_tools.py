@@ -2,7 +2,6 @@
 
 import json
 import shutil
-from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -18,7 +17,6 @@ from agents.trainer import network_for_space
 from breakout_py.baselines import follow_ball_actions, play_games
 from training_scripts import load_script, load_training_script
 
-REPO = Path(__file__).resolve().parents[1]
 
 # --- input scaling --------------------------------------------------------------------------------------------
 
