@@ -1,7 +1,10 @@
 """Step 06 on Python Breakout, end to end: data, activations, probes and controls, unit labels, function vectors,
 the causal check and the screen regions; `write_results` puts them under one folder for step 07.
 
-`scripts/06_probe.py` is a thin command line over `ProbeConfig`, `run_breakout_probe` and `write_results`.
+The game-independent middle (`probe_network`: activations, probes against the random-weights and raw-pixel
+controls, unit correlations, function vectors, causal check) is shared with GBC Breakout
+(`agents.probe_gbc_pixels`); `run_probe` picks the game from the checkpoint's env id.
+`scripts/06_probe.py` is a thin command line over `ProbeConfig`, `run_probe` and `write_results`.
 """
 
 from __future__ import annotations
@@ -23,13 +26,14 @@ from agents.networks import build_network
 from agents.probe import (PIXELS, TEST, Layer, ProbeError, ProbeFit, check_variables, find_layers, fit_probes,
                           mean_difference, random_directions, record_activations, select_layers, split_by_group,
                           steer_effects, unit_correlations, unit_norm)
-from agents.probe_breakout import (BINARY, KIND_NAMES, KIND_PLAY, SCALARS, VARIABLES, BreakoutSetup, ProbeData,
+from agents.probe_breakout import (BINARY, KIND_NAMES, KIND_PLAY, SCALARS, VARIABLES, BreakoutSetup,
                                    build_probe_data, collect_play, high_low_masks, screen_regions,
                                    setup_for_checkpoint)
 
 # Where the policy should move when a variable is pushed up: +1 toward RIGHT (over LEFT), -1 toward LEFT. A ball
 # further right should draw the paddle right; a paddle further right should send it back left.
 PREDICTED_POLICY_SIGN = {"ball_x": +1, "paddle_x": -1}
+GBC_ENV_ID = "GBCBreakout-v0"
 KEY_VARIABLES = ("ball_x", "ball_y", "paddle_x")  # the issue's bar: best layer R^2 >= 0.9 above the control
 R2_BAR = 0.9
 CAUSAL_BAR = 0.8
@@ -45,8 +49,9 @@ class ProbeConfig:
     num_bases: int = 120
     sweep_count: int = 8
     brick_patterns: int = 6
+    ball_positions: int = 32
     toggle_bases: int = 4
-    max_train: int = 5000
+    max_train: int = 20000
     pcs: int = 256
     layers: tuple[str, ...] = ()
     variables: tuple[str, ...] = ()
@@ -80,6 +85,9 @@ class ProbeResults:
     regions: np.ndarray  # (K, S, S)
     region_counts: np.ndarray
     examples: dict[str, np.ndarray]
+    names: list[str]  # every target column (the rows of regions and examples' targets)
+    scalars: list[str]  # the variables that are not bricks
+    addresses: dict[str, str]  # where each variable lives: state[i] (Python Breakout), its RAM address (GBC)
     timings: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
@@ -150,50 +158,59 @@ def _score_rows(fit: ProbeFit, network: str, layer: str, names: list[str], binar
     return rows
 
 
-def run_breakout_probe(agent: nn.Module, checkpoint: dict[str, Any], source: str, config: ProbeConfig,
-                       log: Callable[[str], None] = _log) -> ProbeResults:
-    """Step 06 for a pixel agent of Python Breakout (see the module docstring)."""
+def make_timer(log: Callable[[str], None]) -> tuple[dict[str, dict[str, float]], Callable[[str], None]]:
+    """(timings, lap): lap(name) records the wall-clock and CPU seconds since the previous lap under `name`."""
     timings: dict[str, dict[str, float]] = {}
-    clock = (time.perf_counter(), time.process_time())
+    clock = [time.perf_counter(), time.process_time()]
 
     def lap(name: str) -> None:
-        nonlocal clock
-        now = (time.perf_counter(), time.process_time())
+        now = [time.perf_counter(), time.process_time()]
         timings[name] = {"wall_s": now[0] - clock[0], "cpu_s": now[1] - clock[1]}
-        clock = now
+        clock[:] = now
         log(f"06: {name} done in {timings[name]['wall_s']:.1f} s ({timings[name]['cpu_s']:.1f} s CPU)")
 
-    setup = setup_for_checkpoint(agent, checkpoint, source)
-    obs_shape = (setup.frame_stack, setup.obs_size, setup.obs_size)
+    return timings, lap
+
+
+def layers_to_probe(agent: nn.Module, obs_shape: tuple[int, ...], names: tuple[str, ...]) -> tuple[list[Layer], Layer]:
+    """The layers asked for (all when empty) and the read-out layer of the causal check (the last hidden one),
+    which is always probed."""
     all_layers = find_layers(agent, obs_shape)
     hidden = [layer for layer in all_layers if layer.name not in ("actor", "critic")]
     readout = hidden[-1] if hidden else all_layers[-1]
-    layers = select_layers(all_layers, config.layers)
+    layers = select_layers(all_layers, names)
     if readout not in layers:
         layers.append(readout)
-    variables = check_variables(config.variables, VARIABLES)
-    causal_variables = check_variables(config.causal_variables, VARIABLES)
-    var_index = np.array([VARIABLES.index(v) for v in variables])
-    binary = np.array([v in BINARY for v in variables])
+    return layers, readout
 
-    play = collect_play(agent, setup, config.num_games, config.num_steps, config.keep_every, config.seed)
-    lap("play")
-    data = build_probe_data(play, setup, config.num_bases, config.sweep_count, config.brick_patterns,
-                            config.toggle_bases, config.seed, config.group_steps)
-    split = split_by_group(data.group, config.seed)
-    is_play = data.kind == KIND_PLAY
-    counts = {f"{KIND_NAMES[k]}_samples": int(np.sum(data.kind == k)) for k in range(len(KIND_NAMES))}
-    counts.update(samples=len(data), train=int(np.sum(split == 0)), val=int(np.sum(split == 1)),
-                  test=int(np.sum(split == 2)), test_play=int(np.sum((split == TEST) & is_play)))
-    lap("data")
 
-    trained = record_activations(agent, layers, data.obs)
+@dataclass
+class NetworkFindings:
+    """What the probes, unit correlations, function vectors and the causal check found in one network."""
+
+    scores: list[dict[str, Any]]
+    correlations: dict[str, np.ndarray]
+    probe_directions: dict[str, np.ndarray]
+    meandiff_directions: dict[str, np.ndarray]
+    meandiff_norms: dict[str, np.ndarray]
+    causal: list[dict[str, Any]]
+    activations: dict[str, np.ndarray]  # layer -> (N, size) of the trained network
+
+
+def probe_network(agent: nn.Module, obs: np.ndarray, targets: np.ndarray, split: np.ndarray, is_play: np.ndarray,
+                  layers: list[Layer], readout: Layer, variables: list[str], binary: np.ndarray, masks: list,
+                  causal_variables: list[str], all_names: list[str], action_meanings: tuple[str, ...],
+                  paddle_left_of_ball: np.ndarray, config: ProbeConfig, lap: Callable[[str], None],
+                  log: Callable[[str], None] = _log) -> NetworkFindings:
+    """The game-independent part of step 06: activations, probes (trained, random-weights and raw-pixel controls),
+    unit correlations, function vectors and the causal check, for samples `obs` with `targets` (columns
+    `variables`); `masks` holds each variable's (high, low) samples for its mean difference."""
+    trained = record_activations(agent, layers, obs)
     control = _random_network(agent, config.seed + 1)
-    control_acts = record_activations(control, select_layers(find_layers(control, obs_shape),
-                                                             [layer.name for layer in layers]), data.obs)
+    control_acts = record_activations(control, select_layers(find_layers(control, obs.shape[1:]),
+                                                             [layer.name for layer in layers]), obs)
     lap("activations")
 
-    targets = data.targets[:, var_index]
     scores: list[dict[str, Any]] = []
     fits: dict[str, ProbeFit] = {}
     for layer in layers:
@@ -206,14 +223,13 @@ def run_breakout_probe(agent: nn.Module, checkpoint: dict[str, Any], source: str
                          max_train=config.max_train, pcs=config.pcs, seed=config.seed)
         scores += _score_rows(fit, "random_weights", layer.name, variables, binary)
     del control_acts
-    pixel_fit = fit_probes(data.obs.reshape(len(data), -1), targets, split, binary, subset=is_play,
+    pixel_fit = fit_probes(obs.reshape(len(obs), -1), targets, split, binary, subset=is_play,
                            max_train=config.max_train, pcs=config.pcs, seed=config.seed)
     scores += _score_rows(pixel_fit, "pixels", PIXELS, variables, binary)
     lap("probes")
 
     correlations = {layer.name: unit_correlations(trained[layer.name], targets) for layer in layers}
     probe_dirs, meandiff_dirs, meandiff_norms = {}, {}, {}
-    masks = [high_low_masks(data, name) for name in variables]
     for layer in layers:
         diffs = np.stack([mean_difference(trained[layer.name], high, low) for high, low in masks])
         meandiff_norms[layer.name] = np.linalg.norm(diffs, axis=1)
@@ -221,34 +237,99 @@ def run_breakout_probe(agent: nn.Module, checkpoint: dict[str, Any], source: str
         probe_dirs[layer.name] = unit_norm(fits[layer.name].weights.T)
     lap("units_and_directions")
 
-    causal = _causal_check(agent, setup, data, split, layers, readout, fits[readout.name], variables,
-                           causal_variables, probe_dirs, meandiff_dirs, meandiff_norms, config)
+    causal = _causal_check(agent, action_meanings, obs, is_play, split, paddle_left_of_ball, layers, readout,
+                           fits[readout.name], variables, causal_variables, all_names, probe_dirs, meandiff_dirs,
+                           meandiff_norms, config)
     lap("causal")
+    return NetworkFindings(scores, correlations, probe_dirs, meandiff_dirs, meandiff_norms, causal, trained)
+
+
+def run_probe(agent: nn.Module, checkpoint: dict[str, Any], source: str, config: ProbeConfig | None = None,
+              log: Callable[[str], None] = _log) -> ProbeResults:
+    """Step 06 for the game of the checkpoint's env: GBC Breakout or Python Breakout. `config` None: the game's
+    default sizes (`default_config`)."""
+    config = default_config(checkpoint.get("env_id")) if config is None else config
+    if checkpoint.get("env_id") == GBC_ENV_ID:
+        from agents.probe_gbc_pixels import run_gbc_pixel_probe
+
+        return run_gbc_pixel_probe(agent, checkpoint, source, config, log)
+    return run_breakout_probe(agent, checkpoint, source, config, log)
+
+
+def default_config(env_id: str | None) -> ProbeConfig:
+    """The default sizes of a game's probe: the GBC emulated render is about 100x slower per frame than Python
+    Breakout's renderer, so its data set is smaller."""
+    if env_id == GBC_ENV_ID:
+        from agents.probe_gbc_pixels import DEFAULT_CONFIG
+
+        return DEFAULT_CONFIG
+    return ProbeConfig()
+
+
+def run_breakout_probe(agent: nn.Module, checkpoint: dict[str, Any], source: str, config: ProbeConfig,
+                       log: Callable[[str], None] = _log) -> ProbeResults:
+    """Step 06 for a pixel agent of Python Breakout (see the module docstring)."""
+    timings, lap = make_timer(log)
+    setup = setup_for_checkpoint(agent, checkpoint, source)
+    obs_shape = (setup.frame_stack, setup.obs_size, setup.obs_size)
+    layers, readout = layers_to_probe(agent, obs_shape, config.layers)
+    variables = check_variables(config.variables, VARIABLES)
+    causal_variables = check_variables(config.causal_variables, VARIABLES)
+    var_index = np.array([VARIABLES.index(v) for v in variables])
+    binary = np.array([v in BINARY for v in variables])
+
+    play = collect_play(agent, setup, config.num_games, config.num_steps, config.keep_every, config.seed)
+    lap("play")
+    data = build_probe_data(play, setup, config.num_bases, config.sweep_count, config.brick_patterns,
+                            config.toggle_bases, config.seed, config.group_steps, config.ball_positions)
+    split = split_by_group(data.group, config.seed)
+    is_play = data.kind == KIND_PLAY
+    counts = sample_counts(data.kind, KIND_NAMES, split, is_play)
+    lap("data")
+
+    paddle, ball = VARIABLES.index("paddle_x"), VARIABLES.index("ball_x")
+    found = probe_network(agent, data.obs, data.targets[:, var_index], split, is_play, layers, readout, variables,
+                          binary, [high_low_masks(data, name) for name in variables], causal_variables,
+                          list(VARIABLES), setup.action_meanings, data.targets[:, paddle] < data.targets[:, ball],
+                          config, lap, log)
 
     regions, region_counts = screen_regions(data, config.region_bases)
-    examples = _examples(data, split, trained, layers, config)
+    ball_y, serve = VARIABLES.index("ball_y"), VARIABLES.index("serve_timer")
+    in_flight = is_play & (split == TEST) & (data.targets[:, serve] == 0) & (data.targets[:, ball_y] < 0.95)
+    examples = example_states(data.obs, data.targets, in_flight if in_flight.any() else is_play,
+                              found.activations, layers, config)
     lap("regions_and_examples")
-    finished = play.mean_return
     return ProbeResults(
         source=source, setup=setup, config=config, layers=layers, readout_layer=readout.name, data_counts=counts,
-        play_summary={"episodes_finished": play.episodes, "mean_score_of_finished_episodes": finished,
+        play_summary={"episodes_finished": play.episodes, "mean_score_of_finished_episodes": play.mean_return,
                       "play_states": int(is_play.sum())},
-        sweep_source=data.sweep_source, scores=scores, correlations=correlations, probe_directions=probe_dirs,
-        meandiff_directions=meandiff_dirs, meandiff_norms=meandiff_norms, causal=causal, regions=regions,
-        region_counts=region_counts, examples=examples, timings=timings)
+        sweep_source=data.sweep_source, scores=found.scores, correlations=found.correlations,
+        probe_directions=found.probe_directions, meandiff_directions=found.meandiff_directions,
+        meandiff_norms=found.meandiff_norms, causal=found.causal, regions=regions, region_counts=region_counts,
+        examples=examples, names=list(VARIABLES), scalars=list(SCALARS),
+        addresses={name: f"state[{i}]" for i, name in enumerate(VARIABLES)}, timings=timings)
 
 
-def _causal_check(agent, setup: BreakoutSetup, data: ProbeData, split: np.ndarray, layers: list[Layer],
-                  readout: Layer, readout_fit: ProbeFit, variables: list[str], causal_variables: list[str],
+def sample_counts(kind: np.ndarray, kind_names: tuple[str, ...], split: np.ndarray, is_play: np.ndarray
+                  ) -> dict[str, int]:
+    """Samples per kind and per split, for summary.json."""
+    counts = {f"{name}_samples": int(np.sum(kind == k)) for k, name in enumerate(kind_names)}
+    counts.update(samples=len(kind), train=int(np.sum(split == 0)), val=int(np.sum(split == 1)),
+                  test=int(np.sum(split == 2)), test_play=int(np.sum((split == TEST) & is_play)))
+    return counts
+
+
+def _causal_check(agent, action_meanings: tuple[str, ...], obs_all: np.ndarray, is_play: np.ndarray,
+                  split: np.ndarray, paddle_left_of_ball: np.ndarray, layers: list[Layer], readout: Layer,
+                  readout_fit: ProbeFit, variables: list[str], causal_variables: list[str], all_names: list[str],
                   probe_dirs, meandiff_dirs, meandiff_norms, config: ProbeConfig) -> list[dict[str, Any]]:
     """Steers each hidden layer along each causal variable's directions and along random ones of the same norm."""
     device = next(agent.parameters()).device
-    actor = next(layer for layer in find_layers(agent, data.obs.shape[1:]) if layer.name == "actor")
-    toward, away = setup.action_meanings.index("RIGHT"), setup.action_meanings.index("LEFT")
-    pool = np.flatnonzero((data.kind == KIND_PLAY) & (split == TEST))
+    actor = next(layer for layer in find_layers(agent, obs_all.shape[1:]) if layer.name == "actor")
+    toward, away = action_meanings.index("RIGHT"), action_meanings.index("LEFT")
+    pool = np.flatnonzero(is_play & (split == TEST))
     if pool.size == 0:
         raise ProbeError("no held-out play states for the causal check; collect more play")
-    paddle, ball = VARIABLES.index("paddle_x"), VARIABLES.index("ball_x")
     rows = []
     steer_layers = [layer for layer in layers if layer.name not in ("actor", "critic")]
     for layer in steer_layers:
@@ -266,15 +347,15 @@ def _causal_check(agent, setup: BreakoutSetup, data: ProbeData, split: np.ndarra
             for seed in range(config.causal_seeds):
                 rng = np.random.default_rng([config.seed, seed])
                 states = rng.choice(pool, min(config.causal_states, pool.size), replace=False)
-                obs = torch.as_tensor(data.obs[states], device=device)
+                obs = torch.as_tensor(obs_all[states], device=device)
                 random = random_directions(layer.size, config.random_directions,
-                                           seed=[config.seed, seed, layers.index(layer), VARIABLES.index(name)])
+                                           seed=[config.seed, seed, layers.index(layer), all_names.index(name)])
                 dirs = np.concatenate([probe_dirs[layer.name][k:k + 1], meandiff_dirs[layer.name][k:k + 1], random])
                 effect = steer_effects(agent, obs, layer, dirs, alpha, readout, readout_fit, k, toward, away, actor)
                 results["probe"].append((effect, slice(0, 1)))
                 results["meandiff"].append((effect, slice(1, 2)))
                 results["random"].append((effect, slice(2, None)))
-                subsets.append(data.targets[states, paddle] < data.targets[states, ball])
+                subsets.append(paddle_left_of_ball[states])
             for kind, parts in results.items():
                 rows.append(_summarise(layer.name, name, kind, alpha, parts, subsets, readout.name))
     return rows
@@ -312,17 +393,13 @@ def _summarise(layer: str, name: str, kind: str, alpha: float, parts, subsets, r
     return row
 
 
-def _examples(data: ProbeData, split: np.ndarray, acts: dict[str, np.ndarray], layers: list[Layer],
-              config: ProbeConfig) -> dict[str, np.ndarray]:
-    """A few held-out play states with the ball in flight: frames, ideal state and every layer's activations."""
-    ball_y = VARIABLES.index("ball_y")
-    serve = VARIABLES.index("serve_timer")
-    candidates = np.flatnonzero((data.kind == KIND_PLAY) & (split == TEST) & (data.targets[:, serve] == 0)
-                                & (data.targets[:, ball_y] < 0.95))
-    if candidates.size == 0:
-        candidates = np.flatnonzero(data.kind == KIND_PLAY)
-    rows = np.random.default_rng(config.seed).choice(candidates, min(config.examples, candidates.size), replace=False)
-    out = {"obs": data.obs[rows], "targets": data.targets[rows]}
+def example_states(obs: np.ndarray, targets: np.ndarray, candidates: np.ndarray, acts: dict[str, np.ndarray],
+                   layers: list[Layer], config: ProbeConfig) -> dict[str, np.ndarray]:
+    """A few of the `candidates` (held-out play states with the ball in flight): frames, targets and every layer's
+    activations."""
+    pool = np.flatnonzero(candidates)
+    rows = np.random.default_rng(config.seed).choice(pool, min(config.examples, pool.size), replace=False)
+    out = {"obs": obs[rows], "targets": targets[rows]}
     for layer in layers:
         out[f"act/{layer.name}"] = acts[layer.name][rows].reshape(len(rows), *layer.shape)
     return out
@@ -405,7 +482,7 @@ def measure_bars(results: ProbeResults) -> dict[str, Any]:
                         "policy_success_seed_std": top["policy_success_seed_std"],
                         "random_policy_success": rand["policy_success"],
                         "pass": bool(top["policy_success"] >= CAUSAL_BAR)}
-    return {"key_variables_r2": key, "variables_scored": len(scored), "variables_total": len(VARIABLES),
+    return {"key_variables_r2": key, "variables_scored": len(scored), "variables_total": len(results.names),
             "causal": causal}
 
 
@@ -437,7 +514,7 @@ def write_results(results: ProbeResults, out_dir: str | Path) -> list[Path]:
            _markdown(["variable"] + layer_names + ["pixels"],
                      [[v] + [f"{per_layer.get(('trained', l, v), np.nan):.3f} / "
                              f"{per_layer.get(('random_weights', l, v), np.nan):.3f}" for l in layer_names]
-                      + [per_layer.get(("pixels", PIXELS, v), np.nan)] for v in SCALARS if v in best])]
+                      + [per_layer.get(("pixels", PIXELS, v), np.nan)] for v in results.scalars if v in best])]
     bricks = [v for v in best if v.startswith("brick_")]
     if bricks:
         md += ["\n## Bricks (108 logistic probes): mean and minimum balanced accuracy per layer\n",
@@ -456,14 +533,16 @@ def write_results(results: ProbeResults, out_dir: str | Path) -> list[Path]:
         best_r = corr[np.arange(len(corr)), best_var]
         for unit in range(len(corr)):
             position = np.unravel_index(unit, layer.shape)
+            name = names[best_var[unit]] if best_r[unit] != 0 else ""
             unit_rows.append({"layer": layer.name, "unit": unit, "index": "/".join(map(str, position)),
-                              "variable": names[best_var[unit]] if best_r[unit] != 0 else "",
+                              "variable": name, "address": results.addresses.get(name, ""),
                               "r": float(best_r[unit]), "abs_r": float(abs(best_r[unit]))})
         if layer.kind == "conv":
             per_channel = np.abs(corr).reshape(layer.shape[0], -1, corr.shape[1]).max(1)  # (C, K)
             for c in range(layer.shape[0]):
                 k = int(per_channel[c].argmax())
                 channel_rows.append({"layer": layer.name, "channel": c, "variable": names[k],
+                                     "address": results.addresses.get(names[k], ""),
                                      "abs_r": float(per_channel[c, k])})
     put("unit_labels.csv", _csv_text(unit_rows))
     put("channel_labels.csv", _csv_text(channel_rows))
@@ -492,8 +571,8 @@ def write_results(results: ProbeResults, out_dir: str | Path) -> list[Path]:
     put("correlations.npz", _npz_bytes({**{k: v for k, v in results.correlations.items()},
                                         "variables": np.array(_variables_of(results))}))
     put("regions.npz", _npz_bytes({"maps": results.regions, "counts": results.region_counts,
-                                   "variables": np.array(VARIABLES)}))
-    put("examples.npz", _npz_bytes({**results.examples, "variables": np.array(VARIABLES)}))
+                                   "variables": np.array(results.names)}))
+    put("examples.npz", _npz_bytes({**results.examples, "variables": np.array(results.names)}))
     summary = {
         "source": results.source, "env_id": results.setup.env_id, "env_kwargs": results.setup.env_kwargs,
         "obs_size": results.setup.obs_size, "frame_stack": results.setup.frame_stack,
@@ -502,6 +581,7 @@ def write_results(results: ProbeResults, out_dir: str | Path) -> list[Path]:
         "layers": [asdict(layer) for layer in results.layers], "readout_layer": results.readout_layer,
         "variables": _variables_of(results), "data": results.data_counts, "play": results.play_summary,
         "sweep_source": results.sweep_source, "timings_s": results.timings, "bars": measure_bars(results),
+        "addresses": {name: results.addresses.get(name, "") for name in _variables_of(results)},
     }
     put("summary.json", json.dumps(_finite(summary), indent=2, default=_json_default))
     return written

@@ -99,7 +99,10 @@ def _png(fig) -> bytes:
 
 
 def _address(name: str, outputs: ProbeOutputs) -> str:
-    """Where the variable lives: its ideal-state index (Python Breakout)."""
+    """Where the variable lives: as step 06 wrote it (a RAM address for GBC), else its ideal-state index."""
+    written = outputs.summary.get("addresses", {}).get(name)
+    if written:
+        return written
     if name in breakout_py.STATE_INDEX:
         return f"state[{breakout_py.STATE_INDEX[name]}]"
     return ""
@@ -111,9 +114,16 @@ def _region(outputs: ProbeOutputs, name: str) -> np.ndarray | None:
     return outputs.regions[outputs.region_variables.index(name)]
 
 
+def _colour(outputs: ProbeOutputs, grey: np.ndarray) -> np.ndarray:
+    """Python Breakout's frames in its colours; other games' grey frames as grey RGB."""
+    if outputs.summary["env_id"] == breakout_py.ENV_ID:
+        return breakout_py.colorize(grey)
+    return np.repeat(grey[..., None], 3, axis=-1)
+
+
 def _background(outputs: ProbeOutputs) -> np.ndarray:
     """The latest frame of the first example, in colour, as the backdrop of region maps."""
-    return breakout_py.colorize(outputs.examples["obs"][0, -1])
+    return _colour(outputs, outputs.examples["obs"][0, -1])
 
 
 def _overlay(ax, background: np.ndarray, heat: np.ndarray | None) -> None:
@@ -177,7 +187,8 @@ def fig_regions(outputs: ProbeOutputs, names: list[str], columns: int, title: st
         heat = _region(outputs, name)
         _overlay(ax, background, heat)
         count = int(outputs.region_counts[outputs.region_variables.index(name)])
-        shown = "nothing on screen" if heat is None or heat.max() == 0 else f"{int((heat > 0).sum())} px"
+        shown = "not perturbed" if count == 0 else "nothing on screen" if heat is None or heat.max() == 0 \
+            else f"{int((heat > 0).sum())} px"
         ax.set_title(f"{_address(name, outputs)} {name}\n{shown} ({count})", fontsize=6)
     for ax in axes.ravel()[len(names):]:
         ax.axis("off")
@@ -270,7 +281,7 @@ def fig_examples(outputs: ProbeOutputs) -> bytes:
     fig, axes = plt.subplots(n, frames, figsize=(1.5 * frames, 1.6 * n), dpi=100, squeeze=False)
     for i in range(n):
         for k in range(frames):
-            axes[i, k].imshow(breakout_py.colorize(obs[i, k]), interpolation="nearest")
+            axes[i, k].imshow(_colour(outputs, obs[i, k]), interpolation="nearest")
             axes[i, k].set_xticks([])
             axes[i, k].set_yticks([])
             axes[i, k].set_title(f"example {i}, frame t-{frames - 1 - k}", fontsize=6)
@@ -467,6 +478,11 @@ def _best_table(outputs: ProbeOutputs, best: list[dict[str, str]], thumb: dict[s
                     thumb.get(b["variable"], "")] for b in best], raw_columns=(9,))
 
 
+def _number(value: float | None) -> float:
+    """summary.json writes NaN (e.g. the mean score when no game finished) as null."""
+    return float("nan") if value is None else float(value)
+
+
 def _html(outputs: ProbeOutputs, figures: dict[str, bytes], thumbs: dict[str, bytes], gbc: dict[str, Any] | None,
           example: int) -> str:
     s = outputs.summary
@@ -476,12 +492,12 @@ def _html(outputs: ProbeOutputs, figures: dict[str, bytes], thumbs: dict[str, by
              f"<h1>What the pixel agent knows: {html.escape(s['env_id'])}</h1>",
              f"<p id='{STATUS_ID}'>report not checked (needs JavaScript)</p>",
              f"<p>Agent: <code>{html.escape(s['source'])}</code>; frames {s['frame_stack']} x {s['obs_size']}x"
-             f"{s['obs_size']}, frame skip {s['frame_skip']}. Data: {s['data']['samples']} samples "
-             f"({s['data']['play_samples']} from play, {s['data']['sweep_samples']} sweeps, "
-             f"{s['data']['brick_pattern_samples']} random walls, {s['data']['brick_toggle_samples']} brick toggles); "
-             f"test split {s['data']['test']} ({s['data']['test_play']} play). Play: "
+             f"{s['obs_size']}, frame skip {s['frame_skip']}. Data: {s['data']['samples']} samples ("
+             + ", ".join(f"{n} {k.removesuffix('_samples').replace('_', ' ')}" for k, n in s["data"].items()
+                         if k.endswith("_samples")) +
+             f"); test split {s['data']['test']} ({s['data']['test_play']} play). Play: "
              f"{s['play']['episodes_finished']} games finished, mean score "
-             f"{s['play']['mean_score_of_finished_episodes']:.1f}. Step 06 took "
+             f"{_number(s['play']['mean_score_of_finished_episodes']):.1f}. Step 06 took "
              f"{s['timings_s'].get('total', {}).get('wall_s', float('nan')):.0f} s "
              f"({s['timings_s'].get('total', {}).get('cpu_s', float('nan')):.0f} s CPU).</p>",
              "<h2>Bars</h2>", _bars_html(s["bars"]),

@@ -19,6 +19,13 @@ OBS_TYPES = ("ram", "pixels", "state")
 MAX_SEED_IDLE_FRAMES = 60
 
 
+def grey_frame(screen: np.ndarray, obs_size: int) -> np.ndarray:
+    """A (144, 160, 4) RGBA or (144, 160, 3) RGB screen as the pixel observation shows it: greyscale,
+    area-downscaled to obs_size x obs_size uint8 (also used to turn emulated renders into observations)."""
+    code = cv2.COLOR_RGBA2GRAY if screen.shape[2] == 4 else cv2.COLOR_RGB2GRAY
+    return cv2.resize(cv2.cvtColor(screen, code), (obs_size, obs_size), interpolation=cv2.INTER_AREA)
+
+
 class GameBoyEnv(gym.Env):
     """A Game Boy game from its first frame of play: reward = score gained, terminated = game over.
 
@@ -129,8 +136,7 @@ class GameBoyEnv(gym.Env):
         return self._observation(), reward, self.game.game_over(), False, self._info()
 
     def _grey_frame(self) -> np.ndarray:
-        grey = cv2.cvtColor(self.game.screen_rgba_view(), cv2.COLOR_RGBA2GRAY)
-        return cv2.resize(grey, (self.obs_size, self.obs_size), interpolation=cv2.INTER_AREA)
+        return grey_frame(self.game.screen_rgba_view(), self.obs_size)
 
     def _observation(self) -> np.ndarray:
         if self.obs_type == "ram":
