@@ -14,7 +14,8 @@
 #   --out-dir DIR        comparison and evaluations (default artifacts)
 #
 # Runs go to <runs-dir>/<env>__<agent>__s<seed>__<quick|full>; re-running the same mode resumes every run from its
-# last checkpoint (a finished run is left as it is). Then each final model is evaluated over 100 games
+# last checkpoint (a finished run is left as it is). On GBCBreakout-v0 the memory agent trains twice per seed: on the
+# extracted state (the default) and on the raw RAM (run name <mode>-ram), and 04_compare.py compares all three. Then each final model is evaluated over 100 games
 # (<out-dir>/evaluate/) and the runs are compared (<out-dir>/compare/<mode>/<env>/).
 # Environment: PYTHON (default .venv/bin/python).
 set -euo pipefail
@@ -57,14 +58,24 @@ trap 'rm -f "$COMMANDS"' EXIT
 for seed in $SEEDS; do
   printf '%q ' "$PY" scripts/02_train_memory.py --seed "$seed" "${COMMON[@]}" "${MEMORY[@]}"; echo
 done >> "$COMMANDS"
+if [ "$ENV_ID" = GBCBreakout-v0 ]; then
+  RAM=(--env-id "$ENV_ID" --env-kwargs '{"obs_type": "ram"}' --run-name "$MODE-ram" --runs-dir "$RUNS_DIR")
+  [ "$JOBS" = 1 ] || RAM+=(--no-progress-bar)
+  for seed in $SEEDS; do
+    printf '%q ' "$PY" scripts/02_train_memory.py --seed "$seed" "${RAM[@]}" "${MEMORY[@]}"; echo
+  done >> "$COMMANDS"
+fi
 for seed in $SEEDS; do
   printf '%q ' "$PY" scripts/03_train_pixel.py --seed "$seed" "${COMMON[@]}" "${PIXEL[@]}"; echo
 done >> "$COMMANDS"
 xargs -P "$JOBS" -d '\n' -I CMD sh -c CMD < "$COMMANDS"
-for run in "$RUNS_DIR/${ENV_ID//\//-}"__*__s*__"$MODE"; do
+shopt -s nullglob
+for run in "$RUNS_DIR/${ENV_ID//\//-}"__*__s*__"$MODE" "$RUNS_DIR/${ENV_ID//\//-}"__memory__s*__"$MODE"-ram; do
   [ -f "$run/model.pt" ] || { echo "error: run_all.sh: $run has no model.pt (training failed; see above)" >&2; exit 1; }
   "$PY" scripts/evaluate.py --model "$run/model.pt" --episodes "$EPISODES" --out-dir "$OUT_DIR/evaluate/$MODE"
 done
+GLOB=$MODE
+[ "$ENV_ID" = GBCBreakout-v0 ] && GLOB="$MODE*"  # <mode> and <mode>-ram
 # bars: half (108) and a quarter (54) of MAX_SCORE = 216
-"$PY" scripts/04_compare.py --env-id "$ENV_ID" --runs-dir "$RUNS_DIR" --run-glob "$MODE" --targets 108 54 \
+"$PY" scripts/04_compare.py --env-id "$ENV_ID" --runs-dir "$RUNS_DIR" --run-glob "$GLOB" --targets 108 54 \
   --out-dir "$OUT_DIR/compare/$MODE"
