@@ -6,25 +6,10 @@ import numpy as np
 import pytest
 
 from breakout_py import core
+from test_breakout_rules import game_with_ball
 
 MASK32 = (1 << 32) - 1
 MUL, ADD = 1664525, 1013904223  # Numerical Recipes' LCG, as documented in core
-
-
-def game_with_ball(x, y, vx, vy, bricks=None, paddle_x=None, speed=None, num_games=1):
-    """Games in play with the ball placed by hand (no serve pause)."""
-    state = core.new_games(np.arange(num_games))
-    state.serve_timer[:] = 0
-    state.ball_x[:] = x
-    state.ball_y[:] = y
-    state.ball_vx[:] = vx
-    state.ball_vy[:] = vy
-    state.speed[:] = speed if speed is not None else np.hypot(vx, vy)
-    if bricks is not None:
-        state.bricks[:] = bricks
-    if paddle_x is not None:
-        state.paddle_x[:] = paddle_x
-    return state
 
 
 def one_brick(row, col, keep=(0, 17)):

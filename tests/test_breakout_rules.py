@@ -6,9 +6,9 @@ import pytest
 from breakout_py import core
 
 
-def game_with_ball(x, y, vx, vy, bricks=None, paddle_x=None, speed=None):
-    """One game in play with the ball placed by hand (no serve pause)."""
-    state = core.new_games([0])
+def game_with_ball(x, y, vx, vy, bricks=None, paddle_x=None, speed=None, num_games=1):
+    """Games in play with the ball placed by hand (no serve pause); also used by test_breakout_core_mutants.py."""
+    state = core.new_games(np.arange(num_games))
     state.serve_timer[:] = 0
     state.ball_x[:] = x
     state.ball_y[:] = y
