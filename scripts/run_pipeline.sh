@@ -5,6 +5,7 @@
 #   --  evaluate the shipped memory and pixel agents on Python Breakout (100 games each)
 #   06  probe the shipped pixel agent (probes, function vectors, causal check, screen regions, GBC RAM-to-screen map)
 #   07  turn the probe into figures and one self-contained HTML report
+#   06+07 again for the shipped GBC Breakout pixel agent (frames drawn by the game itself; RAM addresses on labels)
 #
 #   scripts/run_pipeline.sh [--out-dir artifacts/pipeline]
 #
@@ -16,7 +17,7 @@ OUT=artifacts/pipeline
 while [ $# -gt 0 ]; do
   case "$1" in
     --out-dir) OUT=$2; shift ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "error: run_pipeline.sh: unknown option '$1' (see scripts/run_pipeline.sh --help)" >&2; exit 2 ;;
   esac
   shift
@@ -35,5 +36,8 @@ step "06 probe the shipped pixel agent"
 "$PY" scripts/06_probe.py --out-dir "$OUT/probe"
 step "07 report"
 "$PY" scripts/07_visualise.py --probe-dir "$OUT/probe"
+step "06 + 07 for the shipped GBC Breakout pixel agent"
+"$PY" scripts/06_probe.py --env-id GBCBreakout-v0 --no-gbc-regions --out-dir "$OUT/probe_gbc"
+"$PY" scripts/07_visualise.py --probe-dir "$OUT/probe_gbc"
 echo
-echo "pipeline done ($(date +%H:%M:%S)); the report: $OUT/probe/report.html"
+echo "pipeline done ($(date +%H:%M:%S)); the reports: $OUT/probe/report.html, $OUT/probe_gbc/report.html"
