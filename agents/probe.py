@@ -162,6 +162,14 @@ def action_logits(agent: nn.Module, obs: torch.Tensor) -> torch.Tensor:
     return out[0]
 
 
+def sample_actions(agent: nn.Module, obs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One action per observation drawn from the policy, with a NumPy generator (play is seeded without touching
+    torch's RNG, which the random-weights control and the random directions use)."""
+    logits = action_logits(agent, torch.as_tensor(obs, device=next(agent.parameters()).device))
+    probs = torch.softmax(logits.double(), dim=1).cpu().numpy()
+    return (probs.cumsum(1) > rng.random((len(obs), 1))).argmax(1)
+
+
 def record_activations(agent: nn.Module, layers: Sequence[Layer], obs: np.ndarray,
                        batch_size: int = 512) -> dict[str, np.ndarray]:
     """Activations of every layer for observations (N, *obs_shape): {name: (N, size) float32}."""

@@ -20,14 +20,13 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-import torch
 import torch.nn as nn
 
 import breakout_py
 from breakout_py import core
 from breakout_py.env import DEFAULT_FRAME_SKIP
 
-from agents.probe import ProbeError, action_logits
+from agents.probe import ProbeError, sample_actions
 
 VARIABLES = breakout_py.STATE_NAMES
 SCALARS = VARIABLES[:core.BRICKS_OFFSET]
@@ -134,7 +133,6 @@ def collect_play(agent: nn.Module, setup: BreakoutSetup, num_games: int, num_ste
     kwargs = {k: v for k, v in setup.env_kwargs.items() if k != "render_mode"}
     envs = gym.make_vec(setup.env_id, num_envs=num_games, vectorization_mode="vector_entry_point", **kwargs)
     rng = np.random.default_rng(seed)
-    device = next(agent.parameters()).device
     steps: list[core.GameState] = []
     kept_obs: list[np.ndarray] = []
     episode_start = np.zeros(num_games, dtype=np.int64)
@@ -155,10 +153,7 @@ def collect_play(agent: nn.Module, setup: BreakoutSetup, num_games: int, num_ste
             sample_start += episode_start[games].tolist()
             if keep_env_obs:
                 kept_obs.append(obs[games])
-            logits = action_logits(agent, torch.as_tensor(obs, device=device))
-            probs = torch.softmax(logits.double(), dim=1).cpu().numpy()
-            actions = (probs.cumsum(1) > rng.random((num_games, 1))).argmax(1)
-            obs, _, terminated, truncated, info = envs.step(actions)
+            obs, _, terminated, truncated, info = envs.step(sample_actions(agent, obs, rng))
             done = terminated | truncated
             finished_scores += np.asarray(info["score"])[done].tolist()
             fresh, final = final, done

@@ -33,13 +33,12 @@ from typing import Any, Callable, Sequence
 
 import gymnasium as gym
 import numpy as np
-import torch
 import torch.nn as nn
 
-from agents.probe import TEST, ProbeError, action_logits, check_variables, split_by_group
+from agents.probe import TEST, ProbeError, check_variables, sample_actions, split_by_group
 from agents.probe_breakout import KIND_PLAY, BreakoutSetup
 from agents.probe_gbc import load_features
-from agents.probe_pipeline import (GBC_ENV_ID, ProbeConfig, ProbeResults, _log, example_states, layers_to_probe,
+from agents.probe_pipeline import (GBC_ENV_ID, ProbeConfig, ProbeResults, print_progress, example_states, layers_to_probe,
                                    make_timer, probe_network, sample_counts)
 from gbc.emulated_render import SCREEN_LAG_FRAMES, EmulatedRenderer
 from gbc.env import grey_frame
@@ -201,7 +200,6 @@ def collect_play(agent: nn.Module, setup: BreakoutSetup, variables: Sequence[Var
     envs = [gym.make(setup.env_id, **setup.env_kwargs) for _ in range(num_games)]
     recorders = [_StepRecorder(env.unwrapped.game, indices) for env in envs]
     rng = np.random.default_rng(seed)
-    device = next(agent.parameters()).device
     windows = [deque(maxlen=frames) for _ in envs]
     episode_step = np.zeros(num_games, dtype=np.int64)
     kept: dict[str, list] = {"states": [], "written": [], "shown": [], "obs": [], "game": [], "step": []}
@@ -209,8 +207,7 @@ def collect_play(agent: nn.Module, setup: BreakoutSetup, variables: Sequence[Var
     try:
         obs = np.stack([env.reset(seed=seed * 1000 + g)[0] for g, env in enumerate(envs)])
         for t in range(num_steps):
-            probs = torch.softmax(action_logits(agent, torch.as_tensor(obs, device=device)).double(), 1).cpu().numpy()
-            actions = (probs.cumsum(1) > rng.random((num_games, 1))).argmax(1)
+            actions = sample_actions(agent, obs, rng)
             for g, env in enumerate(envs):
                 recorder, e = recorders[g], episode_step[g]
                 recorder.armed = (e + frames) % keep_every < frames
@@ -345,7 +342,7 @@ def sweep_regions(data: GBCProbeData, count: int, max_bases: int) -> tuple[np.nd
 # --- The whole run ---------------------------------------------------------------------------------------------------
 
 def run_gbc_pixel_probe(agent: nn.Module, checkpoint: dict[str, Any], source: str, config: ProbeConfig,
-                        log: Callable[[str], None] = _log) -> ProbeResults:
+                        log: Callable[[str], None] = print_progress) -> ProbeResults:
     """Step 06 for a pixel agent of GBCBreakout-v0 (see the module docstring); the probes, controls, function
     vectors and causal check are agents.probe_pipeline.probe_network's."""
     timings, lap = make_timer(log)

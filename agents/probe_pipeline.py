@@ -91,7 +91,7 @@ class ProbeResults:
     timings: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
-def _log(message: str) -> None:
+def print_progress(message: str) -> None:
     print(message, flush=True)
 
 
@@ -201,7 +201,7 @@ def probe_network(agent: nn.Module, obs: np.ndarray, targets: np.ndarray, split:
                   layers: list[Layer], readout: Layer, variables: list[str], binary: np.ndarray, masks: list,
                   causal_variables: list[str], all_names: list[str], action_meanings: tuple[str, ...],
                   paddle_left_of_ball: np.ndarray, config: ProbeConfig, lap: Callable[[str], None],
-                  log: Callable[[str], None] = _log) -> NetworkFindings:
+                  log: Callable[[str], None] = print_progress) -> NetworkFindings:
     """The game-independent part of step 06: activations, probes (trained, random-weights and raw-pixel controls),
     unit correlations, function vectors and the causal check, for samples `obs` with `targets` (columns
     `variables`); `masks` holds each variable's (high, low) samples for its mean difference."""
@@ -245,7 +245,7 @@ def probe_network(agent: nn.Module, obs: np.ndarray, targets: np.ndarray, split:
 
 
 def run_probe(agent: nn.Module, checkpoint: dict[str, Any], source: str, config: ProbeConfig | None = None,
-              log: Callable[[str], None] = _log) -> ProbeResults:
+              log: Callable[[str], None] = print_progress) -> ProbeResults:
     """Step 06 for the game of the checkpoint's env: GBC Breakout or Python Breakout. `config` None: the game's
     default sizes (`default_config`)."""
     config = default_config(checkpoint.get("env_id")) if config is None else config
@@ -267,7 +267,7 @@ def default_config(env_id: str | None) -> ProbeConfig:
 
 
 def run_breakout_probe(agent: nn.Module, checkpoint: dict[str, Any], source: str, config: ProbeConfig,
-                       log: Callable[[str], None] = _log) -> ProbeResults:
+                       log: Callable[[str], None] = print_progress) -> ProbeResults:
     """Step 06 for a pixel agent of Python Breakout (see the module docstring)."""
     timings, lap = make_timer(log)
     setup = setup_for_checkpoint(agent, checkpoint, source)

@@ -53,6 +53,17 @@ def test_ball_follower_moves_toward_the_ball_and_beats_random():
         play_games("oracle", games=1, frame_skip=2, seed=0)
 
 
+def test_baselines_command_rejects_an_unknown_player_as_a_usage_error(capsys):
+    import tyro
+
+    from breakout_py.baselines import Args
+
+    with pytest.raises(SystemExit) as exit_info:
+        tyro.cli(Args, args=["--agents", "oracle"])
+    assert exit_info.value.code == 2 and "oracle" in capsys.readouterr().err
+    assert tyro.cli(Args, args=["--agents", "random"]).agents == ("random",)
+
+
 # --- tuner ----------------------------------------------------------------------------------------------------
 
 def test_tuner_runs_trials_and_resumes_its_study_file(tmp_path, capsys):
