@@ -12,6 +12,7 @@ import torch.nn as nn
 from agents.checkpoint import CheckpointError
 from agents.cli import UserError
 from agents.trainer import make_vec_env
+from breakout_py.baselines import play_first_games
 
 
 def check_agent_fits_env(agent: nn.Module, envs: gym.vector.VectorEnv, where: str) -> None:
@@ -37,23 +38,18 @@ def evaluate_agent(agent: nn.Module, env_id: str, env_kwargs: dict[str, Any], ep
     if episodes < 1:
         raise UserError(f"--episodes must be at least 1, got {episodes}")
     envs = make_vec_env(env_id, episodes, env_kwargs)
-    returns, lengths = np.zeros(episodes), np.zeros(episodes, dtype=np.int64)
-    finished = np.zeros(episodes, dtype=bool)
     generator = torch.Generator(device=device).manual_seed(seed)
+
+    def choose_actions(obs: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            logits = agent.policy_logits(torch.as_tensor(obs, device=device))
+            if greedy:
+                return logits.argmax(-1).cpu().numpy()
+            return torch.multinomial(torch.softmax(logits, -1), 1, generator=generator).squeeze(-1).cpu().numpy()
+
     try:
         check_agent_fits_env(agent, envs, where)
-        obs, _ = envs.reset(seed=seed)
-        while not finished.all():
-            with torch.inference_mode():
-                logits = agent.policy_logits(torch.as_tensor(obs, device=device))
-                if greedy:
-                    actions = logits.argmax(-1)
-                else:
-                    actions = torch.multinomial(torch.softmax(logits, -1), 1, generator=generator).squeeze(-1)
-            obs, reward, terminated, truncated, _ = envs.step(actions.cpu().numpy())
-            returns[~finished] += reward[~finished]
-            lengths[~finished] += 1
-            finished |= np.asarray(terminated) | np.asarray(truncated)
+        returns, lengths = play_first_games(envs, seed, choose_actions)
     finally:
         envs.close()
     return {"returns": returns, "lengths": lengths}

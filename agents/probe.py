@@ -232,6 +232,24 @@ def r2_score(y: np.ndarray, pred: np.ndarray) -> np.ndarray:
         return np.where(sst > 0, 1.0 - sse / sst, np.nan)
 
 
+def r2_difference_interval(y: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray, groups: np.ndarray,
+                           resamples: int = 2000, level: float = 0.95, seed: int = 0) -> tuple[float, float]:
+    """Percentile interval of R^2(pred_a) - R^2(pred_b) on targets `y` (n,), by a paired bootstrap that resamples
+    whole `groups` (the held-out blocks of play, whose samples are not independent)."""
+    _, group = np.unique(groups, return_inverse=True)
+    per_group = np.stack([np.bincount(group, weights=w, minlength=group.max() + 1) for w in
+                          (np.ones_like(y), y, y * y, (y - pred_a) ** 2, (y - pred_b) ** 2)])  # (5, G)
+    rng = np.random.default_rng(seed)
+    picks = rng.multinomial(per_group.shape[1], np.full(per_group.shape[1], 1 / per_group.shape[1]), resamples)
+    n, sy, syy, sse_a, sse_b = (picks @ per_group.T).T  # each (resamples,)
+    sst = syy - sy * sy / n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        diff = (sse_b - sse_a) / sst  # R^2(a) - R^2(b)
+    diff = diff[np.isfinite(diff)]
+    tail = (1 - level) / 2
+    return float(np.quantile(diff, tail)), float(np.quantile(diff, 1 - tail))
+
+
 def balanced_accuracy(y: np.ndarray, pred: np.ndarray) -> np.ndarray:
     """Mean recall of the classes present, per column (binary 0/1 targets)."""
     scores = np.full(y.shape[1], np.nan)

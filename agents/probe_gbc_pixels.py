@@ -370,7 +370,7 @@ def run_gbc_pixel_probe(agent: nn.Module, checkpoint: dict[str, Any], source: st
     found = probe_network(agent, data.obs, data.targets[:, var_index], split, is_play, layers, readout, variables,
                           np.array([all_variables[i].binary for i in var_index]),
                           [high_low_masks(data, all_variables, i) for i in var_index], causal_variables, names,
-                          setup.action_meanings, paddle_left_of_ball, config, lap, log)
+                          setup.action_meanings, paddle_left_of_ball, config, lap, log, groups=data.group)
 
     regions, region_counts = sweep_regions(data, len(names), config.region_bases)
     in_flight = is_play & (split == TEST) & (column["serve_timer"] == 0) & (column["ball_y"] < constants["PADDLE_Y"])
@@ -386,4 +386,5 @@ def run_gbc_pixel_probe(agent: nn.Module, checkpoint: dict[str, Any], source: st
         probe_directions=found.probe_directions, meandiff_directions=found.meandiff_directions,
         meandiff_norms=found.meandiff_norms, causal=found.causal, regions=regions, region_counts=region_counts,
         examples=examples, names=names, scalars=[n for n in names if not n.startswith("brick_")],
-        addresses={v.name: v.label for v in all_variables}, timings=timings)
+        addresses={v.name: v.label for v in all_variables}, timings=timings,
+        constant_on_test=found.constant_on_test, key_test=found.key_test)

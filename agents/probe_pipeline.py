@@ -24,8 +24,8 @@ import torch.nn as nn
 
 from agents.networks import build_network
 from agents.probe import (PIXELS, TEST, Layer, ProbeError, ProbeFit, check_variables, find_layers, fit_probes,
-                          mean_difference, random_directions, record_activations, select_layers, split_by_group,
-                          steer_effects, unit_correlations, unit_norm)
+                          mean_difference, r2_difference_interval, random_directions, record_activations,
+                          select_layers, split_by_group, steer_effects, unit_correlations, unit_norm)
 from agents.probe_breakout import (BINARY, KIND_NAMES, KIND_PLAY, SCALARS, VARIABLES, BreakoutSetup,
                                    build_probe_data, collect_play, high_low_masks, screen_regions,
                                    setup_for_checkpoint)
@@ -89,6 +89,8 @@ class ProbeResults:
     scalars: list[str]  # the variables that are not bricks
     addresses: dict[str, str]  # where each variable lives: state[i] (Python Breakout), its RAM address (GBC)
     timings: dict[str, dict[str, float]] = field(default_factory=dict)
+    constant_on_test: list[str] = field(default_factory=list)  # probed variables with one value on the test split
+    key_test: dict[str, Any] = field(default_factory=dict)  # NetworkFindings.key_test, for the bars' intervals
 
 
 def print_progress(message: str) -> None:
@@ -195,16 +197,19 @@ class NetworkFindings:
     meandiff_norms: dict[str, np.ndarray]
     causal: list[dict[str, Any]]
     activations: dict[str, np.ndarray]  # layer -> (N, size) of the trained network
+    constant_on_test: list[str]  # variables with a single value on the test split (no R^2 defined)
+    key_test: dict[str, Any]  # the key variables' test targets, blocks and probe predictions per network and layer
 
 
 def probe_network(agent: nn.Module, obs: np.ndarray, targets: np.ndarray, split: np.ndarray, is_play: np.ndarray,
                   layers: list[Layer], readout: Layer, variables: list[str], binary: np.ndarray, masks: list,
                   causal_variables: list[str], all_names: list[str], action_meanings: tuple[str, ...],
                   paddle_left_of_ball: np.ndarray, config: ProbeConfig, lap: Callable[[str], None],
-                  log: Callable[[str], None] = print_progress) -> NetworkFindings:
+                  log: Callable[[str], None] = print_progress, groups: np.ndarray | None = None) -> NetworkFindings:
     """The game-independent part of step 06: activations, probes (trained, random-weights and raw-pixel controls),
     unit correlations, function vectors and the causal check, for samples `obs` with `targets` (columns
-    `variables`); `masks` holds each variable's (high, low) samples for its mean difference."""
+    `variables`); `masks` holds each variable's (high, low) samples for its mean difference; `groups` the block of
+    each sample (the bars' bootstrap resamples whole blocks; None: every sample its own)."""
     trained = record_activations(agent, layers, obs)
     control = _random_network(agent, config.seed + 1)
     control_acts = record_activations(control, select_layers(find_layers(control, obs.shape[1:]),
@@ -213,15 +218,21 @@ def probe_network(agent: nn.Module, obs: np.ndarray, targets: np.ndarray, split:
 
     scores: list[dict[str, Any]] = []
     fits: dict[str, ProbeFit] = {}
+    test = np.flatnonzero(split == TEST)
+    keys = [k for k, name in enumerate(variables) if name in KEY_VARIABLES and not binary[k]]
+    key_test = {"variables": [variables[k] for k in keys], "targets": targets[test][:, keys],
+                "groups": test if groups is None else groups[test], "trained": {}, "random_weights": {}}
     for layer in layers:
         fits[layer.name] = fit_probes(trained[layer.name], targets, split, binary, subset=is_play,
                                       max_train=config.max_train, pcs=config.pcs, seed=config.seed)
         scores += _score_rows(fits[layer.name], "trained", layer.name, variables, binary)
+        key_test["trained"][layer.name] = fits[layer.name].predict(trained[layer.name][test])[:, keys]
         log(f"06: probes of {layer.name} ({layer.size} units) fitted")
     for layer in layers:
         fit = fit_probes(control_acts[layer.name], targets, split, binary, subset=is_play,
                          max_train=config.max_train, pcs=config.pcs, seed=config.seed)
         scores += _score_rows(fit, "random_weights", layer.name, variables, binary)
+        key_test["random_weights"][layer.name] = fit.predict(control_acts[layer.name][test])[:, keys]
     del control_acts
     pixel_fit = fit_probes(obs.reshape(len(obs), -1), targets, split, binary, subset=is_play,
                            max_train=config.max_train, pcs=config.pcs, seed=config.seed)
@@ -241,7 +252,10 @@ def probe_network(agent: nn.Module, obs: np.ndarray, targets: np.ndarray, split:
                            fits[readout.name], variables, causal_variables, all_names, probe_dirs, meandiff_dirs,
                            meandiff_norms, config)
     lap("causal")
-    return NetworkFindings(scores, correlations, probe_dirs, meandiff_dirs, meandiff_norms, causal, trained)
+    test_targets = targets[split == TEST]
+    constant = [name for k, name in enumerate(variables) if np.ptp(test_targets[:, k]) == 0]
+    return NetworkFindings(scores, correlations, probe_dirs, meandiff_dirs, meandiff_norms, causal, trained, constant,
+                           key_test)
 
 
 def run_probe(agent: nn.Module, checkpoint: dict[str, Any], source: str, config: ProbeConfig | None = None,
@@ -291,7 +305,7 @@ def run_breakout_probe(agent: nn.Module, checkpoint: dict[str, Any], source: str
     found = probe_network(agent, data.obs, data.targets[:, var_index], split, is_play, layers, readout, variables,
                           binary, [high_low_masks(data, name) for name in variables], causal_variables,
                           list(VARIABLES), setup.action_meanings, data.targets[:, paddle] < data.targets[:, ball],
-                          config, lap, log)
+                          config, lap, log, groups=data.group)
 
     regions, region_counts = screen_regions(data, config.region_bases)
     ball_y, serve = VARIABLES.index("ball_y"), VARIABLES.index("serve_timer")
@@ -307,7 +321,8 @@ def run_breakout_probe(agent: nn.Module, checkpoint: dict[str, Any], source: str
         probe_directions=found.probe_directions, meandiff_directions=found.meandiff_directions,
         meandiff_norms=found.meandiff_norms, causal=found.causal, regions=regions, region_counts=region_counts,
         examples=examples, names=list(VARIABLES), scalars=list(SCALARS),
-        addresses={name: f"state[{i}]" for i, name in enumerate(VARIABLES)}, timings=timings)
+        addresses={name: f"state[{i}]" for i, name in enumerate(VARIABLES)}, timings=timings,
+        constant_on_test=found.constant_on_test, key_test=found.key_test)
 
 
 def sample_counts(kind: np.ndarray, kind_names: tuple[str, ...], split: np.ndarray, is_play: np.ndarray
@@ -458,17 +473,33 @@ def best_scores(scores: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def measure_bars(results: ProbeResults) -> dict[str, Any]:
-    """The issue's figures: key variables' best R^2 vs the control, variables scored, causal success rates."""
+    """The issue's figures: key variables' R^2 against the control, variables scored, causal success rates.
+
+    A key variable passes when some layer reads it with R^2 >= R2_BAR and above the same architecture with random
+    weights at that same layer, "above" meaning that the 95% interval of the difference (a paired bootstrap over
+    held-out blocks of play) lies above 0: a first conv layer passes the picture on nearly unchanged even untrained,
+    so there trained and random networks tie, and only a layer where they differ tells what training built."""
     best = best_scores(results.scores)
+    r2 = {(row["network"], row["layer"], row["variable"]): row["score"] for row in results.scores}
+    key_test = results.key_test
     key = {}
-    for name in KEY_VARIABLES:
-        if name in best:
-            b = best[name]
-            key[name] = {"best_layer": b.get("trained_best_layer"), "r2": b.get("trained_best"),
-                         "random_weights_r2": b.get("random_weights_best"), "pixels_r2": b.get("pixels"),
-                         "pass": bool(b.get("trained_best", -1) >= R2_BAR
-                                      and b.get("trained_best", -1) > b.get("random_weights_best", np.inf))}
+    for k, name in enumerate(key_test.get("variables", [])):
+        b = best[name]
+        layers = {}
+        for layer, pred in key_test["trained"].items():
+            low, high = r2_difference_interval(key_test["targets"][:, k], pred[:, k],
+                                               key_test["random_weights"][layer][:, k], key_test["groups"])
+            layers[layer] = {"r2": r2[("trained", layer, name)], "random_weights_r2": r2[("random_weights", layer, name)],
+                             "difference_ci95": [low, high]}
+        above = [layer for layer, v in layers.items() if v["r2"] >= R2_BAR and v["difference_ci95"][0] > 0]
+        chosen = max(above, key=lambda layer: layers[layer]["r2"]) if above else None
+        key[name] = {"best_layer": b.get("trained_best_layer"), "r2": b.get("trained_best"),
+                     "random_weights_r2": layers[b["trained_best_layer"]]["random_weights_r2"],
+                     "random_weights_best_r2": b.get("random_weights_best"), "pixels_r2": b.get("pixels"),
+                     "layer_above_control": chosen, "layers": layers, "pass": chosen is not None}
     scored = [v for v, b in best.items() if np.isfinite(b.get("trained_best", -np.inf))]
+    # R^2 is undefined for a target with no variance on the test split: a fact of the data, not a failed probe
+    constant = [v for v in results.constant_on_test if v not in scored]
     causal = {}
     for name in PREDICTED_POLICY_SIGN:
         rows = [r for r in results.causal if r["variable"] == name and r["direction"] in ("probe", "meandiff")]
@@ -483,6 +514,7 @@ def measure_bars(results: ProbeResults) -> dict[str, Any]:
                         "random_policy_success": rand["policy_success"],
                         "pass": bool(top["policy_success"] >= CAUSAL_BAR)}
     return {"key_variables_r2": key, "variables_scored": len(scored), "variables_total": len(results.names),
+            "variables_constant_on_test": constant,
             "causal": causal}
 
 

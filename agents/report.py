@@ -384,11 +384,23 @@ window.addEventListener('load', function () {
 def _bars_html(bars: dict[str, Any]) -> str:
     rows = []
     for name, b in bars.get("key_variables_r2", {}).items():
-        rows.append([f"{name}: best layer R^2 >= 0.9 and above random weights",
-                     f"{b['best_layer']}: {b['r2']:.3f} (random {b['random_weights_r2']:.3f}, pixels "
-                     f"{b['pixels_r2']:.3f})", b["pass"]])
-    rows.append(["all variables scored", f"{bars['variables_scored']} of {bars['variables_total']}",
-                 bars["variables_scored"] == bars["variables_total"]])
+        chosen = b["layer_above_control"]
+        if chosen:
+            c = b["layers"][chosen]
+            low, high = c["difference_ci95"]
+            measured = (f"{chosen}: {c['r2']:.3f} (random weights there {c['random_weights_r2']:.3f}, difference "
+                        f"95% CI [{low:.3f}, {high:.3f}])")
+        else:
+            measured = "no layer"
+        measured += (f"; best layer {b['best_layer']}: {b['r2']:.3f} (random weights there "
+                     f"{b['random_weights_r2']:.3f}); pixels {b['pixels_r2']:.3f}")
+        rows.append([f"{name}: a layer with R^2 >= 0.9, above the random-weights network at that layer", measured,
+                     b["pass"]])
+    constant = bars.get("variables_constant_on_test", [])
+    rows.append(["all variables scored (R^2 is undefined for a variable constant on the test split)",
+                 f"{bars['variables_scored']} of {bars['variables_total']}"
+                 + (f"; constant on the test split: {', '.join(constant)}" if constant else ""),
+                 bars["variables_scored"] + len(constant) == bars["variables_total"]])
     for name, c in bars.get("causal", {}).items():
         rows.append([f"steering {name} moves the policy as predicted in >= 80% of states",
                      f"{c['layer']} {c['direction']}: {c['policy_success']:.3f} (seed std "

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Callable, Literal
 
 import gymnasium as gym
 import numpy as np
@@ -47,17 +47,27 @@ def play_games(agent: str, games: int, frame_skip: int, seed: int, max_episode_s
     envs = gym.make_vec("BreakoutPy-v0", num_envs=games, vectorization_mode="vector_entry_point",
                         obs_type="state", frame_skip=frame_skip, max_episode_steps=max_episode_steps)
     rng = np.random.default_rng(seed)
-    returns, finished = np.zeros(games), np.zeros(games, dtype=bool)
     try:
-        obs, _ = envs.reset(seed=seed)
-        while not finished.all():
-            actions = follow_ball_actions(obs) if agent == "follow_ball" else random_actions(obs, rng)
-            obs, reward, terminated, truncated, _ = envs.step(actions)
-            returns[~finished] += reward[~finished]
-            finished |= terminated | truncated
+        returns, _ = play_first_games(envs, seed, lambda obs: follow_ball_actions(obs) if agent == "follow_ball"
+                                      else random_actions(obs, rng))
     finally:
         envs.close()
     return returns
+
+
+def play_first_games(envs: gym.vector.VectorEnv, seed: int,
+                     choose_actions: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Return and length of the first game of each sub-env of `envs` (reset with `seed`), actions from
+    `choose_actions(observations)`; a sub-env's later games (after autoreset) are played but not counted."""
+    returns, lengths = np.zeros(envs.num_envs), np.zeros(envs.num_envs, dtype=np.int64)
+    finished = np.zeros(envs.num_envs, dtype=bool)
+    obs, _ = envs.reset(seed=seed)
+    while not finished.all():
+        obs, reward, terminated, truncated, _ = envs.step(choose_actions(obs))
+        returns[~finished] += reward[~finished]
+        lengths[~finished] += 1
+        finished |= np.asarray(terminated) | np.asarray(truncated)
+    return returns, lengths
 
 
 AGENTS = ("random", "follow_ball")

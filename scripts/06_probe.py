@@ -88,6 +88,9 @@ class Args:
     """seed of play, sampling, splits, random directions and the random-weights control"""
     gbc_regions: bool = True
     """also map the GBC ROM's RAM bytes to its screen (cached per ROM)"""
+    gbc_regions_dir: str = "artifacts/probe/GBCBreakout-v0/ram_regions"
+    """where that map goes (and is reused from while ROM, spec and settings are unchanged); 07_visualise.py reads it
+    from its own --gbc-regions-dir"""
     torch_threads: int = 1
     """torch CPU threads (1 is fastest for this small CNN on a shared 2-core machine)"""
 
@@ -104,9 +107,9 @@ def main(args: Args) -> Path:
     write_results(results, out_dir)
     print(f"06: wrote {out_dir}/ (probe_scores.md, causal.md, summary.json, ...)")
     if args.gbc_regions:
-        from agents.probe_gbc import DEFAULT_REGION_DIR, ram_regions_cached
+        from agents.probe_gbc import ram_regions_cached
 
-        gbc_dir = ram_regions_cached(DEFAULT_REGION_DIR)
+        gbc_dir = ram_regions_cached(args.gbc_regions_dir)
         print(f"06: GBC RAM-to-screen map in {gbc_dir}/")
     bars = json.loads((out_dir / "summary.json").read_text())["bars"]
     print(json.dumps({"out_dir": str(out_dir), "seconds": round(time.perf_counter() - start, 1), "bars": bars}))

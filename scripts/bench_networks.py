@@ -28,8 +28,10 @@ CNNS = {  # name: (obs shape, CNNAgent kwargs)
     "2x42x42 three-layer 4/2": ((2, 42, 42), dict(channels=(16, 32, 32), kernels=(4, 4, 3), strides=(2, 2, 1),
                                                   hidden_size=256)),
     "4x42x42 two-layer-wide": ((4, 42, 42), dict(channels=(32, 64), kernels=(6, 4), strides=(3, 2), hidden_size=256)),
-    "2x42x42 two-layer (default)": ((2, 42, 42), dict(channels=(16, 32), kernels=(6, 4), strides=(3, 2),
-                                                      hidden_size=128)),
+    "2x42x42 two-layer 6x6/3 (previous default)": ((2, 42, 42), dict(channels=(16, 32), kernels=(6, 4),
+                                                                     strides=(3, 2), hidden_size=128)),
+    "2x42x42 two-layer 4x4/2 (default)": ((2, 42, 42), dict(channels=(16, 32), kernels=(4, 5), strides=(2, 3),
+                                                            hidden_size=128)),
 }
 
 

@@ -33,9 +33,9 @@ for agent in memory pixel; do
   "$PY" scripts/evaluate.py --agent "$agent" --episodes 100 --greedy --out-dir "$OUT/evaluate"
 done
 step "06 probe the shipped pixel agent"
-"$PY" scripts/06_probe.py --out-dir "$OUT/probe"
+"$PY" scripts/06_probe.py --out-dir "$OUT/probe" --gbc-regions-dir "$OUT/gbc_ram_regions"
 step "07 report"
-"$PY" scripts/07_visualise.py --probe-dir "$OUT/probe"
+"$PY" scripts/07_visualise.py --probe-dir "$OUT/probe" --gbc-regions-dir "$OUT/gbc_ram_regions"
 step "06 + 07 for the shipped GBC Breakout pixel agent"
 "$PY" scripts/06_probe.py --env-id GBCBreakout-v0 --no-gbc-regions --out-dir "$OUT/probe_gbc"
 "$PY" scripts/07_visualise.py --probe-dir "$OUT/probe_gbc"

@@ -117,7 +117,7 @@ PIXEL_SPACE = {
     "ent_coef": ("log", 1e-3, 3e-2),
     "clip_coef": ("choice", [0.1, 0.2]),
     "obs_size": ("choice", [42, 64]),
-    "cnn": ("choice", ["atari-small", "two-layer", "two-layer-wide"]),
+    "cnn": ("choice", ["atari-small", "two-layer", "two-layer-wide", "two-layer-stride2"]),
     "frame_stack": ("choice", [2, 4]),
     "frame_skip": ("choice", [2, 4]),
 }
@@ -126,6 +126,8 @@ CNN_ARCHS = {
     "atari-small": {"channels": (16, 32, 32), "kernels": (8, 4, 3), "strides": (4, 2, 1), "hidden_size": 256},
     "two-layer": {"channels": (16, 32), "kernels": (6, 4), "strides": (3, 2), "hidden_size": 128},
     "two-layer-wide": {"channels": (32, 64), "kernels": (6, 4), "strides": (3, 2), "hidden_size": 256},
+    # 03_train_pixel.py's default: a stride-2 first layer, whose finer grid keeps the ball's height linear (README)
+    "two-layer-stride2": {"channels": (16, 32), "kernels": (4, 5), "strides": (2, 3), "hidden_size": 128},
 }
 SPACES = {"memory": MEMORY_SPACE, "memory-wide": MEMORY_WIDE_SPACE, "pixel": PIXEL_SPACE}
 ENV_KEYS = {"frame_skip", "obs_size", "frame_stack"}  # settings that belong to the env kwargs

@@ -110,3 +110,68 @@ def test_bad_names_are_clear_errors(checkpoint, tmp_path):
     missing = subprocess.run([sys.executable, "scripts/06_probe.py", "--checkpoint", str(tmp_path / "none.pt")],
                              cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert missing.returncode == 2 and "error: no checkpoint at" in missing.stderr
+
+    architectures = subprocess.run([sys.executable, "scripts/probe_architectures.py", "--trunks", "42 nope"],
+                                   cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert architectures.returncode == 2 and "error: unknown trunk(s) ['42 nope']" in architectures.stderr
+    architectures = subprocess.run([sys.executable, "scripts/probe_architectures.py", "--checkpoint", str(checkpoint),
+                                    "--variables", "ball_z"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert architectures.returncode == 2 and "error: unknown variable(s) ['ball_z']" in architectures.stderr
+
+
+def _bars_for(scores: dict[str, float], constant_on_test: list[str]) -> tuple[dict, str]:
+    from types import SimpleNamespace
+
+    from agents.probe_pipeline import measure_bars
+    from agents.report import _bars_html
+
+    rows = [{"network": "trained", "layer": "fc1", "variable": name, "metric": "r2", "score": score,
+             "score_play": score} for name, score in scores.items()]
+    bars = measure_bars(SimpleNamespace(scores=rows, names=list(scores), constant_on_test=constant_on_test,
+                                        causal=[], key_test={}))
+    return bars, _bars_html(bars)
+
+
+def test_a_variable_constant_on_the_test_split_is_listed_not_failed():
+    bars, html = _bars_for({"lives": 0.99, "game_state": float("nan")}, constant_on_test=["game_state"])
+    assert bars["variables_scored"] == 1 and bars["variables_constant_on_test"] == ["game_state"]
+    assert "constant on the test split: game_state" in html and html.count('class="pass"') == 1
+    # a NaN score for a variable that did vary is a failed probe, and the bar says no
+    bars, html = _bars_for({"lives": 0.99, "game_state": float("nan")}, constant_on_test=[])
+    assert bars["variables_constant_on_test"] == [] and html.count('class="fail"') == 1
+
+
+def test_key_variable_passes_only_at_a_layer_clearly_above_random_weights():
+    from types import SimpleNamespace
+
+    from agents.probe import r2_score
+    from agents.probe_pipeline import measure_bars
+    from agents.report import _bars_html
+
+    rng = np.random.default_rng(0)
+    y = rng.uniform(size=(400, 1))
+    groups = np.repeat(np.arange(40), 10)
+    noise = rng.normal(size=(400, 1))
+    # conv1 reads the variable best, but exactly as well as random weights do; conv2 less well, but far above them
+    pred = {"trained": {"conv1": y + 0.04 * noise, "conv2": y + 0.07 * rng.normal(size=(400, 1))},
+            "random_weights": {"conv1": y + 0.04 * noise, "conv2": y + 0.2 * rng.normal(size=(400, 1))}}
+    rows = [{"network": net, "layer": layer, "variable": "ball_y", "metric": "r2", "score_play": 0.0,
+             "score": float(r2_score(y, p)[0])} for net, layers in pred.items() for layer, p in layers.items()]
+    rows.append({"network": "pixels", "layer": "pixels", "variable": "ball_y", "metric": "r2", "score": 0.99,
+                 "score_play": 0.99})
+    key_test = {"variables": ["ball_y"], "targets": y, "groups": groups, **pred}
+    bars = measure_bars(SimpleNamespace(scores=rows, names=["ball_y"], constant_on_test=[], causal=[],
+                                        key_test=key_test))
+    ball_y = bars["key_variables_r2"]["ball_y"]
+    assert ball_y["best_layer"] == "conv1" and ball_y["random_weights_r2"] == ball_y["r2"]
+    assert ball_y["layers"]["conv1"]["difference_ci95"] == [0.0, 0.0]
+    assert ball_y["layer_above_control"] == "conv2" and ball_y["pass"]
+    assert ball_y["layers"]["conv2"]["difference_ci95"][0] > 0.2
+    assert "conv2: 0.9" in _bars_html(bars)
+    # the same tie with no better layer is not a pass
+    key_test["trained"] = {"conv1": pred["trained"]["conv1"]}
+    key_test["random_weights"] = {"conv1": pred["random_weights"]["conv1"]}
+    bars = measure_bars(SimpleNamespace(scores=rows, names=["ball_y"], constant_on_test=[], causal=[],
+                                        key_test=key_test))
+    assert bars["key_variables_r2"]["ball_y"]["layer_above_control"] is None
+    assert not bars["key_variables_r2"]["ball_y"]["pass"]

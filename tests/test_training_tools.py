@@ -14,7 +14,7 @@ from agents.evaluation import evaluate_agent
 from agents.networks import build_network
 from agents.shipped import TRAINED_DIR, load_shipped, read_manifest, sha256_of
 from agents.trainer import network_for_space
-from breakout_py.baselines import follow_ball_actions, play_games
+from breakout_py.baselines import follow_ball_actions, play_first_games, play_games
 from training_scripts import load_script, load_training_script
 
 
@@ -87,6 +87,37 @@ def test_tuner_runs_trials_and_resumes_its_study_file(tmp_path, capsys):
     assert len(resumed.trials) == 3  # the study file was continued, not restarted
     with pytest.raises(ValueError, match="not in the memory search space"):
         tune.main(tune.Args(**{**args.__dict__, "n_trials": 0, "enqueue": ('{"dropout": 0.5}',)}))
+
+
+class _CountdownEnv(gym.Env):
+    """A game of `length` steps, one point a step; the next game (after autoreset) is twice as long."""
+
+    observation_space = gym.spaces.Box(0, 1, (1,), np.float32)
+    action_space = gym.spaces.Discrete(2)
+
+    def __init__(self, length: int):
+        self.length, self.t = length, 0
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return np.zeros(1, np.float32), {}
+
+    def step(self, action):
+        self.t += 1
+        done = self.t >= self.length
+        if done:
+            self.length *= 2
+        return np.zeros(1, np.float32), 1.0, done, False, {}
+
+
+def test_only_each_sub_envs_first_game_is_counted():
+    envs = gym.vector.SyncVectorEnv([lambda n=n: _CountdownEnv(n) for n in (3, 5, 11)])
+    returns, lengths = play_first_games(envs, seed=0, choose_actions=lambda obs: np.zeros(len(obs), dtype=np.int64))
+    envs.close()
+    # the short games restart while the long one plays on; their second games must not be added
+    np.testing.assert_array_equal(lengths, [3, 5, 11])
+    np.testing.assert_array_equal(returns, [3.0, 5.0, 11.0])
 
 
 # --- shipped agents and evaluation ----------------------------------------------------------------------------
