@@ -109,6 +109,9 @@ def test_probe_and_report_end_to_end(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["addresses"]["ball_x"] == "0xC0A6" and summary["addresses"]["brick_r0_c0"] == "0xC0B6"
     assert summary["data"]["sweep_samples"] > 0 and summary["bars"]["variables_total"] == 126
+    # game_state stays "playing" through these short games: listed as constant on the test split, not unscored
+    assert "game_state" in summary["bars"]["variables_constant_on_test"]
+    assert summary["bars"]["variables_scored"] + len(summary["bars"]["variables_constant_on_test"]) == 126
     units = (out / "unit_labels.csv").read_text().splitlines()
     assert units[0].split(",")[:5] == ["layer", "unit", "index", "variable", "address"]
     assert all(line.split(",")[4].startswith("0x") for line in units[1:] if line.split(",")[3])
