@@ -25,7 +25,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-KINDS = ("state", "screen", "runtime")
+KINDS = ("state", "screen", "runtime", "scratch")
 ELEMENT_SIZES = {"uint8_t": 1, "int8_t": 1, "char": 1, "uint16_t": 2, "int16_t": 2, "uint32_t": 4, "int32_t": 4}
 # Work RAM and high RAM: where variables live (Pan Docs, "Memory Map")
 RAM_RANGES = ((0xC000, 0xE000), (0xFF80, 0xFFFF))
