@@ -18,7 +18,7 @@ warnings.filterwarnings("ignore", message="Using SDL2 binaries from pysdl2-dll")
 from gbc.env import GameBoyEnv  # noqa: E402  (after the filter: it imports PyBoy)
 from gbc.dump import DumpError, MemoryDump, load_dumps, save_dumps  # noqa: E402
 from gbc.emulated_render import EmulatedRenderer, render_with_overrides  # noqa: E402
-from gbc.extract_spec import StateSpec, StateSpecError  # noqa: E402
+from gbc.extract.spec import StateSpec, StateSpecError  # noqa: E402
 from gbc.profiles import (  # noqa: E402
     GameProfile,
     ProfileError,

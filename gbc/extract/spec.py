@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from breakout_py.errors import UserError
+
 SPEC_FORMAT = "gbc.state_spec"
 SPEC_VERSION = 1
 SPEC_SUFFIX = ".state_spec.json"
@@ -30,7 +32,7 @@ GAME_BOY_LAYOUT = "gameboy_wram_hram"
 FLAT_LAYOUT = "flat"
 
 
-class StateSpecError(ValueError):
+class StateSpecError(UserError, ValueError):
     """A spec file that is missing, malformed, or made for another ROM or env."""
 
 
