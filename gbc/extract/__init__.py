@@ -41,6 +41,7 @@ from gbc.extract.spec import (
     StateSpec,
     StateSpecError,
     default_spec_path,
+    write_spec,
 )
 from gbc.extract.video import VideoMemory
 
@@ -73,4 +74,5 @@ __all__ = [
     "record_ram",
     "score_spec",
     "symbols_path_for",
+    "write_spec",
 ]

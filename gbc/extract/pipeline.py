@@ -22,13 +22,12 @@ from typing import Any, Callable, Sequence
 import gymnasium as gym
 
 import gbc  # noqa: F401  (registers the envs, so gym.spec knows the Game Boy ids)
-from breakout_py.files import write_json
 from gbc.baselines import FollowBallAgent, RandomAgent
 from gbc.extract.core import ExtractSettings, build_spec, extract
 from gbc.extract.picture import draw_decisions
 from gbc.extract.record import PolicySource, RecordingError, is_game_boy_env_id, record_ram
 from gbc.extract.score import bars_met, format_score, load_json, score_spec
-from gbc.extract.spec import FLAT_LAYOUT, GAME_BOY_LAYOUT, SPEC_SUFFIX, default_spec_path
+from gbc.extract.spec import FLAT_LAYOUT, GAME_BOY_LAYOUT, SPEC_SUFFIX, default_spec_path, write_spec
 from gbc.profiles import ROMS_DIR, GameProfile, get_profile
 
 POLICIES = ("random", "follow_ball")
@@ -168,7 +167,7 @@ def run_extraction(job: ExtractionJob, log: Callable[[str], None] = print) -> di
     spec = build_spec(extraction, env_id=job.env_id, env_kwargs=job.env_kwargs,
                       layout=GAME_BOY_LAYOUT if profile is not None else FLAT_LAYOUT, rom=rom_entry(profile),
                       recording={"sources": recording.sources, "seed": job.seed})
-    write_json(out, spec, indent=1)
+    write_spec(out, spec)
     log(f"wrote {out} ({len(spec['features'])} features from {len(spec['kept'])} kept bytes of {extraction.size})")
 
     symbols_path = profile.rom_path.with_suffix(".symbols.json") if profile is not None else None

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from breakout_py.errors import UserError
+from breakout_py.files import write_json
 
 SPEC_FORMAT = "gbc.state_spec"
 SPEC_VERSION = 1
@@ -34,6 +35,12 @@ FLAT_LAYOUT = "flat"
 
 class StateSpecError(UserError, ValueError):
     """A spec file that is missing, malformed, or made for another ROM or env."""
+
+
+def write_spec(path: Path | str, spec: dict[str, Any]) -> Path:
+    """Write a spec (gbc.extract.core.build_spec's dict) to `path` atomically: a full disk leaves the file that
+    was there untouched (breakout_py.files)."""
+    return write_json(path, spec, indent=1)
 
 
 def default_spec_path(rom_path: Path) -> Path:
