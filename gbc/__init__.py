@@ -5,7 +5,8 @@
 - `GBC-v0`: any profiled ROM, e.g. `gym.make("GBC-v0", profile="mygame")` for roms/mygame.profile.json.
 
 Observations: obs_type="ram" (WRAM + HRAM bytes), "pixels" (stacked greyscale frames) or "state" (the bytes a state
-spec keeps, scaled to [0, 1]; scripts/01_extract_state.py writes the spec beside the ROM).
+spec keeps, scaled to [0, 1]; by default the spec committed beside the ROM, which
+scripts/01_extract_state.py --update-committed replaces).
 """
 
 import warnings
