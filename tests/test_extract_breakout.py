@@ -156,3 +156,18 @@ def test_spec_goes_over_the_committed_one_only_when_asked():
         spec_output(ExtractionJob(out=Path("x.json"), update_committed=True), profile)
     with pytest.raises(RecordingError, match="has no ROM"):
         spec_output(ExtractionJob(env_id="ALE/Breakout-v5", update_committed=True), None)
+
+
+def test_score_script_errors_are_one_line_with_exit_code_2(tmp_path):
+    def run(*arguments):
+        return subprocess.run([sys.executable, str(REPO / "scripts" / "score_extractor.py"), *arguments],
+                              capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+
+    missing = run("--spec", str(tmp_path / "none.json"))
+    assert missing.returncode == 2 and missing.stderr.startswith(f"error: no file at {tmp_path / 'none.json'}")
+    (tmp_path / "bad.json").write_text("{not json")
+    bad = run("--spec", str(tmp_path / "bad.json"))
+    assert bad.returncode == 2 and bad.stderr.startswith("error: cannot read") and "Traceback" not in bad.stderr
+    (tmp_path / "empty.json").write_text("{}")
+    empty = run("--spec", str(tmp_path / "empty.json"), "--symbols", str(BREAKOUT_SYMBOLS))
+    assert empty.returncode == 2 and "spec['kept'], spec['dropped'] missing" in empty.stderr

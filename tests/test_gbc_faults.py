@@ -1,8 +1,10 @@
-"""A full disk while gbc writes a file: the state spec, a memory dump, a PNG. Each write must fail with a
-WriteError that names the file, leave the file that was there byte for byte, and leave no temporary file beside it.
+"""gbc's failures: a full disk while gbc writes a file (the state spec, a memory dump, a PNG), and the error
+types a person running a command sees.
 
-The disk fills up in the middle of the data write (the writer's first call writes a few bytes, then fails with
-ENOSPC), so a writer that wrote straight to the final path would leave it truncated and these tests would fail.
+On a full disk each write must fail with a WriteError that names the file, leave the file that was there byte for
+byte, and leave no temporary file beside it. The disk fills up in the middle of the data write (the writer's first
+call writes a few bytes, then fails with ENOSPC), so a writer that wrote straight to the final path would leave it
+truncated and these tests would fail.
 """
 
 import errno
@@ -12,12 +14,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from breakout_py.errors import UserError
 from breakout_py.files import WriteError
-from gbc.dump import empty_dumps, load_dumps, save_dumps
+from breakout_py.play import PlayOptionError
+from gbc.dump import DumpError, empty_dumps, load_dumps, save_dumps
+from gbc.emulated_render import OverrideError
+from gbc.extract import RecordingError, RecordingTooShortError, ScoreError, StateSpecError
 from gbc.extract.score import load_json
 from gbc.extract.spec import default_spec_path, write_spec
-from gbc.profiles import BREAKOUT_ROM
+from gbc.profiles import BREAKOUT_ROM, ProfileError, RomHashMismatchError, RomNotFoundError, UnknownProfileError
 from gbc.render import write_png
+from gbc.render_pictures import RenderRequestError
+from gbc.vector import WorkerDiedError
 
 COMMITTED_SPEC = default_spec_path(BREAKOUT_ROM)
 
@@ -84,3 +92,16 @@ def test_full_disk_while_a_png_is_written(tmp_path, monkeypatch):
     with pytest.raises(WriteError) as error:
         write_png(path, np.full((4, 4, 3), 255, np.uint8))
     assert_untouched(error, path, before)
+
+
+@pytest.mark.parametrize("error, builtin", [
+    (ProfileError, ValueError), (UnknownProfileError, KeyError), (RomNotFoundError, FileNotFoundError),
+    (RomHashMismatchError, ValueError), (StateSpecError, ValueError), (DumpError, ValueError),
+    (RecordingError, ValueError), (RecordingTooShortError, ValueError), (ScoreError, ValueError),
+    (OverrideError, ValueError), (RenderRequestError, ValueError), (PlayOptionError, ValueError),
+    (WorkerDiedError, RuntimeError),
+])
+def test_user_facing_errors_are_user_errors_and_keep_their_builtin_type(error, builtin):
+    """run_script prints them as one line (exit code 2); callers that catch the builtin type still do."""
+    assert issubclass(error, UserError) and issubclass(error, builtin)
+    assert str(error("profile 'x' is unknown")) == "profile 'x' is unknown"  # no quotes added by KeyError
