@@ -10,7 +10,11 @@ Its stages, one module each:
 3. `spec`: the spec file's format and `StateSpec`, which turns RAM into the state observation (gbc.env uses it).
 4. `picture`: a PNG of the decisions, byte by byte.
 5. `score`: the spec scored against a ROM's symbols file, the ground truth the extractor never reads.
-6. `pipeline`: the stages in order, as scripts/01_extract_state.py runs them, writing the spec and its picture.
+6. `pipeline`: the stages in order, as scripts/01_extract_state.py runs them, writing the spec and its picture
+   (import it as gbc.extract.pipeline: it is not re-exported here, since it plays gbc.baselines' agents and
+   gbc.baselines imports gbc, which imports this package).
+
+The names below are the public ones of stages 1-5.
 """
 
 from gbc.extract.core import (

@@ -158,10 +158,6 @@ class RamRecorder:
     def size(self) -> int:
         return self._size
 
-    @property
-    def has_video(self) -> bool:
-        return self._video is not None
-
     def attach(self, video: VideoMemory) -> None:
         """Read the Game Boy state from another emulator from now on (the next frame must start an episode)."""
         self._video = video
@@ -300,7 +296,7 @@ def record_ram(env_id: str, env_kwargs: dict[str, Any], sources: list[PolicySour
         if recorder is None:
             recorder = RamRecorder(size, VideoMemory(game.pyboy) if game_boy else None)
             addresses = game_boy_addresses() if game_boy else np.arange(size, dtype=np.int64)
-        elif recorder.size != size or recorder.has_video != game_boy:
+        elif recorder.size != size:
             raise RecordingError(f"policy {source.name!r} changes the env's RAM layout; use the same env for all")
         elif game_boy:
             recorder.attach(VideoMemory(game.pyboy))
