@@ -5,7 +5,8 @@
 - `GBC-v0`: any profiled ROM, e.g. `gym.make("GBC-v0", profile="mygame")` for roms/mygame.profile.json.
 
 Observations: obs_type="ram" (WRAM + HRAM bytes), "pixels" (stacked greyscale frames) or "state" (the bytes a state
-spec keeps, scaled to [0, 1]; scripts/01_extract_state.py writes the spec beside the ROM).
+spec keeps, scaled to [0, 1]; by default the spec committed beside the ROM, which
+scripts/01_extract_state.py --update-committed replaces).
 """
 
 import warnings
@@ -18,7 +19,7 @@ warnings.filterwarnings("ignore", message="Using SDL2 binaries from pysdl2-dll")
 from gbc.env import GameBoyEnv  # noqa: E402  (after the filter: it imports PyBoy)
 from gbc.dump import DumpError, MemoryDump, load_dumps, save_dumps  # noqa: E402
 from gbc.emulated_render import EmulatedRenderer, render_with_overrides  # noqa: E402
-from gbc.extract_spec import StateSpec, StateSpecError  # noqa: E402
+from gbc.extract.spec import StateSpec, StateSpecError  # noqa: E402
 from gbc.profiles import (  # noqa: E402
     GameProfile,
     ProfileError,

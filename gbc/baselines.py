@@ -7,7 +7,6 @@ prints one JSON line per episode and one summary line per agent.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 
@@ -16,6 +15,8 @@ import numpy as np
 import tyro
 
 import gbc  # noqa: F401  (registers the envs)
+from breakout_py.errors import UserError, run_script
+from breakout_py.files import json_line
 from gbc.hardware import ram_obs_index
 from gbc.profiles import GameProfile
 
@@ -117,14 +118,16 @@ class Args:
 
 
 def main(args: Args) -> None:
+    if args.episodes < 1 or args.frame_skip < 1 or args.max_episode_steps < 1:
+        raise UserError(f"--episodes, --frame-skip and --max-episode-steps must be positive, got {args}")
     for name in AGENTS:
         scores = []
         for result in play_episodes(name, args.episodes, args.frame_skip, args.seed, args.max_episode_steps):
             scores.append(result["score"])
-            print(json.dumps(result), flush=True)
-        print(json.dumps({"agent": name, "episodes": args.episodes, "mean_score": float(np.mean(scores)),
+            print(json_line(result), flush=True)
+        print(json_line({"agent": name, "episodes": args.episodes, "mean_score": float(np.mean(scores)),
                           "min_score": int(min(scores)), "max_score": int(max(scores))}), flush=True)
 
 
 if __name__ == "__main__":
-    main(tyro.cli(Args))
+    run_script(lambda: main(tyro.cli(Args)))

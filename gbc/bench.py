@@ -18,6 +18,7 @@ import tyro
 
 import gbc  # noqa: F401  (registers the envs)
 from breakout_py.benchmark import bench_ale, bench_single, bench_vector, emit
+from breakout_py.errors import UserError, run_script
 
 ALE_OBS_TYPE = {"ram": "ram", "state": "ram", "pixels": "rgb"}  # ALE's observation beside each of ours
 
@@ -54,10 +55,10 @@ class Args:
 
 def main(args: Args) -> None:
     if args.seconds <= 0 or args.batched_envs < 1 or any(w < 1 for w in args.batched_workers):
-        raise ValueError(f"seconds, batched_envs and batched_workers must be positive, got {args}")
+        raise UserError(f"--seconds, --batched-envs and --batched-workers must be positive, got {args}")
     unknown = [t for t in args.obs_types if t not in ALE_OBS_TYPE]
     if unknown:
-        raise ValueError(f"obs_types {unknown} unknown; choose from {list(ALE_OBS_TYPE)}")
+        raise UserError(f"--obs-types {unknown} unknown; choose from {list(ALE_OBS_TYPE)}")
     timed_ale = set()
     for obs_type in args.obs_types:
         if ALE_OBS_TYPE[obs_type] not in timed_ale:
@@ -69,4 +70,4 @@ def main(args: Args) -> None:
 
 
 if __name__ == "__main__":
-    main(tyro.cli(Args))
+    run_script(lambda: main(tyro.cli(Args)))

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
+from breakout_py.errors import UserError
 from gbc.hardware import BUTTONS
 
 ROMS_DIR = Path(__file__).resolve().parent.parent / "roms"
@@ -34,22 +35,22 @@ _COMPARISONS: dict[str, Callable[[int, int], bool]] = {
 }
 
 
-class ProfileError(ValueError):
+class ProfileError(UserError, ValueError):
     """A profile that is malformed or disagrees with its ROM's symbols."""
 
 
-class UnknownProfileError(KeyError):
+class UnknownProfileError(UserError, KeyError):
     """No profile of that name."""
 
     def __str__(self) -> str:  # KeyError would print the message in quotes
         return str(self.args[0])
 
 
-class RomNotFoundError(FileNotFoundError):
+class RomNotFoundError(UserError, FileNotFoundError):
     """The profile's ROM file is not on disk."""
 
 
-class RomHashMismatchError(ValueError):
+class RomHashMismatchError(UserError, ValueError):
     """The ROM on disk is not the one the profile describes."""
 
 

@@ -20,6 +20,7 @@ import tyro
 
 import breakout_py
 from breakout_py.benchmark import bench_ale, bench_single, bench_vector, emit
+from breakout_py.errors import UserError, run_script
 
 TARGETS = {"state": 100.0, "pixels": 20.0}  # required speed-up over ALE (RAM obs) at TARGET_NUM_ENVS
 TARGET_NUM_ENVS = 256
@@ -70,9 +71,9 @@ def bench_gbc(args: Args) -> dict[str, float]:
 
 def main(args: Args) -> None:
     if args.seconds <= 0 or any(n <= 0 for n in args.num_envs):
-        raise ValueError(f"seconds and every --num-envs must be positive, got {args.seconds} and {args.num_envs}")
+        raise UserError(f"--seconds and every --num-envs must be positive, got {args.seconds} and {args.num_envs}")
     if args.include_gbc and args.gbc_batched_envs < 2:
-        raise ValueError(f"--gbc-batched-envs must be at least 2 (timed on 2 workers), got {args.gbc_batched_envs}")
+        raise UserError(f"--gbc-batched-envs must be at least 2 (timed on 2 workers), got {args.gbc_batched_envs}")
 
     def measure_ale() -> float:
         record = bench_ale("ram", args.seconds, args.seed)
@@ -112,4 +113,4 @@ def main(args: Args) -> None:
 
 
 if __name__ == "__main__":
-    main(tyro.cli(Args))
+    run_script(lambda: main(tyro.cli(Args)))
