@@ -4,8 +4,9 @@ Score (top left) and balls left (top right) are drawn in the picture itself, whi
 agent's 84x84 frame in colour, scaled up. After game over, SPACE starts a new game; ESC or closing the
 window quits. Run: python scripts/00_play.py [--seed 0] [--scale 8]
 
-With --game gbc it plays the Game Boy Color Breakout ROM instead, through GBCBreakout-v0 (gbc.play), at the
-Game Boy's 59.7 frames per second: arrows move the paddle, --gbc-scale sets the window scale.
+With --game gbc (or breakout) it plays the Game Boy Color Breakout ROM instead, through GBCBreakout-v0 (gbc.play),
+at the Game Boy's 59.7 frames per second: arrows move the paddle, --gbc-scale sets the window scale. --game snake
+plays the Snake ROM (GBCSnake-v0) the same way: arrows turn the snake.
 """
 
 from __future__ import annotations
@@ -35,8 +36,9 @@ class Args:
     """frames per second (0: as fast as possible)"""
     max_frames: int = 0
     """stop after this many frames (0: play until the window is closed)"""
-    game: Literal["python", "gbc"] = "python"
-    """python: Python Breakout; gbc: the Game Boy Color ROM (roms/breakout) through GBCBreakout-v0"""
+    game: Literal["python", "gbc", "breakout", "snake"] = "python"
+    """python: Python Breakout; gbc or breakout: the Game Boy Color ROM roms/breakout through GBCBreakout-v0;
+    snake: roms/snake through GBCSnake-v0"""
     gbc_scale: int = 4
     """window pixels per Game Boy pixel (--game gbc)"""
 
@@ -124,18 +126,19 @@ def play(args: Args, scripted_keys: dict[int, list[tuple[int, int]]] | None = No
 
 
 def play_gbc(args: Args, scripted_keys: dict[int, list[tuple[int, int]]] | None = None) -> dict:
-    """The Game Boy Color ROM in a window through the env (see gbc.play), at the Game Boy's frame rate."""
+    """A Game Boy Color ROM (--game) in a window through the env (see gbc.play), at the Game Boy's frame rate."""
     from gbc.play import play as play_rom  # PyBoy is imported only when the GBC game is asked for
     from gbc.profiles import get_profile
 
-    summary = play_rom("breakout", seed=args.seed, scale=args.gbc_scale, max_frames=args.max_frames,
+    profile = "breakout" if args.game == "gbc" else args.game
+    summary = play_rom(profile, seed=args.seed, scale=args.gbc_scale, max_frames=args.max_frames,
                        scripted_keys=scripted_keys)
     # RAM reads are unsigned; show each variable as its C type in the symbols file says (ball_dx: int16_t)
-    variables = get_profile("breakout").variables
+    variables = get_profile(profile).variables
     summary["variables"] = {name: variables[name].value(raw) for name, raw in summary["variables"].items()}
     return summary
 
 
 if __name__ == "__main__":
     cli_args = tyro.cli(Args)
-    print(play_gbc(cli_args) if cli_args.game == "gbc" else play(cli_args))
+    print(play(cli_args) if cli_args.game == "python" else play_gbc(cli_args))
