@@ -282,8 +282,8 @@ static void update_play(void)
     }
     read_direction();
     if (--move_timer == 0) {
-        move_timer = move_delay;
         move_snake();
+        move_timer = move_delay;  /* after the move: a meal's speed-up counts from this move on */
     }
 }
 
