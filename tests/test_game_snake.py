@@ -349,3 +349,26 @@ def test_bad_input_gets_one_line_errors(tmp_path, monkeypatch):
     with pytest.raises(RomNotFoundError, match="symbols file .* not found. It is built from source"):
         gym.make("GBCSnake-v0")
     assert json.loads(SNAKE_SYMBOLS.read_text())["rom"] == "snake.gb"
+
+
+def test_a_person_turns_the_snake_with_the_arrow_keys(c):
+    import pygame
+
+    from gbc.play import play
+
+    summary = play("snake", seed=0, fps=0, max_frames=30, scripted_keys={2: [(pygame.KEYDOWN, pygame.K_DOWN)]})
+    assert summary["frames"] == 30 and summary["lives"] is None and not summary["game_over"]
+    assert summary["variables"]["direction"] == c["DIR_DOWN"]
+
+
+def test_baselines_and_bench_take_the_snake(capsys):
+    from gbc.baselines import Args, main
+    from gbc.bench import bench_gbc
+
+    main(Args(game="snake", episodes=1, max_episode_steps=50))
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(line["agent"], "mean_score" in line) for line in lines] == [
+        ("random", False), ("random", True), ("chase_food", False), ("chase_food", True)]
+    assert lines[1]["game"] == "snake" and lines[2]["steps"] <= 50
+    record = bench_gbc("ram", 0.1, env_id="GBCSnake-v0")
+    assert record["env"] == "GBCSnake-v0" and record["steps_per_s"] > 0
