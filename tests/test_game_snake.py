@@ -193,7 +193,9 @@ def test_title_then_play_starts_on_start_and_shows_the_playfield(c):
     symbols = {v["name"]: v for v in read_symbols(SNAKE_SYMBOLS)["variables"]}
     pyboy = PyBoy(str(SNAKE_ROM), window="null", sound_emulated=False)
     try:
-        read = lambda name: pyboy.memory[symbols[name]["address"]]  # noqa: E731
+        def read(name):
+            return pyboy.memory[symbols[name]["address"]]
+
         pyboy.tick(200, False)
         assert read("game_state") == c["GAME_STATE_TITLE"] and read("boot_cpu_type") == CPU_TYPE_CGB
         pyboy.button_press("a")  # only START starts
@@ -303,9 +305,14 @@ def test_runs_on_the_original_game_boy(c):
         pyboy.tick(40, True)
         assert pyboy.memory[symbols["game_state"]["address"]] == c["GAME_STATE_PLAY"]
         screen = pyboy.screen.ndarray[:, :, :3].astype(int)
-        read = lambda name, index=0: pyboy.memory[symbols[name]["address"] + index]  # noqa: E731
+        def read(name, index=0):
+            return pyboy.memory[symbols[name]["address"] + index]
+
         food, head = (read("food_x"), read("food_y")), read("head_index")
-        centre = lambda x, y: tuple(screen[8 * (y + c["GRID_TOP_ROW"]) + 3, 8 * (x + c["GRID_LEFT_COL"]) + 3])  # noqa: E731
+
+        def centre(x, y):  # the colour in the middle of grid cell (x, y)
+            return tuple(screen[8 * (y + c["GRID_TOP_ROW"]) + 3, 8 * (x + c["GRID_LEFT_COL"]) + 3])
+
         empty = next(centre(x, 0) for x in range(c["GRID_WIDTH"]) if (x, 0) != food)
         body, food_colour = centre(read("body_x", head), read("body_y", head)), centre(*food)
         assert len({empty, body, food_colour}) == 3  # three shades of grey: empty, snake, food

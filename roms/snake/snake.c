@@ -34,7 +34,7 @@
 
 /* ---- game state ---- */
 uint8_t game_state;            /* state: GAME_STATE_TITLE 0, GAME_STATE_PLAY 1, GAME_STATE_GAME_OVER 2 (snake.h) */
-uint8_t body_x[BODY_CAPACITY]; /* state: ring buffer of the snake's cells, grid column 0-17, from tail_index to head_index */
+uint8_t body_x[BODY_CAPACITY]; /* state: ring buffer of the snake's cells (grid column 0-17), tail_index to head_index */
 uint8_t body_y[BODY_CAPACITY]; /* state: ring buffer of the snake's cells, grid row 0-13, same indices as body_x */
 uint8_t head_index;            /* state: ring buffer index of the head (wraps at 256) */
 uint8_t tail_index;            /* state: ring buffer index of the tail (wraps at 256) */
