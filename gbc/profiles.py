@@ -4,7 +4,7 @@ A profile names the ROM file and its SHA-1, every RAM variable the wrapper reads
 button sequence from power-on to the first frame of play, and how to read score, lives and game over.
 
 Profiles come from two places:
-- built in (`breakout`, our own ROM): addresses are read by name from the ROM's symbols file, which the build
+- built in (`breakout`, `pong`: our own ROMs): addresses are read by name from the ROM's symbols file, which the build
   writes from the linker map, so they are the linker's truth;
 - a user's JSON file, `roms/<anything>.profile.json`, beside the user's ROM (format in `load_profile_file`).
 """
@@ -177,17 +177,32 @@ class GameProfile:
 BREAKOUT_DIR = ROMS_DIR / "breakout"
 BREAKOUT_ROM = BREAKOUT_DIR / "breakout.gb"
 BREAKOUT_SYMBOLS = BREAKOUT_DIR / "breakout.symbols.json"
-_BREAKOUT_BUILD_HINT = (
-    "It is built from source in this repository: run `make -C roms` (needs Debian's sdcc), "
-    "or restore the committed file with `git checkout -- roms/breakout/breakout.gb`."
-)
 
 
-def read_symbols(path: Path) -> dict:
+def _build_hint(game: str) -> str:
+    """How to get a built-in ROM (roms/<game>/<game>.gb) back when it is missing."""
+    return ("It is built from source in this repository: run `make -C roms` (needs Debian's sdcc), "
+            f"or restore the committed file with `git checkout -- roms/{game}/{game}.gb`.")
+
+
+_BREAKOUT_BUILD_HINT = _build_hint("breakout")
+
+
+def read_symbols(path: Path, build_hint: str = _BREAKOUT_BUILD_HINT) -> dict:
     """The symbols file the ROM build writes: {"rom", "sha1", "variables": [...], "constants": {...}}."""
     if not path.is_file():
-        raise RomNotFoundError(f"symbols file {path} not found. {_BREAKOUT_BUILD_HINT}")
+        raise RomNotFoundError(f"symbols file {path} not found. {build_hint}")
     return json.loads(path.read_text())
+
+
+def _read_game_symbols(path: Path, build_hint: str) -> tuple[dict, dict[str, int]]:
+    """A built-in ROM's symbols file and its integer constants, which must name the play and game-over states."""
+    symbols = read_symbols(path, build_hint)
+    constants = {k: int(v) for k, v in symbols.get("constants", {}).items()}
+    for needed in ("GAME_STATE_PLAY", "GAME_STATE_GAME_OVER"):
+        if needed not in constants:
+            raise ProfileError(f"{path} lacks the constant {needed}; rebuild with `make -C roms`")
+    return symbols, constants
 
 
 def _variables_from_symbols(symbols: dict) -> dict[str, Variable]:
@@ -200,11 +215,7 @@ def _variables_from_symbols(symbols: dict) -> dict[str, Variable]:
 
 def breakout_profile() -> GameProfile:
     """Our Breakout ROM: title screen until START, then play with 3 balls; D-pad left/right move the paddle."""
-    symbols = read_symbols(BREAKOUT_SYMBOLS)
-    constants = {k: int(v) for k, v in symbols.get("constants", {}).items()}
-    for needed in ("GAME_STATE_PLAY", "GAME_STATE_GAME_OVER"):
-        if needed not in constants:
-            raise ProfileError(f"{BREAKOUT_SYMBOLS} lacks the constant {needed}; rebuild with `make -C roms`")
+    symbols, constants = _read_game_symbols(BREAKOUT_SYMBOLS, _BREAKOUT_BUILD_HINT)
     return GameProfile(
         name="breakout",
         rom_path=BREAKOUT_DIR / symbols["rom"],
@@ -221,6 +232,38 @@ def breakout_profile() -> GameProfile:
         actions=((), ("left",), ("right",)),
         action_names=("NOOP", "LEFT", "RIGHT"),
         build_hint=_BREAKOUT_BUILD_HINT,
+        constants=constants,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Built-in profile: our own Pong ROM (source in roms/pong/, addresses from its symbols file).
+
+PONG_DIR = ROMS_DIR / "pong"
+PONG_ROM = PONG_DIR / "pong.gb"
+PONG_SYMBOLS = PONG_DIR / "pong.symbols.json"
+_PONG_BUILD_HINT = _build_hint("pong")
+
+
+def pong_profile() -> GameProfile:
+    """Our Pong ROM: title screen until START, then play to 7 points against the CPU; D-pad up/down move the
+    player's paddle (left). The score is the player's points; there are no lives."""
+    symbols, constants = _read_game_symbols(PONG_SYMBOLS, _PONG_BUILD_HINT)
+    return GameProfile(
+        name="pong",
+        rom_path=PONG_DIR / symbols["rom"],
+        sha1=symbols["sha1"],
+        variables=_variables_from_symbols(symbols),
+        # The title loop runs by frame ~70, as Breakout's; START is read on the next frame.
+        start_sequence=(StartStep(frames=120), StartStep(frames=2, buttons=("start",))),
+        in_play=Condition("game_state", "==", constants["GAME_STATE_PLAY"]),
+        game_over=Condition("game_state", "==", constants["GAME_STATE_GAME_OVER"]),
+        score="player_score",
+        score_encoding="uint_le",
+        seed_variable="rng_state",
+        actions=((), ("up",), ("down",)),
+        action_names=("NOOP", "UP", "DOWN"),
+        build_hint=_PONG_BUILD_HINT,
         constants=constants,
     )
 
@@ -307,7 +350,7 @@ def load_profile_file(path: str | Path) -> GameProfile:
 # ---------------------------------------------------------------------------------------------------------
 # Registry.
 
-_BUILTIN: dict[str, Callable[[], GameProfile]] = {"breakout": breakout_profile}
+_BUILTIN: dict[str, Callable[[], GameProfile]] = {"breakout": breakout_profile, "pong": pong_profile}
 
 
 def _user_profile_files(roms_dir: Path) -> dict[str, Path]:
