@@ -74,4 +74,12 @@
 #define SERVE_DY_MAX     24
 #define SERVE_DELAY      48
 
+/* Sound effects (sfx_id of sound.c), played on channel 1 */
+#define SFX_NONE         0
+#define SFX_PADDLE       1   /* the ball meets a paddle */
+#define SFX_WALL         2   /* the ball bounces off the top or bottom wall */
+#define SFX_PLAYER_POINT 3   /* the player scores: rising */
+#define SFX_CPU_POINT    4   /* the CPU scores: falling */
+#define SFX_GAME_OVER    5
+
 #endif

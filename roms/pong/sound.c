@@ -5,6 +5,7 @@
  * starts, the registers of its channel (channel 2 the tune, channel 1 the
  * effects). */
 #include <stdint.h>
+#include "pong.h"
 #include "sound.h"
 
 #define NOTE_REST 0
@@ -60,7 +61,7 @@ static const uint8_t *const sfx_patterns[] = {
 uint8_t music_on;        /* runtime: 1 while the title tune plays on channel 2 */
 uint8_t music_position;  /* runtime: byte offset of the next (note, frames) pair in the tune */
 uint8_t music_tick;      /* runtime: frames left of the tune's current note (0: start the next) */
-uint8_t sfx_id;          /* runtime: sound effect playing on channel 1 (SFX_* of sound.h, 0: none) */
+uint8_t sfx_id;          /* runtime: sound effect playing on channel 1 (SFX_* of pong.h, 0: none) */
 uint8_t sfx_position;    /* runtime: byte offset of the next (note, frames) pair of the effect */
 uint8_t sfx_tick;        /* runtime: frames left of the effect's current note (0: start the next) */
 

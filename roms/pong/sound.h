@@ -19,18 +19,10 @@ static volatile __sfr __at(0x24) NR50_REG;  /* 0xFF24 master volume */
 static volatile __sfr __at(0x25) NR51_REG;  /* 0xFF25 channel panning */
 static volatile __sfr __at(0x26) NR52_REG;  /* 0xFF26 sound on/off */
 
-/* Sound effects (sfx_id) */
-#define SFX_NONE        0
-#define SFX_PADDLE      1   /* the ball meets a paddle */
-#define SFX_WALL        2   /* the ball bounces off the top or bottom wall */
-#define SFX_PLAYER_POINT 3  /* the player scores: rising */
-#define SFX_CPU_POINT   4   /* the CPU scores: falling */
-#define SFX_GAME_OVER   5
-
 void sound_init(void);
 void sound_update(void);   /* once per frame */
 void music_start(void);    /* the title tune, looping */
 void music_stop(void);
-void sfx_play(uint8_t id); /* replaces the effect playing, if any */
+void sfx_play(uint8_t id); /* SFX_* of pong.h; replaces the effect playing, if any */
 
 #endif
