@@ -1,9 +1,14 @@
 """Pong (roms/pong/, GBCPong-v0): build outputs, the rules checked on every frame while the scripted player plays
 (read from RAM through the symbols file), seeded resets, game over, the sound driver, DMG mode and the env contract."""
 
+import ast
 import hashlib
 import json
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -14,6 +19,7 @@ import gbc
 from gbc.baselines import PongTrackBallAgent, RandomAgent, make_agent, run_episode
 from gbc.env import GameBoyEnv
 from gbc.hardware import ram_obs_index
+from gbc.play import play
 from gbc.profiles import PONG_DIR, PONG_ROM, PONG_SYMBOLS, RomNotFoundError, UnknownProfileError, read_symbols
 
 pytestmark = pytest.mark.skipif(not PONG_ROM.is_file(), reason="roms/pong/pong.gb absent: make -C roms")
@@ -342,3 +348,16 @@ def test_state_spec_beside_the_rom_serves_obs_type_state():
     assert obs.dtype == np.float32 and obs.shape == (len(json.loads(spec_path.read_text())["features"]),)
     assert ((obs >= 0) & (obs <= 1)).all()
     env.close()
+
+
+def test_a_person_plays_it_in_a_window_and_00_play_runs_it():
+    import pygame
+
+    held_down = play("pong", seed=0, fps=0, max_frames=20, scripted_keys={2: [(pygame.KEYDOWN, pygame.K_DOWN)]})
+    idle = play("pong", seed=0, fps=0, max_frames=20)
+    assert held_down["variables"]["player_y"] > idle["variables"]["player_y"] and held_down["lives"] is None
+    script = Path(__file__).resolve().parents[1] / "scripts" / "00_play.py"
+    done = subprocess.run([sys.executable, str(script), "--game", "pong", "--max-frames", "5"], capture_output=True,
+                          text=True, env={**os.environ, "SDL_VIDEODRIVER": "dummy"}, timeout=120, check=True)
+    summary = ast.literal_eval(done.stdout.strip().splitlines()[-1])
+    assert summary["frames"] == 5 and "cpu_score" in summary["variables"]
