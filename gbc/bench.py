@@ -22,19 +22,20 @@ from breakout_py.benchmark import bench_ale, bench_single, bench_vector, emit
 ALE_OBS_TYPE = {"ram": "ram", "state": "ram", "pixels": "rgb"}  # ALE's observation beside each of ours
 
 
-def bench_gbc(obs_type: str, seconds: float, frame_skip: int = 4, seed: int = 0) -> dict:
-    env = gym.make("GBCBreakout-v0", obs_type=obs_type, frame_skip=frame_skip)
-    return {"env": "GBCBreakout-v0", "obs_type": obs_type, "frame_skip": frame_skip, **bench_single(env, seconds, seed)}
+def bench_gbc(obs_type: str, seconds: float, frame_skip: int = 4, seed: int = 0,
+              env_id: str = "GBCBreakout-v0") -> dict:
+    """Agent steps per second of one env of `env_id` (one of our Game Boy games) in this process."""
+    env = gym.make(env_id, obs_type=obs_type, frame_skip=frame_skip)
+    return {"env": env_id, "obs_type": obs_type, "frame_skip": frame_skip, **bench_single(env, seconds, seed)}
 
 
 def bench_gbc_batched(
-    obs_type: str, num_envs: int, num_workers: int, seconds: float, frame_skip: int = 4, seed: int = 0
+    obs_type: str, num_envs: int, num_workers: int, seconds: float, frame_skip: int = 4, seed: int = 0,
+    env_id: str = "GBCBreakout-v0",
 ) -> dict:
     """Agent steps per second summed over the envs of the batched env (autoreset included)."""
-    envs = gym.make_vec(
-        "GBCBreakout-v0", num_envs=num_envs, num_workers=num_workers, obs_type=obs_type, frame_skip=frame_skip
-    )
-    return {"env": "GBCBreakout-v0", "obs_type": obs_type, "frame_skip": frame_skip, "impl": "batched",
+    envs = gym.make_vec(env_id, num_envs=num_envs, num_workers=num_workers, obs_type=obs_type, frame_skip=frame_skip)
+    return {"env": env_id, "obs_type": obs_type, "frame_skip": frame_skip, "impl": "batched",
             "processes": num_workers, **bench_vector(envs, seconds, seed)}
 
 

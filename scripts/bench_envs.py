@@ -7,6 +7,7 @@ carries the 1-minute load average so that noisy figures can be spotted.
 GBCBreakout-v0 (the Game Boy Color ROM through PyBoy, frame skip 4 as ALE's v5) is timed too unless
 --no-include-gbc: one process with RAM and pixel observations, and its batched env (--gbc-batched-envs envs
 on 1 and on 2 worker processes); its ratio line divides its one-process RAM rate by ALE's (target: >= 1).
+--gbc-env-ids times our other Game Boy games the same way, one ratio line each (e.g. GBCBreakout-v0 GBCPong-v0).
 Run: python scripts/bench_envs.py [--num-envs 1 16 64 256 1024] [--seconds 3]
 """
 
@@ -40,6 +41,8 @@ class Args:
     """also measure GBCBreakout-v0 (needs roms/breakout/breakout.gb)"""
     gbc_batched_envs: int = 8
     """envs in the batched GBC env, timed on 1 and on 2 worker processes"""
+    gbc_env_ids: list[str] = field(default_factory=lambda: ["GBCBreakout-v0"])
+    """our Game Boy games to time (GBCBreakout-v0, GBCPong-v0)"""
 
 
 def bench_vector_breakout(num_envs: int, obs_type: str, obs_size: int, seconds: float, seed: int) -> dict:
@@ -54,17 +57,19 @@ def bench_vector_breakout(num_envs: int, obs_type: str, obs_size: int, seconds: 
             **bench_vector(envs, seconds, seed)}
 
 
-def bench_gbc(args: Args) -> dict[str, float]:
-    """GBCBreakout-v0 on one process and batched; returns the one-process rate per observation type."""
+def bench_gbc(args: Args) -> dict[tuple[str, str], float]:
+    """Each of --gbc-env-ids on one process and batched; returns the one-process rate per (env id, obs type)."""
     from gbc import bench as gbc_bench  # PyBoy is imported only when the GBC env is measured
 
     rates = {}
-    for obs_type in ("ram", "pixels"):
-        record = gbc_bench.bench_gbc(obs_type, args.seconds, seed=args.seed)
-        rates[obs_type] = record["steps_per_s"]
-        emit(record)
-        for workers in (1, 2):
-            emit(gbc_bench.bench_gbc_batched(obs_type, args.gbc_batched_envs, workers, args.seconds, seed=args.seed))
+    for env_id in args.gbc_env_ids:
+        for obs_type in ("ram", "pixels"):
+            record = gbc_bench.bench_gbc(obs_type, args.seconds, seed=args.seed, env_id=env_id)
+            rates[env_id, obs_type] = record["steps_per_s"]
+            emit(record)
+            for workers in (1, 2):
+                emit(gbc_bench.bench_gbc_batched(obs_type, args.gbc_batched_envs, workers, args.seconds,
+                                                 seed=args.seed, env_id=env_id))
     return rates
 
 
@@ -73,6 +78,13 @@ def main(args: Args) -> None:
         raise ValueError(f"seconds and every --num-envs must be positive, got {args.seconds} and {args.num_envs}")
     if args.include_gbc and args.gbc_batched_envs < 2:
         raise ValueError(f"--gbc-batched-envs must be at least 2 (timed on 2 workers), got {args.gbc_batched_envs}")
+    if args.include_gbc:
+        import gbc  # noqa: F401  (registers the Game Boy env ids)
+
+        games = [env_id for env_id in gym.registry if env_id.startswith("GBC") and env_id != "GBC-v0"]
+        unknown = [env_id for env_id in args.gbc_env_ids if env_id not in games]
+        if unknown:
+            raise ValueError(f"--gbc-env-ids {unknown} unknown; choose from {games}")
 
     def measure_ale() -> float:
         record = bench_ale("ram", args.seconds, args.seed)
@@ -105,10 +117,13 @@ def main(args: Args) -> None:
         emit({"metric": "speedup_vs_ale_ram", "obs_type": obs_type, "num_envs": TARGET_NUM_ENVS,
               "obs_size": args.obs_size, "ratio": round(ratio, 1), "target": target, "meets_target": ratio >= target,
               "ale_steps_per_s_mean": round(ale_mean, 1)})
-    if "ram" in gbc_rates:
-        ratio = gbc_rates["ram"] / ale_mean
-        emit({"metric": "gbc_single_vs_ale_ram", "obs_type": "ram", "num_envs": 1, "ratio": round(ratio, 2),
-              "target": 1.0, "meets_target": ratio >= 1.0, "ale_steps_per_s_mean": round(ale_mean, 1)})
+    for (env_id, obs_type), rate in gbc_rates.items():
+        if obs_type != "ram":
+            continue
+        ratio = rate / ale_mean
+        emit({"metric": "gbc_single_vs_ale_ram", "env_id": env_id, "obs_type": "ram", "num_envs": 1,
+              "ratio": round(ratio, 2), "target": 1.0, "meets_target": ratio >= 1.0,
+              "ale_steps_per_s_mean": round(ale_mean, 1)})
 
 
 if __name__ == "__main__":

@@ -361,3 +361,10 @@ def test_a_person_plays_it_in_a_window_and_00_play_runs_it():
                           text=True, env={**os.environ, "SDL_VIDEODRIVER": "dummy"}, timeout=120, check=True)
     summary = ast.literal_eval(done.stdout.strip().splitlines()[-1])
     assert summary["frames"] == 5 and "cpu_score" in summary["variables"]
+
+
+def test_bench_times_the_pong_env():
+    from gbc.bench import bench_gbc
+
+    record = bench_gbc("ram", 0.1, env_id="GBCPong-v0")
+    assert record["env"] == "GBCPong-v0" and record["steps_per_s"] > 0 and record["frame_skip"] == 4
