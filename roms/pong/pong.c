@@ -191,15 +191,15 @@ static void draw_paddle(uint8_t slot, uint8_t x, uint8_t y, uint8_t palette, uin
 }
 
 /* OAM y = 0 hides a sprite */
-static void draw_sprites(uint8_t show)
+static void draw_sprites(uint8_t show_ball, uint8_t show_paddles)
 {
     uint8_t *sprite = shadow_oam + 4 * SPRITE_BALL;
-    sprite[0] = show ? (uint8_t)(ball_y + OAM_Y_OFFSET) : 0;
+    sprite[0] = show_ball ? (uint8_t)(ball_y + OAM_Y_OFFSET) : 0;
     sprite[1] = ball_x + OAM_X_OFFSET;
     sprite[2] = TILE_BALL;
     sprite[3] = OBJ_PALETTE_BALL;
-    draw_paddle(SPRITE_PLAYER, PLAYER_X, player_y, OBJ_PALETTE_PLAYER, show);
-    draw_paddle(SPRITE_CPU, CPU_X, cpu_y, OBJ_PALETTE_CPU, show);
+    draw_paddle(SPRITE_PLAYER, PLAYER_X, player_y, OBJ_PALETTE_PLAYER, show_paddles);
+    draw_paddle(SPRITE_CPU, CPU_X, cpu_y, OBJ_PALETTE_CPU, show_paddles);
 }
 
 /* ---- rules ---- */
@@ -400,7 +400,7 @@ static void enter_title(void)
     flush_text();
     title_frames = 0;
     game_state = GAME_STATE_TITLE;
-    draw_sprites(0);
+    draw_sprites(0, 0);
     oam_dma();
     lcd_on(LCDC_GAME);
     music_start();
@@ -426,7 +426,7 @@ static void start_game(void)
     text_clear(TEXT_LINE_PROMPT);
     place_ball_for_serve();
     flush_text();
-    draw_sprites(1);
+    draw_sprites(1, 1);
     oam_dma();
     lcd_on(LCDC_GAME);
     /* The LCD shows a blank frame after it is switched on: start play once
@@ -487,6 +487,6 @@ void main(void)
             enter_title();
         }
         sound_update();
-        draw_sprites(game_state != GAME_STATE_TITLE);
+        draw_sprites(game_state == GAME_STATE_PLAY, game_state != GAME_STATE_TITLE);
     }
 }
