@@ -49,7 +49,7 @@ static const uint8_t tune_title[] = {
 };
 static const uint8_t sfx_paddle[] = {NOTE_C6, 4, NOTE_G6, 3, PATTERN_END, PATTERN_END};
 static const uint8_t sfx_wall[] = {NOTE_G4, 4, PATTERN_END, PATTERN_END};
-static const uint8_t sfx_player_point[] = {NOTE_C5, 5, NOTE_E5, 5, NOTE_G5, 5, NOTE_C6, 10, PATTERN_END, PATTERN_END};
+static const uint8_t sfx_player_point[] = {NOTE_E5, 5, NOTE_G5, 5, NOTE_C6, 5, NOTE_E6, 10, PATTERN_END, PATTERN_END};
 static const uint8_t sfx_cpu_point[] = {NOTE_G5, 5, NOTE_E5, 5, NOTE_C5, 5, NOTE_G4, 10, PATTERN_END, PATTERN_END};
 static const uint8_t sfx_game_over[] = {
     NOTE_C5, 10, NOTE_G4, 10, NOTE_C4, 10, NOTE_G3, 30, PATTERN_END, PATTERN_END,
