@@ -1,5 +1,6 @@
 """Baseline agents for our Game Boy games: uniform random, and one scripted player per game (SCRIPTED_PLAYERS):
-Breakout keeps the paddle under the ball, Snake steers toward the food without running into itself.
+Breakout keeps the paddle under the ball, Snake steers toward the food without running into itself, Pong keeps the
+paddle level with the ball.
 
     python -m gbc.baselines --episodes 5 --seed 0 [--game snake]
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Literal
 
 import gymnasium as gym
 import numpy as np
@@ -141,8 +143,47 @@ class ChaseFoodAgent:
         return seen
 
 
+class PongTrackBallAgent:
+    """Moves the player's paddle (Pong's left one) so that its centre meets the ball's height, read from RAM.
+
+    Each time the ball turns toward the player it draws a new aim point within `aim_spread` px of the paddle's
+    centre (default 10 of its 12 half-height px): a hit off-centre sends the ball back steeply, which the CPU's
+    slow paddle cannot follow, and varies the rallies.
+    """
+
+    name = "track_ball"
+
+    def __init__(self, profile: GameProfile, seed: int = 0, aim_spread: int = 10, dead_zone: int = 2):
+        self._player_y = ram_obs_index(profile.address("player_y"))
+        self._ball_y = ram_obs_index(profile.address("ball_y"))
+        self._ball_dx = ram_obs_index(profile.address("ball_dx"))
+        self._ball_dx_variable = profile.variables["ball_dx"]
+        self._paddle_half = profile.constants["PADDLE_HEIGHT"] // 2
+        self._ball_half = profile.constants["BALL_SIZE"] // 2
+        self._up = profile.action_names.index("UP")
+        self._down = profile.action_names.index("DOWN")
+        self._aim_spread = aim_spread
+        self._dead_zone = dead_zone
+        self._rng = np.random.default_rng(seed)
+        self._aim = 0
+        self._coming = False
+
+    def act(self, obs: np.ndarray) -> int:
+        coming = self._ball_dx_variable.value(int(obs[self._ball_dx])) < 0
+        if coming and not self._coming:  # the ball turned toward the player: aim anew
+            self._aim = int(self._rng.integers(-self._aim_spread, self._aim_spread + 1))
+        self._coming = coming
+        ball_centre = int(obs[self._ball_y]) + self._ball_half
+        offset = ball_centre - (int(obs[self._player_y]) + self._paddle_half + self._aim)
+        if offset < -self._dead_zone:
+            return self._up
+        if offset > self._dead_zone:
+            return self._down
+        return ACTION_NOOP
+
+
 # Each game's scripted player, by profile name.
-SCRIPTED_PLAYERS = {"breakout": FollowBallAgent, "snake": ChaseFoodAgent}
+SCRIPTED_PLAYERS = {"breakout": FollowBallAgent, "snake": ChaseFoodAgent, "pong": PongTrackBallAgent}
 
 
 def agent_names(game: str) -> tuple[str, str]:
@@ -200,6 +241,8 @@ def play_episodes(name: str, episodes: int, frame_skip: int, seed: int, max_epis
 
 @dataclass
 class Args:
+    env_id: Literal["GBCBreakout-v0", "GBCPong-v0"] = "GBCBreakout-v0"
+    """the game"""
     episodes: int = 5
     """episodes per agent"""
     seed: int = 0

@@ -4,7 +4,7 @@ A profile names the ROM file and its SHA-1, every RAM variable the wrapper reads
 button sequence from power-on to the first frame of play, and how to read score, lives and game over.
 
 Profiles come from two places:
-- built in (`breakout`, `snake`: our own ROMs): addresses are read by name from the ROM's symbols file, which the build
+- built in (`breakout`, `snake`, `pong`: our own ROMs): addresses are read by name from the ROM's symbols file, which the build
   writes from the linker map, so they are the linker's truth;
 - a user's JSON file, `roms/<anything>.profile.json`, beside the user's ROM (format in `load_profile_file`).
 """
@@ -181,6 +181,9 @@ BREAKOUT_SYMBOLS = BREAKOUT_DIR / "breakout.symbols.json"
 SNAKE_DIR = ROMS_DIR / "snake"
 SNAKE_ROM = SNAKE_DIR / "snake.gb"
 SNAKE_SYMBOLS = SNAKE_DIR / "snake.symbols.json"
+PONG_DIR = ROMS_DIR / "pong"
+PONG_ROM = PONG_DIR / "pong.gb"
+PONG_SYMBOLS = PONG_DIR / "pong.symbols.json"
 
 
 def _build_hint(committed: Path) -> str:
@@ -210,10 +213,12 @@ def _variables_from_symbols(symbols: dict) -> dict[str, Variable]:
     }
 
 
-def _own_rom_profile(name: str, rom_dir: Path, symbols_path: Path, **game: object) -> GameProfile:
+def _own_rom_profile(name: str, rom_dir: Path, symbols_path: Path, score: str = "score",
+                     score_encoding: str = "uint_le", **game: object) -> GameProfile:
     """A profile of one of our ROMs: variables and constants from its symbols file; `game_state` says play and
-    game over (GAME_STATE_PLAY, GAME_STATE_GAME_OVER), `score` is a little-endian binary number, `rng_state` takes
-    the seed, START on the title starts play. `game` gives the rest (actions, action_names, lives)."""
+    game over (GAME_STATE_PLAY, GAME_STATE_GAME_OVER), the `score` variable (a little-endian binary number unless
+    `score_encoding` says otherwise) gives the reward, `rng_state` takes the seed, START on the title starts play.
+    `game` gives the rest (actions, action_names, lives)."""
     symbols = read_symbols(symbols_path)
     constants = {k: int(v) for k, v in symbols.get("constants", {}).items()}
     for needed in ("GAME_STATE_PLAY", "GAME_STATE_GAME_OVER"):
@@ -229,8 +234,8 @@ def _own_rom_profile(name: str, rom_dir: Path, symbols_path: Path, **game: objec
         start_sequence=(StartStep(frames=120), StartStep(frames=2, buttons=("start",))),
         in_play=Condition("game_state", "==", constants["GAME_STATE_PLAY"]),
         game_over=Condition("game_state", "==", constants["GAME_STATE_GAME_OVER"]),
-        score="score",
-        score_encoding="uint_le",
+        score=score,
+        score_encoding=score_encoding,
         seed_variable="rng_state",
         build_hint=_build_hint(rom_path),
         constants=constants,
@@ -252,6 +257,15 @@ def snake_profile() -> GameProfile:
         "snake", SNAKE_DIR, SNAKE_SYMBOLS,
         actions=((), ("up",), ("down",), ("left",), ("right",)),
         action_names=("NOOP", "UP", "DOWN", "LEFT", "RIGHT"),
+    )
+
+
+def pong_profile() -> GameProfile:
+    """Our Pong ROM: title screen until START, then play to 7 points against the CPU; D-pad up/down move the
+    player's paddle (left). The score is the player's points; there are no lives."""
+    return _own_rom_profile(
+        "pong", PONG_DIR, PONG_SYMBOLS, score="player_score",
+        actions=((), ("up",), ("down",)), action_names=("NOOP", "UP", "DOWN"),
     )
 
 
@@ -337,7 +351,9 @@ def load_profile_file(path: str | Path) -> GameProfile:
 # ---------------------------------------------------------------------------------------------------------
 # Registry.
 
-_BUILTIN: dict[str, Callable[[], GameProfile]] = {"breakout": breakout_profile, "snake": snake_profile}
+_BUILTIN: dict[str, Callable[[], GameProfile]] = {
+    "breakout": breakout_profile, "snake": snake_profile, "pong": pong_profile,
+}
 
 
 def _user_profile_files(roms_dir: Path) -> dict[str, Path]:

@@ -178,6 +178,7 @@ def test_mapped_bytes_that_disagree_with_the_public_api_are_not_used(make_pyboy,
 
 from gbc.hardware import BUTTONS  # noqa: E402
 from gbc.profiles import (  # noqa: E402
+    _BUILTIN,
     BREAKOUT_SYMBOLS,
     PROFILE_SUFFIX,
     Condition,
