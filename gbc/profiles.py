@@ -4,7 +4,7 @@ A profile names the ROM file and its SHA-1, every RAM variable the wrapper reads
 button sequence from power-on to the first frame of play, and how to read score, lives and game over.
 
 Profiles come from two places:
-- built in (`breakout`, our own ROM): addresses are read by name from the ROM's symbols file, which the build
+- built in (`breakout`, `runner`: our own ROMs): addresses are read by name from the ROM's symbols file, which the build
   writes from the linker map, so they are the linker's truth;
 - a user's JSON file, `roms/<anything>.profile.json`, beside the user's ROM (format in `load_profile_file`).
 """
@@ -177,10 +177,17 @@ class GameProfile:
 BREAKOUT_DIR = ROMS_DIR / "breakout"
 BREAKOUT_ROM = BREAKOUT_DIR / "breakout.gb"
 BREAKOUT_SYMBOLS = BREAKOUT_DIR / "breakout.symbols.json"
-_BREAKOUT_BUILD_HINT = (
-    "It is built from source in this repository: run `make -C roms` (needs Debian's sdcc), "
-    "or restore the committed file with `git checkout -- roms/breakout/breakout.gb`."
-)
+
+
+def _build_hint(rom: str) -> str:
+    """How to get one of our own ROMs (roms/<rom>/<rom>.gb) back."""
+    return (
+        "It is built from source in this repository: run `make -C roms` (needs Debian's sdcc), "
+        f"or restore the committed file with `git checkout -- roms/{rom}/{rom}.gb`."
+    )
+
+
+_BREAKOUT_BUILD_HINT = _build_hint("breakout")
 
 
 def read_symbols(path: Path) -> dict:
@@ -191,20 +198,29 @@ def read_symbols(path: Path) -> dict:
 
 
 def _variables_from_symbols(symbols: dict) -> dict[str, Variable]:
+    """The symbols file's variables, less those in a switched CGB WRAM bank ("cgb_wram_bank"): at their address
+    the RAM observation and `GameBoy.read` see the bank the game leaves selected (bank 1), not theirs."""
     return {
         v["name"]: Variable(v["name"], int(v["address"]), int(v.get("size", 1)), v.get("description", ""),
                             signed=v.get("type", "").startswith("int"))  # the C type: int16_t, uint8_t[108], ...
         for v in symbols["variables"]
+        if "cgb_wram_bank" not in v
     }
+
+
+def _symbols_and_constants(symbols_path: Path, needed: Sequence[str]) -> tuple[dict, dict[str, int]]:
+    """A built-in ROM's symbols file and its integer constants, checked to hold the `needed` ones."""
+    symbols = read_symbols(symbols_path)
+    constants = {k: int(v) for k, v in symbols.get("constants", {}).items()}
+    for name in needed:
+        if name not in constants:
+            raise ProfileError(f"{symbols_path} lacks the constant {name}; rebuild with `make -C roms`")
+    return symbols, constants
 
 
 def breakout_profile() -> GameProfile:
     """Our Breakout ROM: title screen until START, then play with 3 balls; D-pad left/right move the paddle."""
-    symbols = read_symbols(BREAKOUT_SYMBOLS)
-    constants = {k: int(v) for k, v in symbols.get("constants", {}).items()}
-    for needed in ("GAME_STATE_PLAY", "GAME_STATE_GAME_OVER"):
-        if needed not in constants:
-            raise ProfileError(f"{BREAKOUT_SYMBOLS} lacks the constant {needed}; rebuild with `make -C roms`")
+    symbols, constants = _symbols_and_constants(BREAKOUT_SYMBOLS, ("GAME_STATE_PLAY", "GAME_STATE_GAME_OVER"))
     return GameProfile(
         name="breakout",
         rom_path=BREAKOUT_DIR / symbols["rom"],
@@ -221,6 +237,33 @@ def breakout_profile() -> GameProfile:
         actions=((), ("left",), ("right",)),
         action_names=("NOOP", "LEFT", "RIGHT"),
         build_hint=_BREAKOUT_BUILD_HINT,
+        constants=constants,
+    )
+
+
+RUNNER_DIR = ROMS_DIR / "runner"
+RUNNER_ROM = RUNNER_DIR / "runner.gb"
+RUNNER_SYMBOLS = RUNNER_DIR / "runner.symbols.json"
+
+
+def runner_profile() -> GameProfile:
+    """Our side-scrolling runner: title until START, then run until an obstacle is hit; A jumps, DOWN ducks."""
+    symbols, constants = _symbols_and_constants(RUNNER_SYMBOLS, ("GAME_STATE_PLAY", "GAME_STATE_GAME_OVER"))
+    return GameProfile(
+        name="runner",
+        rom_path=RUNNER_DIR / symbols["rom"],
+        sha1=symbols["sha1"],
+        variables=_variables_from_symbols(symbols),
+        # As Breakout: the title loop runs by frame ~70; START is read on the next frame.
+        start_sequence=(StartStep(frames=120), StartStep(frames=2, buttons=("start",))),
+        in_play=Condition("game_state", "==", constants["GAME_STATE_PLAY"]),
+        game_over=Condition("game_state", "==", constants["GAME_STATE_GAME_OVER"]),
+        score="distance",
+        score_encoding="uint_le",
+        seed_variable="rng_state",
+        actions=((), ("a",), ("down",)),
+        action_names=("NOOP", "JUMP", "DUCK"),
+        build_hint=_build_hint("runner"),
         constants=constants,
     )
 
@@ -307,7 +350,7 @@ def load_profile_file(path: str | Path) -> GameProfile:
 # ---------------------------------------------------------------------------------------------------------
 # Registry.
 
-_BUILTIN: dict[str, Callable[[], GameProfile]] = {"breakout": breakout_profile}
+_BUILTIN: dict[str, Callable[[], GameProfile]] = {"breakout": breakout_profile, "runner": runner_profile}
 
 
 def _user_profile_files(roms_dir: Path) -> dict[str, Path]:
