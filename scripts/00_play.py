@@ -5,19 +5,20 @@ agent's 84x84 frame in colour, scaled up. After game over, SPACE starts a new ga
 window quits. Run: python scripts/00_play.py [--seed 0] [--scale 8]
 
 With --game gbc it plays the Game Boy Color Breakout ROM instead, through GBCBreakout-v0 (gbc.play), at the
-Game Boy's 59.7 frames per second: arrows move the paddle, --gbc-scale sets the window scale.
+Game Boy's 59.7 frames per second: arrows move the paddle, --gbc-scale sets the window scale. --game NAME plays
+the Game Boy game of profile NAME (e.g. runner: Z jumps, DOWN ducks; keys in gbc.play).
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import tyro
 
 from breakout_py import core
+from breakout_py.errors import UserError, run_script
 from breakout_py.render import Renderer, colorize
 from breakout_py.window import Window
 
@@ -35,8 +36,9 @@ class Args:
     """frames per second (0: as fast as possible)"""
     max_frames: int = 0
     """stop after this many frames (0: play until the window is closed)"""
-    game: Literal["python", "gbc"] = "python"
-    """python: Python Breakout; gbc: the Game Boy Color ROM (roms/breakout) through GBCBreakout-v0"""
+    game: str = "python"
+    """python: Python Breakout; gbc: the Game Boy Color ROM (roms/breakout) through GBCBreakout-v0; any other
+    name: the Game Boy game of that profile (runner, ...)"""
     gbc_scale: int = 4
     """window pixels per Game Boy pixel (--game gbc)"""
 
@@ -126,16 +128,23 @@ def play(args: Args, scripted_keys: dict[int, list[tuple[int, int]]] | None = No
 def play_gbc(args: Args, scripted_keys: dict[int, list[tuple[int, int]]] | None = None) -> dict:
     """The Game Boy Color ROM in a window through the env (see gbc.play), at the Game Boy's frame rate."""
     from gbc.play import play as play_rom  # PyBoy is imported only when the GBC game is asked for
-    from gbc.profiles import get_profile
+    from gbc.profiles import get_profile, known_profiles
 
-    summary = play_rom("breakout", seed=args.seed, scale=args.gbc_scale, max_frames=args.max_frames,
+    profile = "breakout" if args.game == "gbc" else args.game
+    if profile not in known_profiles():
+        raise UserError(f"unknown game {args.game!r}: choose python, gbc or a Game Boy profile of "
+                        f"{known_profiles()}")
+    summary = play_rom(profile, seed=args.seed, scale=args.gbc_scale, max_frames=args.max_frames,
                        scripted_keys=scripted_keys)
     # RAM reads are unsigned; show each variable as its C type in the symbols file says (ball_dx: int16_t)
-    variables = get_profile("breakout").variables
+    variables = get_profile(profile).variables
     summary["variables"] = {name: variables[name].value(raw) for name, raw in summary["variables"].items()}
     return summary
 
 
+def main(args: Args) -> None:
+    print(play(args) if args.game == "python" else play_gbc(args))
+
+
 if __name__ == "__main__":
-    cli_args = tyro.cli(Args)
-    print(play_gbc(cli_args) if cli_args.game == "gbc" else play(cli_args))
+    run_script(lambda: main(tyro.cli(Args)))
