@@ -308,7 +308,7 @@ def test_runs_on_the_original_game_boy_with_the_ring_in_its_one_bank(game, symbo
 
 
 def test_env_contract_and_scripted_player_beats_random():
-    for obs_type in ("ram", "pixels"):
+    for obs_type in ("ram", "state", "pixels"):  # state: the committed roms/runner/runner.state_spec.json
         env = gym.make("GBCRunner-v0", obs_type=obs_type)
         check_env(env.unwrapped, skip_render_check=True)
         env.close()
