@@ -22,9 +22,10 @@ from breakout_py.benchmark import bench_ale, bench_single, bench_vector, emit
 ALE_OBS_TYPE = {"ram": "ram", "state": "ram", "pixels": "rgb"}  # ALE's observation beside each of ours
 
 
-def bench_gbc(obs_type: str, seconds: float, frame_skip: int = 4, seed: int = 0) -> dict:
-    env = gym.make("GBCBreakout-v0", obs_type=obs_type, frame_skip=frame_skip)
-    return {"env": "GBCBreakout-v0", "obs_type": obs_type, "frame_skip": frame_skip, **bench_single(env, seconds, seed)}
+def bench_gbc(obs_type: str, seconds: float, frame_skip: int = 4, seed: int = 0,
+              env_id: str = "GBCBreakout-v0") -> dict:
+    env = gym.make(env_id, obs_type=obs_type, frame_skip=frame_skip)
+    return {"env": env_id, "obs_type": obs_type, "frame_skip": frame_skip, **bench_single(env, seconds, seed)}
 
 
 def bench_gbc_batched(
