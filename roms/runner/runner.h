@@ -42,7 +42,7 @@
 
 /* Vertical motion in 1/256 px per frame: each frame player_y moves by player_vy,
  * then gravity adds GRAVITY (down is positive) up to MAX_FALL_SPEED.
- * A jump reaches 34 px and lasts 34 frames. */
+ * A jump reaches 34 px and lands after 33 frames. */
 #define GRAVITY           64
 #define JUMP_VELOCITY     1024
 #define MAX_FALL_SPEED    1024
