@@ -4,7 +4,6 @@ over, DMG mode, the env contract and bad input."""
 
 import dataclasses
 import hashlib
-import json
 import re
 import subprocess
 import sys
