@@ -1,6 +1,6 @@
 """Baseline agents for our Game Boy games: uniform random, and one scripted player per game (SCRIPTED_PLAYERS):
 Breakout keeps the paddle under the ball, Snake steers toward the food without running into itself, Pong keeps the
-paddle level with the ball.
+paddle level with the ball, the runner jumps over blocks and ducks under bars.
 
     python -m gbc.baselines --episodes 5 --seed 0 [--game snake]
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Literal
 
 import gymnasium as gym
 import numpy as np
@@ -26,6 +25,7 @@ from gbc.profiles import GameProfile, UnknownProfileError
 ACTION_NOOP, ACTION_LEFT, ACTION_RIGHT = 0, 1, 2
 # GBCSnake-v0's actions press one direction of the D-pad; its DIR_* constants number the directions.
 SNAKE_ACTION_NOOP, SNAKE_ACTION_UP, SNAKE_ACTION_DOWN, SNAKE_ACTION_LEFT, SNAKE_ACTION_RIGHT = range(5)
+RUNNER_NOOP, RUNNER_JUMP, RUNNER_DUCK = 0, 1, 2
 
 
 class RandomAgent:
@@ -182,8 +182,41 @@ class PongTrackBallAgent:
         return ACTION_NOOP
 
 
+class RunnerAgent:
+    """Jumps when a ground block is near ahead and ducks while an overhead bar is near, reading the runner's
+    `next_obstacle_x`, `next_obstacle_kind` and `speed` from the RAM observation.
+
+    "Near" is `lead_frames` frames of scrolling plus `margin` px between the player's front and the obstacle:
+    with 4-frame decisions the jump then starts 3.5-8 frames of travel before the block, inside the window
+    that clears it (the player is 8 px up from frame 3 to frame 30 of a jump).
+    """
+
+    name = "jump_duck"
+
+    def __init__(self, profile: GameProfile, seed: int = 0, lead_frames: int = 8, margin: int = 8):
+        self._obstacle_x = ram_obs_index(profile.address("next_obstacle_x"))
+        self._obstacle_kind = ram_obs_index(profile.address("next_obstacle_kind"))
+        self._speed = ram_obs_index(profile.address("speed"))
+        constants = profile.constants
+        self._player_front = constants["PLAYER_X"] + constants["PLAYER_WIDTH"]
+        self._block, self._bar = constants["COLUMN_BLOCK"], constants["COLUMN_BAR"]
+        self._lead_frames, self._margin = lead_frames, margin
+
+    def act(self, obs: np.ndarray) -> int:
+        kind = int(obs[self._obstacle_kind])
+        gap = int(obs[self._obstacle_x]) - self._player_front
+        speed = (int(obs[self._speed]) | int(obs[self._speed + 1]) << 8) / 256  # px per frame
+        if gap <= self._lead_frames * speed + self._margin:
+            if kind == self._block:
+                return RUNNER_JUMP
+            if kind == self._bar:
+                return RUNNER_DUCK
+        return RUNNER_NOOP
+
+
 # Each game's scripted player, by profile name.
-SCRIPTED_PLAYERS = {"breakout": FollowBallAgent, "snake": ChaseFoodAgent, "pong": PongTrackBallAgent}
+SCRIPTED_PLAYERS = {"breakout": FollowBallAgent, "snake": ChaseFoodAgent, "pong": PongTrackBallAgent,
+                    "runner": RunnerAgent}
 
 
 def agent_names(game: str) -> tuple[str, str]:
@@ -241,8 +274,6 @@ def play_episodes(name: str, episodes: int, frame_skip: int, seed: int, max_epis
 
 @dataclass
 class Args:
-    env_id: Literal["GBCBreakout-v0", "GBCPong-v0"] = "GBCBreakout-v0"
-    """the game"""
     episodes: int = 5
     """episodes per agent"""
     seed: int = 0
@@ -251,7 +282,7 @@ class Args:
     max_episode_steps: int = 10_000
     """agent steps before an episode is truncated"""
     game: str = "breakout"
-    """the game (profile name) to play: breakout or snake"""
+    """the game (profile name) to play: one with a scripted player (breakout, snake, pong, runner)"""
 
 
 def main(args: Args) -> None:

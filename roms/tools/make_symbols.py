@@ -10,7 +10,10 @@ description come from the annotation comment on each global's definition:
     asm:  _shadow_oam::       ; screen uint8_t[160]: sprite attributes
 
 Every global the map places in RAM must be annotated, so the file cannot
-silently miss a variable. Standard library only: runs wherever the ROMs build.
+silently miss a variable. A variable in a linker area named _WRAM_BANK<n> lives
+in CGB WRAM bank n at 0xD000-0xDFFF (selected through SVBK, 0xFF70; on DMG,
+which has no SVBK, the same addresses are its one bank 1): its entry adds
+"cgb_wram_bank": n, and it may share addresses with bank-1 variables. Standard library only: runs wherever the ROMs build.
 """
 from __future__ import annotations
 
@@ -42,6 +45,7 @@ C_ANNOTATION_RE = re.compile(
 ASM_ANNOTATION_RE = re.compile(
     r"^_(?P<name>\w+)::?\s*;\s*(?P<kind>\w+)\s+(?P<type>[\w\[\]]+):\s*(?P<description>.*?)\s*$"
 )
+WRAM_BANK_AREA_RE = re.compile(r"^_WRAM_BANK([1-7])$")
 DEFINE_RE = re.compile(r"^\s*#define\s+([A-Z][A-Z0-9_]*)\s+(.+?)\s*(?:/\*.*)?$")
 
 
@@ -172,7 +176,7 @@ def build(rom: Path, map_path: Path, asm: list[Path], sources: list[Path], heade
                 problems.append(f"{name}: element type {element!r} is not one of {sorted(ELEMENT_SIZES)}")
                 continue
             c_type = f"{element}[{sizes[name] // ELEMENT_SIZES[element]}]"
-        variables.append({
+        entry = {
             "name": name,
             "address": symbol["address"],
             "address_hex": f"0x{symbol['address']:04X}",
@@ -181,7 +185,11 @@ def build(rom: Path, map_path: Path, asm: list[Path], sources: list[Path], heade
             "kind": annotations[name]["kind"],
             "module": symbol["module"],
             "description": annotations[name]["description"],
-        })
+        }
+        bank = WRAM_BANK_AREA_RE.match(symbol["area"])
+        if bank:
+            entry["cgb_wram_bank"] = int(bank.group(1))
+        variables.append(entry)
     if problems:
         raise ValueError("symbols file not written:\n  " + "\n  ".join(problems))
 
