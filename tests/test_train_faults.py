@@ -175,6 +175,12 @@ def test_a_full_disk_while_checkpointing_keeps_the_previous_checkpoint(tmp_path,
     assert train_memory(args)["global_step"] == 256  # and the run resumes from it
 
 
+def test_training_gives_back_the_signal_handlers_it_replaced(tmp_path):
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    train_memory(quick_args(tmp_path, total_timesteps=64, checkpoint_interval=0))
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+
+
 def test_the_summary_line_of_a_run_without_episodes_is_strict_json(tmp_path):
     # 4 steps are too few for CartPole to end an episode: the mean return of no episodes is NaN, which JSON lacks
     done = subprocess.run(
