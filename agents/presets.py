@@ -48,7 +48,8 @@ class MemoryArgs(PPOArgs):
     env_id: str = "BreakoutPy-v0"
     """a registered Gymnasium env id with a Discrete action space and a flat observation"""
     env_kwargs: str = ""
-    """JSON object of env keyword arguments; empty: MEMORY_ENV_KWARGS of the env id (none for other envs)"""
+    """JSON object of env keyword arguments; empty: the env id's entry in MEMORY_ENV_KWARGS of agents/presets.py
+    (none for other envs)"""
     total_timesteps: int = 12_000_000
     """env steps to train for (all sub-envs together): about 6-10 minutes on 2 CPU cores"""
     num_envs: int = 64
@@ -78,7 +79,8 @@ class PixelArgs(PPOArgs):
     env_id: str = "BreakoutPy-v0"
     """a registered Gymnasium env id with a Discrete action space and uint8 (C, H, W) frames"""
     env_kwargs: str = ""
-    """JSON object of env keyword arguments selecting pixel observations; empty: PIXEL_ENV_KWARGS of the env id"""
+    """JSON object of env keyword arguments selecting pixel observations; empty: the env id's entry in
+    PIXEL_ENV_KWARGS of agents/presets.py"""
     total_timesteps: int = 9_000_000
     """env steps to train for (all sub-envs together): about 52 minutes alone on 2 CPU cores"""
     num_envs: int = 64

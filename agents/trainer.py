@@ -303,9 +303,11 @@ def env_failure_types() -> tuple[type[BaseException], ...]:
     return (WorkerDiedError,)
 
 
-def stopped_message(cause: BaseException, checkpoint: Path | None, step: int) -> str:
-    """TrainingStopped's message: what stopped training, what was saved, and that rerunning resumes."""
-    what = (f"training stopped by {cause.args[0]}" if isinstance(cause, StopRequested)
+def stopped_message(cause: BaseException, signals: list[str], checkpoint: Path | None, step: int) -> str:
+    """TrainingStopped's message: what stopped training, what was saved, and that rerunning resumes. A signal
+    received counts as the cause even when an env failed first: Ctrl-C in a terminal reaches the env's worker
+    processes too, and they end on it."""
+    what = (f"training stopped by {signals[0]}" if signals
             else f"training stopped because its env failed: {cause}")
     if checkpoint is None:
         return f"{what}; nothing was trained yet, so nothing was saved: run the same command again to start"
@@ -547,8 +549,8 @@ def train(args: PPOArgs, agent_name: str, network: dict[str, Any],
                 save_checkpoint(checkpoint_path, agent, optimizer,
                                 checkpoint_state(last_whole, last_whole_step, last_whole_rng))
                 saved_iteration = last_whole
-            raise TrainingStopped(stopped_message(err, checkpoint_path if saved_iteration is not None else None,
-                                                  last_whole_step)) from None
+            checkpoint = checkpoint_path if saved_iteration is not None else None
+            raise TrainingStopped(stopped_message(err, signals, checkpoint, last_whole_step)) from None
         finally:
             if progress is not None:
                 progress.close()

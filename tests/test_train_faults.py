@@ -29,9 +29,10 @@ class Training:
     """scripts/02_train_memory.py run as a command; its stderr (the progress bar) is read as it comes."""
 
     def __init__(self, *args: str):
+        # a session of its own, so that a signal to its process group (as Ctrl-C in a terminal) reaches only it
         self.process = subprocess.Popen(
             [sys.executable, "scripts/02_train_memory.py", *args], cwd=REPO, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(REPO)})
+            stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(REPO)}, start_new_session=True)
         self.stderr = b""
         self.reader = threading.Thread(target=self._read_stderr, daemon=True)
         self.reader.start()
@@ -135,13 +136,17 @@ def test_a_killed_gbc_worker_ends_in_one_error_line_and_the_rerun_resumes(tmp_pa
     saved = read_checkpoint(checkpoint)
     assert saved["global_step"] >= 64 and saved["global_step"] == saved["iteration"] * 32
 
+    # the rerun resumes; Ctrl-C in a terminal (SIGINT to the whole process group: the workers end on it too) stops it
     second = Training(*args)
     second.wait_for_step(saved["global_step"] + 32)
-    second.process.send_signal(signal.SIGTERM)
+    workers = worker_pids(second.process.pid)
+    os.killpg(second.process.pid, signal.SIGINT)
     code, stdout, lines = second.finish()
     assert f"from iteration {saved['iteration']} (step {saved['global_step']})" in stdout
-    assert code == 2 and read_checkpoint(checkpoint)["global_step"] > saved["global_step"]
-    assert not worker_pids(second.process.pid)  # every worker reaped
+    assert code == 2
+    assert_one_error_line(lines, "training stopped by SIGINT", str(checkpoint), "run the same command again")
+    assert read_checkpoint(checkpoint)["global_step"] > saved["global_step"]
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]  # every worker reaped
 
 
 def quick_args(tmp_path: Path, **overrides) -> MemoryArgs:
