@@ -19,6 +19,7 @@ import torch
 
 from agents.checkpoint import read_checkpoint
 from agents.presets import MemoryArgs, train_memory
+from agents.trainer import stopped_message
 from breakout_py.files import WriteError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -147,6 +148,18 @@ def test_a_killed_gbc_worker_ends_in_one_error_line_and_the_rerun_resumes(tmp_pa
     assert_one_error_line(lines, "training stopped by SIGINT", str(checkpoint), "run the same command again")
     assert read_checkpoint(checkpoint)["global_step"] > saved["global_step"]
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]  # every worker reaped
+
+
+def test_a_signal_is_named_as_the_cause_even_when_the_env_failed_on_it():
+    # Ctrl-C in a terminal reaches the GBC workers too; when the parent notices a worker gone before the signal's
+    # flag, the person still pressed Ctrl-C: the message must not blame the env
+    died = RuntimeError("GBC env worker 0 (pid 7) exited with code 0")
+    message = stopped_message(died, ["SIGINT"], Path("runs/x/checkpoints/checkpoint.pt"), 64)
+    assert message.startswith("training stopped by SIGINT;") and "env failed" not in message
+    message = stopped_message(died, [], Path("runs/x/checkpoints/checkpoint.pt"), 64)
+    assert message.startswith("training stopped because its env failed: GBC env worker 0 (pid 7)")
+    assert "runs/x/checkpoints/checkpoint.pt holds env step 64: run the same command again to resume" in message
+    assert "nothing was trained yet" in stopped_message(died, [], None, 0)
 
 
 def quick_args(tmp_path: Path, **overrides) -> MemoryArgs:
