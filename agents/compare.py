@@ -35,6 +35,9 @@ LOSS_TAGS = ("losses/value_loss", "losses/policy_loss", "losses/entropy", "losse
 
 @dataclass
 class Run:
+    """One run folder's curves: its episodes (env step, return), its train_seconds against env steps, and the PPO
+    losses; `smooth(window)` fills the smoothed return."""
+
     name: str
     agent: str
     seed: int
@@ -72,6 +75,7 @@ class Run:
 
 
 def read_scalars(run_dir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Every TensorBoard scalar of a run folder: tag -> (steps, values)."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     acc = EventAccumulator(str(run_dir), size_guidance={"scalars": 0})
