@@ -1,0 +1,786 @@
+/* Shooter for the Game Boy Color (also runs on the original Game Boy): a fixed
+ * shooter in the manner of Space Invaders.
+ *
+ * Rules (constants in shooter.h):
+ * - A formation of 4 x 8 enemies marches sideways MARCH_STEP px at a time and
+ *   drops FORMATION_DROP px when its outermost live column meets a wall; it
+ *   marches every enemies_left / 2 + 1 frames, so it speeds up as enemies die.
+ * - The player's cannon moves along the bottom and fires one shot at a time (A).
+ *   A shot that meets an enemy kills it and scores (kind + 1) * 10 points.
+ * - Up to ENEMY_SHOTS enemy shots fall at once, each fired by the lowest live
+ *   enemy of a random column. One that meets the cannon costs a life.
+ * - Four shields of background tiles stand above the cannon; every shot that
+ *   meets a shield tile erodes it one level until it is gone.
+ * - Clearing the formation starts the next wave, laid out by generate_wave()
+ *   from the seeded random number generator. Game over when the lives run out
+ *   or the formation reaches the cannon's row.
+ * The random draws all happen in play, after the first frame of play, so a seed
+ * written into rng_state at that frame decides the game.
+ *
+ * Sprites are 8x16 (LCDC bit 2) and double-buffered in two shadow OAM pages
+ * (shadow_oam in crt0.s, shadow_oam_b in oam_pages.s): the game writes one while
+ * the other is copied to OAM, and they swap every frame. When more than
+ * SPRITES_PER_LINE sprites share a scan line, the order they are written in
+ * rotates every frame, so the hardware drops a different one each frame (flicker)
+ * instead of always the same.
+ *
+ * Every global below carries a comment "kind: description" that
+ * roms/tools/make_symbols.py copies into shooter.symbols.json. */
+#include <stdint.h>
+#include <string.h>
+#include "hardware.h"
+#include "runtime.h"
+#include "font.h"
+#include "shooter.h"
+
+#define OBJ_PALETTE_PLAYER      0
+#define OBJ_PALETTE_ENEMY       1   /* + kind */
+#define OBJ_PALETTE_PLAYER_SHOT 4
+#define OBJ_PALETTE_ENEMY_SHOT  5
+
+#define BG_QUEUE_SIZE    40    /* bounded by one frame's kills, erosions and HUD text */
+#define LCDC_GAME        (LCDC_TILES_8000 | LCDC_OBJ_8X16 | LCDC_OBJ_ON | LCDC_BG_ON)
+#define DMG_PALETTE      0x1B  /* colour 0 black, 1 dark grey, 2 light grey, 3 white */
+#define OAM_PAGE_A       0xC0  /* high bytes of shadow_oam and shadow_oam_b */
+#define OAM_PAGE_B       0xC1
+#define OAM_OBJECTS_END  (4 * (1 + SPRITE_OBJECTS))
+
+/* An enemy shot in flight (x, y: top-left of its sprite). */
+struct enemy_shot {
+    uint8_t active;
+    uint8_t x;
+    uint8_t y;
+};
+
+extern uint8_t shadow_oam_b[OAM_SPRITES * 4];  /* oam_pages.s */
+void oam_dma_from(uint8_t page);
+
+/* ---- game state ---- */
+uint8_t game_state;          /* state: GAME_STATE_TITLE 0, GAME_STATE_PLAY 1, GAME_STATE_GAME_OVER 2 (shooter.h) */
+uint8_t player_x;            /* state: left edge of the 8-px cannon in screen pixels (its top is PLAYER_Y) */
+uint8_t player_shot_active;  /* state: 1 while the player's shot flies */
+uint8_t player_shot_x;       /* state: left edge of the player's shot sprite (the shot is column + SHOT_OFFSET_X) */
+uint8_t player_shot_y;       /* state: top edge of the player's shot */
+struct enemy_shot enemy_shots[ENEMY_SHOTS]; /* state: enemy shots, 3 bytes each: active, x (sprite left edge), y (top edge) */
+uint8_t enemy_alive[FORMATION_ROWS]; /* state: one byte per formation row from the top, bit c set while column c's enemy lives */
+uint8_t row_kind[FORMATION_ROWS];    /* state: enemy kind 0-2 of each row (scores (kind + 1) * 10) */
+uint8_t enemies_left;        /* state: live enemies in the formation */
+int16_t formation_x;         /* state: left edge of column 0 in screen pixels (negative once left columns are gone) */
+uint8_t formation_y;         /* state: top edge of row 0 in screen pixels */
+int8_t formation_dx;         /* state: sideways step of the next march, +MARCH_STEP or -MARCH_STEP px */
+uint8_t march_timer;         /* state: frames until the formation's next march */
+uint8_t anim_frame;          /* state: 0 or 1, the enemies' animation frame, flips at every march */
+uint8_t fire_timer;          /* state: frames until the next enemy shot */
+uint8_t shield_damage[SHIELD_TILES]; /* state: erosion 0 (whole) to 3 (gone) of each shield tile, shield by shield, rows then columns */
+uint8_t lives;               /* state: cannons left including the one in play (starts 3) */
+uint8_t score[SCORE_BYTES];  /* state: points, BCD, least significant byte first (6 digits) */
+uint8_t wave;                /* state: wave number from 1 */
+uint8_t wave_timer;          /* state: frames the new wave still waits (the wave is laid out when it equals WAVE_DELAY) */
+uint8_t respawn_timer;       /* state: frames until the cannon returns after a hit (0: in play) */
+uint16_t title_frames;       /* runtime: frames spent on the title screen, mixed into the seed */
+
+/* ---- wave generator buffers, written only while a wave is laid out ---- */
+uint8_t wave_column_order[FORMATION_COLUMNS]; /* scratch: random permutation of the columns; the first (wave - 1) % 4 are left empty in the top row */
+uint8_t wave_row_kinds[FORMATION_ROWS];       /* scratch: random enemy kinds of the rows, sorted so that higher rows are worth more */
+
+/* ---- screen ---- */
+uint8_t oam_back_page;       /* screen: high byte (0xC0 or 0xC1) of the shadow OAM page the game wrote last; copied to OAM at the next VBlank, then the game writes the other */
+uint8_t oam_rotation;        /* screen: the first object is written to OAM slot 1 + oam_rotation; advances while a scan line is crowded */
+uint16_t bg_queue_offset[BG_QUEUE_SIZE]; /* screen: tile-map offsets (from 0x9800) waiting to be written */
+uint8_t bg_queue_tile[BG_QUEUE_SIZE];    /* screen: tile numbers waiting to be written */
+uint8_t bg_queue_length;                 /* screen: entries in the queue */
+
+static const uint8_t nibble_bits[16] = {0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4};
+
+/* 1 bit per pixel, 16 rows per 8x16 sprite: enemy kinds 0-2, two frames each */
+static const uint8_t shape_enemies[ENEMY_KINDS * 2][16] = {
+    {0x3C, 0x7E, 0xFF, 0x99, 0xFF, 0x66, 0xDB, 0x81, 0x42, 0x24, 0, 0, 0, 0, 0, 0},
+    {0x3C, 0x7E, 0xFF, 0x99, 0xFF, 0x66, 0x5A, 0x81, 0x24, 0x42, 0, 0, 0, 0, 0, 0},
+    {0x24, 0x24, 0x7E, 0xDB, 0xFF, 0xFF, 0xBD, 0xA5, 0x24, 0x66, 0, 0, 0, 0, 0, 0},
+    {0x24, 0xA5, 0xFF, 0xDB, 0xFF, 0x7E, 0x3C, 0x24, 0x42, 0x81, 0, 0, 0, 0, 0, 0},
+    {0x18, 0x3C, 0x7E, 0xDB, 0xFF, 0x24, 0x5A, 0xA5, 0x42, 0x00, 0, 0, 0, 0, 0, 0},
+    {0x18, 0x3C, 0x7E, 0xDB, 0xFF, 0x5A, 0x81, 0x42, 0x24, 0x00, 0, 0, 0, 0, 0, 0},
+};
+static const uint8_t shape_player[16] = {0x18, 0x18, 0x3C, 0x7E, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0};
+static const uint8_t shape_player_shot[16] = {0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+static const uint8_t shape_enemy_shot[16] = {0x10, 0x08, 0x10, 0x08, 0x10, 0x08, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+/* background: ground line and three erosion levels of a shield tile */
+static const uint8_t shape_ground[8] = {0xFF, 0, 0, 0, 0, 0, 0, 0};
+static const uint8_t shape_shields[SHIELD_DAMAGE_GONE][8] = {
+    {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF},
+    {0xDB, 0xFF, 0x6E, 0xF7, 0xBD, 0xEF, 0x7B, 0xDE},
+    {0x92, 0x24, 0x49, 0x82, 0x28, 0x45, 0x10, 0x8A},
+};
+
+#define BLACK RGB15(0, 0, 0)
+#define WHITE RGB15(31, 31, 31)
+#define GREY  RGB15(17, 17, 17)
+#define GREEN RGB15(6, 26, 8)
+static const uint16_t cgb_bg_palette[4] = {BLACK, GREY, GREEN, WHITE};
+static const uint16_t cgb_obj_palettes[6][4] = {
+    {BLACK, GREEN, GREEN, GREEN},                                     /* player */
+    {BLACK, RGB15(8, 24, 31), RGB15(8, 24, 31), RGB15(8, 24, 31)},    /* kind 0: cyan */
+    {BLACK, RGB15(28, 10, 28), RGB15(28, 10, 28), RGB15(28, 10, 28)}, /* kind 1: magenta */
+    {BLACK, RGB15(30, 28, 6), RGB15(30, 28, 6), RGB15(30, 28, 6)},    /* kind 2: yellow */
+    {BLACK, WHITE, WHITE, WHITE},                                     /* player shot */
+    {BLACK, RGB15(31, 8, 6), RGB15(31, 8, 6), RGB15(31, 8, 6)},       /* enemy shots */
+};
+
+/* ---- background drawing ---- */
+
+/* Write a tile now when the LCD is off, else queue it for the next VBlank. */
+static void set_bg_tile(uint8_t col, uint8_t row, uint8_t tile)
+{
+    uint16_t offset = (uint16_t)row * BG_MAP_WIDTH + col;
+    if (!(LCDC_REG & LCDC_ON)) {
+        VRAM_BG_MAP[offset] = tile;
+    } else if (bg_queue_length < BG_QUEUE_SIZE) {
+        bg_queue_offset[bg_queue_length] = offset;
+        bg_queue_tile[bg_queue_length] = tile;
+        bg_queue_length++;
+    }
+}
+
+static void flush_bg_queue(void)
+{
+    uint8_t i;
+    for (i = 0; i < bg_queue_length; i++) {
+        VRAM_BG_MAP[bg_queue_offset[i]] = bg_queue_tile[i];
+    }
+    bg_queue_length = 0;
+}
+
+static uint8_t char_tile(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return TILE_FONT + (uint8_t)(c - '0');
+    }
+    if (c >= 'A' && c <= 'Z') {
+        return TILE_FONT + 10 + (uint8_t)(c - 'A');
+    }
+    return TILE_EMPTY;
+}
+
+static void draw_text(uint8_t col, uint8_t row, const char *text)
+{
+    while (*text) {
+        set_bg_tile(col++, row, char_tile(*text++));
+    }
+}
+
+static void draw_score(void)
+{
+    uint8_t i, col = SCORE_DIGITS_COL;
+    for (i = SCORE_BYTES; i-- > 0;) {
+        set_bg_tile(col++, HUD_ROW, TILE_FONT + (score[i] >> 4));
+        set_bg_tile(col++, HUD_ROW, TILE_FONT + (score[i] & 0x0F));
+    }
+}
+
+static void draw_wave(void)
+{
+    set_bg_tile(WAVE_DIGITS_COL, HUD_ROW, TILE_FONT + wave / 10);
+    set_bg_tile(WAVE_DIGITS_COL + 1, HUD_ROW, TILE_FONT + wave % 10);
+}
+
+static void draw_lives(void)
+{
+    set_bg_tile(LIVES_DIGIT_COL, HUD_ROW, TILE_FONT + lives);
+}
+
+static void draw_shield_tile(uint8_t index)
+{
+    uint8_t shield = index / (SHIELD_TILE_COLS * SHIELD_TILE_ROWS);
+    uint8_t within = index % (SHIELD_TILE_COLS * SHIELD_TILE_ROWS);
+    uint8_t damage = shield_damage[index];
+    set_bg_tile(SHIELD_FIRST_COL + shield * SHIELD_COL_STEP + within % SHIELD_TILE_COLS,
+                SHIELD_TOP_ROW + within / SHIELD_TILE_COLS,
+                damage < SHIELD_DAMAGE_GONE ? TILE_SHIELD + damage : TILE_EMPTY);
+}
+
+/* Clear the tile map and, on CGB, its palette attributes (LCD off). */
+static void clear_background(void)
+{
+    if (is_cgb()) {
+        VBK_REG = 1;
+        vram_fill(VRAM_BG_MAP, 0, BG_MAP_WIDTH * SCREEN_TILES_H);
+        VBK_REG = 0;
+    }
+    vram_fill(VRAM_BG_MAP, TILE_EMPTY, BG_MAP_WIDTH * SCREEN_TILES_H);
+}
+
+/* HUD, ground and whole shields (LCD off). */
+static void draw_playfield(void)
+{
+    uint8_t i;
+    clear_background();
+    vram_fill(VRAM_BG_MAP + GROUND_ROW * BG_MAP_WIDTH, TILE_GROUND, SCREEN_TILES_W);
+    for (i = 0; i < SHIELD_TILES; i++) {
+        shield_damage[i] = 0;
+        draw_shield_tile(i);
+    }
+    draw_text(0, HUD_ROW, "SC");
+    draw_text(WAVE_DIGITS_COL - 2, HUD_ROW, "W");
+    draw_text(LIVES_DIGIT_COL - 2, HUD_ROW, "L");
+    draw_score();
+    draw_wave();
+    draw_lives();
+}
+
+/* ---- sprites ---- */
+
+static void hide_all_sprites(void)
+{
+    memset(shadow_oam, 0, OAM_SPRITES * 4);
+    memset(shadow_oam_b, 0, OAM_SPRITES * 4);
+}
+
+/* More than SPRITES_PER_LINE sprites on a scan line: only a formation row
+ * (up to 8 sprites in its 16-px band) crossed by 3 or more shots gets there. */
+static uint8_t sprites_crowded(void)
+{
+    uint8_t r, i, top, bits, count, shots = player_shot_active;
+    for (i = 0; i < ENEMY_SHOTS; i++) {
+        shots += enemy_shots[i].active;
+    }
+    if (shots + FORMATION_COLUMNS <= SPRITES_PER_LINE) {
+        return 0;
+    }
+    top = formation_y;
+    for (r = 0; r < FORMATION_ROWS; r++, top += ROW_SPACING) {
+        bits = enemy_alive[r];
+        count = nibble_bits[bits & 0x0F] + nibble_bits[bits >> 4];
+        if (player_shot_active && player_shot_y + 16 > top && player_shot_y < top + 16) {
+            count++;
+        }
+        for (i = 0; i < ENEMY_SHOTS; i++) {
+            if (enemy_shots[i].active && enemy_shots[i].y + 16 > top && enemy_shots[i].y < top + 16) {
+                count++;
+            }
+        }
+        if (count > SPRITES_PER_LINE) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Write every sprite into the back page; a hidden sprite has OAM y = 0. */
+static void draw_sprites(void)
+{
+    uint8_t *page = (uint8_t *)((uint16_t)oam_back_page << 8);
+    uint8_t *end = page + OAM_OBJECTS_END;
+    uint8_t *p;
+    uint8_t r, c, i, bits, y, x, tile, attr;
+    uint8_t playing = game_state != GAME_STATE_TITLE;
+
+    if (playing && sprites_crowded()) {
+        oam_rotation += FLICKER_STEP;
+        if (oam_rotation >= SPRITE_OBJECTS) {
+            oam_rotation -= SPRITE_OBJECTS;
+        }
+    }
+    page[0] = playing && !respawn_timer ? PLAYER_Y + OAM_Y_OFFSET : 0;
+    page[1] = player_x + OAM_X_OFFSET;
+    page[2] = TILE_PLAYER;
+    page[3] = OBJ_PALETTE_PLAYER;
+
+    p = page + 4 + 4 * oam_rotation;
+    p[0] = player_shot_active ? player_shot_y + OAM_Y_OFFSET : 0;
+    p[1] = player_shot_x + OAM_X_OFFSET;
+    p[2] = TILE_PLAYER_SHOT;
+    p[3] = OBJ_PALETTE_PLAYER_SHOT;
+    p += 4;
+    if (p == end) {
+        p = page + 4;
+    }
+    for (i = 0; i < ENEMY_SHOTS; i++) {
+        p[0] = enemy_shots[i].active ? enemy_shots[i].y + OAM_Y_OFFSET : 0;
+        p[1] = enemy_shots[i].x + OAM_X_OFFSET;
+        p[2] = TILE_ENEMY_SHOT;
+        p[3] = OBJ_PALETTE_ENEMY_SHOT;
+        p += 4;
+        if (p == end) {
+            p = page + 4;
+        }
+    }
+    y = formation_y + OAM_Y_OFFSET;
+    for (r = 0; r < FORMATION_ROWS; r++, y += ROW_SPACING) {
+        bits = playing ? enemy_alive[r] : 0;
+        tile = TILE_ENEMY + (uint8_t)((row_kind[r] * 2 + anim_frame) * 2);
+        attr = OBJ_PALETTE_ENEMY + row_kind[r];
+        x = (uint8_t)formation_x + OAM_X_OFFSET;
+        for (c = 0; c < FORMATION_COLUMNS; c++, x += COLUMN_SPACING) {
+            p[0] = (bits & 1) ? y : 0;
+            p[1] = x;
+            p[2] = tile;
+            p[3] = attr;
+            bits >>= 1;
+            p += 4;
+            if (p == end) {
+                p = page + 4;
+            }
+        }
+    }
+}
+
+/* ---- score ---- */
+
+/* Add `points` (BCD, 0x10-0x30) to the 6-digit BCD score. */
+static void add_score(uint8_t points)
+{
+    uint8_t i, low, high, carry = points;
+    for (i = 0; i < SCORE_BYTES && carry; i++) {
+        low = (score[i] & 0x0F) + (carry & 0x0F);
+        high = (score[i] >> 4) + (carry >> 4);
+        if (low > 9) {
+            low -= 10;
+            high++;
+        }
+        carry = 0;
+        if (high > 9) {
+            high -= 10;
+            carry = 1;
+        }
+        score[i] = (uint8_t)(high << 4) | low;
+    }
+    draw_score();
+}
+
+/* ---- shields ---- */
+
+/* Erode the shield tile under pixel (x, y), if any; returns 1 when a shot met one. */
+static uint8_t hit_shield(uint8_t x, uint8_t y)
+{
+    uint8_t col, within, index;
+    if (y < SHIELD_TOP || y >= SHIELD_BOTTOM || x < SHIELD_FIRST_COL * 8) {
+        return 0;
+    }
+    col = x / 8 - SHIELD_FIRST_COL;
+    within = col % SHIELD_COL_STEP;
+    if (within >= SHIELD_TILE_COLS || col / SHIELD_COL_STEP >= SHIELDS) {
+        return 0;
+    }
+    index = (uint8_t)((col / SHIELD_COL_STEP) * (SHIELD_TILE_COLS * SHIELD_TILE_ROWS))
+            + (uint8_t)((y / 8 - SHIELD_TOP_ROW) * SHIELD_TILE_COLS) + within;
+    if (shield_damage[index] >= SHIELD_DAMAGE_GONE) {
+        return 0;
+    }
+    shield_damage[index]++;
+    draw_shield_tile(index);
+    return 1;
+}
+
+/* The formation's lowest row has come down into the shields: it flattens the
+ * tiles its live enemies cover. */
+static void crush_shields(uint8_t row, uint8_t bottom)
+{
+    uint8_t c, bits = enemy_alive[row], x = (uint8_t)formation_x, y;
+    for (c = 0; c < FORMATION_COLUMNS; c++, x += COLUMN_SPACING, bits >>= 1) {
+        if (!(bits & 1)) {
+            continue;
+        }
+        for (y = SHIELD_TOP; y < bottom && y < SHIELD_BOTTOM; y += 8) {
+            while (hit_shield(x, y)) {
+            }
+            while (hit_shield(x + ENEMY_WIDTH - 1, y)) {
+            }
+        }
+    }
+}
+
+/* ---- wave generation ---- */
+
+/* Lay out the formation of the current wave. Runs in play (never before the
+ * first frame of play), so that the seed decides every wave. */
+static void generate_wave(void)
+{
+    uint8_t i, j, swap, holes, drops;
+    for (i = 0; i < FORMATION_COLUMNS; i++) {
+        wave_column_order[i] = i;
+    }
+    for (i = FORMATION_COLUMNS - 1; i > 0; i--) {
+        j = rng_next() % (uint8_t)(i + 1);
+        swap = wave_column_order[i];
+        wave_column_order[i] = wave_column_order[j];
+        wave_column_order[j] = swap;
+    }
+    for (i = 0; i < FORMATION_ROWS; i++) {
+        wave_row_kinds[i] = rng_next() % ENEMY_KINDS;
+    }
+    /* insertion sort, highest kind first: the top rows are worth the most */
+    for (i = 1; i < FORMATION_ROWS; i++) {
+        swap = wave_row_kinds[i];
+        for (j = i; j > 0 && wave_row_kinds[j - 1] < swap; j--) {
+            wave_row_kinds[j] = wave_row_kinds[j - 1];
+        }
+        wave_row_kinds[j] = swap;
+    }
+    holes = (uint8_t)(wave - 1) & 3;
+    for (i = 0; i < FORMATION_ROWS; i++) {
+        enemy_alive[i] = 0xFF;
+        row_kind[i] = wave_row_kinds[i];
+    }
+    for (i = 0; i < holes; i++) {
+        enemy_alive[0] &= (uint8_t)~(1 << wave_column_order[i]);
+    }
+    enemies_left = ENEMY_COUNT - holes;
+    drops = wave - 1 < WAVE_DROPS_MAX ? wave - 1 : WAVE_DROPS_MAX;
+    formation_x = FORMATION_START_X;
+    formation_y = FORMATION_START_Y + drops * WAVE_START_DROP;
+    formation_dx = MARCH_STEP;
+    anim_frame = 0;
+    march_timer = enemies_left / 2 + 1;
+    fire_timer = FIRE_DELAY_BASE;
+}
+
+/* ---- play ---- */
+
+static void end_game(void)
+{
+    game_state = GAME_STATE_GAME_OVER;
+    draw_text(5, MESSAGE_ROW, "GAME OVER");
+}
+
+static void clear_shots(void)
+{
+    uint8_t i;
+    player_shot_active = 0;
+    for (i = 0; i < ENEMY_SHOTS; i++) {
+        enemy_shots[i].active = 0;
+    }
+}
+
+static void lose_life(void)
+{
+    lives--;
+    draw_lives();
+    clear_shots();
+    if (lives == 0) {
+        end_game();
+    } else {
+        respawn_timer = RESPAWN_DELAY;
+    }
+}
+
+static uint8_t lowest_bit(uint8_t bits)
+{
+    uint8_t i = 0;
+    while (!(bits & 1)) {
+        bits >>= 1;
+        i++;
+    }
+    return i;
+}
+
+static uint8_t highest_bit(uint8_t bits)
+{
+    uint8_t i = 7;
+    while (!(bits & 0x80)) {
+        bits <<= 1;
+        i--;
+    }
+    return i;
+}
+
+static void march_formation(void)
+{
+    uint8_t r, columns = 0, lowest = 0, bottom;
+    int16_t edge;
+    for (r = 0; r < FORMATION_ROWS; r++) {
+        if (enemy_alive[r]) {
+            columns |= enemy_alive[r];
+            lowest = r;
+        }
+    }
+    if (formation_dx > 0) {
+        edge = formation_x + highest_bit(columns) * COLUMN_SPACING + ENEMY_WIDTH + MARCH_STEP;
+        if (edge > PLAYFIELD_RIGHT) {
+            formation_dx = -MARCH_STEP;
+            formation_y += FORMATION_DROP;
+        } else {
+            formation_x += MARCH_STEP;
+        }
+    } else {
+        edge = formation_x + lowest_bit(columns) * COLUMN_SPACING - MARCH_STEP;
+        if (edge < PLAYFIELD_LEFT) {
+            formation_dx = MARCH_STEP;
+            formation_y += FORMATION_DROP;
+        } else {
+            formation_x -= MARCH_STEP;
+        }
+    }
+    anim_frame ^= 1;
+    bottom = formation_y + lowest * ROW_SPACING + ENEMY_HEIGHT;
+    if (bottom > SHIELD_TOP) {
+        crush_shields(lowest, bottom);
+    }
+    if (bottom > PLAYER_Y) {
+        end_game();
+    }
+}
+
+/* The player's shot met pixel (x, y): kill the enemy there, if any. */
+static uint8_t hit_enemy(uint8_t x, uint8_t y)
+{
+    int16_t dx = (int16_t)x - formation_x;
+    uint8_t dy, row, col, bit;
+    if (y < formation_y || dx < 0 || dx >= FORMATION_WIDTH) {
+        return 0;
+    }
+    dy = y - formation_y;
+    if (dy >= FORMATION_HEIGHT || dy % ROW_SPACING >= ENEMY_HEIGHT
+        || (uint8_t)dx % COLUMN_SPACING >= ENEMY_WIDTH) {
+        return 0;
+    }
+    row = dy / ROW_SPACING;
+    col = (uint8_t)dx / COLUMN_SPACING;
+    bit = (uint8_t)(1 << col);
+    if (!(enemy_alive[row] & bit)) {
+        return 0;
+    }
+    enemy_alive[row] &= (uint8_t)~bit;
+    enemies_left--;
+    add_score((uint8_t)((row_kind[row] + 1) << 4));
+    if (march_timer > enemies_left / 2 + 1) {
+        march_timer = enemies_left / 2 + 1;
+    }
+    return 1;
+}
+
+static void move_player_shot(void)
+{
+    uint8_t x = player_shot_x + SHOT_OFFSET_X;
+    if (player_shot_y < PLAYFIELD_TOP + PLAYER_SHOT_SPEED) {
+        player_shot_active = 0;
+        return;
+    }
+    player_shot_y -= PLAYER_SHOT_SPEED;
+    if (hit_shield(x, player_shot_y) || hit_enemy(x, player_shot_y)) {
+        player_shot_active = 0;
+    }
+}
+
+static void enemy_fire(void)
+{
+    uint8_t i, r, c, columns = 0, slot = ENEMY_SHOTS;
+    for (i = 0; i < ENEMY_SHOTS; i++) {
+        if (!enemy_shots[i].active) {
+            slot = i;
+        }
+    }
+    fire_timer = FIRE_DELAY_BASE + (rng_next() & (FIRE_DELAY_RANDOM - 1));
+    if (wave > 1) {
+        r = (wave - 1 < 4 ? wave - 1 : 4) * FIRE_DELAY_WAVE_STEP;
+        fire_timer -= r;
+    }
+    if (slot == ENEMY_SHOTS) {
+        return;
+    }
+    for (r = 0; r < FORMATION_ROWS; r++) {
+        columns |= enemy_alive[r];
+    }
+    /* a random column; the next live one to its right (wrapping) if it is empty */
+    c = rng_next() & (FORMATION_COLUMNS - 1);
+    while (!(columns & (uint8_t)(1 << c))) {
+        c = (c + 1) & (FORMATION_COLUMNS - 1);
+    }
+    r = FORMATION_ROWS - 1;
+    while (!(enemy_alive[r] & (uint8_t)(1 << c))) {
+        r--;
+    }
+    enemy_shots[slot].active = 1;
+    enemy_shots[slot].x = (uint8_t)formation_x + c * COLUMN_SPACING;
+    enemy_shots[slot].y = formation_y + r * ROW_SPACING + ENEMY_HEIGHT;
+}
+
+static void move_enemy_shots(void)
+{
+    uint8_t i, x, bottom;
+    struct enemy_shot *shot = enemy_shots;
+    for (i = 0; i < ENEMY_SHOTS; i++, shot++) {
+        if (!shot->active) {
+            continue;
+        }
+        shot->y += ENEMY_SHOT_SPEED;
+        bottom = shot->y + SHOT_HEIGHT - 1;
+        x = shot->x + SHOT_OFFSET_X;
+        if (bottom >= GROUND_Y) {
+            shot->active = 0;
+        } else if (hit_shield(x, bottom) || hit_shield(x + ENEMY_SHOT_WIDTH - 1, bottom)) {
+            shot->active = 0;
+        } else if (bottom >= PLAYER_Y && shot->y < PLAYER_Y + PLAYER_HEIGHT
+                   && x + ENEMY_SHOT_WIDTH > player_x && x < player_x + PLAYER_WIDTH) {
+            lose_life();
+            return;
+        }
+    }
+}
+
+static void next_wave(void);
+
+static void update_play(void)
+{
+    if (respawn_timer) {
+        if (--respawn_timer == 0) {
+            player_x = PLAYER_START_X;
+        }
+        return;
+    }
+    if (joypad_held & J_LEFT) {
+        player_x = player_x > PLAYFIELD_LEFT + PLAYER_SPEED ? player_x - PLAYER_SPEED : PLAYFIELD_LEFT;
+    } else if (joypad_held & J_RIGHT) {
+        player_x = player_x + PLAYER_SPEED < PLAYER_X_MAX ? player_x + PLAYER_SPEED : PLAYER_X_MAX;
+    }
+    if (wave_timer) {
+        if (wave_timer == WAVE_DELAY) {
+            generate_wave();
+        }
+        wave_timer--;
+        return;
+    }
+    if (player_shot_active) {
+        move_player_shot();
+    } else if (joypad_held & J_A) {
+        player_shot_active = 1;
+        player_shot_x = player_x;
+        player_shot_y = PLAYER_Y - SHOT_HEIGHT;
+    }
+    if (enemies_left == 0) {
+        next_wave();
+        return;
+    }
+    if (--march_timer == 0) {
+        march_formation();
+        march_timer = enemies_left / 2 + 1;
+        if (game_state != GAME_STATE_PLAY) {
+            return;
+        }
+    }
+    if (--fire_timer == 0) {
+        enemy_fire();
+    }
+    move_enemy_shots();
+}
+
+/* ---- screens ---- */
+
+/* The LCD shows a blank frame after it is switched on: go on once it is over. */
+static void lcd_on_and_settle(void)
+{
+    lcd_on(LCDC_GAME);
+    wait_vblank();
+    wait_frame_start();
+}
+
+static void enter_title(void)
+{
+    lcd_off();
+    clear_background();
+    draw_text(6, 6, "SHOOTER");
+    draw_text(4, 10, "PRESS START");
+    title_frames = 0;
+    game_state = GAME_STATE_TITLE;
+    hide_all_sprites();
+    oam_dma_from(OAM_PAGE_A);
+    lcd_on(LCDC_GAME);
+}
+
+/* Shields rebuilt, shots cleared; the formation is laid out on the wave's first frame. */
+static void start_wave(void)
+{
+    uint8_t i;
+    for (i = 0; i < FORMATION_ROWS; i++) {
+        enemy_alive[i] = 0;
+    }
+    enemies_left = 0;
+    clear_shots();
+    wave_timer = WAVE_DELAY;
+    lcd_off();
+    bg_queue_length = 0;
+    draw_playfield();
+    hide_all_sprites();
+    oam_dma_from(OAM_PAGE_A);
+    lcd_on_and_settle();
+}
+
+static void next_wave(void)
+{
+    if (wave < WAVE_MAX) {
+        wave++;
+    }
+    start_wave();
+}
+
+static void start_game(void)
+{
+    uint8_t i;
+    /* on hardware the player's timing varies the game */
+    rng_seed(rng_state ^ title_frames);
+    for (i = 0; i < SCORE_BYTES; i++) {
+        score[i] = 0;
+    }
+    lives = START_LIVES;
+    wave = 1;
+    respawn_timer = 0;
+    player_x = PLAYER_START_X;
+    oam_rotation = 0;
+    start_wave();
+    game_state = GAME_STATE_PLAY;
+}
+
+static void init_video(void)
+{
+    uint8_t i;
+    lcd_off();
+    vram_fill(VRAM_TILES, 0, TILE_BYTES);
+    vram_load_1bpp(VRAM_TILES + TILE_GROUND * TILE_BYTES, shape_ground, 1, 1);
+    vram_load_1bpp(VRAM_TILES + TILE_SHIELD * TILE_BYTES, shape_shields[0], SHIELD_DAMAGE_GONE, 2);
+    vram_load_1bpp(VRAM_TILES + TILE_FONT * TILE_BYTES, font_glyphs, FONT_GLYPHS, 3);
+    vram_load_1bpp(VRAM_TILES + TILE_ENEMY * TILE_BYTES, shape_enemies[0], ENEMY_KINDS * 4, 3);
+    vram_load_1bpp(VRAM_TILES + TILE_PLAYER * TILE_BYTES, shape_player, 2, 3);
+    vram_load_1bpp(VRAM_TILES + TILE_PLAYER_SHOT * TILE_BYTES, shape_player_shot, 2, 3);
+    vram_load_1bpp(VRAM_TILES + TILE_ENEMY_SHOT * TILE_BYTES, shape_enemy_shot, 2, 3);
+    SCX_REG = 0;
+    SCY_REG = 0;
+    if (is_cgb()) {
+        cgb_set_bg_palette(0, cgb_bg_palette);
+        for (i = 0; i < 6; i++) {
+            cgb_set_obj_palette(i, cgb_obj_palettes[i]);
+        }
+    } else {
+        BGP_REG = DMG_PALETTE;
+        OBP0_REG = DMG_PALETTE;
+        OBP1_REG = DMG_PALETTE;
+    }
+}
+
+void main(void)
+{
+    uint8_t pressed;
+    oam_back_page = OAM_PAGE_B;
+    init_video();
+    enter_title();
+    while (1) {
+        /* VRAM and OAM are written during VBlank; the game logic runs after
+         * it, while the LCD draws the frame, so the screen shows the state
+         * of the frame before. The page written last frame is copied now. */
+        wait_vblank();
+        oam_dma_from(oam_back_page);
+        flush_bg_queue();
+        wait_frame_start();
+        oam_back_page ^= OAM_PAGE_A ^ OAM_PAGE_B;
+        pressed = joypad_update();
+        if (game_state == GAME_STATE_TITLE) {
+            title_frames++;
+            if (pressed & (J_START | J_A)) {
+                start_game();
+            }
+        } else if (game_state == GAME_STATE_PLAY) {
+            update_play();
+        } else if (pressed & (J_START | J_A)) {
+            enter_title();
+        }
+        draw_sprites();
+    }
+}
