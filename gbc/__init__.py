@@ -2,6 +2,7 @@
 
 - `GBCBreakout-v0`: our own Breakout ROM (roms/breakout/), 3 actions NOOP/LEFT/RIGHT;
   `gym.make_vec("GBCBreakout-v0", num_envs=N)` gives N envs spread over worker processes (one per core).
+- `GBCShooter-v0`: our fixed shooter ROM (roms/shooter/), 6 actions NOOP/LEFT/RIGHT/FIRE/LEFT+FIRE/RIGHT+FIRE;
 - `GBC-v0`: any profiled ROM, e.g. `gym.make("GBC-v0", profile="mygame")` for roms/mygame.profile.json.
 
 Observations: obs_type="ram" (WRAM + HRAM bytes), "pixels" (stacked greyscale frames) or "state" (the bytes a state
@@ -44,6 +45,7 @@ def make_profiled_batched_env(num_envs: int = 2, profile=None, **kwargs) -> Batc
 
 _ENTRY_POINTS = {  # env id: (entry point, vector entry point, kwargs)
     "GBCBreakout-v0": ("gbc.env:GameBoyEnv", "gbc.vector:make_batched_env", {"profile": "breakout"}),
+    "GBCShooter-v0": ("gbc.env:GameBoyEnv", "gbc.vector:make_batched_env", {"profile": "shooter"}),
     "GBC-v0": ("gbc:make_profiled_env", "gbc:make_profiled_batched_env", {}),
 }
 for _env_id, (_entry_point, _vector_entry_point, _kwargs) in _ENTRY_POINTS.items():

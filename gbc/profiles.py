@@ -4,7 +4,7 @@ A profile names the ROM file and its SHA-1, every RAM variable the wrapper reads
 button sequence from power-on to the first frame of play, and how to read score, lives and game over.
 
 Profiles come from two places:
-- built in (`breakout`, our own ROM): addresses are read by name from the ROM's symbols file, which the build
+- built in (`breakout`, `shooter`: our own ROMs): addresses are read by name from the ROM's symbols file, which the build
   writes from the linker map, so they are the linker's truth;
 - a user's JSON file, `roms/<anything>.profile.json`, beside the user's ROM (format in `load_profile_file`).
 """
@@ -172,21 +172,29 @@ class GameProfile:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Built-in profile: our own Breakout ROM (source in roms/breakout/, addresses from its symbols file).
+# Built-in profiles: our own ROMs (source in roms/<name>/, addresses from each ROM's symbols file).
+
+
+def _own_rom_build_hint(name: str) -> str:
+    return (
+        "It is built from source in this repository: run `make -C roms` (needs Debian's sdcc), "
+        f"or restore the committed file with `git checkout -- roms/{name}/{name}.gb`."
+    )
+
 
 BREAKOUT_DIR = ROMS_DIR / "breakout"
 BREAKOUT_ROM = BREAKOUT_DIR / "breakout.gb"
 BREAKOUT_SYMBOLS = BREAKOUT_DIR / "breakout.symbols.json"
-_BREAKOUT_BUILD_HINT = (
-    "It is built from source in this repository: run `make -C roms` (needs Debian's sdcc), "
-    "or restore the committed file with `git checkout -- roms/breakout/breakout.gb`."
-)
+_BREAKOUT_BUILD_HINT = _own_rom_build_hint("breakout")
+SHOOTER_DIR = ROMS_DIR / "shooter"
+SHOOTER_ROM = SHOOTER_DIR / "shooter.gb"
+SHOOTER_SYMBOLS = SHOOTER_DIR / "shooter.symbols.json"
 
 
-def read_symbols(path: Path) -> dict:
+def read_symbols(path: Path, build_hint: str = _BREAKOUT_BUILD_HINT) -> dict:
     """The symbols file the ROM build writes: {"rom", "sha1", "variables": [...], "constants": {...}}."""
     if not path.is_file():
-        raise RomNotFoundError(f"symbols file {path} not found. {_BREAKOUT_BUILD_HINT}")
+        raise RomNotFoundError(f"symbols file {path} not found. {build_hint}")
     return json.loads(path.read_text())
 
 
@@ -198,16 +206,20 @@ def _variables_from_symbols(symbols: dict) -> dict[str, Variable]:
     }
 
 
-def breakout_profile() -> GameProfile:
-    """Our Breakout ROM: title screen until START, then play with 3 balls; D-pad left/right move the paddle."""
-    symbols = read_symbols(BREAKOUT_SYMBOLS)
+def _own_rom_profile(name: str, directory: Path, symbols_path: Path, score_encoding: str,
+                     actions: tuple[tuple[str, ...], ...], action_names: tuple[str, ...]) -> GameProfile:
+    """One of our ROMs (in `directory`, roms/<name>/): a title screen left with START, then play until game over,
+    both told by `game_state` (GAME_STATE_PLAY, GAME_STATE_GAME_OVER); `score`, `lives` and the seed `rng_state`
+    in RAM; variables and constants from the ROM's symbols file."""
+    build_hint = _own_rom_build_hint(name)
+    symbols = read_symbols(symbols_path, build_hint)
     constants = {k: int(v) for k, v in symbols.get("constants", {}).items()}
     for needed in ("GAME_STATE_PLAY", "GAME_STATE_GAME_OVER"):
         if needed not in constants:
-            raise ProfileError(f"{BREAKOUT_SYMBOLS} lacks the constant {needed}; rebuild with `make -C roms`")
+            raise ProfileError(f"{symbols_path} lacks the constant {needed}; rebuild with `make -C roms`")
     return GameProfile(
-        name="breakout",
-        rom_path=BREAKOUT_DIR / symbols["rom"],
+        name=name,
+        rom_path=directory / symbols["rom"],
         sha1=symbols["sha1"],
         variables=_variables_from_symbols(symbols),
         # The boot ROM hands over and the title loop runs by frame ~70; START is read on the next frame.
@@ -215,13 +227,32 @@ def breakout_profile() -> GameProfile:
         in_play=Condition("game_state", "==", constants["GAME_STATE_PLAY"]),
         game_over=Condition("game_state", "==", constants["GAME_STATE_GAME_OVER"]),
         score="score",
-        score_encoding="uint_le",
+        score_encoding=score_encoding,
         lives="lives",
         seed_variable="rng_state",
-        actions=((), ("left",), ("right",)),
-        action_names=("NOOP", "LEFT", "RIGHT"),
-        build_hint=_BREAKOUT_BUILD_HINT,
+        actions=actions,
+        action_names=action_names,
+        build_hint=build_hint,
         constants=constants,
+    )
+
+
+def breakout_profile() -> GameProfile:
+    """Our Breakout ROM: title screen until START, then play with 3 balls; D-pad left/right move the paddle."""
+    return _own_rom_profile("breakout", BREAKOUT_DIR, BREAKOUT_SYMBOLS, score_encoding="uint_le", actions=((), ("left",), ("right",)),
+                            action_names=("NOOP", "LEFT", "RIGHT"))
+
+
+def shooter_profile() -> GameProfile:
+    """Our fixed shooter ROM: title screen until START, then 3 cannons against waves of a marching formation;
+    D-pad left/right move the cannon, A fires (one shot in flight at a time); the score is 6 BCD digits."""
+    return _own_rom_profile(
+        "shooter",
+        SHOOTER_DIR,
+        SHOOTER_SYMBOLS,
+        score_encoding="bcd_le",
+        actions=((), ("left",), ("right",), ("a",), ("left", "a"), ("right", "a")),
+        action_names=("NOOP", "LEFT", "RIGHT", "FIRE", "LEFT+FIRE", "RIGHT+FIRE"),
     )
 
 
@@ -307,7 +338,7 @@ def load_profile_file(path: str | Path) -> GameProfile:
 # ---------------------------------------------------------------------------------------------------------
 # Registry.
 
-_BUILTIN: dict[str, Callable[[], GameProfile]] = {"breakout": breakout_profile}
+_BUILTIN: dict[str, Callable[[], GameProfile]] = {"breakout": breakout_profile, "shooter": shooter_profile}
 
 
 def _user_profile_files(roms_dir: Path) -> dict[str, Path]:
