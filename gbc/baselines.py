@@ -1,6 +1,7 @@
-"""Baseline agents for GBCBreakout-v0: uniform random, and a script that keeps the paddle under the ball.
+"""Baseline agents for our Game Boy games: uniform random, and one scripted player per game (SCRIPTED_PLAYERS):
+Breakout keeps the paddle under the ball; the shooter aims under the nearest enemy column and dodges shots.
 
-    python -m gbc.baselines --episodes 5 --seed 0
+    python -m gbc.baselines --episodes 5 --seed 0 [--game shooter]
 
 prints one JSON line per episode and one summary line per agent.
 """
@@ -10,16 +11,19 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 import gymnasium as gym
 import numpy as np
 import tyro
 
 import gbc  # noqa: F401  (registers the envs)
+from breakout_py.errors import UserError, run_script
 from gbc.hardware import ram_obs_index
 from gbc.profiles import GameProfile
 
-ACTION_NOOP, ACTION_LEFT, ACTION_RIGHT = 0, 1, 2
+ACTION_NOOP, ACTION_LEFT, ACTION_RIGHT = 0, 1, 2  # GBCBreakout-v0 (and the first three of GBCShooter-v0)
+SHOOTER_FIRE, SHOOTER_LEFT_FIRE, SHOOTER_RIGHT_FIRE = 3, 4, 5  # GBCShooter-v0's other actions
 
 
 class RandomAgent:
@@ -68,6 +72,92 @@ class FollowBallAgent:
         return ACTION_NOOP
 
 
+class AimAndDodgeAgent:
+    """The shooter's script: fires whenever it can, moving toward the spot under the live enemy column nearest the
+    cannon, but never onto a spot where an enemy shot is falling. Reads the RAM observation only.
+
+    Each step it weighs the cannon's three next positions (left, stay, right; `step_px` apart, the cannon's speed
+    times the frame skip); a position is unsafe while a shot within `danger_px` above the cannon would come down
+    within `margin_px` of it. Of the safe positions it takes the nearest to its target, else the one farthest from
+    the shots.
+    """
+
+    def __init__(self, profile: GameProfile, seed: int = 0, danger_px: int = 48, margin_px: int = 3,
+                 step_px: int = 8):
+        del seed  # deterministic: the seeded game varies the episodes
+        c = profile.constants
+        self._player_x = ram_obs_index(profile.address("player_x"))
+        self._formation_x = ram_obs_index(profile.address("formation_x"))
+        self._alive = ram_obs_index(profile.address("enemy_alive"))
+        self._shots = ram_obs_index(profile.address("enemy_shots"))
+        self._rows, self._columns, self._shot_count = c["FORMATION_ROWS"], c["FORMATION_COLUMNS"], c["ENEMY_SHOTS"]
+        self._spacing, self._enemy_width = c["COLUMN_SPACING"], c["ENEMY_WIDTH"]
+        self._shot_offset, self._shot_width = c["SHOT_OFFSET_X"], c["ENEMY_SHOT_WIDTH"]
+        self._shot_height, self._player_y, self._player_width = c["SHOT_HEIGHT"], c["PLAYER_Y"], c["PLAYER_WIDTH"]
+        self._left, self._right = c["PLAYFIELD_LEFT"], c["PLAYER_X_MAX"]
+        self._danger, self._margin, self._step = danger_px, margin_px, step_px
+
+    def _falling_shots(self, obs: np.ndarray) -> list[int]:
+        """Left pixel columns of the enemy shots about to come down on the cannon's row."""
+        columns = []
+        for i in range(self._shot_count):
+            active, sx, sy = (int(v) for v in obs[self._shots + 3 * i : self._shots + 3 * i + 3])
+            if active and sy + self._shot_height >= self._player_y - self._danger and sy <= self._player_y + 8:
+                columns.append(sx + self._shot_offset)
+        return columns
+
+    def _target(self, obs: np.ndarray, x: int) -> int:
+        """Cannon x that puts its shot over the middle of the nearest live enemy column (x itself if none)."""
+        formation_x = int(obs[self._formation_x]) | int(obs[self._formation_x + 1]) << 8
+        formation_x -= (formation_x >> 15) << 16  # int16_t
+        columns = 0
+        for row in range(self._rows):
+            columns |= int(obs[self._alive + row])
+        targets = [formation_x + c * self._spacing + self._enemy_width // 2 - self._shot_offset - 1
+                   for c in range(self._columns) if columns >> c & 1]
+        return min(targets, key=lambda t: abs(t - x)) if targets else x
+
+    def act(self, obs: np.ndarray) -> int:
+        x = int(obs[self._player_x])
+        shots = self._falling_shots(obs)
+        target = self._target(obs, x)
+        options = {SHOOTER_FIRE: x, SHOOTER_LEFT_FIRE: max(x - self._step, self._left),
+                   SHOOTER_RIGHT_FIRE: min(x + self._step, self._right)}
+
+        def clearance(position: int) -> int:
+            """Pixels between the cannon at `position` (with the margin) and the nearest falling shot."""
+            gaps = [max(column - (position + self._player_width), position - (column + self._shot_width))
+                    for column in shots]
+            return min(gaps, default=self._danger) - self._margin
+
+        safe = [action for action, position in options.items() if clearance(position) >= 0]
+        if not safe:
+            return max(options, key=lambda action: clearance(options[action]))
+        # within 3 px of the target the shot still meets the enemy: stay rather than overshoot
+        return min(safe, key=lambda action: (max(abs(options[action] - target) - 3, 0), action != SHOOTER_FIRE))
+
+
+@dataclass(frozen=True)
+class ScriptedPlayer:
+    """A game's scripted player: its name and how to make one for the game's profile and a seed."""
+
+    name: str
+    make: Callable[[GameProfile, int], object]
+
+
+SCRIPTED_PLAYERS: dict[str, ScriptedPlayer] = {  # profile name -> its scripted player
+    "breakout": ScriptedPlayer("follow_ball", FollowBallAgent),
+    "shooter": ScriptedPlayer("aim_and_dodge", AimAndDodgeAgent),
+}
+
+
+def players(game: str) -> tuple[str, ...]:
+    """The baseline players of a game: random and its scripted player."""
+    if game not in SCRIPTED_PLAYERS:
+        raise UserError(f"no scripted player for game {game!r}; games with one: {sorted(SCRIPTED_PLAYERS)}")
+    return ("random", SCRIPTED_PLAYERS[game].name)
+
+
 def run_episode(env: gym.Env, agent, seed: int) -> dict:
     """Play one episode; the score, the steps and how it ended."""
     obs, info = env.reset(seed=seed)
@@ -79,21 +169,27 @@ def run_episode(env: gym.Env, agent, seed: int) -> dict:
     return {"score": info["score"], "return": total, "steps": steps, "terminated": terminated, "lives": info["lives"]}
 
 
-AGENTS = ("random", "follow_ball")
+AGENTS = players("breakout")  # GBCBreakout-v0's players
 
 
 def make_agent(name: str, env: gym.Env, seed: int):
-    """A scripted player by name (AGENTS) for `env` (a GBCBreakout-v0 with obs_type="ram")."""
+    """A baseline player by name (`players(game)`) for `env` (one of our games' envs with obs_type="ram")."""
+    profile = env.unwrapped.profile
     if name == "random":
         return RandomAgent(env.action_space, seed)
-    if name == "follow_ball":
-        return FollowBallAgent(env.unwrapped.profile, seed)
-    raise ValueError(f"unknown baseline agent {name!r}; choose from {list(AGENTS)}")
+    scripted = SCRIPTED_PLAYERS.get(profile.name)
+    if scripted is not None and name == scripted.name:
+        return scripted.make(profile, seed)
+    raise ValueError(f"unknown baseline agent {name!r} for {profile.name}; choose from {list(players(profile.name))}")
 
 
-def play_episodes(name: str, episodes: int, frame_skip: int, seed: int, max_episode_steps: int = 10_000):
-    """Yields the result of each of `episodes` episodes of scripted player `name`; episode i uses seed + i."""
-    env = gym.make("GBCBreakout-v0", obs_type="ram", frame_skip=frame_skip, max_episode_steps=max_episode_steps)
+def play_episodes(name: str, episodes: int, frame_skip: int, seed: int, max_episode_steps: int = 10_000,
+                  game: str = "breakout"):
+    """Yields the result of each of `episodes` episodes of player `name` of `game` (a profile name with a scripted
+    player); episode i uses seed + i."""
+    players(game)  # a clear error for a game without a scripted player
+    env = gym.make("GBC-v0", profile=game, obs_type="ram", frame_skip=frame_skip,
+                   max_episode_steps=max_episode_steps)
     try:
         for episode in range(episodes):
             start = time.perf_counter()
@@ -107,6 +203,8 @@ def play_episodes(name: str, episodes: int, frame_skip: int, seed: int, max_epis
 
 @dataclass
 class Args:
+    game: str = "breakout"
+    """the game (profile name): breakout or shooter"""
     episodes: int = 5
     """episodes per agent"""
     seed: int = 0
@@ -117,14 +215,16 @@ class Args:
 
 
 def main(args: Args) -> None:
-    for name in AGENTS:
+    for name in players(args.game):
         scores = []
-        for result in play_episodes(name, args.episodes, args.frame_skip, args.seed, args.max_episode_steps):
+        for result in play_episodes(name, args.episodes, args.frame_skip, args.seed, args.max_episode_steps,
+                                    args.game):
             scores.append(result["score"])
             print(json.dumps(result), flush=True)
-        print(json.dumps({"agent": name, "episodes": args.episodes, "mean_score": float(np.mean(scores)),
-                          "min_score": int(min(scores)), "max_score": int(max(scores))}), flush=True)
+        print(json.dumps({"agent": name, "game": args.game, "episodes": args.episodes,
+                          "mean_score": float(np.mean(scores)), "min_score": int(min(scores)),
+                          "max_score": int(max(scores))}), flush=True)
 
 
 if __name__ == "__main__":
-    main(tyro.cli(Args))
+    run_script(lambda: main(tyro.cli(Args)))

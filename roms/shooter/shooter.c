@@ -4,13 +4,15 @@
  * Rules (constants in shooter.h):
  * - A formation of 4 x 8 enemies marches sideways MARCH_STEP px at a time and
  *   drops FORMATION_DROP px when its outermost live column meets a wall; it
- *   marches every enemies_left / 2 + 1 frames, so it speeds up as enemies die.
+ *   marches every enemies_left / 2 + MARCH_INTERVAL_MIN frames, so it speeds up as enemies die.
  * - The player's cannon moves along the bottom and fires one shot at a time (A).
  *   A shot that meets an enemy kills it and scores (kind + 1) * 10 points.
  * - Up to ENEMY_SHOTS enemy shots fall at once, each fired by the lowest live
- *   enemy of a random column. One that meets the cannon costs a life.
- * - Four shields of background tiles stand above the cannon; every shot that
- *   meets a shield tile erodes it one level until it is gone.
+ *   enemy of a random column or, one time in two, of the live column nearest
+ *   the cannon. One that meets the cannon costs a life.
+ * - Four shields of background tiles stand above the cannon; every enemy shot
+ *   that meets a shield tile erodes it one level until it is gone. The cannon
+ *   fires through them; the formation flattens the tiles it comes down on.
  * - Clearing the formation starts the next wave, laid out by generate_wave()
  *   from the seeded random number generator. Game over when the lives run out
  *   or the formation reaches the cannon's row.
@@ -235,26 +237,23 @@ static void hide_all_sprites(void)
     memset(shadow_oam_b, 0, OAM_SPRITES * 4);
 }
 
-/* More than SPRITES_PER_LINE sprites on a scan line: only a formation row
- * (up to 8 sprites in its 16-px band) crossed by 3 or more shots gets there. */
+/* More than SPRITES_PER_LINE sprites may share a scan line of a formation row's
+ * band: the row's live enemies, those of the row above (whose sprites reach
+ * SPRITE_HEIGHT - ROW_SPACING lines into the band) and the shots whose sprites
+ * reach into it, an upper bound of the sprites on any line of the band. */
 static uint8_t sprites_crowded(void)
 {
-    uint8_t r, i, top, bits, count, shots = player_shot_active;
-    for (i = 0; i < ENEMY_SHOTS; i++) {
-        shots += enemy_shots[i].active;
-    }
-    if (shots + FORMATION_COLUMNS <= SPRITES_PER_LINE) {
-        return 0;
-    }
-    top = formation_y;
-    for (r = 0; r < FORMATION_ROWS; r++, top += ROW_SPACING) {
+    uint8_t r, i, top, bits, own, count, above = 0;
+    for (r = 0, top = formation_y; r < FORMATION_ROWS; r++, top += ROW_SPACING) {
         bits = enemy_alive[r];
-        count = nibble_bits[bits & 0x0F] + nibble_bits[bits >> 4];
-        if (player_shot_active && player_shot_y + 16 > top && player_shot_y < top + 16) {
+        own = nibble_bits[bits & 0x0F] + nibble_bits[bits >> 4];
+        count = own + above;
+        above = own;
+        if (player_shot_active && player_shot_y + SPRITE_HEIGHT > top && player_shot_y < top + ROW_SPACING) {
             count++;
         }
         for (i = 0; i < ENEMY_SHOTS; i++) {
-            if (enemy_shots[i].active && enemy_shots[i].y + 16 > top && enemy_shots[i].y < top + 16) {
+            if (enemy_shots[i].active && enemy_shots[i].y + SPRITE_HEIGHT > top && enemy_shots[i].y < top + ROW_SPACING) {
                 count++;
             }
         }
@@ -430,7 +429,7 @@ static void generate_wave(void)
     formation_y = FORMATION_START_Y + drops * WAVE_START_DROP;
     formation_dx = MARCH_STEP;
     anim_frame = 0;
-    march_timer = enemies_left / 2 + 1;
+    march_timer = enemies_left / 2 + MARCH_INTERVAL_MIN;
     fire_timer = FIRE_DELAY_BASE;
 }
 
@@ -542,8 +541,8 @@ static uint8_t hit_enemy(uint8_t x, uint8_t y)
     enemy_alive[row] &= (uint8_t)~bit;
     enemies_left--;
     add_score((uint8_t)((row_kind[row] + 1) << 4));
-    if (march_timer > enemies_left / 2 + 1) {
-        march_timer = enemies_left / 2 + 1;
+    if (march_timer > enemies_left / 2 + MARCH_INTERVAL_MIN) {
+        march_timer = enemies_left / 2 + MARCH_INTERVAL_MIN;
     }
     return 1;
 }
@@ -556,9 +555,28 @@ static void move_player_shot(void)
         return;
     }
     player_shot_y -= PLAYER_SHOT_SPEED;
-    if (hit_shield(x, player_shot_y) || hit_enemy(x, player_shot_y)) {
+    if (hit_enemy(x, player_shot_y)) {
         player_shot_active = 0;
     }
+}
+
+/* The live column (bit of `columns`) whose enemies stand nearest above the cannon. */
+static uint8_t column_nearest_player(uint8_t columns)
+{
+    uint8_t c, best = 0, best_distance = 255, distance;
+    int16_t offset;
+    for (c = 0; c < FORMATION_COLUMNS; c++, columns >>= 1) {
+        if (!(columns & 1)) {
+            continue;
+        }
+        offset = formation_x + c * COLUMN_SPACING - player_x;
+        distance = offset < 0 ? (uint8_t)-offset : (uint8_t)offset;
+        if (distance < best_distance) {
+            best_distance = distance;
+            best = c;
+        }
+    }
+    return best;
 }
 
 static void enemy_fire(void)
@@ -580,10 +598,14 @@ static void enemy_fire(void)
     for (r = 0; r < FORMATION_ROWS; r++) {
         columns |= enemy_alive[r];
     }
-    /* a random column; the next live one to its right (wrapping) if it is empty */
-    c = rng_next() & (FORMATION_COLUMNS - 1);
-    while (!(columns & (uint8_t)(1 << c))) {
-        c = (c + 1) & (FORMATION_COLUMNS - 1);
+    if (rng_next() & AIMED_SHOT_MASK) {
+        /* a random column; the next live one to its right (wrapping) if it is empty */
+        c = rng_next() & (FORMATION_COLUMNS - 1);
+        while (!(columns & (uint8_t)(1 << c))) {
+            c = (c + 1) & (FORMATION_COLUMNS - 1);
+        }
+    } else {
+        c = column_nearest_player(columns);
     }
     r = FORMATION_ROWS - 1;
     while (!(enemy_alive[r] & (uint8_t)(1 << c))) {
@@ -652,7 +674,7 @@ static void update_play(void)
     }
     if (--march_timer == 0) {
         march_formation();
-        march_timer = enemies_left / 2 + 1;
+        march_timer = enemies_left / 2 + MARCH_INTERVAL_MIN;
         if (game_state != GAME_STATE_PLAY) {
             return;
         }

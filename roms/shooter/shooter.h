@@ -20,7 +20,8 @@
 #define ENEMY_WIDTH        8
 #define ENEMY_HEIGHT       10
 #define COLUMN_SPACING     12
-#define ROW_SPACING        16    /* one 8x16 sprite per row band: rows never share a scan line */
+#define ROW_SPACING        14    /* < 16: a row's 8x16 sprites reach 2 lines into the next row's, */
+#define SPRITE_HEIGHT      16    /* so two full rows put 16 sprites on those lines (flicker) */
 #define FORMATION_WIDTH    ((FORMATION_COLUMNS - 1) * COLUMN_SPACING + ENEMY_WIDTH)
 #define FORMATION_HEIGHT   ((FORMATION_ROWS - 1) * ROW_SPACING + ENEMY_HEIGHT)
 #define ENEMY_KINDS        3     /* kind k scores (k + 1) * 10 and has its own look and colour */
@@ -31,7 +32,7 @@
 #define WAVE_START_DROP    8     /* each later wave starts this much lower, up to WAVE_DROPS_MAX times */
 #define WAVE_DROPS_MAX     3
 #define WAVE_MAX           99
-/* The formation marches every (enemies_left / 2 + 1) frames: it speeds up as enemies die. */
+#define MARCH_INTERVAL_MIN 2     /* it marches every enemies_left / 2 + MARCH_INTERVAL_MIN frames: faster as enemies die */
 
 /* Playfield (screen pixels) */
 #define HUD_ROW            0
@@ -63,11 +64,13 @@
 #define FIRE_DELAY_BASE    40    /* frames between enemy shots: base - wave bonus + random 0-31 */
 #define FIRE_DELAY_RANDOM  32
 #define FIRE_DELAY_WAVE_STEP 6
+#define AIMED_SHOT_MASK    1     /* rng & mask == 0: the shot comes from the live column nearest the cannon */
 #define WAVE_DELAY         40    /* frames the formation waits at the start of a wave */
 
 /* Shields: SHIELDS blocks of SHIELD_TILE_COLS x SHIELD_TILE_ROWS background tiles;
  * shield_damage[(s * SHIELD_TILE_ROWS + row) * SHIELD_TILE_COLS + col] is 0 (whole)
- * to SHIELD_DAMAGE_GONE. Each shot that meets a tile erodes it one level. */
+ * to SHIELD_DAMAGE_GONE. Each enemy shot that meets a tile erodes it one level; the
+ * cannon fires through them from below; the formation flattens what it reaches. */
 #define SHIELDS            4
 #define SHIELD_TILE_COLS   3
 #define SHIELD_TILE_ROWS   2
@@ -89,7 +92,7 @@
 /* Sprites: OAM slot 0 is the player; slots 1 to SPRITE_OBJECTS hold the player shot,
  * the enemy shots and the enemies, written from slot 1 + oam_rotation on (wrapping). */
 #define SPRITE_OBJECTS     (1 + ENEMY_SHOTS + ENEMY_COUNT)
-#define SPRITES_PER_LINE   10    /* the hardware's limit; more on a line: rotate each frame */
+#define SPRITES_PER_LINE   10    /* the hardware's limit; more on a line: rotate the order each frame */
 #define FLICKER_STEP       7
 
 /* Background and sprite tiles (tile data at 0x8000; 8x16 sprites use even tile pairs) */
