@@ -5,7 +5,8 @@ agent's 84x84 frame in colour, scaled up. After game over, SPACE starts a new ga
 window quits. Run: python scripts/00_play.py [--seed 0] [--scale 8]
 
 With --game gbc it plays the Game Boy Color Breakout ROM instead, through GBCBreakout-v0 (gbc.play), at the
-Game Boy's 59.7 frames per second: arrows move the paddle, --gbc-scale sets the window scale.
+Game Boy's 59.7 frames per second: arrows move the paddle, --gbc-scale sets the window scale. Another of our
+Game Boy games by its name: --game shooter (arrows move the cannon, Z fires).
 """
 
 from __future__ import annotations
@@ -35,8 +36,9 @@ class Args:
     """frames per second (0: as fast as possible)"""
     max_frames: int = 0
     """stop after this many frames (0: play until the window is closed)"""
-    game: Literal["python", "gbc"] = "python"
-    """python: Python Breakout; gbc: the Game Boy Color ROM (roms/breakout) through GBCBreakout-v0"""
+    game: Literal["python", "gbc", "shooter"] = "python"
+    """python: Python Breakout; gbc: the Game Boy Color ROM (roms/breakout) through GBCBreakout-v0; shooter: the
+    fixed shooter ROM (roms/shooter) through GBCShooter-v0"""
     gbc_scale: int = 4
     """window pixels per Game Boy pixel (--game gbc)"""
 
@@ -124,18 +126,20 @@ def play(args: Args, scripted_keys: dict[int, list[tuple[int, int]]] | None = No
 
 
 def play_gbc(args: Args, scripted_keys: dict[int, list[tuple[int, int]]] | None = None) -> dict:
-    """The Game Boy Color ROM in a window through the env (see gbc.play), at the Game Boy's frame rate."""
+    """A Game Boy Color ROM (`args.game`, gbc: Breakout) in a window through the env (see gbc.play), at the Game
+    Boy's frame rate."""
     from gbc.play import play as play_rom  # PyBoy is imported only when the GBC game is asked for
     from gbc.profiles import get_profile
 
-    summary = play_rom("breakout", seed=args.seed, scale=args.gbc_scale, max_frames=args.max_frames,
+    profile = "breakout" if args.game == "gbc" else args.game
+    summary = play_rom(profile, seed=args.seed, scale=args.gbc_scale, max_frames=args.max_frames,
                        scripted_keys=scripted_keys)
     # RAM reads are unsigned; show each variable as its C type in the symbols file says (ball_dx: int16_t)
-    variables = get_profile("breakout").variables
+    variables = get_profile(profile).variables
     summary["variables"] = {name: variables[name].value(raw) for name, raw in summary["variables"].items()}
     return summary
 
 
 if __name__ == "__main__":
     cli_args = tyro.cli(Args)
-    print(play_gbc(cli_args) if cli_args.game == "gbc" else play(cli_args))
+    print(play(cli_args) if cli_args.game == "python" else play_gbc(cli_args))

@@ -21,10 +21,11 @@
  *
  * Sprites are 8x16 (LCDC bit 2) and double-buffered in two shadow OAM pages
  * (shadow_oam in crt0.s, shadow_oam_b in oam_pages.s): the game writes one while
- * the other is copied to OAM, and they swap every frame. When more than
- * SPRITES_PER_LINE sprites share a scan line, the order they are written in
- * rotates every frame, so the hardware drops a different one each frame (flicker)
- * instead of always the same.
+ * the other is copied to OAM, and they swap every frame. The cannon and the shots
+ * have fixed slots first in OAM (the hardware never drops them); when more than
+ * SPRITES_PER_LINE sprites may share a scan line, the enemies' slots rotate every
+ * frame, so the hardware drops different enemies each frame (flicker) instead of
+ * always the same.
  *
  * Every global below carries a comment "kind: description" that
  * roms/tools/make_symbols.py copies into shooter.symbols.json. */
@@ -45,7 +46,6 @@
 #define DMG_PALETTE      0x1B  /* colour 0 black, 1 dark grey, 2 light grey, 3 white */
 #define OAM_PAGE_A       0xC0  /* high bytes of shadow_oam and shadow_oam_b */
 #define OAM_PAGE_B       0xC1
-#define OAM_OBJECTS_END  (4 * (1 + SPRITE_OBJECTS))
 
 /* An enemy shot in flight (x, y: top-left of its sprite). */
 struct enemy_shot {
@@ -56,6 +56,8 @@ struct enemy_shot {
 
 extern uint8_t shadow_oam_b[OAM_SPRITES * 4];  /* oam_pages.s */
 void oam_dma_from(uint8_t page);
+/* oam_pages.s: the formation's sprites from slot p on (wrapping from the last object slot to slot 1) */
+void oam_put_formation(uint8_t *p);
 
 /* ---- game state ---- */
 uint8_t game_state;          /* state: GAME_STATE_TITLE 0, GAME_STATE_PLAY 1, GAME_STATE_GAME_OVER 2 (shooter.h) */
@@ -87,12 +89,14 @@ uint8_t wave_row_kinds[FORMATION_ROWS];       /* scratch: random enemy kinds of 
 
 /* ---- screen ---- */
 uint8_t oam_back_page;       /* screen: high byte (0xC0 or 0xC1) of the shadow OAM page the game wrote last; copied to OAM at the next VBlank, then the game writes the other */
-uint8_t oam_rotation;        /* screen: the first object is written to OAM slot 1 + oam_rotation; advances while a scan line is crowded */
+uint8_t oam_rotation;        /* screen: the formation's first enemy goes to OAM slot FIRST_ENEMY_SLOT + oam_rotation (0-31); advances while a scan line is crowded */
 uint16_t bg_queue_offset[BG_QUEUE_SIZE]; /* screen: tile-map offsets (from 0x9800) waiting to be written */
 uint8_t bg_queue_tile[BG_QUEUE_SIZE];    /* screen: tile numbers waiting to be written */
 uint8_t bg_queue_length;                 /* screen: entries in the queue */
 
 static const uint8_t nibble_bits[16] = {0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4};
+/* a random kind from 4 random bits (kinds 0 and 1 one time in 16 more often than 2) */
+static const uint8_t kind_draws[16] = {0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0};
 
 /* 1 bit per pixel, 16 rows per 8x16 sprite: enemy kinds 0-2, two frames each */
 static const uint8_t shape_enemies[ENEMY_KINDS * 2][16] = {
@@ -190,14 +194,11 @@ static void draw_lives(void)
     set_bg_tile(LIVES_DIGIT_COL, HUD_ROW, TILE_FONT + lives);
 }
 
-static void draw_shield_tile(uint8_t index)
+/* The shield tile shield_damage[index], at tile column `col`, tile row `row`. */
+static void draw_shield_tile(uint8_t index, uint8_t col, uint8_t row)
 {
-    uint8_t shield = index / (SHIELD_TILE_COLS * SHIELD_TILE_ROWS);
-    uint8_t within = index % (SHIELD_TILE_COLS * SHIELD_TILE_ROWS);
     uint8_t damage = shield_damage[index];
-    set_bg_tile(SHIELD_FIRST_COL + shield * SHIELD_COL_STEP + within % SHIELD_TILE_COLS,
-                SHIELD_TOP_ROW + within / SHIELD_TILE_COLS,
-                damage < SHIELD_DAMAGE_GONE ? TILE_SHIELD + damage : TILE_EMPTY);
+    set_bg_tile(col, row, damage < SHIELD_DAMAGE_GONE ? TILE_SHIELD + damage : TILE_EMPTY);
 }
 
 /* Clear the tile map and, on CGB, its palette attributes (LCD off). */
@@ -214,12 +215,16 @@ static void clear_background(void)
 /* HUD, ground and whole shields (LCD off). */
 static void draw_playfield(void)
 {
-    uint8_t i;
+    uint8_t shield, row, col, index = 0;
     clear_background();
     vram_fill(VRAM_BG_MAP + GROUND_ROW * BG_MAP_WIDTH, TILE_GROUND, SCREEN_TILES_W);
-    for (i = 0; i < SHIELD_TILES; i++) {
-        shield_damage[i] = 0;
-        draw_shield_tile(i);
+    for (shield = 0; shield < SHIELDS; shield++) {
+        for (row = 0; row < SHIELD_TILE_ROWS; row++) {
+            for (col = 0; col < SHIELD_TILE_COLS; col++) {
+                shield_damage[index] = 0;
+                draw_shield_tile(index++, SHIELD_FIRST_COL + shield * SHIELD_COL_STEP + col, SHIELD_TOP_ROW + row);
+            }
+        }
     }
     draw_text(0, HUD_ROW, "SC");
     draw_text(WAVE_DIGITS_COL - 2, HUD_ROW, "W");
@@ -243,21 +248,37 @@ static void hide_all_sprites(void)
  * reach into it, an upper bound of the sprites on any line of the band. */
 static uint8_t sprites_crowded(void)
 {
-    uint8_t r, i, top, bits, own, count, above = 0;
-    for (r = 0, top = formation_y; r < FORMATION_ROWS; r++, top += ROW_SPACING) {
+    uint8_t r, i, top, bits, own, above = 0, most = 0, shots = player_shot_active;
+    uint8_t enemies[FORMATION_ROWS];
+    for (r = 0; r < FORMATION_ROWS; r++) {
         bits = enemy_alive[r];
         own = nibble_bits[bits & 0x0F] + nibble_bits[bits >> 4];
-        count = own + above;
+        enemies[r] = own + above;
         above = own;
-        if (player_shot_active && player_shot_y + SPRITE_HEIGHT > top && player_shot_y < top + ROW_SPACING) {
-            count++;
+        if (enemies[r] > most) {
+            most = enemies[r];
+        }
+    }
+    for (i = 0; i < ENEMY_SHOTS; i++) {
+        shots += enemy_shots[i].active;
+    }
+    if (most > SPRITES_PER_LINE || most + shots <= SPRITES_PER_LINE) {
+        return most > SPRITES_PER_LINE;
+    }
+    /* a shot's sprite [y, y + 16) reaches into the band [top, top + ROW_SPACING)
+     * when y + 15 - top, in 8 bits, is below ROW_SPACING + 15 */
+    for (r = 0, top = formation_y; r < FORMATION_ROWS; r++, top += ROW_SPACING) {
+        own = enemies[r];
+        if (player_shot_active && (uint8_t)(player_shot_y + (SPRITE_HEIGHT - 1) - top) < ROW_SPACING + SPRITE_HEIGHT - 1) {
+            own++;
         }
         for (i = 0; i < ENEMY_SHOTS; i++) {
-            if (enemy_shots[i].active && enemy_shots[i].y + SPRITE_HEIGHT > top && enemy_shots[i].y < top + ROW_SPACING) {
-                count++;
+            if (enemy_shots[i].active
+                && (uint8_t)(enemy_shots[i].y + (SPRITE_HEIGHT - 1) - top) < ROW_SPACING + SPRITE_HEIGHT - 1) {
+                own++;
             }
         }
-        if (count > SPRITES_PER_LINE) {
+        if (own > SPRITES_PER_LINE) {
             return 1;
         }
     }
@@ -267,60 +288,32 @@ static uint8_t sprites_crowded(void)
 /* Write every sprite into the back page; a hidden sprite has OAM y = 0. */
 static void draw_sprites(void)
 {
-    uint8_t *page = (uint8_t *)((uint16_t)oam_back_page << 8);
-    uint8_t *end = page + OAM_OBJECTS_END;
-    uint8_t *p;
-    uint8_t r, c, i, bits, y, x, tile, attr;
+    uint8_t *p = (uint8_t *)((uint16_t)oam_back_page << 8);
+    struct enemy_shot *shot = enemy_shots;
+    uint8_t i;
     uint8_t playing = game_state != GAME_STATE_TITLE;
 
     if (playing && sprites_crowded()) {
         oam_rotation += FLICKER_STEP;
-        if (oam_rotation >= SPRITE_OBJECTS) {
-            oam_rotation -= SPRITE_OBJECTS;
+        if (oam_rotation >= ENEMY_COUNT) {
+            oam_rotation -= ENEMY_COUNT;
         }
     }
-    page[0] = playing && !respawn_timer ? PLAYER_Y + OAM_Y_OFFSET : 0;
-    page[1] = player_x + OAM_X_OFFSET;
-    page[2] = TILE_PLAYER;
-    page[3] = OBJ_PALETTE_PLAYER;
-
-    p = page + 4 + 4 * oam_rotation;
-    p[0] = player_shot_active ? player_shot_y + OAM_Y_OFFSET : 0;
-    p[1] = player_shot_x + OAM_X_OFFSET;
-    p[2] = TILE_PLAYER_SHOT;
-    p[3] = OBJ_PALETTE_PLAYER_SHOT;
-    p += 4;
-    if (p == end) {
-        p = page + 4;
+    *p++ = playing && !respawn_timer ? PLAYER_Y + OAM_Y_OFFSET : 0;
+    *p++ = player_x + OAM_X_OFFSET;
+    *p++ = TILE_PLAYER;
+    *p++ = OBJ_PALETTE_PLAYER;
+    *p++ = player_shot_active ? player_shot_y + OAM_Y_OFFSET : 0;
+    *p++ = player_shot_x + OAM_X_OFFSET;
+    *p++ = TILE_PLAYER_SHOT;
+    *p++ = OBJ_PALETTE_PLAYER_SHOT;
+    for (i = 0; i < ENEMY_SHOTS; i++, shot++) {
+        *p++ = shot->active ? shot->y + OAM_Y_OFFSET : 0;
+        *p++ = shot->x + OAM_X_OFFSET;
+        *p++ = TILE_ENEMY_SHOT;
+        *p++ = OBJ_PALETTE_ENEMY_SHOT;
     }
-    for (i = 0; i < ENEMY_SHOTS; i++) {
-        p[0] = enemy_shots[i].active ? enemy_shots[i].y + OAM_Y_OFFSET : 0;
-        p[1] = enemy_shots[i].x + OAM_X_OFFSET;
-        p[2] = TILE_ENEMY_SHOT;
-        p[3] = OBJ_PALETTE_ENEMY_SHOT;
-        p += 4;
-        if (p == end) {
-            p = page + 4;
-        }
-    }
-    y = formation_y + OAM_Y_OFFSET;
-    for (r = 0; r < FORMATION_ROWS; r++, y += ROW_SPACING) {
-        bits = playing ? enemy_alive[r] : 0;
-        tile = TILE_ENEMY + (uint8_t)((row_kind[r] * 2 + anim_frame) * 2);
-        attr = OBJ_PALETTE_ENEMY + row_kind[r];
-        x = (uint8_t)formation_x + OAM_X_OFFSET;
-        for (c = 0; c < FORMATION_COLUMNS; c++, x += COLUMN_SPACING) {
-            p[0] = (bits & 1) ? y : 0;
-            p[1] = x;
-            p[2] = tile;
-            p[3] = attr;
-            bits >>= 1;
-            p += 4;
-            if (p == end) {
-                p = page + 4;
-            }
-        }
-    }
+    oam_put_formation(p + 4 * oam_rotation);
 }
 
 /* ---- score ---- */
@@ -351,22 +344,28 @@ static void add_score(uint8_t points)
 /* Erode the shield tile under pixel (x, y), if any; returns 1 when a shot met one. */
 static uint8_t hit_shield(uint8_t x, uint8_t y)
 {
-    uint8_t col, within, index;
-    if (y < SHIELD_TOP || y >= SHIELD_BOTTOM || x < SHIELD_FIRST_COL * 8) {
+    /* no division: the sm83 has none, and SDCC's routines take hundreds of cycles */
+    uint8_t within, index = 0, row = y >> 3, col = x >> 3;
+    if (y < SHIELD_TOP || y >= SHIELD_BOTTOM || col < SHIELD_FIRST_COL) {
         return 0;
     }
-    col = x / 8 - SHIELD_FIRST_COL;
-    within = col % SHIELD_COL_STEP;
-    if (within >= SHIELD_TILE_COLS || col / SHIELD_COL_STEP >= SHIELDS) {
+    within = col - SHIELD_FIRST_COL;
+    while (within >= SHIELD_COL_STEP) {
+        within -= SHIELD_COL_STEP;
+        index += SHIELD_TILE_COLS * SHIELD_TILE_ROWS;
+    }
+    if (within >= SHIELD_TILE_COLS || index >= SHIELD_TILES) {
         return 0;
     }
-    index = (uint8_t)((col / SHIELD_COL_STEP) * (SHIELD_TILE_COLS * SHIELD_TILE_ROWS))
-            + (uint8_t)((y / 8 - SHIELD_TOP_ROW) * SHIELD_TILE_COLS) + within;
+    index += within;
+    if (row > SHIELD_TOP_ROW) {
+        index += SHIELD_TILE_COLS;
+    }
     if (shield_damage[index] >= SHIELD_DAMAGE_GONE) {
         return 0;
     }
     shield_damage[index]++;
-    draw_shield_tile(index);
+    draw_shield_tile(index, col, row);
     return 1;
 }
 
@@ -399,13 +398,17 @@ static void generate_wave(void)
         wave_column_order[i] = i;
     }
     for (i = FORMATION_COLUMNS - 1; i > 0; i--) {
-        j = rng_next() % (uint8_t)(i + 1);
+        /* j uniform-ish in 0..i without a division: a draw under the next power of two, folded once */
+        j = rng_next() & (i >= 4 ? 7 : i >= 2 ? 3 : 1);
+        if (j > i) {
+            j -= i + 1;
+        }
         swap = wave_column_order[i];
         wave_column_order[i] = wave_column_order[j];
         wave_column_order[j] = swap;
     }
     for (i = 0; i < FORMATION_ROWS; i++) {
-        wave_row_kinds[i] = rng_next() % ENEMY_KINDS;
+        wave_row_kinds[i] = kind_draws[rng_next() & 0x0F];
     }
     /* insertion sort, highest kind first: the top rows are worth the most */
     for (i = 1; i < FORMATION_ROWS; i++) {
@@ -528,12 +531,20 @@ static uint8_t hit_enemy(uint8_t x, uint8_t y)
         return 0;
     }
     dy = y - formation_y;
-    if (dy >= FORMATION_HEIGHT || dy % ROW_SPACING >= ENEMY_HEIGHT
-        || (uint8_t)dx % COLUMN_SPACING >= ENEMY_WIDTH) {
+    if (dy >= FORMATION_HEIGHT) {
         return 0;
     }
-    row = dy / ROW_SPACING;
-    col = (uint8_t)dx / COLUMN_SPACING;
+    /* row and column by subtraction (no division, see hit_shield) */
+    for (row = 0; dy >= ROW_SPACING; row++) {
+        dy -= ROW_SPACING;
+    }
+    x = (uint8_t)dx;
+    for (col = 0; x >= COLUMN_SPACING; col++) {
+        x -= COLUMN_SPACING;
+    }
+    if (dy >= ENEMY_HEIGHT || x >= ENEMY_WIDTH) {
+        return 0;
+    }
     bit = (uint8_t)(1 << col);
     if (!(enemy_alive[row] & bit)) {
         return 0;
@@ -581,11 +592,9 @@ static uint8_t column_nearest_player(uint8_t columns)
 
 static void enemy_fire(void)
 {
-    uint8_t i, r, c, columns = 0, slot = ENEMY_SHOTS;
-    for (i = 0; i < ENEMY_SHOTS; i++) {
-        if (!enemy_shots[i].active) {
-            slot = i;
-        }
+    uint8_t r, c, columns = 0, slot = 0;
+    while (slot < ENEMY_SHOTS && enemy_shots[slot].active) {  /* the first free slot */
+        slot++;
     }
     fire_timer = FIRE_DELAY_BASE + (rng_next() & (FIRE_DELAY_RANDOM - 1));
     if (wave > 1) {
@@ -703,6 +712,8 @@ static void enter_title(void)
     draw_text(4, 10, "PRESS START");
     title_frames = 0;
     game_state = GAME_STATE_TITLE;
+    memset(enemy_alive, 0, FORMATION_ROWS);  /* no formation on the title screen */
+    enemies_left = 0;
     hide_all_sprites();
     oam_dma_from(OAM_PAGE_A);
     lcd_on(LCDC_GAME);

@@ -89,9 +89,10 @@
 #define LIVES_DIGIT_COL    18
 #define MESSAGE_ROW        9
 
-/* Sprites: OAM slot 0 is the player; slots 1 to SPRITE_OBJECTS hold the player shot,
- * the enemy shots and the enemies, written from slot 1 + oam_rotation on (wrapping). */
-#define SPRITE_OBJECTS     (1 + ENEMY_SHOTS + ENEMY_COUNT)
+/* Sprites: OAM slot 0 is the cannon, slot 1 the player's shot, slots 2-4 the
+ * enemy shots; the ENEMY_COUNT enemies fill the next slots, written from slot
+ * FIRST_ENEMY_SLOT + oam_rotation on (wrapping), row by row, left to right. */
+#define FIRST_ENEMY_SLOT   (2 + ENEMY_SHOTS)
 #define SPRITES_PER_LINE   10    /* the hardware's limit; more on a line: rotate the order each frame */
 #define FLICKER_STEP       7
 
