@@ -383,3 +383,14 @@ def test_bad_game_names_and_a_missing_rom_are_one_line_errors(monkeypatch, tmp_p
         f"ROM for profile 'shooter' not found at {tmp_path / 'shooter.gb'}. It is built from source in this "
         "repository: run `make -C roms` (needs Debian's sdcc), or restore the committed file with "
         "`git checkout -- roms/shooter/shooter.gb`.")
+
+
+def test_the_direct_renderer_draws_what_pyboy_draws(env):
+    """gbc.render from a memory dump gives the next tick's screen, 8x16 sprites and dropped sprites included."""
+    from gbc.render import render
+
+    env.reset(seed=4)
+    for step in range(24):
+        dump = env.game.dump()
+        env.step(SHOOTER_FIRE if step % 2 else NOOP)
+        assert np.array_equal(render(dump)[0], env.render()), f"frame {step} differs"
