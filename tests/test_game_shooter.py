@@ -22,6 +22,7 @@ pytestmark = pytest.mark.skipif(not SHOOTER_ROM.is_file(), reason="roms/shooter/
 MAP_PATH = SHOOTER_ROM.with_suffix(".map")
 OAM_Y_OFFSET, OAM_X_OFFSET = 16, 8  # OAM coordinates are offset from the screen (Pan Docs, "OAM")
 OAM_PAGES = (0xC0, 0xC1)
+OAM = 0xFE00  # object attribute memory, where DMA copies a page
 CPU_TYPE_CGB = 0x11
 NOOP, LEFT = 0, 1
 
@@ -56,6 +57,7 @@ def snapshot(env: GameBoyEnv) -> dict:
         state[name] = variable.value(game.read(name)) if variable.size <= 2 and name != "score" \
             else list(game.read_bytes(name))
     state["page"] = {page: list(game.memory[page << 8 : (page << 8) + 160]) for page in OAM_PAGES}
+    state["oam"] = list(game.memory[OAM : OAM + 160])
     state["lcd_on"] = bool(game.lcd_on())
     return state
 
@@ -154,6 +156,7 @@ def check_frame(p: dict, s: dict, reward: float, c: dict) -> None:
     if p["lcd_on"]:
         assert s["page"][p["oam_back_page"]] == p["page"][p["oam_back_page"]]
     page = s["page"][s["oam_back_page"]]
+    assert s["oam"] == page  # the page written this frame was copied to OAM in the VBlank that ended the tick
     shown = s["respawn_timer"] == 0
     assert page[:4] == ([c["PLAYER_Y"] + OAM_Y_OFFSET] if shown else [0]) + [
         s["player_x"] + OAM_X_OFFSET, c["TILE_PLAYER"], 0]
