@@ -2,11 +2,14 @@
 
 - `GBCBreakout-v0`: our own Breakout ROM (roms/breakout/), 3 actions NOOP/LEFT/RIGHT;
   `gym.make_vec("GBCBreakout-v0", num_envs=N)` gives N envs spread over worker processes (one per core).
+- `GBCSnake-v0`: our own Snake ROM (roms/snake/), 5 actions NOOP/UP/DOWN/LEFT/RIGHT; batched the same way.
+- `GBCPong-v0`: our own Pong ROM (roms/pong/), 3 actions NOOP/UP/DOWN, reward = the player's points.
 - `GBCShooter-v0`: our fixed shooter ROM (roms/shooter/), 6 actions NOOP/LEFT/RIGHT/FIRE/LEFT+FIRE/RIGHT+FIRE;
 - `GBC-v0`: any profiled ROM, e.g. `gym.make("GBC-v0", profile="mygame")` for roms/mygame.profile.json.
 
 Observations: obs_type="ram" (WRAM + HRAM bytes), "pixels" (stacked greyscale frames) or "state" (the bytes a state
-spec keeps, scaled to [0, 1]; scripts/01_extract_state.py writes the spec beside the ROM).
+spec keeps, scaled to [0, 1]; by default the spec committed beside the ROM, which
+scripts/01_extract_state.py --update-committed replaces).
 """
 
 import warnings
@@ -19,7 +22,7 @@ warnings.filterwarnings("ignore", message="Using SDL2 binaries from pysdl2-dll")
 from gbc.env import GameBoyEnv  # noqa: E402  (after the filter: it imports PyBoy)
 from gbc.dump import DumpError, MemoryDump, load_dumps, save_dumps  # noqa: E402
 from gbc.emulated_render import EmulatedRenderer, render_with_overrides  # noqa: E402
-from gbc.extract_spec import StateSpec, StateSpecError  # noqa: E402
+from gbc.extract.spec import StateSpec, StateSpecError  # noqa: E402
 from gbc.profiles import (  # noqa: E402
     GameProfile,
     ProfileError,
@@ -45,6 +48,8 @@ def make_profiled_batched_env(num_envs: int = 2, profile=None, **kwargs) -> Batc
 
 _ENTRY_POINTS = {  # env id: (entry point, vector entry point, kwargs)
     "GBCBreakout-v0": ("gbc.env:GameBoyEnv", "gbc.vector:make_batched_env", {"profile": "breakout"}),
+    "GBCSnake-v0": ("gbc.env:GameBoyEnv", "gbc.vector:make_batched_env", {"profile": "snake"}),
+    "GBCPong-v0": ("gbc.env:GameBoyEnv", "gbc.vector:make_batched_env", {"profile": "pong"}),
     "GBCShooter-v0": ("gbc.env:GameBoyEnv", "gbc.vector:make_batched_env", {"profile": "shooter"}),
     "GBC-v0": ("gbc:make_profiled_env", "gbc:make_profiled_batched_env", {}),
 }

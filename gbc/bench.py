@@ -1,7 +1,7 @@
-"""Agent steps per second of our Game Boy envs (GBCBreakout-v0 by default; one process, and batched over worker
-processes) beside ALE Breakout-v5.
+"""Agent steps per second of GBCBreakout-v0 (or another of our GBC envs: --env-id GBCSnake-v0; one process, and
+batched over worker processes) beside ALE Breakout-v5.
 
-    python -m gbc.bench [--env-id GBCShooter-v0] [--seconds 3] [--batched-envs 8] [--batched-workers 1 2]
+    python -m gbc.bench [--seconds 3] [--batched-envs 8] [--batched-workers 1 2] [--env-id GBCBreakout-v0]
 
 prints one JSON line per measurement (keys as in scripts/bench_envs.py). Both games hold each action for
 4 frames (frame skip 4) and take random actions drawn beforehand; episode resets are included. ALE is timed
@@ -19,12 +19,14 @@ import tyro
 
 import gbc  # noqa: F401  (registers the envs)
 from breakout_py.benchmark import bench_ale, bench_single, bench_vector, emit
+from breakout_py.errors import UserError, run_script
 
 ALE_OBS_TYPE = {"ram": "ram", "state": "ram", "pixels": "rgb"}  # ALE's observation beside each of ours
 
 
 def bench_gbc(obs_type: str, seconds: float, frame_skip: int = 4, seed: int = 0,
               env_id: str = "GBCBreakout-v0") -> dict:
+    """Agent steps per second of one env of `env_id` (one of our Game Boy games) in this process."""
     env = gym.make(env_id, obs_type=obs_type, frame_skip=frame_skip)
     return {"env": env_id, "obs_type": obs_type, "frame_skip": frame_skip, **bench_single(env, seconds, seed)}
 
@@ -41,8 +43,6 @@ def bench_gbc_batched(
 
 @dataclass
 class Args:
-    env_id: str = "GBCBreakout-v0"
-    """the Game Boy env to time (GBCBreakout-v0, GBCShooter-v0)"""
     seconds: float = 3.0
     """wall time per measurement"""
     frame_skip: int = 4
@@ -53,14 +53,16 @@ class Args:
     batched_workers: list[int] = field(default_factory=lambda: [1, 2])
     """worker process counts to time the batched GBC env with"""
     seed: int = 0
+    env_id: str = "GBCBreakout-v0"
+    """which of our GBC envs to time (GBCBreakout-v0, GBCSnake-v0)"""
 
 
 def main(args: Args) -> None:
     if args.seconds <= 0 or args.batched_envs < 1 or any(w < 1 for w in args.batched_workers):
-        raise ValueError(f"seconds, batched_envs and batched_workers must be positive, got {args}")
+        raise UserError(f"--seconds, --batched-envs and --batched-workers must be positive, got {args}")
     unknown = [t for t in args.obs_types if t not in ALE_OBS_TYPE]
     if unknown:
-        raise ValueError(f"obs_types {unknown} unknown; choose from {list(ALE_OBS_TYPE)}")
+        raise UserError(f"--obs-types {unknown} unknown; choose from {list(ALE_OBS_TYPE)}")
     timed_ale = set()
     for obs_type in args.obs_types:
         if ALE_OBS_TYPE[obs_type] not in timed_ale:
@@ -73,4 +75,4 @@ def main(args: Args) -> None:
 
 
 if __name__ == "__main__":
-    main(tyro.cli(Args))
+    run_script(lambda: main(tyro.cli(Args)))

@@ -31,14 +31,14 @@ Dumps come from a running PyBoy (`dump_pyboy`, `GameBoy.dump()`, `Recorder`) or 
 from __future__ import annotations
 
 import gc
-import os
-import tempfile
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from breakout_py.errors import UserError
+from breakout_py.files import atomic_path
 from gbc.hardware import (
     HRAM_END,
     HRAM_START,
@@ -89,7 +89,7 @@ FORMAT_NAME = "gbc-memory-dump"
 FORMAT_VERSION = 1
 
 
-class DumpError(ValueError):
+class DumpError(UserError, ValueError):
     """A dump that is malformed, incomplete or of the wrong model; the message names the problem and the fix."""
 
 
@@ -291,15 +291,8 @@ def save_dumps(
     for name, value in (("screen", screens), ("scanline_registers", scanline_registers)):
         if value is not None:
             arrays[name] = value
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, format=np.array(FORMAT_NAME), version=np.array(FORMAT_VERSION), **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        np.savez_compressed(tmp, format=np.array(FORMAT_NAME), version=np.array(FORMAT_VERSION), **arrays)
     return path
 
 

@@ -26,6 +26,7 @@ from typing import Callable, Mapping, Sequence, Union
 import numpy as np
 from pyboy import PyBoy
 
+from breakout_py.errors import UserError
 from gbc.dump import MODELS, MemoryDump, Recorder, Recording, dump_pyboy
 from gbc.profiles import GameProfile, ProfileError, get_profile
 
@@ -39,7 +40,7 @@ ADDRESS_END = 0x10000
 Value = Union[int, bytes, Sequence[int]]
 
 
-class OverrideError(ValueError):
+class OverrideError(UserError, ValueError):
     """An override that names no variable, lies outside writable memory or does not fit."""
 
 

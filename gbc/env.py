@@ -10,7 +10,7 @@ import numpy as np
 from gymnasium import spaces
 
 from gbc.emulator import GameBoy
-from gbc.extract_spec import StateSpec, default_spec_path
+from gbc.extract.spec import StateSpec, default_spec_path
 from gbc.hardware import FRAMES_PER_SECOND, RAM_OBS_SIZE, SCREEN_HEIGHT, SCREEN_WIDTH
 from gbc.profiles import GameProfile
 
@@ -33,7 +33,7 @@ class GameBoyEnv(gym.Env):
     address: `gbc.hardware.ram_obs_index`. obs_type="pixels": the last `frame_stack` screens (one per agent
     step), greyscale, area-downscaled to obs_size x obs_size, uint8 (frame_stack, obs_size, obs_size), oldest first.
     obs_type="state": the RAM bytes a state spec keeps (scripts/01_extract_state.py), float32 in [0, 1], one per
-    feature (`gbc.extract_spec` says how bytes, signed and 16-bit values are scaled); `state_spec` is the spec's
+    feature (`gbc.extract.spec` says how bytes, signed and 16-bit values are scaled); `state_spec` is the spec's
     path (or a loaded StateSpec), by default the one beside the ROM (<rom>.state_spec.json).
     Each action is held for `frame_skip` frames.
     """

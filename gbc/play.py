@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+from breakout_py.play import PlayOptionError
 from gbc.env import GameBoyEnv
 from gbc.hardware import FRAMES_PER_SECOND, SCREEN_HEIGHT, SCREEN_WIDTH
 from gbc.window import Window
@@ -45,10 +46,11 @@ def play(
 
     fps: frames per second (0: as fast as possible). `scripted_keys` maps a frame number to (event type, key)
     pairs posted as pygame events just before that frame, so a test can drive the real input path headless.
-    Returns the frame count, games played, and the final score, lives and scalar variables of the profile.
+    Returns the frame count, games played, and the final score, lives and scalar variables of the profile (each
+    read as its C type says: a signed one may be negative).
     """
     if scale < 1 or fps < 0 or max_frames < 0:
-        raise ValueError(f"need scale >= 1, fps >= 0 and max_frames >= 0, got {scale}, {fps}, {max_frames}")
+        raise PlayOptionError(f"need scale >= 1, fps >= 0 and max_frames >= 0, got {scale}, {fps}, {max_frames}")
     env = GameBoyEnv(profile, obs_type="ram", frame_skip=1, render_mode="rgb_array")
     window = Window(f"gbc: {env.profile.name}", SCREEN_WIDTH, SCREEN_HEIGHT, scale)
     held: set[str] = set()
@@ -71,10 +73,11 @@ def play(
             if not game_over:
                 _, _, game_over, _, info = env.step(choose_action(env.profile.actions, held))
             frames += 1
-            status = "GAME OVER - SPACE: new game, ESC: quit" if game_over else f"lives {info.get('lives')}"
+            status = ("GAME OVER - SPACE: new game, ESC: quit" if game_over
+                      else f"lives {info['lives']}" if "lives" in info else "")
             pygame.display.set_caption(f"gbc: {env.profile.name}   score {info['score']}   {status}")
             window.show(env.render(), fps)
-        scalars = {n: env.game.read(n) for n, v in env.profile.variables.items() if v.size <= 2}
+        scalars = {n: v.value(env.game.read(n)) for n, v in env.profile.variables.items() if v.size <= 2}
     finally:
         window.close()
         env.close()

@@ -4,7 +4,7 @@ A profile names the ROM file and its SHA-1, every RAM variable the wrapper reads
 button sequence from power-on to the first frame of play, and how to read score, lives and game over.
 
 Profiles come from two places:
-- built in (`breakout`, `shooter`: our own ROMs): addresses are read by name from the ROM's symbols file, which the build
+- built in (`breakout`, `snake`, `pong`, `shooter`: our own ROMs): addresses are read by name from the ROM's symbols file, which the build
   writes from the linker map, so they are the linker's truth;
 - a user's JSON file, `roms/<anything>.profile.json`, beside the user's ROM (format in `load_profile_file`).
 """
@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
+from breakout_py.errors import UserError
 from gbc.hardware import BUTTONS
 
 ROMS_DIR = Path(__file__).resolve().parent.parent / "roms"
@@ -34,22 +35,22 @@ _COMPARISONS: dict[str, Callable[[int, int], bool]] = {
 }
 
 
-class ProfileError(ValueError):
+class ProfileError(UserError, ValueError):
     """A profile that is malformed or disagrees with its ROM's symbols."""
 
 
-class UnknownProfileError(KeyError):
+class UnknownProfileError(UserError, KeyError):
     """No profile of that name."""
 
     def __str__(self) -> str:  # KeyError would print the message in quotes
         return str(self.args[0])
 
 
-class RomNotFoundError(FileNotFoundError):
+class RomNotFoundError(UserError, FileNotFoundError):
     """The profile's ROM file is not on disk."""
 
 
-class RomHashMismatchError(ValueError):
+class RomHashMismatchError(UserError, ValueError):
     """The ROM on disk is not the one the profile describes."""
 
 
@@ -172,29 +173,38 @@ class GameProfile:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Built-in profiles: our own ROMs (source in roms/<name>/, addresses from each ROM's symbols file).
-
-
-def _own_rom_build_hint(name: str) -> str:
-    return (
-        "It is built from source in this repository: run `make -C roms` (needs Debian's sdcc), "
-        f"or restore the committed file with `git checkout -- roms/{name}/{name}.gb`."
-    )
-
+# Built-in profiles: our own ROMs (sources in roms/<game>/, addresses from each ROM's symbols file).
 
 BREAKOUT_DIR = ROMS_DIR / "breakout"
 BREAKOUT_ROM = BREAKOUT_DIR / "breakout.gb"
 BREAKOUT_SYMBOLS = BREAKOUT_DIR / "breakout.symbols.json"
-_BREAKOUT_BUILD_HINT = _own_rom_build_hint("breakout")
+SNAKE_DIR = ROMS_DIR / "snake"
+SNAKE_ROM = SNAKE_DIR / "snake.gb"
+SNAKE_SYMBOLS = SNAKE_DIR / "snake.symbols.json"
+PONG_DIR = ROMS_DIR / "pong"
+PONG_ROM = PONG_DIR / "pong.gb"
+PONG_SYMBOLS = PONG_DIR / "pong.symbols.json"
 SHOOTER_DIR = ROMS_DIR / "shooter"
 SHOOTER_ROM = SHOOTER_DIR / "shooter.gb"
 SHOOTER_SYMBOLS = SHOOTER_DIR / "shooter.symbols.json"
 
 
-def read_symbols(path: Path, build_hint: str = _BREAKOUT_BUILD_HINT) -> dict:
+def _build_hint(committed: Path) -> str:
+    """How to get a file the ROM build writes back: build it, or restore the committed copy."""
+    try:
+        shown = committed.relative_to(ROMS_DIR.parent)
+    except ValueError:
+        shown = committed
+    return (
+        "It is built from source in this repository: run `make -C roms` (needs Debian's sdcc), "
+        f"or restore the committed file with `git checkout -- {shown}`."
+    )
+
+
+def read_symbols(path: Path) -> dict:
     """The symbols file the ROM build writes: {"rom", "sha1", "variables": [...], "constants": {...}}."""
     if not path.is_file():
-        raise RomNotFoundError(f"symbols file {path} not found. {build_hint}")
+        raise RomNotFoundError(f"symbols file {path} not found. {_build_hint(path)}")
     return json.loads(path.read_text())
 
 
@@ -206,51 +216,67 @@ def _variables_from_symbols(symbols: dict) -> dict[str, Variable]:
     }
 
 
-def _own_rom_profile(name: str, directory: Path, symbols_path: Path, score_encoding: str,
-                     actions: tuple[tuple[str, ...], ...], action_names: tuple[str, ...]) -> GameProfile:
-    """One of our ROMs (in `directory`, roms/<name>/): a title screen left with START, then play until game over,
-    both told by `game_state` (GAME_STATE_PLAY, GAME_STATE_GAME_OVER); `score`, `lives` and the seed `rng_state`
-    in RAM; variables and constants from the ROM's symbols file."""
-    build_hint = _own_rom_build_hint(name)
-    symbols = read_symbols(symbols_path, build_hint)
+def _own_rom_profile(name: str, rom_dir: Path, symbols_path: Path, score: str = "score",
+                     score_encoding: str = "uint_le", **game: object) -> GameProfile:
+    """A profile of one of our ROMs: variables and constants from its symbols file; `game_state` says play and
+    game over (GAME_STATE_PLAY, GAME_STATE_GAME_OVER), the `score` variable (a little-endian binary number unless
+    `score_encoding` says otherwise) gives the reward, `rng_state` takes the seed, START on the title starts play.
+    `game` gives the rest (actions, action_names, lives)."""
+    symbols = read_symbols(symbols_path)
     constants = {k: int(v) for k, v in symbols.get("constants", {}).items()}
     for needed in ("GAME_STATE_PLAY", "GAME_STATE_GAME_OVER"):
         if needed not in constants:
             raise ProfileError(f"{symbols_path} lacks the constant {needed}; rebuild with `make -C roms`")
+    rom_path = rom_dir / symbols["rom"]
     return GameProfile(
         name=name,
-        rom_path=directory / symbols["rom"],
+        rom_path=rom_path,
         sha1=symbols["sha1"],
         variables=_variables_from_symbols(symbols),
         # The boot ROM hands over and the title loop runs by frame ~70; START is read on the next frame.
         start_sequence=(StartStep(frames=120), StartStep(frames=2, buttons=("start",))),
         in_play=Condition("game_state", "==", constants["GAME_STATE_PLAY"]),
         game_over=Condition("game_state", "==", constants["GAME_STATE_GAME_OVER"]),
-        score="score",
+        score=score,
         score_encoding=score_encoding,
-        lives="lives",
         seed_variable="rng_state",
-        actions=actions,
-        action_names=action_names,
-        build_hint=build_hint,
+        build_hint=_build_hint(rom_path),
         constants=constants,
+        **game,
     )
 
 
 def breakout_profile() -> GameProfile:
     """Our Breakout ROM: title screen until START, then play with 3 balls; D-pad left/right move the paddle."""
-    return _own_rom_profile("breakout", BREAKOUT_DIR, BREAKOUT_SYMBOLS, score_encoding="uint_le", actions=((), ("left",), ("right",)),
-                            action_names=("NOOP", "LEFT", "RIGHT"))
+    return _own_rom_profile(
+        "breakout", BREAKOUT_DIR, BREAKOUT_SYMBOLS,
+        lives="lives", actions=((), ("left",), ("right",)), action_names=("NOOP", "LEFT", "RIGHT"),
+    )
+
+
+def snake_profile() -> GameProfile:
+    """Our Snake ROM: title screen until START, then one life; the D-pad turns the snake (a reversal is ignored)."""
+    return _own_rom_profile(
+        "snake", SNAKE_DIR, SNAKE_SYMBOLS,
+        actions=((), ("up",), ("down",), ("left",), ("right",)),
+        action_names=("NOOP", "UP", "DOWN", "LEFT", "RIGHT"),
+    )
+
+
+def pong_profile() -> GameProfile:
+    """Our Pong ROM: title screen until START, then play to 7 points against the CPU; D-pad up/down move the
+    player's paddle (left). The score is the player's points; there are no lives."""
+    return _own_rom_profile(
+        "pong", PONG_DIR, PONG_SYMBOLS, score="player_score",
+        actions=((), ("up",), ("down",)), action_names=("NOOP", "UP", "DOWN"),
+    )
 
 
 def shooter_profile() -> GameProfile:
     """Our fixed shooter ROM: title screen until START, then 3 cannons against waves of a marching formation;
     D-pad left/right move the cannon, A fires (one shot in flight at a time); the score is 6 BCD digits."""
     return _own_rom_profile(
-        "shooter",
-        SHOOTER_DIR,
-        SHOOTER_SYMBOLS,
-        score_encoding="bcd_le",
+        "shooter", SHOOTER_DIR, SHOOTER_SYMBOLS, score_encoding="bcd_le", lives="lives",
         actions=((), ("left",), ("right",), ("a",), ("left", "a"), ("right", "a")),
         action_names=("NOOP", "LEFT", "RIGHT", "FIRE", "LEFT+FIRE", "RIGHT+FIRE"),
     )
@@ -338,7 +364,9 @@ def load_profile_file(path: str | Path) -> GameProfile:
 # ---------------------------------------------------------------------------------------------------------
 # Registry.
 
-_BUILTIN: dict[str, Callable[[], GameProfile]] = {"breakout": breakout_profile, "shooter": shooter_profile}
+_BUILTIN: dict[str, Callable[[], GameProfile]] = {
+    "breakout": breakout_profile, "snake": snake_profile, "pong": pong_profile, "shooter": shooter_profile,
+}
 
 
 def _user_profile_files(roms_dir: Path) -> dict[str, Path]:

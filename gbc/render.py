@@ -25,13 +25,13 @@ mid-frame scrolling, the LCD switched off during the frame, ...), so that none i
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from breakout_py.files import atomic_write
 from gbc.dump import (
     BGP,
     OBP0,
@@ -441,12 +441,8 @@ def contact_sheet(images: list[np.ndarray], labels: list[str], columns: int = 8,
 
 
 def write_png(path: str | Path, rgb: np.ndarray) -> None:
-    """Writes an RGB image as PNG atomically (temp file, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Writes an RGB image as PNG atomically (breakout_py.files)."""
     ok, encoded = cv2.imencode(".png", cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR))
     if not ok:
-        raise OSError(f"OpenCV could not encode {path}")
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(encoded.tobytes())
-    os.replace(tmp, path)
+        raise ValueError(f"OpenCV could not encode a {rgb.dtype} {rgb.shape} image as PNG for {path}")
+    atomic_write(path, encoded.tobytes())

@@ -25,6 +25,7 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
+from breakout_py.errors import UserError
 from gbc.env import GameBoyEnv
 
 DEFAULT_MAX_EPISODE_STEPS = 10_000
@@ -52,7 +53,7 @@ def _fork_safe_opencv():
         cv2.setNumThreads(threads)
 
 
-class WorkerDiedError(RuntimeError):
+class WorkerDiedError(UserError, RuntimeError):
     """A worker process of the batched env exited while the parent waited for it."""
 
 

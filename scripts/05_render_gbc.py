@@ -14,34 +14,18 @@ and summary.json. With --compare, each PNG shows the direct render, PyBoy's own 
 the emulated render side by side, the pixels that differ from PyBoy's screen in magenta; summary.json lists the
 differing pixels of each frame and their cause (gbc.render.CAUSES). --override NAME=VALUE (or 0xADDR=VALUE)
 writes values into the saved state before the emulated render (the frame shown is SCREEN_LAG_FRAMES later).
+The work is gbc.render_pictures'.
 """
 
 from __future__ import annotations
 
-import io
-import json
-import os
-import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import tyro
 
-from gbc.dump import DumpError, Recording, concatenate, load_recording, save_dumps
-from gbc.emulated_render import SCREEN_LAG_FRAMES, EmulatedRenderer, OverrideError, record_episode
-from gbc.profiles import ProfileError
-from gbc.render import (
-    CHUNK,
-    check_recording,
-    contact_sheet,
-    enlarge,
-    mark_differences,
-    render,
-    side_by_side,
-    write_png,
-)
+from breakout_py.errors import run_script
+from gbc.render_pictures import RenderJob, render_pictures
 
 
 @dataclass
@@ -72,131 +56,13 @@ class Args:
     """where the PNGs, the contact sheet and summary.json go"""
 
 
-class ScriptError(Exception):
-    """A user error: one line, exit code 2."""
-
-
-def parse_overrides(items: list[str]) -> dict[str | int, int]:
-    overrides: dict[str | int, int] = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep or not name:
-            raise ScriptError(f"--override takes NAME=VALUE or 0xADDR=VALUE, got {item!r}")
-        try:
-            key: str | int = int(name, 0) if name[0].isdigit() else name
-            overrides[key] = int(value, 0)
-        except ValueError:
-            raise ScriptError(f"--override {item!r}: the value (and an address) must be integers like 40 or 0x28")
-    return overrides
-
-
-def record_with_states(args: Args, out_dir: Path) -> tuple[Recording, dict[int, bytes]]:
-    """An episode of our ROM in args.model (gbc.emulated_render.record_episode), with the emulator state before
-    every args.every-th frame."""
-    states: dict[int, bytes] = {}
-
-    def keep_state(k: int, pyboy) -> None:
-        if k % args.every == 0:
-            buffer = io.BytesIO()
-            pyboy.save_state(buffer)
-            states[k] = buffer.getvalue()
-
-    recording = record_episode("breakout", args.model, args.seed, max_play_frames=args.max_play_frames,
-                               before_frame=keep_state)
-    path = save_dumps(out_dir / f"episode_{args.model}_s{args.seed}.npz", recording.dumps, recording.screens,
-                      recording.scanline_registers)
-    for index, state in states.items():
-        _write_bytes(out_dir / "states" / f"frame_{index:06d}.state", state)
-    print(f"05: recorded {len(recording.dumps)} frames to {path} and {len(states)} states to {out_dir / 'states'}/")
-    return recording, states
-
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
-
-
-def load_inputs(paths: list[str]) -> Recording:
-    recordings = [load_recording(p) for p in paths]
-    screens = [r.screens for r in recordings]
-    lines = [r.scanline_registers for r in recordings]
-    return Recording(
-        concatenate([r.dumps for r in recordings]),
-        np.concatenate(screens) if all(s is not None for s in screens) else None,
-        np.concatenate(lines) if all(s is not None for s in lines) else None,
-    )
-
-
 def main(args: Args) -> Path:
-    if args.every < 1 or args.scale < 1 or args.sheet_columns < 1 or args.sheet_max < 1:
-        raise ScriptError("--every, --scale, --sheet-columns and --sheet-max must be positive")
-    if args.record == bool(args.dumps):
-        raise ScriptError("give either --dumps FILE... or --record")
-    if args.model not in ("CGB", "DMG"):
-        raise ScriptError(f"--model must be CGB or DMG, got {args.model!r}")
-    overrides = parse_overrides(args.override)
-    if overrides and not (args.record and args.compare):
-        raise ScriptError("--override applies to the emulated render, which needs --record --compare")
-    emulated = EmulatedRenderer("breakout") if (args.record and args.compare) else None
-    if emulated is not None:
-        emulated.resolve(overrides)  # a bad name or value stops here, before the recording
-    out_dir = Path(args.out_dir)
-    states: dict[int, bytes] = {}
-    if args.record:
-        recording, states = record_with_states(args, out_dir)
-    else:
-        recording = load_inputs(args.dumps)
-    if args.compare and recording.screens is None:
-        raise ScriptError("--compare needs PyBoy's screens: these dump files hold none (record with --record)")
-
-    lag = SCREEN_LAG_FRAMES if overrides else 1
-    chosen = [k for k in range(0, len(recording.dumps), args.every) if k + lag - 1 < len(recording.dumps)]
-    shown = [k + lag - 1 for k in chosen]  # the frame each picture shows (later when the emulated render needs it)
-    summary: dict = {"frames": len(recording.dumps), "rendered": len(shown), "every": args.every}
-    if args.compare:
-        checks = {c.index: c for c in check_recording(recording)}
-        summary["check"] = {"equal": sum(checks[k].equal for k in shown), "differing": []}
-    lines = recording.scanline_registers
-    on_sheet = set(np.linspace(0, len(shown) - 1, min(args.sheet_max, len(shown))).round().astype(int).tolist())
-    sheet_pictures, sheet_labels = [], []
-    for start in range(0, len(shown), CHUNK):  # bounded memory for long recordings
-        part = shown[start : start + CHUNK]
-        rendered = render(recording.dumps[np.array(part)], None if lines is None else lines[part])
-        for position, (k, index, frame) in enumerate(zip(chosen[start : start + CHUNK], part, rendered), start):
-            panels = [frame]
-            if args.compare:
-                screen = recording.screens[index]
-                panels = [mark_differences(frame, screen), screen]
-                check = checks[index]
-                if not check.equal:
-                    summary["check"]["differing"].append({"frame": index, "pixels": check.differing_pixels,
-                                                          "cause": check.cause})
-                if emulated is not None:
-                    panels.append(mark_differences(emulated.render(states[k], overrides, lag), screen))
-            picture = side_by_side(panels) if len(panels) > 1 else frame
-            write_png(out_dir / "frames" / f"frame_{index:06d}.png", enlarge(picture, args.scale))
-            if position in on_sheet:
-                sheet_pictures.append(picture)
-                sheet_labels.append(f"#{index}")
-    columns = max(1, args.sheet_columns // (2 if args.compare else 1))
-    write_png(out_dir / "contact_sheet.png", contact_sheet(sheet_pictures, sheet_labels, columns))
-    if args.compare:
-        summary["panels"] = ["direct (differences from PyBoy in magenta)", "PyBoy"] + (
-            [f"emulated, overrides {args.override} (differences in magenta)"] if emulated else [])
-    _write_bytes(out_dir / "summary.json", json.dumps(summary, indent=1).encode())
-    if emulated is not None:
-        emulated.close()
-    print(f"05: wrote {len(shown)} PNGs to {out_dir / 'frames'}/, {out_dir / 'contact_sheet.png'} and "
-          f"{out_dir / 'summary.json'}")
-    return out_dir
+    job = RenderJob(dumps=args.dumps, record=args.record, model=args.model, seed=args.seed,
+                    max_play_frames=args.max_play_frames, every=args.every, compare=args.compare,
+                    override=args.override, scale=args.scale, sheet_columns=args.sheet_columns,
+                    sheet_max=args.sheet_max, out_dir=Path(args.out_dir))
+    return render_pictures(job, log=lambda line: print(f"05: {line}"))
 
 
 if __name__ == "__main__":
-    try:
-        main(tyro.cli(Args))
-    except (ScriptError, DumpError, OverrideError, ProfileError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(2)
+    run_script(lambda: main(tyro.cli(Args)))

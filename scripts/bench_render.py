@@ -21,7 +21,8 @@ import numpy as np
 import tyro
 
 from breakout_py.benchmark import emit
-from gbc.dump import dump_pyboy
+from breakout_py.errors import UserError, run_script
+from gbc.dump import MODELS, dump_pyboy
 from gbc.emulated_render import EmulatedRenderer, new_pyboy, record_episode
 from gbc.hardware import LCDC, LCDC_ENABLE
 from gbc.profiles import get_profile
@@ -55,6 +56,9 @@ def timed(call, seconds: float) -> tuple[int, float, float]:
 
 
 def main(args: Args) -> None:
+    if args.model not in MODELS or args.seconds <= 0 or args.emulated_states < 1 or min(args.batch_sizes, default=0) < 1:
+        raise UserError(f"need --model {' or '.join(MODELS)}, positive --seconds, --emulated-states and --batch-sizes; "
+                        f"got {args}")
     states: list[bytes] = []
 
     def keep_state(k: int, pyboy) -> None:  # states spread over the episode, for the emulated render
@@ -100,4 +104,4 @@ def main(args: Args) -> None:
 
 
 if __name__ == "__main__":
-    main(tyro.cli(Args))
+    run_script(lambda: main(tyro.cli(Args)))

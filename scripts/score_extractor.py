@@ -10,18 +10,18 @@ changed (and so could not be found); then one JSON line with the figures.
 
 from __future__ import annotations
 
-import json
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import tyro
 
-from gbc.extract_score import bars_met, format_score, load_json, score, symbols_path_for
-from gbc.extract_spec import default_spec_path
-from gbc.profiles import BREAKOUT_ROM
+from breakout_py.errors import run_script
+from breakout_py.files import json_line
+from gbc.extract.score import ScoreError, bars_met, format_score, load_json, score_spec, symbols_path_for
+from gbc.extract.spec import default_spec_path
+from gbc.profiles import BREAKOUT_ROM, ROMS_DIR
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = ROMS_DIR.parent
 
 
 @dataclass
@@ -34,25 +34,19 @@ class Args:
 
 def main(args: Args) -> dict:
     spec_path = Path(args.spec)
-    if not spec_path.is_file():
-        raise ValueError(f"no spec at {spec_path}; write one with scripts/01_extract_state.py")
     spec = load_json(spec_path)
     symbols_path = Path(args.symbols) if args.symbols else symbols_path_for(spec, spec_path, REPO)
-    if symbols_path is None or not symbols_path.is_file():
-        raise ValueError(f"no symbols file for {spec_path} (its ROM: {spec.get('rom')}); pass --symbols PATH")
-    result = score(spec, load_json(symbols_path))
+    if symbols_path is None:
+        raise ScoreError(f"no symbols file for {spec_path} (its ROM: {spec.get('rom')}); pass --symbols PATH")
+    result = score_spec(spec, load_json(symbols_path))
     print(f"score of {spec_path} against {symbols_path}:")
     print(format_score(result))
     summary = {k: result[k] for k in ("state_recall", "state_bytes_changed", "screen_bytes_kept",
                                       "runtime_bytes_kept", "state_variables_kept", "state_variables")}
     summary.update(state_variables_never_changed=result["state_variables_never_changed"], bars_met=bars_met(result))
-    print(json.dumps(summary))
+    print(json_line(summary))
     return result
 
 
 if __name__ == "__main__":
-    try:
-        main(tyro.cli(Args))
-    except (ValueError, KeyError, json.JSONDecodeError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(2)
+    run_script(lambda: main(tyro.cli(Args)))

@@ -1,38 +1,35 @@
-"""scripts/00_play.py driven headless (SDL dummy video driver) with scripted key events."""
+"""breakout_py.play (what scripts/00_play.py runs) driven headless (SDL dummy video driver) with scripted key
+events."""
 
 import pygame
 import pytest
 
 from breakout_py import core
-from training_scripts import load_script
+from breakout_py.errors import UserError
+from breakout_py.play import PlayLoop, play
 
 
-@pytest.fixture(scope="module")
-def play_script():
-    return load_script("00_play.py")
-
-
-def test_arrow_keys_move_the_paddle(play_script):
+def test_arrow_keys_move_the_paddle():
     centre = (core.PLAY_LEFT + core.PLAY_RIGHT) / 2
     held = 15
     keys = {0: [(pygame.KEYDOWN, pygame.K_RIGHT)], held: [(pygame.KEYUP, pygame.K_RIGHT)]}
-    summary = play_script.play(play_script.Args(max_frames=40, fps=0), scripted_keys=keys)
+    summary = play(max_frames=40, fps=0, scripted_keys=keys)
     assert summary["frames"] == 40
     assert summary["paddle_x"] == pytest.approx(centre + held * core.PADDLE_SPEED)
 
     keys = {0: [(pygame.KEYDOWN, pygame.K_LEFT)], 5: [(pygame.KEYDOWN, pygame.K_RIGHT)], 10: [(pygame.KEYUP, pygame.K_RIGHT)]}
-    summary = play_script.play(play_script.Args(max_frames=20, fps=0), scripted_keys=keys)
+    summary = play(max_frames=20, fps=0, scripted_keys=keys)
     # left 5 frames, both held 5 frames (no move), left again 10 frames
     assert summary["paddle_x"] == pytest.approx(centre - 15 * core.PADDLE_SPEED)
 
 
-def test_escape_quits(play_script):
-    summary = play_script.play(play_script.Args(max_frames=100, fps=0), scripted_keys={7: [(pygame.KEYDOWN, pygame.K_ESCAPE)]})
+def test_escape_quits():
+    summary = play(max_frames=100, fps=0, scripted_keys={7: [(pygame.KEYDOWN, pygame.K_ESCAPE)]})
     assert summary["frames"] == 7
 
 
-def test_game_over_then_space_starts_a_new_game(play_script):
-    loop = play_script.PlayLoop(play_script.Args(fps=0))
+def test_game_over_then_space_starts_a_new_game():
+    loop = PlayLoop()
     try:
         state = loop.state
         state.lives[:] = 1
@@ -55,6 +52,8 @@ def test_game_over_then_space_starts_a_new_game(play_script):
         loop.window.close()
 
 
-def test_bad_arguments_are_rejected(play_script):
-    with pytest.raises(ValueError, match="scale"):
-        play_script.PlayLoop(play_script.Args(scale=0))
+def test_bad_arguments_are_user_errors():
+    with pytest.raises(UserError, match="scale"):
+        PlayLoop(scale=0)
+    with pytest.raises(ValueError, match="fps"):
+        play(fps=-1)

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from gbc.extract import ExtractSettings, RecordingTooShortError, build_spec, extract
-from gbc.extract_record import GameBoyTrace, Recording, RecordingError, check_ram_observation_space
-from gbc.extract_spec import FLAT_LAYOUT, GAME_BOY_LAYOUT, StateSpec
+from gbc.extract.core import ExtractSettings, RecordingTooShortError, build_spec, extract
+from gbc.extract.record import GameBoyTrace, Recording, RecordingError, check_ram_observation_space
+from gbc.extract.spec import FLAT_LAYOUT, GAME_BOY_LAYOUT, StateSpec
 from gbc.hardware import OAM_SIZE
 
 BASE = 0xC000

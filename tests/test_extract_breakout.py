@@ -1,18 +1,20 @@
-"""scripts/01_extract_state.py on our Breakout ROM (scored against its symbols file), on ALE, and its errors."""
+"""The extractor pipeline (gbc.extract.pipeline, what scripts/01_extract_state.py runs) on our Breakout ROM, scored
+against its symbols file; on ALE; where it writes (never over the committed spec unless asked); its errors."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from gbc.extract import extract
-from gbc.extract_record import PolicySource, record
-from gbc.extract_score import bars_met, format_score, load_json, score
-from gbc.extract_spec import StateSpec, default_spec_path
-from gbc.profiles import BREAKOUT_ROM, BREAKOUT_SYMBOLS
-from training_scripts import load_script
+from gbc.extract.core import extract
+from gbc.extract.pipeline import ExtractionJob, picture_path, run_extraction, spec_output
+from gbc.extract.record import PolicySource, RecordingError, record_ram
+from gbc.extract.score import bars_met, format_score, load_json, score_spec
+from gbc.extract.spec import StateSpec, default_spec_path
+from gbc.profiles import BREAKOUT_ROM, BREAKOUT_SYMBOLS, get_profile
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "scripts" / "01_extract_state.py"
@@ -23,19 +25,15 @@ needs_rom = pytest.mark.skipif(not BREAKOUT_ROM.is_file(), reason="roms/breakout
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    """The script on 12,000 frames of random, scripted and (an untrained) model play, written to a temp dir."""
-    import torch
+    """The pipeline on 12,000 frames of random, scripted and a third policy's play, written to a temp dir."""
+    import gymnasium as gym
 
-    from agents.checkpoint import save_checkpoint
-    from agents.networks import MLPAgent
-    from gbc.hardware import RAM_OBS_SIZE
+    from gbc.baselines import RandomAgent
 
     out = tmp_path_factory.mktemp("extract")
-    torch.manual_seed(0)
-    model = save_checkpoint(out / "model.pt", MLPAgent((RAM_OBS_SIZE,), 3, (16,), input_scale=1 / 255), None,
-                            {"env_id": "GBCBreakout-v0", "env_kwargs": {"obs_type": "ram", "frame_skip": 4}})
-    script = load_script("01_extract_state.py")
-    result = script.main(script.Args(frames=12_000, out=str(out / "breakout.state_spec.json"), model=str(model)))
+    third = PolicySource("model", lambda seed: RandomAgent(gym.spaces.Discrete(3), seed + 1000), {"obs_type": "ram"})
+    job = ExtractionJob(frames=12_000, extra_sources=[third], out=out / "breakout.state_spec.json")
+    result = run_extraction(job, log=lambda line: None)
     return result, json.loads((out / "breakout.state_spec.json").read_text()), out
 
 
@@ -66,7 +64,7 @@ def test_breakout_keeps_game_variables_and_drops_screen_copies(run):
 def test_score_lists_every_variable_and_the_state_bytes_that_never_changed(run):
     _, spec, _ = run
     symbols = load_json(BREAKOUT_SYMBOLS)
-    result = score(spec, symbols)
+    result = score_spec(spec, symbols)
     assert [r["name"] for r in result["variables"]] == [v["name"] for v in symbols["variables"]]
     assert "game_won" in result["state_variables_never_changed"]  # nobody wins in 12,000 frames
     assert result["state_variables_missed"] == []
@@ -76,7 +74,7 @@ def test_score_lists_every_variable_and_the_state_bytes_that_never_changed(run):
     shadow = spec["dropped"][0]
     broken = dict(spec, kept=spec["kept"] + [{**shadow, "address": "0xC000"}],
                   dropped=[e for e in spec["dropped"] if e["address"].lower() != "0xc000"])
-    assert not bars_met(score(broken, symbols))
+    assert not bars_met(score_spec(broken, symbols))
 
 
 @needs_rom
@@ -85,7 +83,7 @@ def test_committed_spec_is_current_and_meets_the_bars():
     symbols = load_json(BREAKOUT_SYMBOLS)
     assert spec["rom"]["sha1"] == symbols["sha1"]
     assert spec["recording"]["frames"] >= 100_000
-    assert bars_met(score(spec, symbols))
+    assert bars_met(score_spec(spec, symbols))
     StateSpec(spec).check_game_boy("breakout", symbols["sha1"], spec["observation_size"])
 
 
@@ -97,7 +95,7 @@ def test_ale_ram_env_gets_the_parts_without_a_game_boy():
 
     gym.register_envs(ale_py)
     space = gym.spaces.Discrete(4)
-    recording = record("ALE/Breakout-v5", {"obs_type": "ram", "frameskip": 1, "repeat_action_probability": 0.0},
+    recording = record_ram("ALE/Breakout-v5", {"obs_type": "ram", "frameskip": 1, "repeat_action_probability": 0.0},
                        [PolicySource("random", lambda s: RandomAgent(space, s))], frames=3000)
     assert recording.game_boy is None and recording.size == 128
     extraction = extract(recording)
@@ -114,3 +112,62 @@ def test_script_errors_are_one_line_with_exit_code_2():
     result = subprocess.run([sys.executable, str(SCRIPT), "--env-kwargs", "[1]"], capture_output=True, text=True,
                             cwd=REPO, timeout=120)
     assert result.returncode == 2 and "must be a JSON object" in result.stderr
+
+
+def committed_bytes() -> dict[Path, bytes]:
+    return {path: path.read_bytes() for path in (COMMITTED_SPEC, picture_path(COMMITTED_SPEC)) if path.is_file()}
+
+
+@needs_rom
+def test_script_defaults_leave_the_committed_spec_alone(tmp_path):
+    """With its defaults (a trained agent's play added), the script writes under artifacts/extract/breakout/ of
+    the working directory; the spec obs_type="state" reads stays byte for byte as committed."""
+    import torch
+
+    from agents.checkpoint import save_checkpoint
+    from agents.networks import MLPAgent
+    from gbc.hardware import RAM_OBS_SIZE
+
+    before = committed_bytes()
+    assert COMMITTED_SPEC in before
+    torch.manual_seed(0)
+    model = save_checkpoint(tmp_path / "model.pt", MLPAgent((RAM_OBS_SIZE,), 3, (16,), input_scale=1 / 255), None,
+                            {"env_id": "GBCBreakout-v0", "env_kwargs": {"obs_type": "ram", "frame_skip": 4}})
+    done = subprocess.run([sys.executable, str(SCRIPT), "--frames", "1200", "--model", str(model)], cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    written = tmp_path / "artifacts" / "extract" / "breakout" / "breakout.state_spec.json"
+    assert json.loads(done.stdout.strip().splitlines()[-1])["spec"] == str(written.relative_to(tmp_path))
+    spec = load_json(written)
+    assert spec["recording"]["frames"] == 1200
+    assert [s["policy"] for s in spec["recording"]["sources"]] == ["random", "follow_ball", "model"]
+    assert picture_path(written).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert committed_bytes() == before
+
+
+def test_spec_goes_over_the_committed_one_only_when_asked():
+    profile = get_profile("breakout")
+    assert spec_output(ExtractionJob(), profile) == Path("artifacts/extract/breakout/breakout.state_spec.json")
+    assert spec_output(ExtractionJob(update_committed=True), profile) == COMMITTED_SPEC
+    assert spec_output(ExtractionJob(out=Path("x.json")), profile) == Path("x.json")
+    assert spec_output(ExtractionJob(env_id="ALE/Breakout-v5"), None) == Path(
+        "artifacts/extract/ALE-Breakout-v5/ALE-Breakout-v5.state_spec.json")
+    with pytest.raises(RecordingError, match="not both"):
+        spec_output(ExtractionJob(out=Path("x.json"), update_committed=True), profile)
+    with pytest.raises(RecordingError, match="has no ROM"):
+        spec_output(ExtractionJob(env_id="ALE/Breakout-v5", update_committed=True), None)
+
+
+def test_score_script_errors_are_one_line_with_exit_code_2(tmp_path):
+    def run(*arguments):
+        return subprocess.run([sys.executable, str(REPO / "scripts" / "score_extractor.py"), *arguments],
+                              capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+
+    missing = run("--spec", str(tmp_path / "none.json"))
+    assert missing.returncode == 2 and missing.stderr.startswith(f"error: no file at {tmp_path / 'none.json'}")
+    (tmp_path / "bad.json").write_text("{not json")
+    bad = run("--spec", str(tmp_path / "bad.json"))
+    assert bad.returncode == 2 and bad.stderr.startswith("error: cannot read") and "Traceback" not in bad.stderr
+    (tmp_path / "empty.json").write_text("{}")
+    empty = run("--spec", str(tmp_path / "empty.json"), "--symbols", str(BREAKOUT_SYMBOLS))
+    assert empty.returncode == 2 and "spec['kept'], spec['dropped'] missing" in empty.stderr

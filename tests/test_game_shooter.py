@@ -12,7 +12,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 from breakout_py.errors import UserError
-from gbc.baselines import SHOOTER_FIRE, AimAndDodgeAgent, RandomAgent, players, run_episode
+from gbc.baselines import SHOOTER_FIRE, AimAndDodgeAgent, RandomAgent, agent_names, run_episode
 from gbc.env import GameBoyEnv
 from gbc.hardware import HRAM_END, HRAM_START, WRAM_END, WRAM_START
 from gbc.profiles import SHOOTER_ROM, SHOOTER_SYMBOLS, RomNotFoundError, read_symbols
@@ -371,21 +371,21 @@ def test_scripted_player_beats_random_play():
     finally:
         env.close()
     assert sum(scores["aim_and_dodge"]) > 1.5 * sum(scores["random"]), scores
-    assert players("shooter") == ("random", "aim_and_dodge") and SHOOTER_FIRE == 3
+    assert agent_names("shooter") == ("random", "aim_and_dodge") and SHOOTER_FIRE == 3
 
 
 def test_bad_game_names_and_a_missing_rom_are_one_line_errors(monkeypatch, tmp_path):
     import gbc.profiles as profiles
 
-    with pytest.raises(UserError, match=r"no scripted player for game 'tetris'; games with one: \["):
-        players("tetris")
+    with pytest.raises(UserError, match=r"no scripted player for game 'tetris'; games: \["):
+        agent_names("tetris")
     monkeypatch.setattr(profiles, "SHOOTER_DIR", tmp_path)
     with pytest.raises(RomNotFoundError) as err:
         GameBoyEnv("shooter")
     assert str(err.value) == (
         f"ROM for profile 'shooter' not found at {tmp_path / 'shooter.gb'}. It is built from source in this "
-        "repository: run `make -C roms` (needs Debian's sdcc), or restore the committed file with "
-        "`git checkout -- roms/shooter/shooter.gb`.")
+        f"repository: run `make -C roms` (needs Debian's sdcc), or restore the committed file with "
+        f"`git checkout -- {tmp_path / 'shooter.gb'}`.")
 
 
 def test_the_direct_renderer_draws_what_pyboy_draws(env):

@@ -205,7 +205,7 @@ def test_state_observation_is_the_spec_bytes_of_ram_scaled():
 def test_state_spec_for_another_rom_or_env_is_a_clear_error(tmp_path):
     import json
 
-    from gbc.extract_spec import StateSpecError, default_spec_path
+    from gbc.extract.spec import StateSpecError, default_spec_path
 
     spec = json.loads(default_spec_path(gbc.get_profile("breakout").rom_path).read_text())
     other_rom = tmp_path / "other_rom.json"

@@ -1,5 +1,5 @@
 """The direct renderer (gbc.render) against known pictures and against PyBoy's own screen, the emulated render
-(gbc.emulated_render) and scripts/05_render_gbc.py.
+(gbc.emulated_render) and the pictures scripts/05_render_gbc.py writes (gbc.render_pictures).
 
 Every hand-made dump is also shown in PyBoy (gbc.dump.show_in_pyboy, on a ROM that only loops) and the frame PyBoy
 draws must equal the direct render byte for byte."""
@@ -7,6 +7,7 @@ draws must equal the direct render byte for byte."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import warnings
@@ -56,7 +57,7 @@ from gbc.render import (  # noqa: E402
     render,
     summarize,
 )
-from training_scripts import load_script  # noqa: E402
+from gbc.render_pictures import RenderJob, RenderRequestError, render_pictures  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 BREAKOUT = get_profile("breakout")
@@ -506,15 +507,10 @@ def test_emulated_render_errors(game):
     renderer.close()
 
 
-# --- scripts/05_render_gbc.py ---------------------------------------------------------------------------------------
+# --- gbc.render_pictures and scripts/05_render_gbc.py ---------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def script():
-    return load_script("05_render_gbc.py")
-
-
-def test_script_renders_dumps_and_compares(tmp_path, game, script):
+def test_pictures_of_dumps_compared_with_pyboy(tmp_path, game):
     from gbc.dump import Recorder, save_dumps
 
     recorder = Recorder(game.pyboy, game.profile.sha1)
@@ -522,17 +518,16 @@ def test_script_renders_dumps_and_compares(tmp_path, game, script):
         recorder.step()
     recording = recorder.recording()
     path = save_dumps(tmp_path / "dumps.npz", recording.dumps, recording.screens, recording.scanline_registers)
-    out = script.main(script.Args(dumps=[str(path)], every=2, compare=True, out_dir=str(tmp_path / "out")))
+    out = render_pictures(RenderJob(dumps=[str(path)], every=2, compare=True, out_dir=tmp_path / "out"))
     assert sorted(p.name for p in (out / "frames").iterdir()) == [f"frame_{i:06d}.png" for i in (0, 2, 4)]
     assert (out / "contact_sheet.png").stat().st_size > 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["rendered"] == 3 and summary["check"]["equal"] == 3
 
 
-def test_script_records_with_emulated_render(tmp_path, script):
-    args = script.Args(record=True, compare=True, every=150, max_play_frames=40, override=["ball_x=40"],
-                       out_dir=str(tmp_path))
-    out = script.main(args)
+def test_pictures_of_a_recorded_episode_with_emulated_render(tmp_path):
+    job = RenderJob(record=True, compare=True, every=150, max_play_frames=40, override=["ball_x=40"], out_dir=tmp_path)
+    out = render_pictures(job)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["rendered"] >= 2 and len(summary["panels"]) == 3
     assert (out / f"episode_CGB_s0.npz").is_file() and any((out / "states").iterdir())
@@ -541,8 +536,24 @@ def test_script_records_with_emulated_render(tmp_path, script):
 def test_script_bad_input_is_one_error_line(tmp_path):
     result = subprocess.run(
         [sys.executable, str(REPO / "scripts" / "05_render_gbc.py"), "--dumps", str(tmp_path / "missing.npz")],
-        capture_output=True, text=True, cwd=REPO,
+        capture_output=True, text=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith("error: dump file")
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("job, message", [
+    (RenderJob(), "either --dumps"),
+    (RenderJob(dumps=["a.npz"], record=True), "either --dumps"),
+    (RenderJob(record=True, every=0), "must be positive"),
+    (RenderJob(record=True, model="GBA"), "DMG or CGB"),
+    (RenderJob(record=True, compare=True, override=["ball_x"]), "NAME=VALUE"),
+    (RenderJob(record=True, compare=True, override=["ball_x=forty"]), "must be integers"),
+    (RenderJob(record=True, override=["ball_x=40"]), "needs --record --compare"),
+])
+def test_render_requests_that_do_not_go_together(tmp_path, job, message):
+    job.out_dir = tmp_path
+    with pytest.raises(RenderRequestError, match=message):
+        render_pictures(job)
+    assert not any(tmp_path.iterdir())  # refused before anything was recorded or written

@@ -24,16 +24,13 @@ Nothing here reads a symbols file: the decisions come from the recording alone.
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from gbc.extract_record import Recording, RecordingError
-from gbc.extract_spec import SPEC_FORMAT, SPEC_VERSION
+from gbc.extract.record import Recording, RecordingError
+from gbc.extract.spec import SPEC_FORMAT, SPEC_VERSION
 from gbc.hardware import OAM_SIZE, PAGE_SIZE, TILE_MAP_STARTS, VRAM_START, WRAM_END, WRAM_START
 
 # Bases a 16-bit VRAM pointer in RAM may be relative to: absolute, VRAM start, each tile map.
@@ -586,7 +583,7 @@ def build_spec(extraction: Extraction, *, env_id: str, env_kwargs: dict[str, Any
         "settings": asdict(extraction.settings),
         "summary": {"kept_bytes": len(kept), "features": len(features), "dropped_bytes": reasons},
         "scaling": "obs = clip((value - min) / (max - min), 0, 1); value = ram[lo] (+ 256 * ram[hi] for 16-bit "
-                   "features), as int8/int16 when signed; see gbc/extract_spec.py",
+                   "features), as int8/int16 when signed; see gbc/extract/spec.py",
         "features": features,
         "kept": kept,
         "groups": extraction.groups,
@@ -605,10 +602,3 @@ def _jsonable(value: Any) -> Any:
         return value.item()
     return value
 
-
-def write_json_atomic(path: Path | str, data: Any) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1) + "\n")
-    os.replace(tmp, path)

@@ -5,7 +5,7 @@ A `Recording` keeps only the bytes that ever change (columns) plus one row of ev
 per frame, what finding screen data needs: OAM, the DMA register, the stack pointer, and every VRAM byte that
 changed since the frame before (address, bank, new value).
 
-`record()` drives any Gymnasium env whose observation is a flat uint8 RAM vector (or a `GameBoyEnv`, whose RAM
+`record_ram()` drives any Gymnasium env whose observation is a flat uint8 RAM vector (or a `GameBoyEnv`, whose RAM
 it reads directly) with a list of policies, one RAM vector per env step (Game Boy envs are made with
 frame_skip=1, so a step is one frame) and each policy decision held for `action_repeat` steps.
 """
@@ -19,6 +19,8 @@ from typing import Any, Callable, Protocol
 import gymnasium as gym
 import numpy as np
 
+from breakout_py.errors import UserError
+from gbc.extract.video import VideoMemory
 from gbc.hardware import HRAM_START, OAM_SIZE, RAM_OBS_SIZE, VRAM_BANK_SIZE, VRAM_START, WRAM_END, WRAM_START
 
 # Frames whose VRAM changed in more bytes than this (a full redraw) store no VRAM changes and are left out of the
@@ -27,7 +29,7 @@ MAX_VRAM_CHANGES_PER_FRAME = 1024
 CHUNK_FRAMES = 4096
 
 
-class RecordingError(ValueError):
+class RecordingError(UserError, ValueError):
     """An env or a recording that the extractor cannot work with."""
 
 
@@ -131,9 +133,9 @@ def game_boy_addresses() -> np.ndarray:
 class RamRecorder:
     """Collects frames in chunks and keeps, per chunk, only the columns that change within it."""
 
-    def __init__(self, size: int, video=None, chunk_frames: int = CHUNK_FRAMES):
+    def __init__(self, size: int, video: VideoMemory | None = None, chunk_frames: int = CHUNK_FRAMES):
         self._size = size
-        self._video = video  # a gbc.extract_video.VideoMemory, or None without a Game Boy
+        self._video = video  # None without a Game Boy
         self._chunk = np.empty((chunk_frames, size), np.uint8)
         self._filled = 0
         self._chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (first row, columns, values)
@@ -156,11 +158,7 @@ class RamRecorder:
     def size(self) -> int:
         return self._size
 
-    @property
-    def has_video(self) -> bool:
-        return self._video is not None
-
-    def attach(self, video) -> None:
+    def attach(self, video: VideoMemory) -> None:
         """Read the Game Boy state from another emulator from now on (the next frame must start an episode)."""
         self._video = video
         self._previous_vram = None
@@ -275,22 +273,19 @@ def make_recording_env(env_id: str, env_kwargs: dict[str, Any], max_episode_step
         raise RecordingError(f"cannot make env {env_id!r} with {kwargs}: {err}") from err
 
 
-def record(env_id: str, env_kwargs: dict[str, Any], sources: list[PolicySource], frames: int, seed: int = 0,
+def record_ram(env_id: str, env_kwargs: dict[str, Any], sources: list[PolicySource], frames: int, seed: int = 0,
            max_episode_frames: int = 20_000, progress: Callable[[str], None] | None = None) -> Recording:
     """Record `frames` RAM vectors in all, split evenly over `sources`; episode i of a source uses seed + i
     (env reset and policy). Episodes longer than `max_episode_frames` are cut (and the next one starts)."""
-    from gbc.env import GameBoyEnv
-    from gbc.extract_video import VideoMemory
-
     if frames < 2 or not sources:
         raise RecordingError(f"need at least 2 frames and one policy, got frames={frames}, {len(sources)} policies")
     shares = [frames // len(sources) + (i < frames % len(sources)) for i in range(len(sources))]
+    game_boy = is_game_boy_env_id(env_id)  # a gbc.env.GameBoyEnv: RAM, VRAM and OAM come from its PyBoy
     recorder: RamRecorder | None = None
     summaries = []
     addresses = None
     for source, share in zip(sources, shares):
         env = make_recording_env(env_id, {**env_kwargs, **source.env_kwargs}, max_episode_frames)
-        game_boy = isinstance(env.unwrapped, GameBoyEnv)
         if game_boy:
             game = env.unwrapped.game
             size, read_ram = RAM_OBS_SIZE, (lambda obs, g=game: g.ram.read())
@@ -301,7 +296,7 @@ def record(env_id: str, env_kwargs: dict[str, Any], sources: list[PolicySource],
         if recorder is None:
             recorder = RamRecorder(size, VideoMemory(game.pyboy) if game_boy else None)
             addresses = game_boy_addresses() if game_boy else np.arange(size, dtype=np.int64)
-        elif recorder.size != size or recorder.has_video != game_boy:
+        elif recorder.size != size:
             raise RecordingError(f"policy {source.name!r} changes the env's RAM layout; use the same env for all")
         elif game_boy:
             recorder.attach(VideoMemory(game.pyboy))

@@ -13,6 +13,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from breakout_py.errors import UserError
+
+
+class ScoreError(UserError, ValueError):
+    """A spec or symbols file that cannot be read, or the two describe different ROMs."""
+
 
 def decisions_by_address(spec: dict[str, Any]) -> dict[int, str]:
     """address -> 'kept' or the drop reason, for every byte of the spec's observation."""
@@ -27,11 +33,16 @@ def decisions_by_address(spec: dict[str, Any]) -> dict[int, str]:
     return decided
 
 
-def score(spec: dict[str, Any], symbols: dict[str, Any]) -> dict[str, Any]:
+def score_spec(spec: dict[str, Any], symbols: dict[str, Any]) -> dict[str, Any]:
     """The score as a dict (see the module docstring); `variables` holds one row per symbols-file variable."""
+    missing = [f"spec[{key!r}]" for key in ("kept", "dropped") if key not in spec]
+    missing += [f"symbols[{key!r}]" for key in ("variables",) if key not in symbols]
+    if missing:
+        raise ScoreError(f"cannot score: {', '.join(missing)} missing; pass a state spec (scripts/01_extract_state.py) "
+                         "and a symbols file (make -C roms)")
     rom = spec.get("rom") or {}
     if symbols.get("sha1") and rom.get("sha1") and symbols["sha1"].lower() != rom["sha1"].lower():
-        raise ValueError(f"the spec was extracted from ROM SHA-1 {rom['sha1']}, the symbols file describes "
+        raise ScoreError(f"the spec was extracted from ROM SHA-1 {rom['sha1']}, the symbols file describes "
                          f"{symbols['sha1']}: they are not the same ROM")
     decided = decisions_by_address(spec)
     rows = []
@@ -145,4 +156,15 @@ def symbols_path_for(spec: dict[str, Any], spec_path: Path, repo_root: Path) -> 
 
 
 def load_json(path: Path | str) -> dict[str, Any]:
-    return json.loads(Path(path).read_text())
+    """A spec or symbols file as a dict; a missing or malformed file is a ScoreError naming it."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ScoreError(f"no file at {path}; write a spec with scripts/01_extract_state.py, symbols with "
+                         "make -C roms") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ScoreError(f"cannot read {path} as JSON ({err})") from err
+    if not isinstance(data, dict):
+        raise ScoreError(f"{path} holds a JSON {type(data).__name__}, not an object: not a spec or symbols file")
+    return data

@@ -6,12 +6,12 @@ with the names of variables (from a symbols file, when the caller has one) writt
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 
-from gbc.extract import DROP_REASONS, Extraction
+from breakout_py.files import atomic_write_with
+from gbc.extract.core import DROP_REASONS, Extraction
 
 COLOURS = {
     "kept": "#2e9e44",
@@ -104,10 +104,7 @@ def draw_decisions(extraction: Extraction, path: Path | str, *, title: str,
     bottom.set_title("rows of 32 bytes with any changing byte; black frame: 16-bit value, T: timer"
                      + (" (names: symbols file)" if names else ""),
                      fontsize=9)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".tmp.png")
-    fig.savefig(tmp, dpi=90)
-    plt.close(fig)
-    os.replace(tmp, path)
-    return path
+    try:
+        return atomic_write_with(path, lambda tmp: fig.savefig(tmp, dpi=90))
+    finally:
+        plt.close(fig)

@@ -1,4 +1,4 @@
-"""State spec files (written by scripts/01_extract_state.py) and the `obs_type="state"` observation they define.
+"""State spec files (written by scripts/01_extract_state.py, gbc.extract.pipeline) and the `obs_type="state"` observation they define.
 
 A spec lists features; each is one kept RAM byte, or a 16-bit word of two adjacent kept bytes (low byte first).
 The observation is one float32 per feature, in [0, 1]:
@@ -23,6 +23,9 @@ from typing import Any
 
 import numpy as np
 
+from breakout_py.errors import UserError
+from breakout_py.files import write_json
+
 SPEC_FORMAT = "gbc.state_spec"
 SPEC_VERSION = 1
 SPEC_SUFFIX = ".state_spec.json"
@@ -30,8 +33,14 @@ GAME_BOY_LAYOUT = "gameboy_wram_hram"
 FLAT_LAYOUT = "flat"
 
 
-class StateSpecError(ValueError):
+class StateSpecError(UserError, ValueError):
     """A spec file that is missing, malformed, or made for another ROM or env."""
+
+
+def write_spec(path: Path | str, spec: dict[str, Any]) -> Path:
+    """Write a spec (gbc.extract.core.build_spec's dict) to `path` atomically: a full disk leaves the file that
+    was there untouched (breakout_py.files)."""
+    return write_json(path, spec, indent=1)
 
 
 def default_spec_path(rom_path: Path) -> Path:
@@ -83,8 +92,9 @@ class StateSpec:
         path = Path(path)
         if not path.is_file():
             raise StateSpecError(f"no state spec at {path}; write one with `.venv/bin/python scripts/01_extract_state.py"
-                                 "` (for a ROM: --env-id GBC-v0 --env-kwargs '{\"profile\": \"NAME\"}'), or pass "
-                                 "state_spec= the path of one")
+                                 " --update-committed` (it goes beside the ROM, where obs_type='state' looks; for a "
+                                 "ROM: --env-id GBC-v0 --env-kwargs '{\"profile\": \"NAME\"}'), or pass state_spec= "
+                                 "the path of one")
         try:
             data = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError) as err:
@@ -113,8 +123,8 @@ class StateSpec:
             raise StateSpecError(
                 f"{self.path} was extracted from the ROM with SHA-1 {self.rom_sha1}, but profile {profile_name!r} runs "
                 f"the ROM with SHA-1 {rom_sha1.lower()}; RAM addresses may have moved. Extract a new spec: "
-                f".venv/bin/python scripts/01_extract_state.py --env-id GBC-v0 --env-kwargs '{{\"profile\": "
-                f"\"{profile_name}\"}}' (GBCBreakout-v0 for our Breakout)"
+                f".venv/bin/python scripts/01_extract_state.py --update-committed --env-id GBC-v0 --env-kwargs "
+                f"'{{\"profile\": \"{profile_name}\"}}' (GBCBreakout-v0 for our Breakout)"
             )
 
     def transform(self, ram: np.ndarray) -> np.ndarray:
