@@ -4,7 +4,7 @@ A profile names the ROM file and its SHA-1, every RAM variable the wrapper reads
 button sequence from power-on to the first frame of play, and how to read score, lives and game over.
 
 Profiles come from two places:
-- built in (`breakout`, `snake`, `pong`, `runner`: our own ROMs): addresses are read by name from the ROM's symbols file, which the build
+- built in (`breakout`, `snake`, `pong`, `runner`, `shooter`: our own ROMs): addresses are read by name from the ROM's symbols file, which the build
   writes from the linker map, so they are the linker's truth;
 - a user's JSON file, `roms/<anything>.profile.json`, beside the user's ROM (format in `load_profile_file`).
 """
@@ -187,6 +187,9 @@ PONG_SYMBOLS = PONG_DIR / "pong.symbols.json"
 RUNNER_DIR = ROMS_DIR / "runner"
 RUNNER_ROM = RUNNER_DIR / "runner.gb"
 RUNNER_SYMBOLS = RUNNER_DIR / "runner.symbols.json"
+SHOOTER_DIR = ROMS_DIR / "shooter"
+SHOOTER_ROM = SHOOTER_DIR / "shooter.gb"
+SHOOTER_SYMBOLS = SHOOTER_DIR / "shooter.symbols.json"
 
 
 def _build_hint(committed: Path) -> str:
@@ -284,6 +287,16 @@ def runner_profile() -> GameProfile:
     )
 
 
+def shooter_profile() -> GameProfile:
+    """Our fixed shooter ROM: title screen until START, then 3 cannons against waves of a marching formation;
+    D-pad left/right move the cannon, A fires (one shot in flight at a time); the score is 6 BCD digits."""
+    return _own_rom_profile(
+        "shooter", SHOOTER_DIR, SHOOTER_SYMBOLS, score_encoding="bcd_le", lives="lives",
+        actions=((), ("left",), ("right",), ("a",), ("left", "a"), ("right", "a")),
+        action_names=("NOOP", "LEFT", "RIGHT", "FIRE", "LEFT+FIRE", "RIGHT+FIRE"),
+    )
+
+
 # ---------------------------------------------------------------------------------------------------------
 # User profiles: JSON files in roms/.
 
@@ -368,6 +381,7 @@ def load_profile_file(path: str | Path) -> GameProfile:
 
 _BUILTIN: dict[str, Callable[[], GameProfile]] = {
     "breakout": breakout_profile, "snake": snake_profile, "pong": pong_profile, "runner": runner_profile,
+    "shooter": shooter_profile,
 }
 
 
