@@ -37,7 +37,8 @@ from breakout_py.files import json_line
 
 @dataclass
 class Args(ProbeConfig):
-    """Step 06's options: the sizes and seeds of ProbeConfig (documented there), then which agent and where to."""
+    """Step 06's options: the sizes and seeds of agents.probing.game.ProbeConfig, then which agent to probe and
+    where the results go."""
 
     checkpoint: str = ""
     """a pixel agent's checkpoint (model.pt / checkpoint.pt); empty: the shipped pixel agent (agents.shipped)"""

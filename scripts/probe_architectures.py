@@ -4,10 +4,10 @@ candidate shapes, and of a trained agent, on the same probe data; one JSON line 
     .venv/bin/python scripts/probe_architectures.py                       # states from the shipped pixel agent's play
     .venv/bin/python scripts/probe_architectures.py --checkpoint runs/<run>/model.pt --init-seeds 1 2 3
 
-The data are step 06's (agents.probing.python_breakout: play of the agent, sweeps, the ball grid), rendered at each trunk's
-frame size; the probes are step 06's ridge probes, scored with R^2 on its held-out split. A random-weights network
-is the control of step 06, so a trunk whose random first layer already reads a variable poorly leaves a trained
-agent little room above it. Used to choose the pixel agent's trunk (README, "The pixel agent's first layer").
+The data are step 06's (agents.probing.python_breakout: play of the agent, sweeps, the ball grid), rendered at each
+trunk's frame size; the probes are step 06's ridge probes, scored with R^2 on its held-out split. A random-weights
+network is the control of step 06, so a trunk whose random first layer already reads a variable poorly leaves a
+trained agent little room above it. Used to choose the pixel agent's trunk (README, "The pixel agent's first layer").
 """
 
 from __future__ import annotations

@@ -59,8 +59,8 @@ def measure_bars(scores: list[dict[str, Any]], key_test: dict[str, Any], causal:
         for layer, pred in key_test["trained"].items():
             low, high = r2_difference_interval(key_test["targets"][:, k], pred[:, k],
                                                key_test["random_weights"][layer][:, k], key_test["groups"])
-            layers[layer] = {"r2": r2[("trained", layer, name)], "random_weights_r2": r2[("random_weights", layer, name)],
-                             "difference_ci95": [low, high]}
+            layers[layer] = {"r2": r2[("trained", layer, name)],
+                             "random_weights_r2": r2[("random_weights", layer, name)], "difference_ci95": [low, high]}
         above = [layer for layer, v in layers.items() if v["r2"] >= R2_BAR and v["difference_ci95"][0] > 0]
         chosen = max(above, key=lambda layer: layers[layer]["r2"]) if above else None
         key[name] = {"best_layer": b.get("trained_best_layer"), "r2": b.get("trained_best"),

@@ -31,24 +31,26 @@ KIND_PLAY = 0  # GameSamples.kind of a sample from the agent's own play; other k
 
 @dataclass
 class ProbeConfig:
-    """Sizes and seeds of one probing run. A field left at None takes the game's default (GameAdapter.defaults;
-    `with_game_defaults`), given here as Python Breakout / GBC Breakout."""
+    """Sizes and seeds of one probing run, each documented at its field. A field left at None takes the game's
+    default (GameAdapter.defaults, filled in by `with_game_defaults`), given here as Python Breakout / GBC."""
 
     num_games: Optional[int] = None
-    """games played in parallel to collect states (default: 32 / 8)"""
+    """games played in parallel to collect states; None: the game's default (32 Python Breakout, 8 GBC)"""
     num_steps: Optional[int] = None
-    """agent steps played in each game (default: 1,600 / 600)"""
+    """agent steps played in each game; None: the game's default (1,600 / 600)"""
     keep_every: Optional[int] = None
-    """keep every k-th step of each game, consecutive steps being near-duplicates (default: 16 / 6)"""
+    """keep every k-th step of each game, consecutive steps being near-duplicates; None: the game's default
+    (16 / 6)"""
     num_bases: Optional[int] = None
-    """play states that every variable is swept in (default: 120 / 48)"""
+    """play states that every variable is swept in; None: the game's default (120 / 48)"""
     sweep_count: int = 8
     """values per swept variable (over its observed range)"""
     brick_patterns: int = 6
     """random walls (each brick present with probability 1/2) per base state (Python Breakout)"""
     ball_positions: Optional[int] = None
     """per base state: random joint positions of ball and paddle over their observed box, since a place is read
-    linearly only where the probe has seen the ball and play rarely shows it right above the paddle (default: 32 / 12)"""
+    linearly only where the probe has seen the ball and play rarely shows it right above the paddle; None: the
+    game's default (32 / 12)"""
     toggle_bases: int = 4
     """base states in which each brick is flipped on its own (brick screen regions, mean differences; Python
     Breakout)"""
@@ -61,10 +63,10 @@ class ProbeConfig:
     variables: tuple[str, ...] = ()
     """variables to probe (the game's names, e.g. breakout_py.STATE_NAMES); empty: all"""
     causal_variables: Optional[tuple[str, ...]] = None
-    """variables of the causal check (steering; ball_x and paddle_x have a predicted policy direction); default:
-    every scalar of Python Breakout, the swept ball_x, ball_y, paddle_x of GBC"""
+    """variables of the causal check (steering; ball_x and paddle_x have a predicted policy direction); None: the
+    game's default (every scalar of Python Breakout; the swept ball_x, ball_y, paddle_x of GBC)"""
     causal_states: Optional[int] = None
-    """held-out play states per seed of the causal check (default: 64 / 48)"""
+    """held-out play states per seed of the causal check; None: the game's default (64 / 48)"""
     causal_seeds: int = 3
     """seeds of the causal check (each: its own states and random directions)"""
     random_directions: int = 4
@@ -76,7 +78,8 @@ class ProbeConfig:
     examples: int = 4
     """example states whose every activation step 07 draws"""
     group_steps: Optional[int] = None
-    """consecutive agent steps of one game that form a block; splits hold out whole blocks (default: 64 / 60)"""
+    """consecutive agent steps of one game that form a block; splits hold out whole blocks; None: the game's default
+    (64 / 60)"""
     seed: int = 0
     """seed of play, sampling, splits, random directions and the random-weights control"""
 

@@ -304,7 +304,8 @@ def build_probe_data(play: GBCPlay, setup: ProbeSetup, variables: Sequence[Varia
         group=(play.game * 1_000_000 + play.step // group_steps)[base],
         sweep_source={name: "observed" if name in SWEPT else "play only" for name in names},
         in_flight=(column["serve_timer"] == 0) & (column["ball_y"] < constants["PADDLE_Y"]),
-        causal_subset=column["paddle_x"] + constants["PADDLE_WIDTH"] / 2 < column["ball_x"] + constants["BALL_SIZE"] / 2,
+        causal_subset=column["paddle_x"] + constants["PADDLE_WIDTH"] / 2
+        < column["ball_x"] + constants["BALL_SIZE"] / 2,
         episodes=play.episodes, mean_score=play.mean_return)
 
 
