@@ -104,6 +104,28 @@ def test_report_has_every_layer_and_tensorboard_images(report):
     assert len(list((report.parent / "figures" / "regions").glob("*.png"))) == 120
 
 
+def test_report_lays_out_array_variables_as_summary_json_says(report, tmp_path):
+    from PIL import Image
+
+    from agents.probing.report import build_report
+
+    folder = tmp_path / "wall"
+    shutil.copytree(report.parent, folder, ignore=shutil.ignore_patterns("figures", "tensorboard", "report.html"))
+    summary = json.loads((folder / "summary.json").read_text())
+    names = summary["arrays"].pop("Bricks")["names"]
+    summary["arrays"]["Wall"] = {"shape": [2, 54], "names": names}  # the same elements, another game's layout
+    (folder / "summary.json").write_text(json.dumps(summary))
+    written = build_report(folder)
+    assert {"scores_wall", "regions_wall"} <= set(written) and "scores_bricks" not in written
+    width = Image.open(written["regions_wall"]).size[0]
+    assert width > 2 * Image.open(report.parent / "figures" / "regions_bricks.png").size[0]  # 54 columns, not 18
+    assert "The 108 wall" in written["report"].read_text()
+    summary["arrays"]["Wall"]["shape"] = [5, 5]  # a layout that does not hold its elements is not redrawn as 6x18
+    (folder / "summary.json").write_text(json.dumps(summary))
+    with pytest.raises(ValueError, match="reshape"):
+        build_report(folder)
+
+
 def test_report_renders_in_headless_chromium(report, tmp_path):
     browser = _chromium()
     if browser is None:
