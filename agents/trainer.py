@@ -36,6 +36,7 @@ import torch.optim as optim
 from gymnasium.vector import AutoresetMode
 
 from agents.checkpoint import CheckpointError, load_into, read_checkpoint, save_checkpoint
+from agents.cpu_threads import use_torch_threads
 from agents.networks import build_network
 from agents.ppo import Rollout, compute_gae, ppo_update
 from breakout_py.errors import UserError
@@ -92,8 +93,8 @@ class PPOArgs:
     infos["lives"]; episodic_return still counts whole games. No effect on envs without lives"""
     target_kl: Optional[float] = None
     """stop an update early once approx_kl exceeds this (None: never)"""
-    torch_threads: int = 1
-    """torch CPU threads (measured with scripts/bench_train.py; 1 leaves the other core to the envs)"""
+    torch_threads: int = 0
+    """torch CPU threads; 0: automatic (agents/cpu_threads.py: 1 for an MLP, one per core for a CNN)"""
     cuda: bool = True
     """use CUDA when available"""
     torch_deterministic: bool = True
@@ -124,10 +125,10 @@ class PPOArgs:
 
 def validate_args(args: PPOArgs) -> dict[str, Any]:
     """Check the settings; returns the parsed env kwargs."""
-    for name in ("num_envs", "num_steps", "num_minibatches", "update_epochs", "torch_threads", "video_fps"):
+    for name in ("num_envs", "num_steps", "num_minibatches", "update_epochs", "video_fps"):
         if getattr(args, name) < 1:
             raise UserError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
-    for name in ("checkpoint_interval", "video_interval", "video_max_steps"):
+    for name in ("checkpoint_interval", "video_interval", "video_max_steps", "torch_threads"):
         if getattr(args, name) < 0:
             raise UserError(f"--{name.replace('_', '-')} must be 0 or more, got {getattr(args, name)}")
     if args.total_timesteps < args.batch_size:
@@ -330,7 +331,7 @@ def train(args: PPOArgs, agent_name: str, network: dict[str, Any],
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)
     torch.backends.cudnn.deterministic = args.torch_deterministic
-    torch.set_num_threads(args.torch_threads)
+    torch_threads = use_torch_threads(args.torch_threads, training_cnn=network.get("type") == "cnn")
     device = torch.device("cuda" if torch.cuda.is_available() and args.cuda else "cpu")
     rng = np.random.default_rng(args.seed)
 
@@ -563,7 +564,7 @@ def train(args: PPOArgs, agent_name: str, network: dict[str, Any],
         "iterations": iteration, "train_seconds": train_seconds(), "episodes": episodes_finished,
         "mean_return_last_episodes": float(np.mean(recent_returns)) if recent_returns else float("nan"),
         "sps": (global_step - session_start_step) / session_seconds if session_seconds > 0 else float("nan"),
-        "session_seconds": session_seconds,
+        "session_seconds": session_seconds, "torch_threads": torch_threads,
         **{f"{name}_fraction": seconds / session_seconds for name, seconds in timers.items()},
     }
     print(f"wrote run to {run_dir} (final model {final_model}, TensorBoard: tensorboard --logdir {args.runs_dir})")

@@ -52,7 +52,7 @@ class Args:
     pixel_steps: int = 32_768
     """env steps of each pixel-agent measurement"""
     threads: tuple[int, ...] = field(default_factory=tuple)
-    """torch thread counts to measure (default: each preset's own setting)"""
+    """torch thread counts to measure, 0 meaning automatic (default: each preset's own setting)"""
     num_envs: int = 0
     """sub-envs (0: the preset's)"""
     seed: int = 1
@@ -95,7 +95,7 @@ def main(args: Args) -> list[dict]:
                         "agent": agent, "preset": preset, "env_id": args.env_id, "env_kwargs": env_kwargs,
                         "num_envs": run_args.num_envs, "num_steps": run_args.num_steps,
                         "update_epochs": run_args.update_epochs, "num_minibatches": run_args.num_minibatches,
-                        "torch_threads": threads, "env_steps": summary["global_step"],
+                        "torch_threads": summary["torch_threads"], "env_steps": summary["global_step"],
                         "seconds": round(summary["session_seconds"], 2), "sps": round(summary["sps"], 1),
                         **{f"{k}_fraction": v for k, v in fractions.items()},
                         "other_fraction": round(1 - sum(fractions.values()), 3),
