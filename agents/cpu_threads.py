@@ -10,9 +10,13 @@ the time slice another process needed, and the parallel regions wait for the slo
   once, when torch loads it, so importing this module sets it (unless the caller chose a policy) and `agents/__init__`
   imports this module before anything imports torch. A program that imported torch first keeps spinning threads;
   `threads_for` then chooses one thread, which never waits.
-- Small networks and inference use one thread (a 64-64 MLP or one forward pass gains nothing from a second one);
-  training a CNN uses one thread per core this process may run on (`os.sched_getaffinity`): env workers (GBC) sleep
-  in a pipe read while the update runs, and the update's threads sleep while the workers step.
+- Small networks and inference use one thread (a 64-64 MLP or one forward pass gains nothing from a second one, and
+  under load each of its tiny parallel regions waits for a second thread to be scheduled); training a CNN uses
+  CNN_TRAINING_THREADS = 2 (on an idle 2-core machine 1.6x faster than 1). Env workers (GBC) sleep in a pipe read
+  while the update runs, and the update's threads sleep while the workers step.
+- The count is fixed, not read from the machine's cores or load: the thread count changes the order of floating-point
+  sums, so a seeded run is bitwise reproducible only with the same count (agents/trained/results/
+  training_breakoutpy.md, "Reproducibility"); a fixed default keeps the same command reproducible on any machine.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import torch  # noqa: E402  (after OMP_WAIT_POLICY is set)
 from breakout_py.errors import UserError  # noqa: E402
 
 AUTO = 0  # torch_threads value meaning "let threads_for decide"
+CNN_TRAINING_THREADS = 2
 
 
 def threads_wait_passively() -> bool:
@@ -37,23 +42,15 @@ def threads_wait_passively() -> bool:
     return not _TORCH_LOADED_FIRST and os.environ.get("OMP_WAIT_POLICY", "").strip().upper() == "PASSIVE"
 
 
-def usable_cores() -> int:
-    """CPU cores this process may run on (its affinity mask, e.g. a container's or taskset's limit)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def threads_for(requested: int = AUTO, training_cnn: bool = False) -> int:
-    """The torch thread count: `requested` when positive; else one per usable core when training a CNN with
+    """The torch thread count: `requested` when positive; else CNN_TRAINING_THREADS when training a CNN with
     passively waiting threads, and 1 otherwise (MLPs, inference, or spinning threads)."""
     if requested < 0:
         raise UserError(f"--torch-threads must be 0 (automatic) or more, got {requested}")
     if requested > 0:
         return requested
     if training_cnn and threads_wait_passively():
-        return usable_cores()
+        return CNN_TRAINING_THREADS
     return 1
 
 

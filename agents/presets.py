@@ -36,12 +36,13 @@ MEMORY_ENV_KWARGS = {"BreakoutPy-v0": {"obs_type": "state", "frame_skip": 4},
 # Env kwargs the pixel agent gets when --env-kwargs is left empty. Python Breakout: 42x42 frames (a 2x2-pixel ball
 # still covers one pixel), 2 stacked frames (enough for the ball's direction), 4 frames per decision. Chosen by
 # measured learning per CPU-second (README, "Choosing the pixel agent"): this frame and the two-layer CNN below learnt
-# faster than 4 stacked 64x64 frames with the three-layer CNN, which update 5x slower per sample. The Game Boy's
-# 160x144 screen keeps 84x84 frames: its ball is 2x2 of 160 pixels, which 42x42 would average away; it stacks 2
-# frames as well (measured here, on 2 cores: 1,500 env steps/s with 2 stacked 84x84 frames, 915 with 4). The other
-# Game Boy games get the same frames.
+# faster than 4 stacked 64x64 frames with the three-layer CNN, which update 5x slower per sample. The Game Boy games'
+# 160x144 screens get the same 2 stacked 42x42 frames: the CNN updates 5.6x faster per frame than on 84x84 (the update
+# is ~80% of the time), and the GBC Breakout ball still shows as a pixel of its own (agents/trained/results/
+# training_speed.md, "GBC pixel agent: 42x42 frames"; the GBC agents shipped before were trained on 84x84 frames,
+# which their model files record).
 PIXEL_ENV_KWARGS = {"BreakoutPy-v0": {"obs_type": "pixels", "obs_size": 42, "frame_stack": 2, "frame_skip": 4},
-                    **{env_id: {"obs_type": "pixels", "obs_size": 84, "frame_stack": 2, "frame_skip": 4}
+                    **{env_id: {"obs_type": "pixels", "obs_size": 42, "frame_stack": 2, "frame_skip": 4}
                        for env_id in GBC_GAMES}}
 
 
@@ -104,9 +105,9 @@ class PixelArgs(PPOArgs):
     ent_coef: float = 0.01
     """entropy bonus coefficient"""
     torch_threads: int = 0
-    """torch CPU threads; 0: automatic, one per usable core, waiting passively (agents/cpu_threads.py): on an idle
-    2-core machine 2 threads trained 1.6x faster than 1, and sleeping rather than spinning threads keep a busy
-    machine's cost near 1 thread's (agents/trained/results/training_speed.md)"""
+    """torch CPU threads; 0: automatic, which is 2 waiting passively (agents/cpu_threads.py): on an idle 2-core
+    machine 2 threads trained 1.6x faster than 1, and sleeping rather than spinning threads keep a busy machine's
+    cost near 1 thread's (agents/trained/results/training_speed.md)"""
     video_interval: int = 500
     """record one episode every this many iterations (about 2M steps), and after the last (0: never)"""
     channels: tuple[int, ...] = field(default_factory=lambda: (16, 32))

@@ -94,7 +94,7 @@ class PPOArgs:
     target_kl: Optional[float] = None
     """stop an update early once approx_kl exceeds this (None: never)"""
     torch_threads: int = 0
-    """torch CPU threads; 0: automatic (agents/cpu_threads.py: 1 for an MLP, one per core for a CNN)"""
+    """torch CPU threads; 0: automatic (agents/cpu_threads.py: 1 for an MLP, 2 for a CNN)"""
     cuda: bool = True
     """use CUDA when available"""
     torch_deterministic: bool = True
@@ -229,22 +229,26 @@ def run_dir_for(args: PPOArgs, agent_name: str) -> Path:
 
 def record_video(agent: torch.nn.Module, env_id: str, env_kwargs: dict[str, Any], path: Path, seed: int,
                  max_steps: int, fps: int, device: torch.device) -> tuple[float, int]:
-    """Play one episode (policy samples actions) in a single rgb_array env and write an H.264 mp4 at `path`."""
+    """Play one episode (policy samples actions) in a single rgb_array env and write an H.264 mp4 at `path`.
+
+    The actions are sampled from a copy of torch's RNG, so training continues as if no video had been made: a seeded
+    run's weights do not depend on --video-interval or on how long the recorded episode lasted."""
     import imageio.v2 as imageio
 
     env = gym.make(env_id, render_mode="rgb_array", **env_kwargs)
     frames, episode_return, steps = [], 0.0, 0
     try:
-        obs, _ = env.reset(seed=seed)
-        frames.append(env.render())
-        for steps in range(1, max_steps + 1):
-            with torch.no_grad():
-                action, _, _, _ = agent.get_action_and_value(torch.as_tensor(obs, device=device).unsqueeze(0))
-            obs, reward, terminated, truncated, _ = env.step(int(action.item()))
-            episode_return += float(reward)
+        with torch.random.fork_rng(devices=[torch.cuda.current_device()] if device.type == "cuda" else []):
+            obs, _ = env.reset(seed=seed)
             frames.append(env.render())
-            if terminated or truncated:
-                break
+            for steps in range(1, max_steps + 1):
+                with torch.no_grad():
+                    action, _, _, _ = agent.get_action_and_value(torch.as_tensor(obs, device=device).unsqueeze(0))
+                obs, reward, terminated, truncated, _ = env.step(int(action.item()))
+                episode_return += float(reward)
+                frames.append(env.render())
+                if terminated or truncated:
+                    break
     finally:
         env.close()
     # libx264 with yuv420p needs even width and height: pad by edge replication when odd
@@ -374,6 +378,7 @@ def train(args: PPOArgs, agent_name: str, network: dict[str, Any],
     write_json(run_dir / CONFIG_NAME, {
         "agent_name": agent_name, "args": dataclasses.asdict(args), "network": agent.config,
         "autoreset_mode": autoreset_mode.value, "device": str(device), "commit": commit,
+        "torch_threads_used": torch_threads,
     })
     # purge what an interrupted session logged after the checkpoint (steps > global_step), keep the rest
     writer = SummaryWriter(str(run_dir), purge_step=global_step + 1 if global_step > 0 else None)

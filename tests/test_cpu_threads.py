@@ -1,5 +1,5 @@
 """The torch thread rules of agents/cpu_threads.py: passive OpenMP waiting set before torch loads, 1 thread for MLPs
-and inference, one per usable core for CNN training, explicit counts kept."""
+and inference, 2 for CNN training, explicit counts kept."""
 
 import os
 import subprocess
@@ -21,10 +21,10 @@ def policy_after(code: str) -> str:
     return result.stdout.strip()
 
 
-def test_importing_agents_first_makes_openmp_threads_sleep_and_cnn_training_use_every_core():
-    out = policy_after("import agents, os, torch; from agents.cpu_threads import threads_for, usable_cores;"
-                       "print(os.environ['OMP_WAIT_POLICY'], threads_for(0, True) == usable_cores())")
-    assert out == "PASSIVE True"
+def test_importing_agents_first_makes_openmp_threads_sleep_and_cnn_training_use_two():
+    out = policy_after("import agents, os, torch; from agents.cpu_threads import threads_for;"
+                       "print(os.environ['OMP_WAIT_POLICY'], threads_for(0, True))")
+    assert out == "PASSIVE 2"
 
 
 def test_torch_loaded_first_keeps_spinning_threads_so_automatic_is_one_thread():
@@ -35,8 +35,7 @@ def test_torch_loaded_first_keeps_spinning_threads_so_automatic_is_one_thread():
 
 def test_automatic_threads(monkeypatch):
     monkeypatch.setattr(cpu_threads, "threads_wait_passively", lambda: True)
-    monkeypatch.setattr(cpu_threads, "usable_cores", lambda: 6)
-    assert cpu_threads.threads_for(0, training_cnn=True) == 6
+    assert cpu_threads.threads_for(0, training_cnn=True) == 2
     assert cpu_threads.threads_for(0, training_cnn=False) == 1  # MLPs and inference
     assert cpu_threads.threads_for(3, training_cnn=False) == 3  # an explicit count is kept
     monkeypatch.setattr(cpu_threads, "threads_wait_passively", lambda: False)
