@@ -1,9 +1,9 @@
-"""How many CPU threads torch uses, and how its idle threads wait: decided here for training, evaluation and probing.
+"""How many CPU threads torch uses, and how its idle threads wait: decided here for training and evaluation.
 
 Why this module exists: on a 2-core machine shared with one other job, torch's defaults (one OpenMP thread per core,
 idle threads spinning on the core while they wait for the next parallel region) made `evaluate.py --agent memory
 --greedy` take 99 s instead of 3.6 s and the pixel agent train at 130 env steps/s instead of 1,680: each thread burns
-the time slice another process needed, and the parallel regions wait for the slowest thread. Two rules avoid that
+the time slice another process needed, and the parallel regions wait for the slowest thread. These rules avoid that
 (measured in agents/trained/results/training_speed.md, "Threads on a busy machine"):
 
 - OpenMP threads wait passively (OMP_WAIT_POLICY=PASSIVE: they sleep instead of spinning). libgomp reads the variable
