@@ -27,18 +27,23 @@ from breakout_py.files import json_text
 
 # Env kwargs the memory agent gets when --env-kwargs is left empty. Breakout decides every 4 frames, as Atari agents
 # do: measured here, PPO with the game's default 2 frames per step had not started to learn after 1M steps, with 4 it
-# had. On the Game Boy the memory agent reads the bytes the extractor kept (step 01's committed spec);
+# had. On the Game Boy the memory agent reads the bytes the extractor kept (step 01's spec committed beside each ROM);
 # '{"obs_type": "ram"}' gives it the whole RAM instead. Other env ids (CartPole-v1) get no kwargs.
-MEMORY_ENV_KWARGS = {"BreakoutPy-v0": {"obs_type": "state", "frame_skip": 4}, "GBCBreakout-v0": {"obs_type": "state"}}
+GBC_GAMES = ("GBCBreakout-v0", "GBCSnake-v0", "GBCPong-v0", "GBCRunner-v0", "GBCShooter-v0")  # our own ROMs
+MEMORY_ENV_KWARGS = {"BreakoutPy-v0": {"obs_type": "state", "frame_skip": 4},
+                     **{env_id: {"obs_type": "state"} for env_id in GBC_GAMES}}
 
 # Env kwargs the pixel agent gets when --env-kwargs is left empty. Python Breakout: 42x42 frames (a 2x2-pixel ball
 # still covers one pixel), 2 stacked frames (enough for the ball's direction), 4 frames per decision. Chosen by
 # measured learning per CPU-second (README, "Choosing the pixel agent"): this frame and the two-layer CNN below learnt
-# faster than 4 stacked 64x64 frames with the three-layer CNN, which update 5x slower per sample. The Game Boy's
-# 160x144 screen keeps 84x84 frames: its ball is 2x2 of 160 pixels, which 42x42 would average away; it stacks 2
-# frames as well (measured here, on 2 cores: 1,500 env steps/s with 2 stacked 84x84 frames, 915 with 4).
+# faster than 4 stacked 64x64 frames with the three-layer CNN, which update 5x slower per sample. The Game Boy games'
+# 160x144 screens get the same 2 stacked 42x42 frames: the CNN updates 5.6x faster per frame than on 84x84 (the update
+# is ~80% of the time), and the GBC Breakout ball still shows as a pixel of its own (agents/trained/results/
+# training_speed.md, "GBC pixel agent: 42x42 frames"; the GBC agents shipped before were trained on 84x84 frames,
+# which their model files record).
 PIXEL_ENV_KWARGS = {"BreakoutPy-v0": {"obs_type": "pixels", "obs_size": 42, "frame_stack": 2, "frame_skip": 4},
-                    "GBCBreakout-v0": {"obs_type": "pixels", "obs_size": 84, "frame_stack": 2, "frame_skip": 4}}
+                    **{env_id: {"obs_type": "pixels", "obs_size": 42, "frame_stack": 2, "frame_skip": 4}
+                       for env_id in GBC_GAMES}}
 
 
 @dataclass
@@ -64,8 +69,9 @@ class MemoryArgs(PPOArgs):
     """Adam learning rate (eps 1e-5), annealed linearly to 0 over total_timesteps"""
     ent_coef: float = 0.01
     """entropy bonus coefficient"""
-    torch_threads: int = 1
-    """torch CPU threads (scripts/bench_train.py --threads 1 2 measures both)"""
+    torch_threads: int = 0
+    """torch CPU threads; 0: automatic, which is 1 for this MLP (agents/cpu_threads.py; bench_train.py --threads 1 2
+    measures others)"""
     video_interval: int = 1000
     """record one episode every this many iterations (about 8M steps), and after the last (0: never)"""
     hidden_sizes: tuple[int, ...] = field(default_factory=lambda: (64, 64))
@@ -98,9 +104,10 @@ class PixelArgs(PPOArgs):
     """surrogate (and value) clipping coefficient (ppo_atari.py's value)"""
     ent_coef: float = 0.01
     """entropy bonus coefficient"""
-    torch_threads: int = 2
-    """torch CPU threads: on an otherwise idle 2-core machine 2 threads trained 1.6x faster than 1 (bench_train.py);
-    use 1 when other jobs share the cores (2 threads then oversubscribe them)"""
+    torch_threads: int = 0
+    """torch CPU threads; 0: automatic, which is 2 waiting passively (agents/cpu_threads.py): on an idle 2-core
+    machine 2 threads trained 1.6x faster than 1, and sleeping rather than spinning threads keep a busy machine's
+    cost near 1 thread's (agents/trained/results/training_speed.md)"""
     video_interval: int = 500
     """record one episode every this many iterations (about 2M steps), and after the last (0: never)"""
     channels: tuple[int, ...] = field(default_factory=lambda: (16, 32))

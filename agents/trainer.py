@@ -36,6 +36,7 @@ import torch.optim as optim
 from gymnasium.vector import AutoresetMode
 
 from agents.checkpoint import CheckpointError, load_into, read_checkpoint, save_checkpoint
+from agents.cpu_threads import use_torch_threads
 from agents.networks import build_network
 from agents.ppo import Rollout, compute_gae, ppo_update
 from breakout_py.errors import UserError
@@ -92,8 +93,8 @@ class PPOArgs:
     infos["lives"]; episodic_return still counts whole games. No effect on envs without lives"""
     target_kl: Optional[float] = None
     """stop an update early once approx_kl exceeds this (None: never)"""
-    torch_threads: int = 1
-    """torch CPU threads (measured with scripts/bench_train.py; 1 leaves the other core to the envs)"""
+    torch_threads: int = 0
+    """torch CPU threads; 0: automatic (agents/cpu_threads.py: 1 for an MLP, 2 for a CNN)"""
     cuda: bool = True
     """use CUDA when available"""
     torch_deterministic: bool = True
@@ -124,10 +125,10 @@ class PPOArgs:
 
 def validate_args(args: PPOArgs) -> dict[str, Any]:
     """Check the settings; returns the parsed env kwargs."""
-    for name in ("num_envs", "num_steps", "num_minibatches", "update_epochs", "torch_threads", "video_fps"):
+    for name in ("num_envs", "num_steps", "num_minibatches", "update_epochs", "video_fps"):
         if getattr(args, name) < 1:
             raise UserError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
-    for name in ("checkpoint_interval", "video_interval", "video_max_steps"):
+    for name in ("checkpoint_interval", "video_interval", "video_max_steps", "torch_threads"):
         if getattr(args, name) < 0:
             raise UserError(f"--{name.replace('_', '-')} must be 0 or more, got {getattr(args, name)}")
     if args.total_timesteps < args.batch_size:
@@ -228,22 +229,26 @@ def run_dir_for(args: PPOArgs, agent_name: str) -> Path:
 
 def record_video(agent: torch.nn.Module, env_id: str, env_kwargs: dict[str, Any], path: Path, seed: int,
                  max_steps: int, fps: int, device: torch.device) -> tuple[float, int]:
-    """Play one episode (policy samples actions) in a single rgb_array env and write an H.264 mp4 at `path`."""
+    """Play one episode (policy samples actions) in a single rgb_array env and write an H.264 mp4 at `path`.
+
+    The actions are sampled from a copy of torch's RNG, so training continues as if no video had been made: a seeded
+    run's weights do not depend on --video-interval or on how long the recorded episode lasted."""
     import imageio.v2 as imageio
 
     env = gym.make(env_id, render_mode="rgb_array", **env_kwargs)
     frames, episode_return, steps = [], 0.0, 0
     try:
-        obs, _ = env.reset(seed=seed)
-        frames.append(env.render())
-        for steps in range(1, max_steps + 1):
-            with torch.no_grad():
-                action, _, _, _ = agent.get_action_and_value(torch.as_tensor(obs, device=device).unsqueeze(0))
-            obs, reward, terminated, truncated, _ = env.step(int(action.item()))
-            episode_return += float(reward)
+        with torch.random.fork_rng(devices=[torch.cuda.current_device()] if device.type == "cuda" else []):
+            obs, _ = env.reset(seed=seed)
             frames.append(env.render())
-            if terminated or truncated:
-                break
+            for steps in range(1, max_steps + 1):
+                with torch.no_grad():
+                    action, _, _, _ = agent.get_action_and_value(torch.as_tensor(obs, device=device).unsqueeze(0))
+                obs, reward, terminated, truncated, _ = env.step(int(action.item()))
+                episode_return += float(reward)
+                frames.append(env.render())
+                if terminated or truncated:
+                    break
     finally:
         env.close()
     # libx264 with yuv420p needs even width and height: pad by edge replication when odd
@@ -330,7 +335,7 @@ def train(args: PPOArgs, agent_name: str, network: dict[str, Any],
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)
     torch.backends.cudnn.deterministic = args.torch_deterministic
-    torch.set_num_threads(args.torch_threads)
+    torch_threads = use_torch_threads(args.torch_threads, training_cnn=network.get("type") == "cnn")
     device = torch.device("cuda" if torch.cuda.is_available() and args.cuda else "cpu")
     rng = np.random.default_rng(args.seed)
 
@@ -373,6 +378,7 @@ def train(args: PPOArgs, agent_name: str, network: dict[str, Any],
     write_json(run_dir / CONFIG_NAME, {
         "agent_name": agent_name, "args": dataclasses.asdict(args), "network": agent.config,
         "autoreset_mode": autoreset_mode.value, "device": str(device), "commit": commit,
+        "torch_threads_used": torch_threads,
     })
     # purge what an interrupted session logged after the checkpoint (steps > global_step), keep the rest
     writer = SummaryWriter(str(run_dir), purge_step=global_step + 1 if global_step > 0 else None)
@@ -563,7 +569,7 @@ def train(args: PPOArgs, agent_name: str, network: dict[str, Any],
         "iterations": iteration, "train_seconds": train_seconds(), "episodes": episodes_finished,
         "mean_return_last_episodes": float(np.mean(recent_returns)) if recent_returns else float("nan"),
         "sps": (global_step - session_start_step) / session_seconds if session_seconds > 0 else float("nan"),
-        "session_seconds": session_seconds,
+        "session_seconds": session_seconds, "torch_threads": torch_threads,
         **{f"{name}_fraction": seconds / session_seconds for name, seconds in timers.items()},
     }
     print(f"wrote run to {run_dir} (final model {final_model}, TensorBoard: tensorboard --logdir {args.runs_dir})")

@@ -6,9 +6,12 @@ updates. Prints one JSON line per (agent, settings, torch threads) measured.
     .venv/bin/python scripts/bench_train.py --presets default --num-envs 512
 
 Each measurement trains from scratch for a few iterations into a temporary folder (deleted afterwards), with videos
-and checkpoints off. Presets: `default` is the agent's current training defaults (agents/presets.py); `old` is the settings the
-scripts had before they were tuned (16 memory envs x 128 steps, 8 pixel envs x 128 steps, 64x64 frames), kept here
-so that both are measured in the same run on the same machine.
+and checkpoints off. Presets: `default` is the agent's current training defaults (agents/presets.py); `old` is the
+settings the scripts had before they were tuned (16 memory envs x 128 steps, 8 pixel envs x 128 steps, 64x64 frames;
+on a Game Boy game, the pixel agent's 84x84 frames), kept here so that both are measured in the same run on the same
+machine:
+
+    .venv/bin/python scripts/bench_train.py --env-id GBCBreakout-v0 --agents pixel --pixel-steps 16384
 """
 
 from __future__ import annotations
@@ -36,13 +39,15 @@ OLD_DEFAULTS = {
                          "strides": (4, 2, 1), "hidden_size": 256, "torch_threads": 1},
               "env_kwargs": {"obs_type": "pixels", "obs_size": 64, "frame_skip": 4}},
 }
+# The Game Boy pixel preset before its frames shrank to 42x42: the same CNN and PPO settings on 2 stacked 84x84 frames.
+OLD_GBC_PIXEL = {"fields": {}, "env_kwargs": {"obs_type": "pixels", "obs_size": 84, "frame_stack": 2, "frame_skip": 4}}
 SETTINGS = ("old", "default")  # the presets this tool measures
 
 
 @dataclass
 class Args:
     env_id: str = "BreakoutPy-v0"
-    """env to train on (the `old` preset is defined for BreakoutPy-v0)"""
+    """env to train on (the `old` preset is defined for BreakoutPy-v0 and, for the pixel agent, the GBC games)"""
     agents: tuple[str, ...] = ("memory", "pixel")
     """which agents to measure"""
     presets: tuple[str, ...] = SETTINGS
@@ -52,7 +57,7 @@ class Args:
     pixel_steps: int = 32_768
     """env steps of each pixel-agent measurement"""
     threads: tuple[int, ...] = field(default_factory=tuple)
-    """torch thread counts to measure (default: each preset's own setting)"""
+    """torch thread counts to measure, 0 meaning automatic (default: each preset's own setting)"""
     num_envs: int = 0
     """sub-envs (0: the preset's)"""
     seed: int = 1
@@ -64,7 +69,7 @@ def preset_args(training: Preset, preset: str, env_id: str):
     defaults = training.args_type()
     if preset == "default":
         return defaults, training.default_env_kwargs(env_id)
-    old = OLD_DEFAULTS[training.agent]
+    old = OLD_GBC_PIXEL if training.agent == "pixel" and env_id.startswith("GBC") else OLD_DEFAULTS[training.agent]
     return dataclasses.replace(defaults, **old["fields"]), old["env_kwargs"]
 
 
@@ -95,7 +100,7 @@ def main(args: Args) -> list[dict]:
                         "agent": agent, "preset": preset, "env_id": args.env_id, "env_kwargs": env_kwargs,
                         "num_envs": run_args.num_envs, "num_steps": run_args.num_steps,
                         "update_epochs": run_args.update_epochs, "num_minibatches": run_args.num_minibatches,
-                        "torch_threads": threads, "env_steps": summary["global_step"],
+                        "torch_threads": summary["torch_threads"], "env_steps": summary["global_step"],
                         "seconds": round(summary["session_seconds"], 2), "sps": round(summary["sps"], 1),
                         **{f"{k}_fraction": v for k, v in fractions.items()},
                         "other_fraction": round(1 - sum(fractions.values()), 3),

@@ -24,6 +24,7 @@ import torch
 import tyro
 
 from agents.checkpoint import load_agent
+from agents.cpu_threads import use_torch_threads
 from agents.evaluation import evaluate_agent, summarise_returns
 from agents.shipped import load_shipped, ship
 from agents.trainer import record_video
@@ -55,9 +56,12 @@ class Args:
     """copy --model into agents/trained/ and add this evaluation to its manifest entry (needs 100+ games)"""
     out_dir: str = "artifacts/evaluate"
     """folder of the JSON result"""
+    torch_threads: int = 0
+    """torch CPU threads; 0: automatic, which is 1 for inference (agents/cpu_threads.py)"""
 
 
 def main(args: Args) -> dict:
+    use_torch_threads(args.torch_threads)
     if args.model:
         agent, checkpoint = load_agent(args.model)
         where = args.model

@@ -13,6 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}  # idle torch threads sleep rather than spin (agents/cpu_threads.py)
 OUT=artifacts/pipeline
 while [ $# -gt 0 ]; do
   case "$1" in

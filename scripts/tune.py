@@ -14,8 +14,12 @@ its smoothed return (mean of the last 20 episodes) to the pruner, which stops tr
 trials at the same point. The objective is the smoothed return when the trial ends (budget spent or steps done),
 so settings win by learning fast per CPU second, the quantity that decides training time on this machine.
 
-The study lives in `<out_dir>/<study>.journal` (Optuna's journal file: several processes can share it, and a rerun
-continues it); `<out_dir>/<study>/trials.csv` and `best.json` are rewritten after every trial.
+The study lives in `<out_dir>/<study>.journal` (Optuna's journal file: several processes on one machine can share
+it, and a rerun continues it), or in the Optuna storage `--storage` names: an RDB URL such as
+`sqlite:///tune.db` or `postgresql://user@host/db`, which many machines can work on at once, or another journal
+file's path. `<out_dir>/<study>/trials.csv` and `best.json` are rewritten after every trial.
+
+    .venv/bin/python scripts/tune.py --agent memory --storage postgresql://tuner@db-host/tune   # on each machine
 """
 
 from __future__ import annotations
@@ -50,7 +54,10 @@ class Args:
     study: str = ""
     """study name (default: <env_id>__<agent>)"""
     out_dir: str = "artifacts/tune"
-    """folder of the study file and its tables"""
+    """folder of the study's tables (and of its journal file when --storage is empty)"""
+    storage: str = ""
+    """Optuna storage of the study: an RDB URL (sqlite:///tune.db, postgresql://user@host/db, mysql://...) that
+    several machines share, or a journal file's path; empty: <out_dir>/<study>.journal"""
     n_trials: int = 24
     """trials this process runs (several processes can work on one study)"""
     trial_cpu_seconds: float = 150.0
@@ -202,6 +209,26 @@ def write_tables(study: optuna.Study, folder: Path) -> None:
                                           **best.user_attrs})
 
 
+def open_storage(storage: str, default_journal: Path) -> tuple[optuna.storages.BaseStorage, str]:
+    """The study's storage and a description of where it is: an RDB URL (scheme://...) or a journal file path."""
+    if "://" not in storage:
+        journal = Path(storage) if storage else default_journal
+        return optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(journal))), str(journal)
+    import sqlalchemy.exc
+
+    try:
+        try:
+            return optuna.storages.RDBStorage(storage), storage
+        except sqlalchemy.exc.IntegrityError:  # another worker created the database's tables at the same moment
+            return optuna.storages.RDBStorage(storage), storage
+    except (sqlalchemy.exc.ArgumentError, sqlalchemy.exc.NoSuchModuleError, sqlalchemy.exc.OperationalError,
+            ModuleNotFoundError) as err:
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise UserError(f"--storage {storage!r} could not be opened ({reason}); give an Optuna "
+                        "RDB URL such as sqlite:///tune.db (its folder must exist) or postgresql://user@host/db "
+                        "(with its driver installed), or a journal file path") from err
+
+
 def main(args: Args) -> optuna.Study:
     space_name = args.space or args.agent
     if args.agent not in ("memory", "pixel") or space_name not in SPACES or \
@@ -215,8 +242,7 @@ def main(args: Args) -> optuna.Study:
     name = args.study or f"{args.env_id.replace('/', '-')}__{space_name}"
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    journal = out_dir / f"{name}.journal"
-    storage = optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(journal)))
+    storage, where = open_storage(args.storage, out_dir / f"{name}.journal")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(
         study_name=name, storage=storage, direction="maximize", load_if_exists=True,
@@ -277,7 +303,7 @@ def main(args: Args) -> optuna.Study:
     if complete:
         print(json_line({"study": name, "trials": len(study.trials), "best_value": study.best_value,
                           "best_params": study.best_params}))
-    print(f"wrote the study to {journal} and its tables to {out_dir / name}/trials.csv, best.json", file=sys.stderr)
+    print(f"wrote the study to {where} and its tables to {out_dir / name}/trials.csv, best.json", file=sys.stderr)
     return study
 
 

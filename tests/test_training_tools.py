@@ -112,6 +112,27 @@ def test_tuner_runs_trials_and_resumes_its_study_file(tmp_path):
     assert done.returncode == 2 and "not in the memory search space" in done.stderr
 
 
+def test_tuner_processes_share_one_study_through_an_sqlite_storage(tmp_path):
+    optuna = pytest.importorskip("optuna")
+    url = f"sqlite:///{tmp_path / 'tune.db'}"
+    command = [sys.executable, "scripts/tune.py", "--agent", "memory", "--env-id", "CartPole-v1", "--study", "shared",
+               "--trial-cpu-seconds", "1", "--report-every", "0.5", "--out-dir", str(tmp_path), "--storage", url,
+               "--no-enqueue-defaults", "--n-trials", "1"]
+    workers = [subprocess.Popen(command + ["--seed", str(seed)], cwd=REPO, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+               for seed in (1, 2)]  # at the same time, as workers on two machines would
+    for worker in workers:
+        _, stderr = worker.communicate(timeout=300)
+        assert worker.returncode == 0, stderr
+    trials = optuna.load_study(study_name="shared", storage=url).trials
+    assert sorted(t.number for t in trials) == [0, 1]  # one study holding both processes' trials
+    assert all(t.state.name in ("COMPLETE", "PRUNED") for t in trials)
+    assert not list(tmp_path.glob("*.journal"))  # nothing went to the default journal file
+    bad = run_script_process("tune.py", "--env-id", "CartPole-v1", "--out-dir", str(tmp_path), "--n-trials", "0",
+                             "--storage", f"sqlite:///{tmp_path / 'missing' / 'tune.db'}")
+    assert bad.returncode == 2 and "--storage" in bad.stderr and "could not be opened" in bad.stderr
+
+
 class _CountdownEnv(gym.Env):
     """A game of `length` steps, one point a step; the next game (after autoreset) is twice as long."""
 
