@@ -1,6 +1,8 @@
-"""Baseline agents for GBCBreakout-v0: uniform random, and a script that keeps the paddle under the ball.
+"""Baseline agents for our Game Boy games: uniform random, and one scripted player per game (SCRIPTED_PLAYERS):
+Breakout keeps the paddle under the ball, Snake steers toward the food without running into itself, Pong keeps the
+paddle level with the ball.
 
-    python -m gbc.baselines --episodes 5 --seed 0
+    python -m gbc.baselines --episodes 5 --seed 0 [--game snake]
 
 prints one JSON line per episode and one summary line per agent.
 """
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Literal
 
 import gymnasium as gym
 import numpy as np
@@ -18,9 +21,11 @@ import gbc  # noqa: F401  (registers the envs)
 from breakout_py.errors import UserError, run_script
 from breakout_py.files import json_line
 from gbc.hardware import ram_obs_index
-from gbc.profiles import GameProfile
+from gbc.profiles import GameProfile, UnknownProfileError
 
 ACTION_NOOP, ACTION_LEFT, ACTION_RIGHT = 0, 1, 2
+# GBCSnake-v0's actions press one direction of the D-pad; its DIR_* constants number the directions.
+SNAKE_ACTION_NOOP, SNAKE_ACTION_UP, SNAKE_ACTION_DOWN, SNAKE_ACTION_LEFT, SNAKE_ACTION_RIGHT = range(5)
 
 
 class RandomAgent:
@@ -33,12 +38,14 @@ class RandomAgent:
 
 
 class FollowBallAgent:
-    """Moves the paddle's centre toward the ball's centre, reading both from the RAM observation.
+    """Breakout: moves the paddle's centre toward the ball's centre, reading both from the RAM observation.
 
     Each time the ball turns upward it draws a new aim point within `aim_spread` px of the paddle's centre
     (default a quarter of the paddle): always catching the ball dead centre sends it back the same way, and
     the deterministic game then settles into orbits that never reach a brick.
     """
+
+    name = "follow_ball"
 
     def __init__(self, profile: GameProfile, seed: int = 0, aim_spread: int | None = None, dead_zone: int = 3):
         self._paddle_x = ram_obs_index(profile.address("paddle_x"))
@@ -69,32 +76,158 @@ class FollowBallAgent:
         return ACTION_NOOP
 
 
+class ChaseFoodAgent:
+    """Snake: steps toward the food on a move that neither hits a wall or the body nor shuts the head into a space
+    smaller than the snake (counted by a flood fill), reading the grid, head and food from the RAM observation.
+
+    Among the safe moves it takes the one that brings the head closest to the food (Manhattan distance), keeping
+    its direction on a tie; with none safe, any move that survives this step; with none at all, NOOP.
+    """
+
+    name = "chase_food"
+
+    def __init__(self, profile: GameProfile, seed: int = 0):
+        c = profile.constants
+        self._width, self._height = c["GRID_WIDTH"], c["GRID_HEIGHT"]
+        self._body, self._food = c["CELL_BODY"], c["CELL_FOOD"]
+        self._steps = {c["DIR_UP"]: (0, -1), c["DIR_DOWN"]: (0, 1), c["DIR_LEFT"]: (-1, 0), c["DIR_RIGHT"]: (1, 0)}
+        self._actions = {c["DIR_UP"]: SNAKE_ACTION_UP, c["DIR_DOWN"]: SNAKE_ACTION_DOWN,
+                         c["DIR_LEFT"]: SNAKE_ACTION_LEFT, c["DIR_RIGHT"]: SNAKE_ACTION_RIGHT}
+        index = {name: ram_obs_index(profile.address(name)) for name in (
+            "body_x", "body_y", "head_index", "tail_index", "length", "board", "food_x", "food_y", "direction")}
+        self._index = index
+        self._board = slice(index["board"], index["board"] + self._width * self._height)
+
+    def act(self, obs: np.ndarray) -> int:
+        at = self._index
+        head, tail = int(obs[at["head_index"]]), int(obs[at["tail_index"]])
+        hx, hy = int(obs[at["body_x"] + head]), int(obs[at["body_y"] + head])
+        tail_cell = (int(obs[at["body_x"] + tail]), int(obs[at["body_y"] + tail]))
+        food = (int(obs[at["food_x"]]), int(obs[at["food_y"]]))
+        length, direction = int(obs[at["length"]]), int(obs[at["direction"]])
+        board = obs[self._board].reshape(self._height, self._width)
+        candidates = []  # (trapped, distance to food, turns, direction)
+        for move, (dx, dy) in self._steps.items():
+            if move == (direction + 2) % 4:
+                continue  # the game ignores a reversal
+            x, y = hx + dx, hy + dy
+            if not (0 <= x < self._width and 0 <= y < self._height):
+                continue
+            eats = (x, y) == food
+            if board[y, x] == self._body and (eats or (x, y) != tail_cell):
+                continue
+            room = self._room(board, (x, y), None if eats else tail_cell, length + 1)
+            trapped = room < length + eats
+            distance = abs(x - food[0]) + abs(y - food[1])
+            candidates.append((trapped, distance, move != direction, move))
+        if not candidates:
+            return SNAKE_ACTION_NOOP
+        return self._actions[min(candidates)[3]]
+
+    def _room(self, board: np.ndarray, start: tuple[int, int], freed: tuple[int, int] | None, enough: int) -> int:
+        """Cells reachable from `start` through cells that are not body (`freed`, the tail that moves away, counts
+        as free), up to `enough`."""
+        blocked = board == self._body
+        if freed is not None:
+            blocked[freed[1], freed[0]] = False
+        blocked[start[1], start[0]] = True
+        stack, seen = [start], 1
+        while stack and seen < enough:
+            x, y = stack.pop()
+            for dx, dy in self._steps.values():
+                nx, ny = x + dx, y + dy
+                if 0 <= nx < self._width and 0 <= ny < self._height and not blocked[ny, nx]:
+                    blocked[ny, nx] = True
+                    seen += 1
+                    stack.append((nx, ny))
+        return seen
+
+
+class PongTrackBallAgent:
+    """Moves the player's paddle (Pong's left one) so that its centre meets the ball's height, read from RAM.
+
+    Each time the ball turns toward the player it draws a new aim point within `aim_spread` px of the paddle's
+    centre (default 10 of its 12 half-height px): a hit off-centre sends the ball back steeply, which the CPU's
+    slow paddle cannot follow, and varies the rallies.
+    """
+
+    name = "track_ball"
+
+    def __init__(self, profile: GameProfile, seed: int = 0, aim_spread: int = 10, dead_zone: int = 2):
+        self._player_y = ram_obs_index(profile.address("player_y"))
+        self._ball_y = ram_obs_index(profile.address("ball_y"))
+        self._ball_dx = ram_obs_index(profile.address("ball_dx"))
+        self._ball_dx_variable = profile.variables["ball_dx"]
+        self._paddle_half = profile.constants["PADDLE_HEIGHT"] // 2
+        self._ball_half = profile.constants["BALL_SIZE"] // 2
+        self._up = profile.action_names.index("UP")
+        self._down = profile.action_names.index("DOWN")
+        self._aim_spread = aim_spread
+        self._dead_zone = dead_zone
+        self._rng = np.random.default_rng(seed)
+        self._aim = 0
+        self._coming = False
+
+    def act(self, obs: np.ndarray) -> int:
+        coming = self._ball_dx_variable.value(int(obs[self._ball_dx])) < 0
+        if coming and not self._coming:  # the ball turned toward the player: aim anew
+            self._aim = int(self._rng.integers(-self._aim_spread, self._aim_spread + 1))
+        self._coming = coming
+        ball_centre = int(obs[self._ball_y]) + self._ball_half
+        offset = ball_centre - (int(obs[self._player_y]) + self._paddle_half + self._aim)
+        if offset < -self._dead_zone:
+            return self._up
+        if offset > self._dead_zone:
+            return self._down
+        return ACTION_NOOP
+
+
+# Each game's scripted player, by profile name.
+SCRIPTED_PLAYERS = {"breakout": FollowBallAgent, "snake": ChaseFoodAgent, "pong": PongTrackBallAgent}
+
+
+def agent_names(game: str) -> tuple[str, str]:
+    """The players of `game`: random, then its scripted player."""
+    if game not in SCRIPTED_PLAYERS:
+        raise UnknownProfileError(f"no scripted player for game {game!r}; games: {sorted(SCRIPTED_PLAYERS)}")
+    return "random", SCRIPTED_PLAYERS[game].name
+
+
+AGENTS = agent_names("breakout")
+
+
 def run_episode(env: gym.Env, agent, seed: int) -> dict:
-    """Play one episode; the score, the steps and how it ended."""
+    """Play one episode; the score, the steps and how it ended (and the lives left, in a game with lives)."""
     obs, info = env.reset(seed=seed)
     total, steps, terminated, truncated = 0.0, 0, False, False
     while not (terminated or truncated):
         obs, reward, terminated, truncated, info = env.step(agent.act(obs))
         total += reward
         steps += 1
-    return {"score": info["score"], "return": total, "steps": steps, "terminated": terminated, "lives": info["lives"]}
-
-
-AGENTS = ("random", "follow_ball")
+    result = {"score": info["score"], "return": total, "steps": steps, "terminated": terminated}
+    if "lives" in info:
+        result["lives"] = info["lives"]
+    return result
 
 
 def make_agent(name: str, env: gym.Env, seed: int):
-    """A scripted player by name (AGENTS) for `env` (a GBCBreakout-v0 with obs_type="ram")."""
+    """A player by name (agent_names of the env's game) for `env` (one of our GBC envs with obs_type="ram")."""
+    profile = env.unwrapped.profile
+    names = agent_names(profile.name)
     if name == "random":
         return RandomAgent(env.action_space, seed)
-    if name == "follow_ball":
-        return FollowBallAgent(env.unwrapped.profile, seed)
-    raise ValueError(f"unknown baseline agent {name!r}; choose from {list(AGENTS)}")
+    if name == names[1]:
+        return SCRIPTED_PLAYERS[profile.name](profile, seed)
+    raise UserError(f"unknown baseline agent {name!r} for {profile.name}; choose from {list(names)}")
 
 
-def play_episodes(name: str, episodes: int, frame_skip: int, seed: int, max_episode_steps: int = 10_000):
-    """Yields the result of each of `episodes` episodes of scripted player `name`; episode i uses seed + i."""
-    env = gym.make("GBCBreakout-v0", obs_type="ram", frame_skip=frame_skip, max_episode_steps=max_episode_steps)
+def play_episodes(name: str, episodes: int, frame_skip: int, seed: int, max_episode_steps: int = 10_000,
+                  game: str = "breakout"):
+    """Yields the result of each of `episodes` episodes of player `name` on `game` (a profile name); episode i uses
+    seed + i."""
+    agent_names(game)
+    env = gym.make("GBC-v0", profile=game, obs_type="ram", frame_skip=frame_skip,
+                   max_episode_steps=max_episode_steps)
     try:
         for episode in range(episodes):
             start = time.perf_counter()
@@ -108,6 +241,8 @@ def play_episodes(name: str, episodes: int, frame_skip: int, seed: int, max_epis
 
 @dataclass
 class Args:
+    env_id: Literal["GBCBreakout-v0", "GBCPong-v0"] = "GBCBreakout-v0"
+    """the game"""
     episodes: int = 5
     """episodes per agent"""
     seed: int = 0
@@ -115,17 +250,21 @@ class Args:
     frame_skip: int = 4
     max_episode_steps: int = 10_000
     """agent steps before an episode is truncated"""
+    game: str = "breakout"
+    """the game (profile name) to play: breakout or snake"""
 
 
 def main(args: Args) -> None:
     if args.episodes < 1 or args.frame_skip < 1 or args.max_episode_steps < 1:
         raise UserError(f"--episodes, --frame-skip and --max-episode-steps must be positive, got {args}")
-    for name in AGENTS:
+    for name in agent_names(args.game):
         scores = []
-        for result in play_episodes(name, args.episodes, args.frame_skip, args.seed, args.max_episode_steps):
+        for result in play_episodes(name, args.episodes, args.frame_skip, args.seed, args.max_episode_steps,
+                                    args.game):
             scores.append(result["score"])
             print(json_line(result), flush=True)
-        print(json_line({"agent": name, "episodes": args.episodes, "mean_score": float(np.mean(scores)),
+        print(json_line({"agent": name, "game": args.game, "episodes": args.episodes,
+                          "mean_score": float(np.mean(scores)),
                           "min_score": int(min(scores)), "max_score": int(max(scores))}), flush=True)
 
 

@@ -73,7 +73,8 @@ def play(
             if not game_over:
                 _, _, game_over, _, info = env.step(choose_action(env.profile.actions, held))
             frames += 1
-            status = "GAME OVER - SPACE: new game, ESC: quit" if game_over else f"lives {info.get('lives')}"
+            status = ("GAME OVER - SPACE: new game, ESC: quit" if game_over
+                      else f"lives {info['lives']}" if "lives" in info else "")
             pygame.display.set_caption(f"gbc: {env.profile.name}   score {info['score']}   {status}")
             window.show(env.render(), fps)
         scalars = {n: v.value(env.game.read(n)) for n, v in env.profile.variables.items() if v.size <= 2}

@@ -4,7 +4,7 @@ A profile names the ROM file and its SHA-1, every RAM variable the wrapper reads
 button sequence from power-on to the first frame of play, and how to read score, lives and game over.
 
 Profiles come from two places:
-- built in (`breakout`, our own ROM): addresses are read by name from the ROM's symbols file, which the build
+- built in (`breakout`, `snake`, `pong`: our own ROMs): addresses are read by name from the ROM's symbols file, which the build
   writes from the linker map, so they are the linker's truth;
 - a user's JSON file, `roms/<anything>.profile.json`, beside the user's ROM (format in `load_profile_file`).
 """
@@ -173,21 +173,35 @@ class GameProfile:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Built-in profile: our own Breakout ROM (source in roms/breakout/, addresses from its symbols file).
+# Built-in profiles: our own ROMs (sources in roms/<game>/, addresses from each ROM's symbols file).
 
 BREAKOUT_DIR = ROMS_DIR / "breakout"
 BREAKOUT_ROM = BREAKOUT_DIR / "breakout.gb"
 BREAKOUT_SYMBOLS = BREAKOUT_DIR / "breakout.symbols.json"
-_BREAKOUT_BUILD_HINT = (
-    "It is built from source in this repository: run `make -C roms` (needs Debian's sdcc), "
-    "or restore the committed file with `git checkout -- roms/breakout/breakout.gb`."
-)
+SNAKE_DIR = ROMS_DIR / "snake"
+SNAKE_ROM = SNAKE_DIR / "snake.gb"
+SNAKE_SYMBOLS = SNAKE_DIR / "snake.symbols.json"
+PONG_DIR = ROMS_DIR / "pong"
+PONG_ROM = PONG_DIR / "pong.gb"
+PONG_SYMBOLS = PONG_DIR / "pong.symbols.json"
+
+
+def _build_hint(committed: Path) -> str:
+    """How to get a file the ROM build writes back: build it, or restore the committed copy."""
+    try:
+        shown = committed.relative_to(ROMS_DIR.parent)
+    except ValueError:
+        shown = committed
+    return (
+        "It is built from source in this repository: run `make -C roms` (needs Debian's sdcc), "
+        f"or restore the committed file with `git checkout -- {shown}`."
+    )
 
 
 def read_symbols(path: Path) -> dict:
     """The symbols file the ROM build writes: {"rom", "sha1", "variables": [...], "constants": {...}}."""
     if not path.is_file():
-        raise RomNotFoundError(f"symbols file {path} not found. {_BREAKOUT_BUILD_HINT}")
+        raise RomNotFoundError(f"symbols file {path} not found. {_build_hint(path)}")
     return json.loads(path.read_text())
 
 
@@ -199,30 +213,59 @@ def _variables_from_symbols(symbols: dict) -> dict[str, Variable]:
     }
 
 
-def breakout_profile() -> GameProfile:
-    """Our Breakout ROM: title screen until START, then play with 3 balls; D-pad left/right move the paddle."""
-    symbols = read_symbols(BREAKOUT_SYMBOLS)
+def _own_rom_profile(name: str, rom_dir: Path, symbols_path: Path, score: str = "score",
+                     score_encoding: str = "uint_le", **game: object) -> GameProfile:
+    """A profile of one of our ROMs: variables and constants from its symbols file; `game_state` says play and
+    game over (GAME_STATE_PLAY, GAME_STATE_GAME_OVER), the `score` variable (a little-endian binary number unless
+    `score_encoding` says otherwise) gives the reward, `rng_state` takes the seed, START on the title starts play.
+    `game` gives the rest (actions, action_names, lives)."""
+    symbols = read_symbols(symbols_path)
     constants = {k: int(v) for k, v in symbols.get("constants", {}).items()}
     for needed in ("GAME_STATE_PLAY", "GAME_STATE_GAME_OVER"):
         if needed not in constants:
-            raise ProfileError(f"{BREAKOUT_SYMBOLS} lacks the constant {needed}; rebuild with `make -C roms`")
+            raise ProfileError(f"{symbols_path} lacks the constant {needed}; rebuild with `make -C roms`")
+    rom_path = rom_dir / symbols["rom"]
     return GameProfile(
-        name="breakout",
-        rom_path=BREAKOUT_DIR / symbols["rom"],
+        name=name,
+        rom_path=rom_path,
         sha1=symbols["sha1"],
         variables=_variables_from_symbols(symbols),
         # The boot ROM hands over and the title loop runs by frame ~70; START is read on the next frame.
         start_sequence=(StartStep(frames=120), StartStep(frames=2, buttons=("start",))),
         in_play=Condition("game_state", "==", constants["GAME_STATE_PLAY"]),
         game_over=Condition("game_state", "==", constants["GAME_STATE_GAME_OVER"]),
-        score="score",
-        score_encoding="uint_le",
-        lives="lives",
+        score=score,
+        score_encoding=score_encoding,
         seed_variable="rng_state",
-        actions=((), ("left",), ("right",)),
-        action_names=("NOOP", "LEFT", "RIGHT"),
-        build_hint=_BREAKOUT_BUILD_HINT,
+        build_hint=_build_hint(rom_path),
         constants=constants,
+        **game,
+    )
+
+
+def breakout_profile() -> GameProfile:
+    """Our Breakout ROM: title screen until START, then play with 3 balls; D-pad left/right move the paddle."""
+    return _own_rom_profile(
+        "breakout", BREAKOUT_DIR, BREAKOUT_SYMBOLS,
+        lives="lives", actions=((), ("left",), ("right",)), action_names=("NOOP", "LEFT", "RIGHT"),
+    )
+
+
+def snake_profile() -> GameProfile:
+    """Our Snake ROM: title screen until START, then one life; the D-pad turns the snake (a reversal is ignored)."""
+    return _own_rom_profile(
+        "snake", SNAKE_DIR, SNAKE_SYMBOLS,
+        actions=((), ("up",), ("down",), ("left",), ("right",)),
+        action_names=("NOOP", "UP", "DOWN", "LEFT", "RIGHT"),
+    )
+
+
+def pong_profile() -> GameProfile:
+    """Our Pong ROM: title screen until START, then play to 7 points against the CPU; D-pad up/down move the
+    player's paddle (left). The score is the player's points; there are no lives."""
+    return _own_rom_profile(
+        "pong", PONG_DIR, PONG_SYMBOLS, score="player_score",
+        actions=((), ("up",), ("down",)), action_names=("NOOP", "UP", "DOWN"),
     )
 
 
@@ -308,7 +351,9 @@ def load_profile_file(path: str | Path) -> GameProfile:
 # ---------------------------------------------------------------------------------------------------------
 # Registry.
 
-_BUILTIN: dict[str, Callable[[], GameProfile]] = {"breakout": breakout_profile}
+_BUILTIN: dict[str, Callable[[], GameProfile]] = {
+    "breakout": breakout_profile, "snake": snake_profile, "pong": pong_profile,
+}
 
 
 def _user_profile_files(roms_dir: Path) -> dict[str, Path]:

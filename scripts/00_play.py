@@ -4,15 +4,15 @@ Score (top left) and balls left (top right) are drawn in the picture itself, whi
 agent's 84x84 frame in colour, scaled up. After game over, SPACE starts a new game; ESC or closing the
 window quits. Run: python scripts/00_play.py [--seed 0] [--scale 8]
 
-With --game gbc it plays the Game Boy Color Breakout ROM instead, through GBCBreakout-v0 (gbc.play), at the
-Game Boy's 59.7 frames per second: arrows move the paddle, --gbc-scale sets the window scale.
+With --game gbc (or breakout) it plays the Game Boy Color Breakout ROM instead, through GBCBreakout-v0 (gbc.play), at
+the Game Boy's 59.7 frames per second: arrows move the paddle, --gbc-scale sets the window scale. --game NAME plays any
+other Game Boy game with a profile the same way (snake, pong, shooter, runner, or a profile of your own ROM).
 Prints a JSON line summing up the last game when the window closes. The play loops are breakout_py.play's and gbc.play's.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import tyro
 
@@ -32,22 +32,24 @@ class Args:
     """frames per second (0: as fast as possible)"""
     max_frames: int = 0
     """stop after this many frames (0: play until the window is closed)"""
-    game: Literal["python", "gbc"] = "python"
-    """python: Python Breakout; gbc: the Game Boy Color ROM (roms/breakout) through GBCBreakout-v0"""
+    game: str = "python"
+    """python: Python Breakout; gbc or breakout: the Game Boy Color ROM roms/breakout; any other name: the Game Boy
+    game of that profile (snake, pong, shooter, runner, or your own roms/NAME.profile.json)"""
     gbc_scale: int = 4
     """window pixels per Game Boy pixel (--game gbc)"""
 
 
 def play_gbc(args: Args, scripted_keys: ScriptedKeys | None = None) -> dict:
-    """The Game Boy Color ROM in a window through the env, at the Game Boy's frame rate (gbc.play)."""
+    """A Game Boy game (--game) in a window through the env, at the Game Boy's frame rate (gbc.play)."""
     from gbc.play import play as play_rom  # PyBoy is imported only when the GBC game is asked for
 
-    return play_rom("breakout", seed=args.seed, scale=args.gbc_scale, max_frames=args.max_frames,
+    profile = "breakout" if args.game == "gbc" else args.game
+    return play_rom(profile, seed=args.seed, scale=args.gbc_scale, max_frames=args.max_frames,
                     scripted_keys=scripted_keys)
 
 
 def main(args: Args) -> dict:
-    if args.game == "gbc":
+    if args.game != "python":
         return play_gbc(args)
     return play(seed=args.seed, scale=args.scale, fps=args.fps, max_frames=args.max_frames)
 
