@@ -36,7 +36,7 @@ from gbc.hardware import OAM_SIZE, PAGE_SIZE, TILE_MAP_STARTS, VRAM_START, WRAM_
 # Bases a 16-bit VRAM pointer in RAM may be relative to: absolute, VRAM start, each tile map.
 VRAM_POINTER_BASES = (0, VRAM_START, *TILE_MAP_STARTS)
 DROP_REASONS = ("constant", "oam_dma_source", "oam_page_select", "vram_buffer", "stack", "frame_counter", "input",
-                "duplicate")
+                "after_game_over", "duplicate")
 
 
 class RecordingTooShortError(RecordingError):
@@ -78,6 +78,8 @@ class ExtractSettings:
     vram_max_fixed_cell_share: float = 0.5
     """at most this share of the matched changes may land on one same VRAM cell, for the lower match share"""
     vram_moving_max_chance: float = 0.05
+    vram_moving_min_changes: int = 20
+    """changes a weak match needs (a few chance matches on varying cells say nothing)"""
     vram_run_reach: int = 2
     vram_run_neighbours: int = 2
     """a weak match needs this many other matching bytes within vram_run_reach bytes"""
@@ -90,6 +92,10 @@ class ExtractSettings:
     stack_gap: int = 16
     """unchanging bytes allowed inside the dead stack region"""
     duplicate_min_changes: int = 4
+    min_frozen_transitions: int = 20
+    """transitions between frames after game over needed before the after-game-over rule applies"""
+    after_game_over_changes: int = 1
+    """changes after game over (frame and frame before both after it) that make a byte runtime"""
     keep_frame_counters: bool = False
     keep_inputs: bool = False
     word_subset_share: float = 0.95
@@ -201,6 +207,7 @@ def extract(recording: Recording, settings: ExtractSettings = ExtractSettings())
         stack = _stack(recording, stats, settings)
     _counters_and_timers(stats, columns, steps, play, settings)
     _inputs(recording, stats, play, settings)
+    _after_game_over(recording, stats, changed, settings)
     _duplicates(recording, stats, settings)
     features, groups = _features_and_groups(recording, stats, constant, play, settings)
     return Extraction(
@@ -208,6 +215,12 @@ def extract(recording: Recording, settings: ExtractSettings = ExtractSettings())
         transitions=transitions, stats=stats, constant=constant, base=recording.base.copy(), features=features,
         groups=groups, pages=pages, stack=stack, settings=settings,
     )
+
+
+def _contains(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """np.isin for a sorted unique array, without sorting it again on every call."""
+    where = np.minimum(np.searchsorted(sorted_keys, keys), max(0, len(sorted_keys) - 1))
+    return (sorted_keys[where] == keys) if len(sorted_keys) else np.zeros(len(keys), bool)
 
 
 def _drop(stat: ByteStats, reason: str, **evidence: Any) -> None:
@@ -353,7 +366,7 @@ def _vram_buffers(recording: Recording, stats: dict[int, ByteStats], play: np.nd
             address = (word + base) & 0xFFFF
             for k in lags:
                 keys = (event_frames + k) * 0x10000 + address
-                found |= np.isin(keys, address_keys, assume_unique=False) & within[k, event_frames]
+                found |= _contains(address_keys, keys) & within[k, event_frames]
         return found
 
     order = np.argsort(trace.vram_frame * 256 + trace.vram_value, kind="stable")
@@ -409,7 +422,7 @@ def _vram_buffers(recording: Recording, stats: dict[int, ByteStats], play: np.nd
         (and a tile equal to the one already there leaves no change to match); a map mirror's byte always lands
         on one cell and needs the strong match."""
         return (e.get("fixed_cell_share", 1.0) <= settings.vram_max_fixed_cell_share
-                and e["chance"] <= settings.vram_moving_max_chance)
+                and e["chance"] <= settings.vram_moving_max_chance and e["changes"] >= settings.vram_moving_min_changes)
 
     # A weak match counts only inside a run of matching bytes (a buffer is an array; a lone score or direction
     # byte whose values happen to be tile numbers is not).
@@ -506,6 +519,22 @@ def _inputs(recording: Recording, stats: dict[int, ByteStats], play: np.ndarray,
                 if not settings.keep_inputs:
                     _drop(stat, "input", lag=lag, consistency=round(float(consistency), 4),
                           value_of_action={int(a): int(m) for a, m in zip(acts, modes)})
+
+
+def _after_game_over(recording: Recording, stats: dict[int, ByteStats], changed: np.ndarray,
+                     settings: ExtractSettings) -> None:
+    """Bytes that still change after game over, when the game's variables are final: the sound driver playing
+    the game-over jingle, and any other runtime bookkeeping (frame counters and input mirrors are named
+    before this)."""
+    frozen = recording.frozen[1:]
+    if frozen.sum() < settings.min_frozen_transitions:
+        return
+    counts = changed[frozen].sum(axis=0)
+    for j, index in enumerate(recording.columns):
+        stat = stats[int(index)]
+        if stat.reason is None and counts[j] >= settings.after_game_over_changes:
+            _drop(stat, "after_game_over", changes_after_game_over=int(counts[j]),
+                  frozen_transitions=int(frozen.sum()))
 
 
 def _duplicates(recording: Recording, stats: dict[int, ByteStats], settings: ExtractSettings) -> None:

@@ -22,12 +22,14 @@ COLOURS = {
     "stack": "#8c6bb1",
     "frame_counter": "#1f77b4",
     "input": "#17becf",
+    "after_game_over": "#9edae5",
     "duplicate": "#bcbd22",
 }
 LABELS = {
     "kept": "kept (state)", "constant": "constant", "oam_dma_source": "OAM DMA source (screen)",
     "oam_page_select": "OAM page select (screen)", "vram_buffer": "VRAM buffer (screen)", "stack": "stack (dead, live)",
-    "frame_counter": "frame counter", "input": "input mirror", "duplicate": "copy of a kept byte",
+    "frame_counter": "frame counter", "input": "input mirror",
+    "after_game_over": "changes after game over (runtime)", "duplicate": "copy of a kept byte",
 }
 OVERVIEW_COLUMNS = 128
 DETAIL_COLUMNS = 32

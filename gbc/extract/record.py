@@ -27,6 +27,8 @@ from gbc.hardware import HRAM_START, OAM_SIZE, RAM_OBS_SIZE, VRAM_BANK_SIZE, VRA
 # VRAM matching: they would match anything and would cost memory.
 MAX_VRAM_CHANGES_PER_FRAME = 1024
 CHUNK_FRAMES = 4096
+# Frames recorded after each game over (about one second: a game-over jingle, the text drawn at game over).
+FRAMES_AFTER_GAME_OVER = 60
 
 
 class RecordingError(UserError, ValueError):
@@ -75,6 +77,7 @@ class Recording:
     addresses: np.ndarray  # (N,) int64: the address of each observation index
     game_boy: GameBoyTrace | None = None
     sources: list[dict[str, Any]] = field(default_factory=list)
+    after_game_over: np.ndarray | None = None  # (T,) bool: a frame after its episode's game over (None: none)
 
     @property
     def frames(self) -> int:
@@ -113,6 +116,16 @@ class Recording:
             game_boy=game_boy,
         )
 
+    @property
+    def frozen(self) -> np.ndarray:
+        """(T,) bool: frame t and frame t-1 both come after their episode's game over, when the game's own
+        variables no longer change (the first frame after game over still shows the game's last writes)."""
+        after = np.zeros(self.frames, bool) if self.after_game_over is None else self.after_game_over
+        frozen = after.copy()
+        frozen[1:] &= after[:-1]
+        frozen[0] = False
+        return frozen
+
     def full(self, indices: np.ndarray) -> np.ndarray:
         """(T, len(indices)) uint8: the recorded values of any bytes, changing or not."""
         indices = np.asarray(indices, np.int64)
@@ -141,6 +154,7 @@ class RamRecorder:
         self._chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (first row, columns, values)
         self._episode_start: list[bool] = []
         self._actions: list[int] = []
+        self._after_game_over: list[bool] = []
         if video is not None:
             self._sp: list[int] = []
             self._dma: list[int] = []
@@ -163,7 +177,7 @@ class RamRecorder:
         self._video = video
         self._previous_vram = None
 
-    def add(self, ram: np.ndarray, action: int, episode_start: bool) -> None:
+    def add(self, ram: np.ndarray, action: int, episode_start: bool, after_game_over: bool = False) -> None:
         if ram.shape != (self._size,):
             raise RecordingError(f"RAM observation of shape {ram.shape}, expected ({self._size},)")
         self._chunk[self._filled] = ram
@@ -173,6 +187,7 @@ class RamRecorder:
         frame = len(self._episode_start)
         self._episode_start.append(episode_start)
         self._actions.append(-1 if episode_start else action)
+        self._after_game_over.append(after_game_over)
         if self._video is not None:
             self._add_video(frame, episode_start)
 
@@ -224,7 +239,7 @@ class RamRecorder:
         return Recording(base=base, columns=columns.astype(np.int64), values=values,
                          episode_start=np.array(self._episode_start, bool),
                          actions=np.array(self._actions, np.int16), addresses=addresses, game_boy=trace,
-                         sources=list(sources or []))
+                         sources=list(sources or []), after_game_over=np.array(self._after_game_over, bool))
 
     def _finish_video(self) -> GameBoyTrace:
         if self._vram_changes:
@@ -274,9 +289,12 @@ def make_recording_env(env_id: str, env_kwargs: dict[str, Any], max_episode_step
 
 
 def record_ram(env_id: str, env_kwargs: dict[str, Any], sources: list[PolicySource], frames: int, seed: int = 0,
-           max_episode_frames: int = 20_000, progress: Callable[[str], None] | None = None) -> Recording:
+           max_episode_frames: int = 20_000, progress: Callable[[str], None] | None = None,
+           frames_after_game_over: int = FRAMES_AFTER_GAME_OVER) -> Recording:
     """Record `frames` RAM vectors in all, split evenly over `sources`; episode i of a source uses seed + i
-    (env reset and policy). Episodes longer than `max_episode_frames` are cut (and the next one starts)."""
+    (env reset and policy). Episodes longer than `max_episode_frames` are cut (and the next one starts). After a
+    game over, `frames_after_game_over` more frames with no button held belong to the episode (flagged
+    `after_game_over`): the game-over screen reaches VRAM, and what still changes is not the game's state."""
     if frames < 2 or not sources:
         raise RecordingError(f"need at least 2 frames and one policy, got frames={frames}, {len(sources)} policies")
     shares = [frames // len(sources) + (i < frames % len(sources)) for i in range(len(sources))]
@@ -315,6 +333,11 @@ def record_ram(env_id: str, env_kwargs: dict[str, Any], sources: list[PolicySour
                 recorder.add(read_ram(obs), action, False)
                 recorded += 1
                 steps += 1
+                if terminated:
+                    for _ in range(min(frames_after_game_over, share - recorded)):
+                        obs, *_ = env.step(0)
+                        recorder.add(read_ram(obs), 0, False, after_game_over=True)
+                        recorded += 1
                 if terminated or truncated:
                     break
             episodes += 1
