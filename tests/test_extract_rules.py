@@ -135,3 +135,55 @@ def test_queue_entries_that_often_leave_vram_unchanged_are_screen_but_a_map_mirr
     assert all(extraction.decision(at(a)) == "vram_buffer" for a in range(0xC200, 0xC204))
     assert extraction.decision(at(0xC100)) == "kept"
     assert extraction.decision(at(0xC101)) == "kept"
+
+
+def test_a_sound_driver_byte_that_plays_on_after_game_over_is_runtime():
+    # The last 60 frames of each episode come after game over: the game's variables are final, the jingle's
+    # note timer (0xC100) still counts down. A score (0xC101) that changed at the game over itself stays kept.
+    rng = np.random.default_rng(0)
+    ram = np.zeros((FRAMES, SIZE), np.uint8)
+    after = (np.arange(FRAMES) % EPISODE) >= EPISODE - 60
+    ram[after, at(0xC100)] = (np.arange(FRAMES)[after] // 4) % 8  # silent in play, the jingle after game over
+    score = np.cumsum(rng.random(FRAMES) < 0.02)
+    game_variable(ram, 0xC102)
+    for end in range(EPISODE - 60, FRAMES, EPISODE):
+        score[end : end + 60] = score[end - 1] + 5  # the last points land on the game-over frame
+        ram[end : end + 60, at(0xC102)] = ram[end - 1, at(0xC102)]
+    ram[:, at(0xC101)] = score % 256
+    recording = record(ram)
+    recording.after_game_over = after
+    extraction = extract(recording)
+    assert extraction.decision(at(0xC100)) == "after_game_over"
+    assert extraction.decision(at(0xC101)) == "kept"
+    assert extraction.decision(at(0xC102)) == "kept"
+
+
+def test_queue_entries_between_members_and_the_queue_length_go_with_the_queue():
+    # Queue A (0xC200-0xC209): entries 0 and 9 match VRAM writes; entries 1-8 only ever hold tiles already on
+    # screen (no VRAM change to match): an unbroken run of changing bytes between two members. Queue B
+    # (0xC240-0xC244): entries 0 and 4 match, 1 and 3 never do, 2 is never used (constant): near both members.
+    # 0xC260, after an unused tail, is a length: set while the frame queues, 0 once VBlank copied the queue.
+    # 0xC1F0 is a game variable near the queues.
+    rng = np.random.default_rng(0)
+    ram = np.zeros((FRAMES, SIZE), np.uint8)
+    vram = []
+    for t in range(FRAMES):
+        if t % EPISODE and t % 60 == 0:
+            tiles = rng.integers(5, 60, 10).astype(np.uint8)
+            ram[t:, at(0xC200) : at(0xC20A)] = tiles
+            other = rng.integers(60, 120, 4).astype(np.uint8)
+            ram[t:, [at(0xC240), at(0xC241), at(0xC243), at(0xC244)]] = other
+            ram[t, at(0xC260)] = 10
+            for k in (0, 9):
+                vram.append((t, 0x9800 + int(rng.integers(0x400)), int(tiles[k])))
+            for k in (0, 3):
+                vram.append((t, 0x9800 + int(rng.integers(0x400)), int(other[k])))
+    game_variable(ram, 0xC1F0)
+    extraction = extract(record(ram, vram=vram))
+    for address in [*range(0xC200, 0xC20A), 0xC240, 0xC241, 0xC243, 0xC244]:
+        assert extraction.decision(at(address)) == "vram_buffer", hex(address)
+    assert extraction.stats[at(0xC202)].evidence["role"] == "between members"
+    assert extraction.stats[at(0xC241)].evidence["role"] == "between members"
+    assert extraction.decision(at(0xC260)) == "vram_buffer"
+    assert extraction.stats[at(0xC260)].evidence["role"] == "buffer length or flags"
+    assert extraction.decision(at(0xC1F0)) == "kept"

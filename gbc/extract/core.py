@@ -79,6 +79,8 @@ class ExtractSettings:
     """at most this share of the matched changes may land on one same VRAM cell, for the lower match share"""
     vram_moving_max_chance: float = 0.05
     vram_moving_min_changes: int = 20
+    vram_many_values: int = 6
+    """or this many distinct matched values (a map cell holds a few kinds of tile; a queue entry any tile)"""
     """changes a weak match needs (a few chance matches on varying cells say nothing)"""
     vram_run_reach: int = 2
     vram_run_neighbours: int = 2
@@ -88,6 +90,14 @@ class ExtractSettings:
     vram_max_chance: float = 0.5
     """largest mean share of the 256 byte values written to VRAM in a byte's change frames (else too easy)"""
     cluster_gap: int = 4
+    buffer_run_span: int = 32
+    buffer_flag_reach: int = 64
+    buffer_flag_frames: int = 2
+    buffer_flag_rest_share: float = 0.98
+    buffer_flag_min_excursions: int = 5
+    """a buffer's length/dirty byte: within reach of it, at rest on this share of frames, away at most
+    buffer_flag_frames frames at a time, at least this many times"""
+    """longest run of changing bytes between two buffer members that is taken with them"""
     """bytes between members of one VRAM buffer cluster, at most"""
     stack_gap: int = 16
     """unchanging bytes allowed inside the dead stack region"""
@@ -421,7 +431,9 @@ def _vram_buffers(recording: Recording, stats: dict[int, ByteStats], play: np.nd
         """Weaker matches that land on varying VRAM cells: a queue entry holds a different cell's tile each time
         (and a tile equal to the one already there leaves no change to match); a map mirror's byte always lands
         on one cell and needs the strong match."""
-        return (e.get("fixed_cell_share", 1.0) <= settings.vram_max_fixed_cell_share
+        varying = (e.get("fixed_cell_share", 1.0) <= settings.vram_max_fixed_cell_share
+                   or e["matched_values"] >= settings.vram_many_values)
+        return (varying and e["match_share"] >= settings.vram_moving_match_share
                 and e["chance"] <= settings.vram_moving_max_chance and e["changes"] >= settings.vram_moving_min_changes)
 
     # A weak match counts only inside a run of matching bytes (a buffer is an array; a lone score or direction
@@ -429,7 +441,8 @@ def _vram_buffers(recording: Recording, stats: dict[int, ByteStats], play: np.nd
     address_of = {i: int(recording.addresses[i]) for i in evidence}
     matching = {i for i, e in evidence.items() if strong(e) or moving(e)}
     matching_addresses = np.array(sorted(address_of[i] for i in matching), np.int64)
-    accepted = {i for i in matching if strong(evidence[i]) or np.count_nonzero(
+    accepted = {i for i in matching if strong(evidence[i]) or evidence[i]["matched_values"] >= settings.vram_many_values
+                or np.count_nonzero(
         np.abs(matching_addresses - address_of[i]) <= settings.vram_run_reach) - 1 >= settings.vram_run_neighbours}
 
     def matches(e_index: int) -> bool:
@@ -449,18 +462,68 @@ def _vram_buffers(recording: Recording, stats: dict[int, ByteStats], play: np.nd
                 members.add(i)
                 grown = True
     member_addresses = np.array(sorted(address_of[i] for i in members)) if members else np.zeros(0, np.int64)
+    # Any changing byte between two members is taken with them, even one whose changes left VRAM as it was
+    # (a queue entry holding the tile already on screen); address_of covers every changing byte for this.
+    address_of = {int(index): int(recording.addresses[index]) for index in position}
     filled = set()
-    for i in evidence:
-        if i in members or not len(member_addresses):
+    reach = settings.cluster_gap + 1
+    for i in position:
+        if i in members or not len(member_addresses) or stats[i].reason is not None:
             continue
         below = member_addresses[member_addresses < address_of[i]]
         above = member_addresses[member_addresses > address_of[i]]
-        reach = settings.cluster_gap + 1
         if len(below) and len(above) and address_of[i] - below[-1] <= reach and above[0] - address_of[i] <= reach:
             filled.add(i)
+    # A longer unbroken run of changing bytes between two members (queue entries whose tiles were all already
+    # on screen) goes with them too.
+    index_at = {a: i for i, a in address_of.items()}
+    for low, high in zip(member_addresses[:-1], member_addresses[1:]):
+        inside = [index_at.get(int(a)) for a in range(int(low) + 1, int(high))]
+        if len(inside) <= settings.buffer_run_span and all(i is not None for i in inside):
+            filled.update(i for i in inside if stats[i].reason is None)
     for i in members | filled:
         role = "seed" if i in seeds else ("member" if i in members else "between members")
-        _drop(stats[i], "vram_buffer", role=role, **{k: round(v, 4) for k, v in evidence[i].items()})
+        _drop(stats[i], "vram_buffer", role=role, **{k: round(v, 4) for k, v in evidence.get(i, {}).items()})
+    _buffer_bookkeeping(recording, stats, position, members | filled, settings)
+
+
+def _buffer_bookkeeping(recording: Recording, stats: dict[int, ByteStats], position: dict[int, int],
+                        buffer: set[int], settings: ExtractSettings) -> None:
+    """A buffer's length or dirty flags: a changing byte next to a VRAM buffer (only constant or buffer bytes
+    between them, at most `buffer_flag_reach` bytes away: a buffer may have an unused tail) that rests at one value and leaves it for at most
+    `buffer_flag_frames` frames at a time (set while the frame queues, cleared when VBlank copies)."""
+    if not buffer:
+        return
+    addresses = recording.addresses
+    buffer_addresses = {int(addresses[i]) for i in buffer}
+    changing = {int(addresses[i]) for i in position}
+    for index, j in position.items():
+        stat = stats[index]
+        if stat.reason is not None:
+            continue
+        address = int(addresses[index])
+        near = None
+        for direction in (-1, 1):
+            for step in range(1, settings.buffer_flag_reach + 1):
+                other = address + direction * step
+                if other in buffer_addresses:
+                    near = other
+                    break
+                if other in changing:  # a changing byte that is not the buffer's lies between
+                    break
+            if near is not None:
+                break
+        if near is None:
+            continue
+        column = recording.values[:, j]
+        rest = int(np.bincount(column, minlength=256).argmax())
+        away = np.concatenate([[0], (column != rest).astype(np.int8), [0]])
+        edges = np.flatnonzero(np.diff(away))
+        runs = edges[1::2] - edges[::2]
+        if (len(runs) >= settings.buffer_flag_min_excursions and runs.max() <= settings.buffer_flag_frames
+                and float(np.mean(column == rest)) >= settings.buffer_flag_rest_share):
+            _drop(stat, "vram_buffer", role="buffer length or flags", buffer_byte=_hex(near), rest_value=rest,
+                  rest_share=round(float(np.mean(column == rest)), 4), longest_excursion=int(runs.max()))
 
 
 # --- behaviour -------------------------------------------------------------------------------------------------
