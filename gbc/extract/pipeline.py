@@ -25,7 +25,7 @@ import gbc  # noqa: F401  (registers the envs, so gym.spec knows the Game Boy id
 from gbc.baselines import SCRIPTED_PLAYERS, RandomAgent
 from gbc.extract.core import ExtractSettings, build_spec, extract
 from gbc.extract.picture import draw_decisions
-from gbc.extract.record import PolicySource, RecordingError, is_game_boy_env_id, record_ram
+from gbc.extract.record import PolicySource, RecordingError, check_env_id, is_game_boy_env_id, record_ram
 from gbc.extract.score import bars_met, format_score, load_json, score_spec
 from gbc.extract.spec import FLAT_LAYOUT, GAME_BOY_LAYOUT, SPEC_SUFFIX, default_spec_path, write_spec
 from gbc.profiles import ROMS_DIR, GameProfile, get_profile
@@ -77,6 +77,7 @@ def register_ale() -> None:
 
 def env_profile(env_id: str, env_kwargs: dict[str, Any]) -> GameProfile | None:
     """The game profile of a Game Boy env id (with its kwargs), None for any other env."""
+    check_env_id(env_id)
     if not is_game_boy_env_id(env_id):
         return None
     return get_profile({**gym.spec(env_id).kwargs, **env_kwargs}.get("profile") or "")

@@ -277,8 +277,20 @@ def check_ram_observation_space(env_id: str, space: gym.Space) -> int:
     return int(space.shape[0])
 
 
+def check_env_id(env_id: str) -> None:
+    """A RecordingError naming the fix when Gymnasium does not know `env_id`."""
+    try:
+        gym.spec(env_id)
+    except gym.error.Error as err:
+        ours = sorted(k for k in gym.registry if is_game_boy_env_id(k))
+        raise RecordingError(f"unknown env id {env_id!r} ({err}); Game Boy envs: {ours} (GBC-v0 with "
+                             "--env-kwargs '{\"profile\": \"NAME\"}' for your own ROM), or any registered "
+                             "Gymnasium id whose observation is RAM (ALE/Breakout-v5 with ale_py)") from None
+
+
 def make_recording_env(env_id: str, env_kwargs: dict[str, Any], max_episode_steps: int) -> gym.Env:
     """The env to record from; Game Boy envs step one frame at a time (frame_skip=1)."""
+    check_env_id(env_id)
     kwargs = dict(env_kwargs)
     if is_game_boy_env_id(env_id):
         kwargs["frame_skip"] = 1

@@ -1,5 +1,6 @@
-"""A user's profile JSON with a typo is rejected naming the nearest known key, and 01 picks a scripted player by the
-profile's name only (never because the variables happen to be called ball_x and paddle_x)."""
+"""User errors of step 01 and of what it reads: a typo in a profile names the nearest known key; 01 picks a
+scripted player by the profile's name only (never because the variables happen to be called ball_x and
+paddle_x); an unknown env id or a bad env kwarg is one UserError line."""
 
 import hashlib
 import json
@@ -55,3 +56,16 @@ def test_variables_named_like_breakouts_do_not_choose_breakouts_player(write_pro
     with pytest.raises(RecordingError, match="no scripted player"):
         policy_sources(ExtractionJob(env_id="GBC-v0", policies=("scripted",)), profile)
     assert [s.name for s in policy_sources(ExtractionJob(), get_profile("breakout"))] == ["random", "follow_ball"]
+
+
+def test_unknown_env_id_and_bad_env_kwargs_are_user_errors():
+    from breakout_py.errors import UserError
+    from gbc.env import GameBoyEnv
+    from gbc.extract.pipeline import env_profile
+
+    with pytest.raises(RecordingError, match="unknown env id 'Foo-v0'.*GBCBreakout-v0"):
+        env_profile("Foo-v0", {})
+    with pytest.raises(UserError, match="obs_type must be one of"):
+        GameBoyEnv("breakout", obs_type="rgb")
+    with pytest.raises(UserError, match="frame_skip must be a positive integer"):
+        GameBoyEnv("breakout", frame_skip=0)
