@@ -31,6 +31,7 @@ Dumps come from a running PyBoy (`dump_pyboy`, `GameBoy.dump()`, `Recorder`) or 
 from __future__ import annotations
 
 import gc
+import zipfile
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Sequence
@@ -87,6 +88,7 @@ STAT_MODE_MASK = 0x03
 MODELS = ("DMG", "CGB")
 FORMAT_NAME = "gbc-memory-dump"
 FORMAT_VERSION = 1
+NPZ_MAGIC = b"PK\x03\x04"  # every .npz is a zip archive
 
 
 class DumpError(UserError, ValueError):
@@ -302,11 +304,17 @@ def load_recording(path: str | Path, *, model: str | None = None, rom_sha1: str 
     path = Path(path)
     if not path.is_file():
         raise DumpError(f"dump file {path} does not exist")
+    with open(path, "rb") as file:
+        magic = file.read(4)
+    if magic != NPZ_MAGIC:  # np.load would blame "pickled data" for a text file
+        raise DumpError(f"{path} is not a readable .npz dump file: it starts with {magic!r}, not a zip archive's "
+                        f"{NPZ_MAGIC!r}; pass files written by gbc.dump.save_dumps or 05 --record")
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
-    except (ValueError, OSError, EOFError) as err:
-        raise DumpError(f"{path} is not a readable .npz dump file ({err}); write dumps with gbc.dump.save_dumps")
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as err:
+        raise DumpError(f"{path} is not a readable .npz dump file, truncated or damaged ({type(err).__name__}: "
+                        f"{err}); write it again with gbc.dump.save_dumps or 05 --record") from None
     if "format" not in arrays or str(arrays["format"]) != FORMAT_NAME:
         raise DumpError(f"{path} is not a {FORMAT_NAME} file (no 'format' entry); write dumps with gbc.dump.save_dumps")
     if int(arrays.get("version", -1)) != FORMAT_VERSION:

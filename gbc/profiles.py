@@ -25,6 +25,9 @@ from gbc.hardware import BUTTONS
 ROMS_DIR = Path(__file__).resolve().parent.parent / "roms"
 PROFILE_SUFFIX = ".profile.json"
 SCORE_ENCODINGS = ("uint_le", "uint_be", "bcd_le", "bcd_be")
+# Our ROMs run their logic in one frame and copy to OAM/VRAM in the VBlank that ends it: the screen after next
+# shows a write (measured on Breakout, gbc/emulated_render.py).
+DEFAULT_SCREEN_LAG_FRAMES = 2
 
 _COMPARISONS: dict[str, Callable[[int, int], bool]] = {
     "==": operator.eq,
@@ -115,6 +118,8 @@ class GameProfile:
     max_start_frames: int = 3000  # give up waiting for `in_play` after this many frames
     build_hint: str = ""  # how to get the ROM when it is missing
     constants: Mapping[str, int] = field(default_factory=dict)
+    screen_lag_frames: int = DEFAULT_SCREEN_LAG_FRAMES
+    """frames from a write into RAM to the first screen that shows it (gbc.emulated_render; 2 for our ROMs)"""
 
     def __post_init__(self):
         missing = [n for n in self.referenced_variables() if n not in self.variables]
@@ -288,7 +293,7 @@ def _parse_int(value, where: str) -> int:
 REQUIRED_PROFILE_KEYS = ("name", "rom", "sha1", "variables", "score", "start_sequence", "in_play", "game_over",
                          "actions")
 PROFILE_KEYS = (*REQUIRED_PROFILE_KEYS, "score_encoding", "lives", "seed_variable", "action_names",
-                "max_start_frames")
+                "max_start_frames", "screen_lag_frames")
 VARIABLE_KEYS = ("address", "size", "description", "signed")
 START_STEP_KEYS = ("frames", "buttons")
 CONDITION_KEYS = ("variable", "op", "value")
@@ -323,7 +328,8 @@ def load_profile_file(path: str | Path) -> GameProfile:
      "in_play": {"variable": "mode", "op": "==", "value": 1},
      "game_over": {"variable": "mode", "op": "==", "value": 3},
      "actions": [[], ["left"], ["right"], ["a"]], "action_names": ["NOOP", "LEFT", "RIGHT", "FIRE"]}
-    Optional: "seed_variable" (a variable the reset writes a seeded random value to), "max_start_frames", and
+    Optional: "seed_variable" (a variable the reset writes a seeded random value to), "max_start_frames",
+    "screen_lag_frames" (frames from a RAM write to the screen showing it, for 05's emulated render; default 2), and
     "signed": true on a variable of a signed type (read as two's complement).
     """
     path = Path(path)
@@ -386,6 +392,8 @@ def load_profile_file(path: str | Path) -> GameProfile:
         actions=actions,
         action_names=tuple(spec.get("action_names", ["+".join(a) or "NOOP" for a in actions])),
         max_start_frames=_parse_int(spec.get("max_start_frames", 3000), f"{where}: max_start_frames"),
+        screen_lag_frames=_parse_int(spec.get("screen_lag_frames", DEFAULT_SCREEN_LAG_FRAMES),
+                                     f"{where}: screen_lag_frames"),
         build_hint=f"Place the ROM there ({path} expects it; ROMs directly in roms/ or under roms/user/ "
         "are git-ignored).",
     )

@@ -19,7 +19,7 @@ import numpy as np
 from breakout_py.errors import UserError
 from breakout_py.files import atomic_write, write_json
 from gbc.dump import MODELS, Recording, concatenate, load_recording, save_dumps
-from gbc.emulated_render import SCREEN_LAG_FRAMES, EmulatedRenderer, record_episode
+from gbc.emulated_render import EmulatedRenderer, record_episode
 from gbc.render import CHUNK, check_recording, contact_sheet, enlarge, mark_differences, render, side_by_side, write_png
 
 
@@ -33,6 +33,7 @@ class RenderJob:
 
     dumps: Sequence[str] = ()
     record: bool = False
+    game: str = "breakout"
     model: str = "CGB"
     seed: int = 0
     max_play_frames: int = 3000
@@ -76,7 +77,7 @@ def check_job(job: RenderJob) -> dict[str | int, int]:
 
 
 def record_with_states(job: RenderJob, log: Callable[[str], None] = print) -> tuple[Recording, dict[int, bytes]]:
-    """An episode of our ROM in job.model (gbc.emulated_render.record_episode), saved to
+    """An episode of job.game's ROM in job.model (gbc.emulated_render.record_episode), saved to
     <out_dir>/episode_<model>_s<seed>.npz, with the emulator state before every job.every-th frame
     (<out_dir>/states/frame_<k>.state)."""
     states: dict[int, bytes] = {}
@@ -88,7 +89,7 @@ def record_with_states(job: RenderJob, log: Callable[[str], None] = print) -> tu
             states[k] = buffer.getvalue()
 
     out_dir = Path(job.out_dir)
-    recording = record_episode("breakout", job.model, job.seed, max_play_frames=job.max_play_frames,
+    recording = record_episode(job.game, job.model, job.seed, max_play_frames=job.max_play_frames,
                                before_frame=keep_state)
     path = save_dumps(out_dir / f"episode_{job.model}_s{job.seed}.npz", recording.dumps, recording.screens,
                       recording.scanline_registers)
@@ -114,7 +115,7 @@ def render_pictures(job: RenderJob, log: Callable[[str], None] = print) -> Path:
     """Write the job's PNGs, contact sheet and summary.json to job.out_dir; returns out_dir."""
     overrides = check_job(job)
     out_dir = Path(job.out_dir)
-    emulated = EmulatedRenderer("breakout") if (job.record and job.compare) else None
+    emulated = EmulatedRenderer(job.game) if (job.record and job.compare) else None
     try:
         if emulated is not None:
             emulated.resolve(overrides)  # a bad name or value stops here, before the recording
@@ -138,7 +139,7 @@ def render_pictures(job: RenderJob, log: Callable[[str], None] = print) -> Path:
 def _write_frames(job: RenderJob, recording: Recording, states: dict[int, bytes], overrides: dict[str | int, int],
                   emulated: EmulatedRenderer | None, out_dir: Path) -> dict:
     """The PNG of every job.every-th dump and the contact sheet; returns the summary."""
-    lag = SCREEN_LAG_FRAMES if overrides else 1
+    lag = emulated.frames if (overrides and emulated is not None) else 1
     chosen = [k for k in range(0, len(recording.dumps), job.every) if k + lag - 1 < len(recording.dumps)]
     shown = [k + lag - 1 for k in chosen]  # the frame each picture shows (later when the emulated render needs it)
     summary: dict = {"frames": len(recording.dumps), "rendered": len(shown), "every": job.every}
