@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -10,20 +9,23 @@ import torch
 import torch.nn as nn
 
 from agents.networks import build_network
+from breakout_py.errors import UserError
+from breakout_py.files import atomic_path
 
 CHECKPOINT_FORMAT = "agents.ppo-checkpoint"
 CHECKPOINT_VERSION = 1
 
 
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be read or does not fit the network/env it is loaded into."""
+class CheckpointError(UserError, ValueError):
+    """A checkpoint that cannot be read or does not fit the network/env it is loaded into (a ValueError too, for
+    callers that catch that)."""
 
 
 def save_checkpoint(path: str | Path, agent: nn.Module, optimizer: torch.optim.Optimizer | None,
                     state: dict[str, Any]) -> Path:
-    """Write to `path.tmp`, then os.replace: a crash never leaves a half-written checkpoint at `path`."""
+    """Write atomically (breakout_py.files): a crash or a full disk never leaves a half-written checkpoint at
+    `path`, the previous one stays intact, and a failed write raises WriteError naming the file."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "format": CHECKPOINT_FORMAT,
         "version": CHECKPOINT_VERSION,
@@ -32,9 +34,8 @@ def save_checkpoint(path: str | Path, agent: nn.Module, optimizer: torch.optim.O
         "optimizer": optimizer.state_dict() if optimizer is not None else None,
         **state,
     }
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
     return path
 
 
@@ -46,8 +47,9 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises several types (UnpicklingError, RuntimeError, EOFError) on bad files
+        # torch's own message is pages of advice about weights_only that does not apply to a damaged file
         raise CheckpointError(
-            f"cannot read checkpoint {path}: {type(err).__name__}: {err}. The file is corrupt or truncated; "
+            f"cannot read checkpoint {path}: it is corrupt, truncated or not a checkpoint ({type(err).__name__}); "
             "delete it to start afresh, or restore it from a copy"
         ) from err
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:

@@ -10,9 +10,9 @@ import torch
 import torch.nn as nn
 
 from agents.checkpoint import CheckpointError
-from agents.cli import UserError
 from agents.trainer import make_vec_env
 from breakout_py.baselines import play_first_games
+from breakout_py.errors import UserError
 
 
 def check_agent_fits_env(agent: nn.Module, envs: gym.vector.VectorEnv, where: str) -> None:

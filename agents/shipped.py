@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ import torch
 import torch.nn as nn
 
 from agents.checkpoint import CheckpointError, load_agent
+from breakout_py.files import atomic_path, write_json
 
 TRAINED_DIR = Path(__file__).resolve().parent / "trained"
 MANIFEST_NAME = "manifest.json"
@@ -85,9 +85,8 @@ def ship(model_path: Path, checkpoint: dict[str, Any], evaluation: dict[str, Any
     trained_dir.mkdir(parents=True, exist_ok=True)
     agent, env_id = checkpoint["agent_name"], checkpoint["env_id"]
     file_name = f"{env_id.replace('/', '-')}__{agent}.pt"
-    tmp = trained_dir / (file_name + ".tmp")
-    shutil.copyfile(model_path, tmp)
-    os.replace(tmp, trained_dir / file_name)
+    with atomic_path(trained_dir / file_name) as tmp:
+        shutil.copyfile(model_path, tmp)
     args = checkpoint["args"]
     entry = {
         "agent": agent, "env_id": env_id, "env_kwargs": checkpoint["env_kwargs"], "file": file_name,
@@ -99,7 +98,5 @@ def ship(model_path: Path, checkpoint: dict[str, Any], evaluation: dict[str, Any
     manifest = read_manifest(trained_dir)
     manifest["agents"] = [e for e in manifest["agents"] if (e["agent"], e["env_id"]) != (agent, env_id)] + [entry]
     manifest["agents"].sort(key=lambda e: (e["env_id"], e["agent"]))
-    tmp = trained_dir / (MANIFEST_NAME + ".tmp")
-    tmp.write_text(json.dumps(manifest, indent=2) + "\n")
-    os.replace(tmp, trained_dir / MANIFEST_NAME)
+    write_json(trained_dir / MANIFEST_NAME, manifest)
     return entry

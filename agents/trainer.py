@@ -8,20 +8,26 @@ Autoreset (Gymnasium 1.x): NEXT_STEP envs take a dummy step after each episode e
 learned from, and its observation (the final obs of the ended episode) supplies V(final obs) for the truncation
 bootstrap (see agents.ppo.compute_gae). SAME_STEP envs return the final obs in infos["final_obs"]: a truncated step
 gets reward + gamma * V(final obs) and is then treated as terminal (CleanRL's trick). DISABLED is rejected.
+
+Stopping early: SIGINT (Ctrl-C) and SIGTERM, and an env whose worker process died (gbc.vector.WorkerDiedError), end
+training with a TrainingStopped (a UserError: the scripts print one `error:` line) after saving the checkpoint of the
+last whole iteration; rerunning the same command resumes from it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
-import os
 import random
 import re
+import signal
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import gymnasium as gym
 import numpy as np
@@ -30,9 +36,10 @@ import torch.optim as optim
 from gymnasium.vector import AutoresetMode
 
 from agents.checkpoint import CheckpointError, load_into, read_checkpoint, save_checkpoint
-from agents.cli import UserError
 from agents.networks import build_network
 from agents.ppo import Rollout, compute_gae, ppo_update
+from breakout_py.errors import UserError
+from breakout_py.files import atomic_path, write_json
 
 CHECKPOINT_NAME = "checkpoint.pt"
 FINAL_MODEL_NAME = "model.pt"
@@ -219,12 +226,6 @@ def run_dir_for(args: PPOArgs, agent_name: str) -> Path:
     return Path(args.runs_dir) / f"{label}__{agent_name}__s{args.seed}__{suffix}"
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str))
-    os.replace(tmp, path)
-
-
 def record_video(agent: torch.nn.Module, env_id: str, env_kwargs: dict[str, Any], path: Path, seed: int,
                  max_steps: int, fps: int, device: torch.device) -> tuple[float, int]:
     """Play one episode (policy samples actions) in a single rgb_array env and write an H.264 mp4 at `path`."""
@@ -248,13 +249,70 @@ def record_video(agent: torch.nn.Module, env_id: str, env_kwargs: dict[str, Any]
     # libx264 with yuv420p needs even width and height: pad by edge replication when odd
     height, width = frames[0].shape[:2]
     pad = ((0, height % 2), (0, width % 2), (0, 0))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".tmp" + path.suffix)
-    with imageio.get_writer(tmp, fps=fps, codec="libx264", pixelformat="yuv420p", macro_block_size=1) as writer:
+    with atomic_path(path) as tmp, imageio.get_writer(tmp, fps=fps, codec="libx264", pixelformat="yuv420p",
+                                                        macro_block_size=1) as writer:
         for frame in frames:
             writer.append_data(np.pad(frame, pad, mode="edge") if any(p[1] for p in pad) else frame)
-    os.replace(tmp, path)
     return episode_return, steps
+
+
+class TrainingStopped(UserError):
+    """Training ended early (Ctrl-C, SIGTERM, an env worker that died) after checkpointing: the same command resumes."""
+
+
+class StopRequested(Exception):
+    """Raised inside train() at a safe point after SIGINT or SIGTERM; carries the signal's name."""
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[list[str]]:
+    """Yield a list that SIGINT (Ctrl-C) and SIGTERM append their name to instead of ending the process, so that
+    train() stops at its next env step or iteration end and checkpoints first; a second signal raises
+    KeyboardInterrupt at once. The previous handlers come back on exit. Off the main thread, where Python cannot
+    handle signals, it installs nothing."""
+    received: list[str] = []
+
+    def request_stop(signum: int, _frame: Any) -> None:
+        if received:
+            raise KeyboardInterrupt
+        received.append(signal.Signals(signum).name)
+
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+    previous = {signum: signal.signal(signum, request_stop) for signum in STOP_SIGNALS}
+    try:
+        yield received
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def env_failure_types() -> tuple[type[BaseException], ...]:
+    """Errors of a vector env that died under training (a GBC worker process killed): train() checkpoints, then
+    stops with a TrainingStopped. Empty without gbc installed."""
+    try:
+        from gbc.vector import WorkerDiedError
+    except ModuleNotFoundError as err:
+        if err.name != "gbc":
+            raise
+        return ()
+    return (WorkerDiedError,)
+
+
+def stopped_message(cause: BaseException, signals: list[str], checkpoint: Path | None, step: int) -> str:
+    """TrainingStopped's message: what stopped training, what was saved, and that rerunning resumes. A signal
+    received counts as the cause even when an env failed first: Ctrl-C in a terminal reaches the env's worker
+    processes too, and they end on it."""
+    what = (f"training stopped by {signals[0]}" if signals
+            else f"training stopped because its env failed: {cause}")
+    if checkpoint is None:
+        return f"{what}; nothing was trained yet, so nothing was saved: run the same command again to start"
+    return (f"{what}; the checkpoint {checkpoint} holds env step {step}: run the same command again to resume "
+            "from it")
 
 
 def train(args: PPOArgs, agent_name: str, network: dict[str, Any],
@@ -312,7 +370,7 @@ def train(args: PPOArgs, agent_name: str, network: dict[str, Any],
         print(f"resuming {run_dir} from iteration {payload['iteration']} (step {global_step})")
     run_dir.mkdir(parents=True, exist_ok=True)
     commit = code_version()
-    write_json_atomic(run_dir / CONFIG_NAME, {
+    write_json(run_dir / CONFIG_NAME, {
         "agent_name": agent_name, "args": dataclasses.asdict(args), "network": agent.config,
         "autoreset_mode": autoreset_mode.value, "device": str(device), "commit": commit,
     })
@@ -326,10 +384,15 @@ def train(args: PPOArgs, agent_name: str, network: dict[str, Any],
         """Wall-clock seconds of training so far, over all sessions of this run (videos and checkpoints included)."""
         return resumed_seconds + time.perf_counter() - session_start
 
-    def checkpoint_state(iteration: int) -> dict[str, Any]:
-        rng_state = {"torch": torch.get_rng_state(), "numpy": rng.bit_generator.state}
+    def checkpoint_state(iteration: int, step: int | None = None,
+                         torch_rng: torch.Tensor | None = None) -> dict[str, Any]:
+        """What a checkpoint holds besides the weights: by default the state now, else that of an earlier
+        iteration end (`step` and the torch RNG then; the weights and the numpy RNG change only in updates)."""
+        rng_state = {"torch": torch.get_rng_state() if torch_rng is None else torch_rng,
+                     "numpy": rng.bit_generator.state}
         return {"agent_name": agent_name, "env_id": args.env_id, "env_kwargs": env_kwargs,
-                "global_step": global_step, "iteration": iteration, "train_seconds": train_seconds(),
+                "global_step": global_step if step is None else step, "iteration": iteration,
+                "train_seconds": train_seconds(),
                 "args": dataclasses.asdict(args), "rng": rng_state,
                 "obs_shape": list(obs_space.shape), "obs_dtype": str(obs_space.dtype),
                 "n_actions": int(envs.single_action_space.n), "commit": commit, "device": str(device)}
@@ -347,10 +410,6 @@ def train(args: PPOArgs, agent_name: str, network: dict[str, Any],
     recent_returns: deque[float] = deque(maxlen=RETURN_WINDOW)
     episodes_finished = 0
 
-    next_obs_np, _ = envs.reset(seed=args.seed + (start_iteration - 1) * args.num_envs)
-    next_obs = torch.as_tensor(next_obs_np, device=device)
-    prev_done = np.zeros(args.num_envs, dtype=bool)
-    prev_lives = None  # lives after the previous step, for episodic_life
     timers = {"env": 0.0, "inference": 0.0, "update": 0.0}
     session_start, session_start_step = time.perf_counter(), global_step
     cpu_start = time.process_time()
@@ -362,116 +421,142 @@ def train(args: PPOArgs, agent_name: str, network: dict[str, Any],
         progress = tqdm(total=args.num_iterations * args.batch_size, initial=global_step, unit="step",
                         desc=f"{agent_name} {args.env_id} s{args.seed}", dynamic_ncols=True)
 
-    iteration = start_iteration - 1
-    for iteration in range(start_iteration, args.num_iterations + 1):
-        if args.anneal_lr:
-            frac = 1.0 - (iteration - 1.0) / args.num_iterations
-            optimizer.param_groups[0]["lr"] = frac * args.learning_rate
-
-        for step in range(args.num_steps):
-            global_step += args.num_envs
-            obs[step] = next_obs
-            valid[step] = ~prev_done
-
-            tick = time.perf_counter()
-            with torch.inference_mode():
-                action, logprob, _, value = agent.get_action_and_value(next_obs)
-            values[step] = value.flatten()
-            actions[step], logprobs[step] = action, logprob
-            action_np = action.cpu().numpy()
-            timers["inference"] += time.perf_counter() - tick
-
-            tick = time.perf_counter()
-            next_obs_np, reward, terminated, truncated, infos = envs.step(action_np)
-            timers["env"] += time.perf_counter() - tick
-
-            reward = np.asarray(reward, dtype=np.float64)
-            done = np.logical_or(terminated, truncated)
-            learn_reward, learn_terminated = reward.copy(), np.asarray(terminated, dtype=bool)
-            if autoreset_mode is AutoresetMode.SAME_STEP and done.any():
-                tick = time.perf_counter()
-                for env_index in np.flatnonzero(truncated & ~np.asarray(terminated)):
-                    final_obs = torch.as_tensor(infos["final_obs"][env_index], device=device).unsqueeze(0)
-                    with torch.inference_mode():
-                        learn_reward[env_index] += args.gamma * agent.get_value(final_obs).item()
-                learn_terminated = done  # the next obs belongs to a new episode: never bootstrap from it
-                timers["inference"] += time.perf_counter() - tick
-            learn_done = done
-            if args.episodic_life and "lives" in infos:
-                lives = np.asarray(infos["lives"])
-                if prev_lives is not None:
-                    life_lost = (lives < prev_lives) & valid[step] & ~done
-                    learn_terminated, learn_done = learn_terminated | life_lost, done | life_lost
-                prev_lives = lives
-            rewards[step] = torch.as_tensor(learn_reward, dtype=torch.float32, device=device)
-            terminations[step] = torch.as_tensor(learn_terminated, dtype=torch.float32, device=device)
-            dones[step] = torch.as_tensor(learn_done, dtype=torch.float32, device=device)
+    # the end of the last whole iteration: what a stop in the middle of one saves (weights change only in updates)
+    iteration = last_whole = start_iteration - 1
+    last_whole_step, last_whole_rng = global_step, torch.get_rng_state()
+    saved_iteration = last_whole if global_step > 0 else None
+    with stop_on_signals() as signals:
+        try:
+            next_obs_np, _ = envs.reset(seed=args.seed + (start_iteration - 1) * args.num_envs)
             next_obs = torch.as_tensor(next_obs_np, device=device)
+            prev_done = np.zeros(args.num_envs, dtype=bool)
+            prev_lives = None  # lives after the previous step, for episodic_life
 
-            live = valid[step]
-            episode_returns[live] += reward[live]
-            episode_lengths[live] += 1
-            for env_index in np.flatnonzero(done & live):
-                episodes_finished += 1
-                recent_returns.append(float(episode_returns[env_index]))
-                writer.add_scalar("charts/episodic_return", episode_returns[env_index], global_step)
-                writer.add_scalar("charts/episodic_length", episode_lengths[env_index], global_step)
-                episode_returns[env_index], episode_lengths[env_index] = 0.0, 0
-            prev_done = done if autoreset_mode is AutoresetMode.NEXT_STEP else np.zeros_like(done)
+            for iteration in range(start_iteration, args.num_iterations + 1):
+                if args.anneal_lr:
+                    frac = 1.0 - (iteration - 1.0) / args.num_iterations
+                    optimizer.param_groups[0]["lr"] = frac * args.learning_rate
 
-        tick = time.perf_counter()
-        with torch.inference_mode():
-            next_value = agent.get_value(next_obs).reshape(1, -1)[0]
-        timers["inference"] += time.perf_counter() - tick
+                for step in range(args.num_steps):
+                    global_step += args.num_envs
+                    obs[step] = next_obs
+                    valid[step] = ~prev_done
 
-        tick = time.perf_counter()
-        with torch.no_grad():
-            advantages, returns = compute_gae(rewards, values, next_value, terminations, dones,
-                                              args.gamma, args.gae_lambda)
-        batch = Rollout(
-            obs=obs.reshape((-1,) + obs_space.shape), actions=actions.reshape(-1), logprobs=logprobs.reshape(-1),
-            values=values.reshape(-1), advantages=advantages.reshape(-1), returns=returns.reshape(-1),
-            valid=valid.reshape(-1),
-        )
-        stats = ppo_update(agent, optimizer, batch, rng, args.update_epochs, args.num_minibatches, args.clip_coef,
-                           args.clip_vloss, args.ent_coef, args.vf_coef, args.max_grad_norm, args.norm_adv,
-                           args.target_kl)
-        timers["update"] += time.perf_counter() - tick
+                    tick = time.perf_counter()
+                    with torch.inference_mode():
+                        action, logprob, _, value = agent.get_action_and_value(next_obs)
+                    values[step] = value.flatten()
+                    actions[step], logprobs[step] = action, logprob
+                    action_np = action.cpu().numpy()
+                    timers["inference"] += time.perf_counter() - tick
 
-        session_seconds = time.perf_counter() - session_start
-        sps = (global_step - session_start_step) / session_seconds
-        writer.add_scalar("charts/learning_rate", optimizer.param_groups[0]["lr"], global_step)
-        for key, value in stats.items():
-            writer.add_scalar(key, value, global_step)
-        writer.add_scalar("charts/SPS", sps, global_step)
-        writer.add_scalar("charts/train_seconds", train_seconds(), global_step)
-        for name, seconds in timers.items():
-            writer.add_scalar(f"perf/{name}_fraction", seconds / session_seconds, global_step)
+                    tick = time.perf_counter()
+                    next_obs_np, reward, terminated, truncated, infos = envs.step(action_np)
+                    timers["env"] += time.perf_counter() - tick
 
-        if args.checkpoint_interval and iteration % args.checkpoint_interval == 0:
+                    reward = np.asarray(reward, dtype=np.float64)
+                    done = np.logical_or(terminated, truncated)
+                    learn_reward, learn_terminated = reward.copy(), np.asarray(terminated, dtype=bool)
+                    if autoreset_mode is AutoresetMode.SAME_STEP and done.any():
+                        tick = time.perf_counter()
+                        for env_index in np.flatnonzero(truncated & ~np.asarray(terminated)):
+                            final_obs = torch.as_tensor(infos["final_obs"][env_index], device=device).unsqueeze(0)
+                            with torch.inference_mode():
+                                learn_reward[env_index] += args.gamma * agent.get_value(final_obs).item()
+                        learn_terminated = done  # the next obs belongs to a new episode: never bootstrap from it
+                        timers["inference"] += time.perf_counter() - tick
+                    learn_done = done
+                    if args.episodic_life and "lives" in infos:
+                        lives = np.asarray(infos["lives"])
+                        if prev_lives is not None:
+                            life_lost = (lives < prev_lives) & valid[step] & ~done
+                            learn_terminated, learn_done = learn_terminated | life_lost, done | life_lost
+                        prev_lives = lives
+                    rewards[step] = torch.as_tensor(learn_reward, dtype=torch.float32, device=device)
+                    terminations[step] = torch.as_tensor(learn_terminated, dtype=torch.float32, device=device)
+                    dones[step] = torch.as_tensor(learn_done, dtype=torch.float32, device=device)
+                    next_obs = torch.as_tensor(next_obs_np, device=device)
+
+                    live = valid[step]
+                    episode_returns[live] += reward[live]
+                    episode_lengths[live] += 1
+                    for env_index in np.flatnonzero(done & live):
+                        episodes_finished += 1
+                        recent_returns.append(float(episode_returns[env_index]))
+                        writer.add_scalar("charts/episodic_return", episode_returns[env_index], global_step)
+                        writer.add_scalar("charts/episodic_length", episode_lengths[env_index], global_step)
+                        episode_returns[env_index], episode_lengths[env_index] = 0.0, 0
+                    prev_done = done if autoreset_mode is AutoresetMode.NEXT_STEP else np.zeros_like(done)
+                    if signals:
+                        raise StopRequested(signals[0])
+
+                tick = time.perf_counter()
+                with torch.inference_mode():
+                    next_value = agent.get_value(next_obs).reshape(1, -1)[0]
+                timers["inference"] += time.perf_counter() - tick
+
+                tick = time.perf_counter()
+                with torch.no_grad():
+                    advantages, returns = compute_gae(rewards, values, next_value, terminations, dones,
+                                                      args.gamma, args.gae_lambda)
+                batch = Rollout(
+                    obs=obs.reshape((-1,) + obs_space.shape), actions=actions.reshape(-1), logprobs=logprobs.reshape(-1),
+                    values=values.reshape(-1), advantages=advantages.reshape(-1), returns=returns.reshape(-1),
+                    valid=valid.reshape(-1),
+                )
+                stats = ppo_update(agent, optimizer, batch, rng, args.update_epochs, args.num_minibatches, args.clip_coef,
+                                   args.clip_vloss, args.ent_coef, args.vf_coef, args.max_grad_norm, args.norm_adv,
+                                   args.target_kl)
+                timers["update"] += time.perf_counter() - tick
+
+                session_seconds = time.perf_counter() - session_start
+                sps = (global_step - session_start_step) / session_seconds
+                writer.add_scalar("charts/learning_rate", optimizer.param_groups[0]["lr"], global_step)
+                for key, value in stats.items():
+                    writer.add_scalar(key, value, global_step)
+                writer.add_scalar("charts/SPS", sps, global_step)
+                writer.add_scalar("charts/train_seconds", train_seconds(), global_step)
+                for name, seconds in timers.items():
+                    writer.add_scalar(f"perf/{name}_fraction", seconds / session_seconds, global_step)
+
+                if args.checkpoint_interval and iteration % args.checkpoint_interval == 0:
+                    save_checkpoint(checkpoint_path, agent, optimizer, checkpoint_state(iteration))
+                    saved_iteration = iteration
+                if args.video_interval and (iteration % args.video_interval == 0 or iteration == args.num_iterations):
+                    video_path = run_dir / "videos" / f"iter{iteration:06d}_step{global_step:09d}.mp4"
+                    video_return, _ = record_video(agent, args.env_id, env_kwargs, video_path, args.seed + iteration,
+                                                   args.video_max_steps, args.video_fps, device)
+                    writer.add_scalar("charts/video_episode_return", video_return, global_step)
+                if progress is not None:
+                    progress.update(args.batch_size)
+                    mean_return = np.mean(recent_returns) if recent_returns else float("nan")
+                    progress.set_postfix(ret=f"{mean_return:.1f}", sps=f"{sps:.0f}")
+                last_whole, last_whole_step, last_whole_rng = iteration, global_step, torch.get_rng_state()
+                if signals:
+                    raise StopRequested(signals[0])
+                if callback is not None and callback({
+                    "iteration": iteration, "global_step": global_step, "train_seconds": train_seconds(),
+                    "cpu_seconds": time.process_time() - cpu_start, "episodes": episodes_finished,
+                    "mean_return": float(np.mean(recent_returns)) if recent_returns else float("nan"),
+                }):
+                    break
+
             save_checkpoint(checkpoint_path, agent, optimizer, checkpoint_state(iteration))
-        if args.video_interval and (iteration % args.video_interval == 0 or iteration == args.num_iterations):
-            video_path = run_dir / "videos" / f"iter{iteration:06d}_step{global_step:09d}.mp4"
-            video_return, _ = record_video(agent, args.env_id, env_kwargs, video_path, args.seed + iteration,
-                                           args.video_max_steps, args.video_fps, device)
-            writer.add_scalar("charts/video_episode_return", video_return, global_step)
-        if progress is not None:
-            progress.update(args.batch_size)
-            mean_return = np.mean(recent_returns) if recent_returns else float("nan")
-            progress.set_postfix(ret=f"{mean_return:.1f}", sps=f"{sps:.0f}")
-        if callback is not None and callback({
-            "iteration": iteration, "global_step": global_step, "train_seconds": train_seconds(),
-            "cpu_seconds": time.process_time() - cpu_start, "episodes": episodes_finished,
-            "mean_return": float(np.mean(recent_returns)) if recent_returns else float("nan"),
-        }):
-            break
+            final_model = save_checkpoint(run_dir / FINAL_MODEL_NAME, agent, None, checkpoint_state(iteration))
+        except (StopRequested, *env_failure_types()) as err:
+            # save the last whole iteration (unless saved already), so that the same command resumes from it
+            if last_whole > 0 and last_whole != saved_iteration:
+                save_checkpoint(checkpoint_path, agent, optimizer,
+                                checkpoint_state(last_whole, last_whole_step, last_whole_rng))
+                saved_iteration = last_whole
+            checkpoint = checkpoint_path if saved_iteration is not None else None
+            raise TrainingStopped(stopped_message(err, signals, checkpoint, last_whole_step)) from None
+        finally:
+            if progress is not None:
+                progress.close()
+            writer.close()
+            envs.close()
 
-    if progress is not None:
-        progress.close()
-    save_checkpoint(checkpoint_path, agent, optimizer, checkpoint_state(iteration))
-    final_model = save_checkpoint(run_dir / FINAL_MODEL_NAME, agent, None, checkpoint_state(iteration))
-    writer.close()
-    envs.close()
     session_seconds = time.perf_counter() - session_start
     summary = {
         "run_dir": str(run_dir), "final_model": str(final_model), "global_step": global_step,

@@ -9,7 +9,6 @@ prints one JSON line per (agent, frame skip): mean, std, median, min and max ret
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Callable, Literal
 
@@ -19,6 +18,8 @@ import tyro
 
 from . import core
 from .core import STATE_INDEX
+from .errors import run_script
+from .files import json_line
 
 ACTION_NOOP, ACTION_LEFT, ACTION_RIGHT = 0, 1, 2
 # The follower holds still while the ball is within this many logical pixels of the paddle's centre (a sixth of the
@@ -100,10 +101,10 @@ def main(args: Args) -> list[dict]:
             returns = play_games(agent, args.games, frame_skip, args.seed, args.max_episode_steps)
             result = {"env_id": "BreakoutPy-v0", "agent": agent, "frame_skip": frame_skip, "seed": args.seed,
                       **summarise(returns)}
-            print(json.dumps(result), flush=True)
+            print(json_line(result), flush=True)
             results.append(result)
     return results
 
 
 if __name__ == "__main__":
-    main(tyro.cli(Args))
+    run_script(lambda: main(tyro.cli(Args)))

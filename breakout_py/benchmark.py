@@ -7,17 +7,18 @@ shared machine can be spotted.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 
 import gymnasium as gym
 import numpy as np
 
+from breakout_py.files import json_line
+
 
 def emit(record: dict) -> None:
     record["load_avg_1m"] = round(os.getloadavg()[0], 2)
-    print(json.dumps(record), flush=True)
+    print(json_line(record), flush=True)
 
 
 def time_steps(step, actions: np.ndarray, seconds: float) -> tuple[int, float]:

@@ -4,6 +4,8 @@
   `gym.make_vec("GBCBreakout-v0", num_envs=N)` gives N envs spread over worker processes (one per core).
 - `GBCSnake-v0`: our own Snake ROM (roms/snake/), 5 actions NOOP/UP/DOWN/LEFT/RIGHT; batched the same way.
 - `GBCPong-v0`: our own Pong ROM (roms/pong/), 3 actions NOOP/UP/DOWN, reward = the player's points.
+- `GBCRunner-v0`: our own side-scrolling runner (roms/runner/), 3 actions NOOP/JUMP/DUCK; score = distance run.
+- `GBCShooter-v0`: our fixed shooter ROM (roms/shooter/), 6 actions NOOP/LEFT/RIGHT/FIRE/LEFT+FIRE/RIGHT+FIRE;
 - `GBC-v0`: any profiled ROM, e.g. `gym.make("GBC-v0", profile="mygame")` for roms/mygame.profile.json.
 
 Observations: obs_type="ram" (WRAM + HRAM bytes), "pixels" (stacked greyscale frames) or "state" (the bytes a state
@@ -49,6 +51,8 @@ _ENTRY_POINTS = {  # env id: (entry point, vector entry point, kwargs)
     "GBCBreakout-v0": ("gbc.env:GameBoyEnv", "gbc.vector:make_batched_env", {"profile": "breakout"}),
     "GBCSnake-v0": ("gbc.env:GameBoyEnv", "gbc.vector:make_batched_env", {"profile": "snake"}),
     "GBCPong-v0": ("gbc.env:GameBoyEnv", "gbc.vector:make_batched_env", {"profile": "pong"}),
+    "GBCRunner-v0": ("gbc.env:GameBoyEnv", "gbc.vector:make_batched_env", {"profile": "runner"}),
+    "GBCShooter-v0": ("gbc.env:GameBoyEnv", "gbc.vector:make_batched_env", {"profile": "shooter"}),
     "GBC-v0": ("gbc:make_profiled_env", "gbc:make_profiled_batched_env", {}),
 }
 for _env_id, (_entry_point, _vector_entry_point, _kwargs) in _ENTRY_POINTS.items():

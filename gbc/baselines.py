@@ -1,6 +1,7 @@
 """Baseline agents for our Game Boy games: uniform random, and one scripted player per game (SCRIPTED_PLAYERS):
 Breakout keeps the paddle under the ball, Snake steers toward the food without running into itself, Pong keeps the
-paddle level with the ball.
+paddle level with the ball, the runner jumps over blocks and ducks under bars, the shooter fires from under the
+nearest enemy column and steps aside from falling shots.
 
     python -m gbc.baselines --episodes 5 --seed 0 [--game snake]
 
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Literal
 
 import gymnasium as gym
 import numpy as np
@@ -26,6 +26,9 @@ from gbc.profiles import GameProfile, UnknownProfileError
 ACTION_NOOP, ACTION_LEFT, ACTION_RIGHT = 0, 1, 2
 # GBCSnake-v0's actions press one direction of the D-pad; its DIR_* constants number the directions.
 SNAKE_ACTION_NOOP, SNAKE_ACTION_UP, SNAKE_ACTION_DOWN, SNAKE_ACTION_LEFT, SNAKE_ACTION_RIGHT = range(5)
+RUNNER_NOOP, RUNNER_JUMP, RUNNER_DUCK = 0, 1, 2
+# GBCShooter-v0's actions after NOOP, LEFT, RIGHT
+SHOOTER_FIRE, SHOOTER_LEFT_FIRE, SHOOTER_RIGHT_FIRE = 3, 4, 5
 
 
 class RandomAgent:
@@ -182,8 +185,106 @@ class PongTrackBallAgent:
         return ACTION_NOOP
 
 
+class RunnerAgent:
+    """Jumps when a ground block is near ahead and ducks while an overhead bar is near, reading the runner's
+    `next_obstacle_x`, `next_obstacle_kind` and `speed` from the RAM observation.
+
+    "Near" is `lead_frames` frames of scrolling plus `margin` px between the player's front and the obstacle:
+    with 4-frame decisions the jump then starts 3.5-8 frames of travel before the block, inside the window
+    that clears it (the player is 8 px up from frame 3 to frame 30 of a jump).
+    """
+
+    name = "jump_duck"
+
+    def __init__(self, profile: GameProfile, seed: int = 0, lead_frames: int = 8, margin: int = 8):
+        self._obstacle_x = ram_obs_index(profile.address("next_obstacle_x"))
+        self._obstacle_kind = ram_obs_index(profile.address("next_obstacle_kind"))
+        self._speed = ram_obs_index(profile.address("speed"))
+        constants = profile.constants
+        self._player_front = constants["PLAYER_X"] + constants["PLAYER_WIDTH"]
+        self._block, self._bar = constants["COLUMN_BLOCK"], constants["COLUMN_BAR"]
+        self._lead_frames, self._margin = lead_frames, margin
+
+    def act(self, obs: np.ndarray) -> int:
+        kind = int(obs[self._obstacle_kind])
+        gap = int(obs[self._obstacle_x]) - self._player_front
+        speed = (int(obs[self._speed]) | int(obs[self._speed + 1]) << 8) / 256  # px per frame
+        if gap <= self._lead_frames * speed + self._margin:
+            if kind == self._block:
+                return RUNNER_JUMP
+            if kind == self._bar:
+                return RUNNER_DUCK
+        return RUNNER_NOOP
+class AimAndDodgeAgent:
+    """The shooter's script: fires whenever it can, moving toward the spot under the live enemy column nearest the
+    cannon, but never onto a spot where an enemy shot is falling. Reads the RAM observation only.
+
+    Each step it weighs the cannon's three next positions (left, stay, right; `step_px` apart, the cannon's speed
+    times the frame skip); a position is unsafe while a shot within `danger_px` above the cannon would come down
+    within `margin_px` of it. Of the safe positions it takes the nearest to its target, else the one farthest from
+    the shots.
+    """
+
+    name = "aim_and_dodge"
+
+    def __init__(self, profile: GameProfile, seed: int = 0, danger_px: int = 48, margin_px: int = 3,
+                 step_px: int = 8):
+        del seed  # deterministic: the seeded game varies the episodes
+        c = profile.constants
+        self._player_x = ram_obs_index(profile.address("player_x"))
+        self._formation_x = ram_obs_index(profile.address("formation_x"))
+        self._alive = ram_obs_index(profile.address("enemy_alive"))
+        self._shots = ram_obs_index(profile.address("enemy_shots"))
+        self._rows, self._columns, self._shot_count = c["FORMATION_ROWS"], c["FORMATION_COLUMNS"], c["ENEMY_SHOTS"]
+        self._spacing, self._enemy_width = c["COLUMN_SPACING"], c["ENEMY_WIDTH"]
+        self._shot_offset, self._shot_width = c["SHOT_OFFSET_X"], c["ENEMY_SHOT_WIDTH"]
+        self._shot_height, self._player_y, self._player_width = c["SHOT_HEIGHT"], c["PLAYER_Y"], c["PLAYER_WIDTH"]
+        self._left, self._right = c["PLAYFIELD_LEFT"], c["PLAYER_X_MAX"]
+        self._danger, self._margin, self._step = danger_px, margin_px, step_px
+
+    def _falling_shots(self, obs: np.ndarray) -> list[int]:
+        """Left pixel columns of the enemy shots about to come down on the cannon's row."""
+        columns = []
+        for i in range(self._shot_count):
+            active, sx, sy = (int(v) for v in obs[self._shots + 3 * i : self._shots + 3 * i + 3])
+            if active and sy + self._shot_height >= self._player_y - self._danger and sy <= self._player_y + 8:
+                columns.append(sx + self._shot_offset)
+        return columns
+
+    def _target(self, obs: np.ndarray, x: int) -> int:
+        """Cannon x that puts its shot over the middle of the nearest live enemy column (x itself if none)."""
+        formation_x = int(obs[self._formation_x]) | int(obs[self._formation_x + 1]) << 8
+        formation_x -= (formation_x >> 15) << 16  # int16_t
+        columns = 0
+        for row in range(self._rows):
+            columns |= int(obs[self._alive + row])
+        targets = [formation_x + c * self._spacing + self._enemy_width // 2 - self._shot_offset - 1
+                   for c in range(self._columns) if columns >> c & 1]
+        return min(targets, key=lambda t: abs(t - x)) if targets else x
+
+    def act(self, obs: np.ndarray) -> int:
+        x = int(obs[self._player_x])
+        shots = self._falling_shots(obs)
+        target = self._target(obs, x)
+        options = {SHOOTER_FIRE: x, SHOOTER_LEFT_FIRE: max(x - self._step, self._left),
+                   SHOOTER_RIGHT_FIRE: min(x + self._step, self._right)}
+
+        def clearance(position: int) -> int:
+            """Pixels between the cannon at `position` (with the margin) and the nearest falling shot."""
+            gaps = [max(column - (position + self._player_width), position - (column + self._shot_width))
+                    for column in shots]
+            return min(gaps, default=self._danger) - self._margin
+
+        safe = [action for action, position in options.items() if clearance(position) >= 0]
+        if not safe:
+            return max(options, key=lambda action: clearance(options[action]))
+        # within 3 px of the target the shot still meets the enemy: stay rather than overshoot
+        return min(safe, key=lambda action: (max(abs(options[action] - target) - 3, 0), action != SHOOTER_FIRE))
+
+
 # Each game's scripted player, by profile name.
-SCRIPTED_PLAYERS = {"breakout": FollowBallAgent, "snake": ChaseFoodAgent, "pong": PongTrackBallAgent}
+SCRIPTED_PLAYERS = {"breakout": FollowBallAgent, "snake": ChaseFoodAgent, "pong": PongTrackBallAgent,
+                    "runner": RunnerAgent, "shooter": AimAndDodgeAgent}
 
 
 def agent_names(game: str) -> tuple[str, str]:
@@ -241,8 +342,6 @@ def play_episodes(name: str, episodes: int, frame_skip: int, seed: int, max_epis
 
 @dataclass
 class Args:
-    env_id: Literal["GBCBreakout-v0", "GBCPong-v0"] = "GBCBreakout-v0"
-    """the game"""
     episodes: int = 5
     """episodes per agent"""
     seed: int = 0
@@ -251,7 +350,7 @@ class Args:
     max_episode_steps: int = 10_000
     """agent steps before an episode is truncated"""
     game: str = "breakout"
-    """the game (profile name) to play: breakout or snake"""
+    """the game (profile name) to play: one with a scripted player (breakout, snake, pong, runner, shooter)"""
 
 
 def main(args: Args) -> None:

@@ -4,7 +4,7 @@ A profile names the ROM file and its SHA-1, every RAM variable the wrapper reads
 button sequence from power-on to the first frame of play, and how to read score, lives and game over.
 
 Profiles come from two places:
-- built in (`breakout`, `snake`, `pong`: our own ROMs): addresses are read by name from the ROM's symbols file, which the build
+- built in (`breakout`, `snake`, `pong`, `runner`, `shooter`: our own ROMs): addresses are read by name from the ROM's symbols file, which the build
   writes from the linker map, so they are the linker's truth;
 - a user's JSON file, `roms/<anything>.profile.json`, beside the user's ROM (format in `load_profile_file`).
 """
@@ -190,6 +190,12 @@ SNAKE_SYMBOLS = SNAKE_DIR / "snake.symbols.json"
 PONG_DIR = ROMS_DIR / "pong"
 PONG_ROM = PONG_DIR / "pong.gb"
 PONG_SYMBOLS = PONG_DIR / "pong.symbols.json"
+RUNNER_DIR = ROMS_DIR / "runner"
+RUNNER_ROM = RUNNER_DIR / "runner.gb"
+RUNNER_SYMBOLS = RUNNER_DIR / "runner.symbols.json"
+SHOOTER_DIR = ROMS_DIR / "shooter"
+SHOOTER_ROM = SHOOTER_DIR / "shooter.gb"
+SHOOTER_SYMBOLS = SHOOTER_DIR / "shooter.symbols.json"
 
 
 def _build_hint(committed: Path) -> str:
@@ -212,10 +218,13 @@ def read_symbols(path: Path) -> dict:
 
 
 def _variables_from_symbols(symbols: dict) -> dict[str, Variable]:
+    """The symbols file's variables, less those in a switched CGB WRAM bank ("cgb_wram_bank"): at their address
+    the RAM observation and `GameBoy.read` see the bank the game leaves selected (bank 1), not theirs."""
     return {
         v["name"]: Variable(v["name"], int(v["address"]), int(v.get("size", 1)), v.get("description", ""),
                             signed=v.get("type", "").startswith("int"))  # the C type: int16_t, uint8_t[108], ...
         for v in symbols["variables"]
+        if "cgb_wram_bank" not in v
     }
 
 
@@ -272,6 +281,25 @@ def pong_profile() -> GameProfile:
     return _own_rom_profile(
         "pong", PONG_DIR, PONG_SYMBOLS, score="player_score",
         actions=((), ("up",), ("down",)), action_names=("NOOP", "UP", "DOWN"),
+    )
+
+
+def runner_profile() -> GameProfile:
+    """Our side-scrolling runner: title until START, then run until an obstacle is hit; A jumps, DOWN ducks. The
+    score is the distance run."""
+    return _own_rom_profile(
+        "runner", RUNNER_DIR, RUNNER_SYMBOLS, score="distance",
+        actions=((), ("a",), ("down",)), action_names=("NOOP", "JUMP", "DUCK"),
+    )
+
+
+def shooter_profile() -> GameProfile:
+    """Our fixed shooter ROM: title screen until START, then 3 cannons against waves of a marching formation;
+    D-pad left/right move the cannon, A fires (one shot in flight at a time); the score is 6 BCD digits."""
+    return _own_rom_profile(
+        "shooter", SHOOTER_DIR, SHOOTER_SYMBOLS, score_encoding="bcd_le", lives="lives",
+        actions=((), ("left",), ("right",), ("a",), ("left", "a"), ("right", "a")),
+        action_names=("NOOP", "LEFT", "RIGHT", "FIRE", "LEFT+FIRE", "RIGHT+FIRE"),
     )
 
 
@@ -403,7 +431,8 @@ def load_profile_file(path: str | Path) -> GameProfile:
 # Registry.
 
 _BUILTIN: dict[str, Callable[[], GameProfile]] = {
-    "breakout": breakout_profile, "snake": snake_profile, "pong": pong_profile,
+    "breakout": breakout_profile, "snake": snake_profile, "pong": pong_profile, "runner": runner_profile,
+    "shooter": shooter_profile,
 }
 
 

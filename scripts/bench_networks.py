@@ -11,7 +11,6 @@ second of training buys.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 
@@ -19,6 +18,8 @@ import torch
 import tyro
 
 from agents.networks import CNNAgent, MLPAgent
+from breakout_py.errors import run_script
+from breakout_py.files import json_line
 
 CNNS = {  # name: (obs shape, CNNAgent kwargs)
     "4x64x64 atari-small (old default)": ((4, 64, 64), dict(channels=(16, 32, 32), kernels=(8, 4, 3),
@@ -72,7 +73,7 @@ def main(args: Args) -> list[dict]:
     results = []
 
     def emit(result: dict) -> None:
-        print(json.dumps({**result, "threads": args.threads}), flush=True)
+        print(json_line({**result, "threads": args.threads}), flush=True)
         results.append(result)
 
     for name, (shape, kwargs) in CNNS.items():
@@ -95,4 +96,4 @@ def main(args: Args) -> list[dict]:
 
 
 if __name__ == "__main__":
-    main(tyro.cli(Args))
+    run_script(lambda: main(tyro.cli(Args)))

@@ -6,7 +6,7 @@ updates. Prints one JSON line per (agent, settings, torch threads) measured.
     .venv/bin/python scripts/bench_train.py --presets default --num-envs 512
 
 Each measurement trains from scratch for a few iterations into a temporary folder (deleted afterwards), with videos
-and checkpoints off. Presets: `default` is the training script's current Args defaults; `old` is the settings the
+and checkpoints off. Presets: `default` is the agent's current training defaults (agents/presets.py); `old` is the settings the
 scripts had before they were tuned (16 memory envs x 128 steps, 8 pixel envs x 128 steps, 64x64 frames), kept here
 so that both are measured in the same run on the same machine.
 """
@@ -17,17 +17,14 @@ import contextlib
 import dataclasses
 import io
 import json
-import sys
 import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import tyro
 
-from agents.cli import UserError, run_script
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from training_scripts import SCRIPT_OF, load_training_script  # noqa: E402
+from agents.presets import PRESETS, Preset
+from breakout_py.errors import UserError, run_script
+from breakout_py.files import json_line
 
 # The scripts' defaults before tuning: Args fields, env kwargs and network settings.
 OLD_DEFAULTS = {
@@ -39,7 +36,7 @@ OLD_DEFAULTS = {
                          "strides": (4, 2, 1), "hidden_size": 256, "torch_threads": 1},
               "env_kwargs": {"obs_type": "pixels", "obs_size": 64, "frame_skip": 4}},
 }
-PRESETS = ("old", "default")
+SETTINGS = ("old", "default")  # the presets this tool measures
 
 
 @dataclass
@@ -48,7 +45,7 @@ class Args:
     """env to train on (the `old` preset is defined for BreakoutPy-v0)"""
     agents: tuple[str, ...] = ("memory", "pixel")
     """which agents to measure"""
-    presets: tuple[str, ...] = PRESETS
+    presets: tuple[str, ...] = SETTINGS
     """settings to measure: old (before tuning) and/or default (the scripts' current defaults)"""
     memory_steps: int = 262_144
     """env steps of each memory-agent measurement"""
@@ -62,26 +59,25 @@ class Args:
     """seed of the runs"""
 
 
-def preset_args(script, agent: str, preset: str, env_id: str):
-    """The script's Args (and env kwargs) of a preset."""
-    defaults = script.Args()
+def preset_args(training: Preset, preset: str, env_id: str):
+    """The agent's Args (and env kwargs) of a preset."""
+    defaults = training.args_type()
     if preset == "default":
-        env_kwargs = script.DEFAULT_ENV_KWARGS.get(env_id, {})
-        return defaults, env_kwargs
-    old = OLD_DEFAULTS[agent]
+        return defaults, training.default_env_kwargs(env_id)
+    old = OLD_DEFAULTS[training.agent]
     return dataclasses.replace(defaults, **old["fields"]), old["env_kwargs"]
 
 
 def main(args: Args) -> list[dict]:
-    unknown = (set(args.agents) - set(SCRIPT_OF)) | (set(args.presets) - set(PRESETS))
+    unknown = (set(args.agents) - set(PRESETS)) | (set(args.presets) - set(SETTINGS))
     if unknown:
-        raise UserError(f"unknown agents/presets {sorted(unknown)}; agents: {sorted(SCRIPT_OF)}, presets: {PRESETS}")
+        raise UserError(f"unknown agents/presets {sorted(unknown)}; agents: {sorted(PRESETS)}, presets: {SETTINGS}")
     results = []
     with tempfile.TemporaryDirectory() as runs_dir:
         for agent in args.agents:
-            script = load_training_script(agent)
+            training = PRESETS[agent]
             for preset in args.presets:
-                base, env_kwargs = preset_args(script, agent, preset, args.env_id)
+                base, env_kwargs = preset_args(training, preset, args.env_id)
                 for threads in args.threads or (base.torch_threads,):
                     run_args = dataclasses.replace(
                         base, env_id=args.env_id, env_kwargs=json.dumps(env_kwargs), seed=args.seed,
@@ -93,7 +89,7 @@ def main(args: Args) -> list[dict]:
                     # stdout carries only the JSON lines; the trainer's own lines name a temporary run folder that
                     # is deleted when the measurement ends, so they are dropped rather than shown
                     with contextlib.redirect_stdout(io.StringIO()):
-                        summary = script.main(run_args)
+                        summary = training.train(run_args)
                     fractions = {key: round(summary[f"{key}_fraction"], 3) for key in ("env", "inference", "update")}
                     result = {
                         "agent": agent, "preset": preset, "env_id": args.env_id, "env_kwargs": env_kwargs,
@@ -104,7 +100,7 @@ def main(args: Args) -> list[dict]:
                         **{f"{k}_fraction": v for k, v in fractions.items()},
                         "other_fraction": round(1 - sum(fractions.values()), 3),
                     }
-                    print(json.dumps(result), flush=True)
+                    print(json_line(result), flush=True)
                     results.append(result)
     return results
 

@@ -24,10 +24,11 @@ import torch
 import tyro
 
 from agents.checkpoint import load_agent
-from agents.cli import UserError, run_script
 from agents.evaluation import evaluate_agent, summarise_returns
 from agents.shipped import load_shipped, ship
 from agents.trainer import record_video
+from breakout_py.errors import UserError, run_script
+from breakout_py.files import json_line, write_json
 
 
 @dataclass
@@ -75,7 +76,7 @@ def main(args: Args) -> dict:
     summary = {"model": where, "env_id": env_id, "env_kwargs": env_kwargs, "agent": agent_name,
                "seed": args.seed, "greedy": args.greedy, **summarise_returns(results["returns"]),
                "mean_length": round(float(results["lengths"].mean()), 1)}
-    print(json.dumps(summary), flush=True)
+    print(json_line(summary), flush=True)
 
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -85,10 +86,7 @@ def main(args: Args) -> dict:
                                            args.video_max_steps, 30, torch.device("cpu"))
         summary["video"] = {"path": args.video, "return": video_return, "steps": steps}
         print(f"wrote a video of one game (return {video_return:.0f}, {steps} steps) to {args.video}")
-    result_path = out_dir / f"{stem}.json"
-    tmp = result_path.with_name(result_path.name + ".tmp")
-    tmp.write_text(json.dumps({**summary, "returns": results["returns"].tolist()}, indent=2))
-    os.replace(tmp, result_path)
+    result_path = write_json(out_dir / f"{stem}.json", {**summary, "returns": results["returns"].tolist()})
     print(f"wrote the evaluation to {result_path}")
 
     if args.ship:

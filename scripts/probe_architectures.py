@@ -23,7 +23,7 @@ import torch
 import tyro
 
 import breakout_py
-from agents.cli import UserError, run_script
+from breakout_py.errors import UserError, run_script
 from agents.networks import build_network
 from agents.probe import (ProbeError, check_variables, find_layers, fit_probes, record_activations,
                           split_by_group)

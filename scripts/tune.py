@@ -6,7 +6,7 @@ study file that resumes.
     .venv/bin/python scripts/tune.py --agent pixel --trial-cpu-seconds 600 --n-trials 6
     .venv/bin/python scripts/tune.py --agent memory --n-trials 0           # only print/write the study's tables
 
-Each trial trains from scratch with the training script's defaults (02_train_memory.py / 03_train_pixel.py) and the
+Each trial trains from scratch with the agent's training defaults (agents/presets.py, as 02/03 train) and the
 trial's sampled settings, for at most `trial_cpu_seconds` of this process's CPU time. CPU time rather than wall-clock:
 with one torch thread the two agree on an idle machine, but CPU time does not grow when other jobs share the cores,
 so trials run side by side (or beside other work) stay comparable. Every `report_every` CPU seconds the trial reports
@@ -21,7 +21,6 @@ continues it); `<out_dir>/<study>/trials.csv` and `best.json` are rewritten afte
 from __future__ import annotations
 
 import contextlib
-import csv
 import dataclasses
 import json
 import math
@@ -35,10 +34,9 @@ from typing import Any
 import optuna
 import tyro
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from training_scripts import load_training_script  # noqa: E402
-
-from agents.cli import UserError, run_script  # noqa: E402
+from agents.presets import Preset, preset_of
+from breakout_py.errors import UserError, run_script
+from breakout_py.files import json_line, write_json, write_table
 
 
 @dataclass
@@ -66,7 +64,7 @@ class Args:
     seed: int = 1
     """seed of the sampler and of every trial's training run"""
     enqueue_defaults: bool = True
-    """make the script's current defaults the study's first trial (a baseline the search must beat)"""
+    """make the agent's current defaults (agents/presets.py) the study's first trial (a baseline the search must beat)"""
     enqueue: tuple[str, ...] = ()
     """JSON objects of settings to try before the sampler's own (any subset of the search space's names)"""
 
@@ -133,10 +131,10 @@ SPACES = {"memory": MEMORY_SPACE, "memory-wide": MEMORY_WIDE_SPACE, "pixel": PIX
 ENV_KEYS = {"frame_skip", "obs_size", "frame_stack"}  # settings that belong to the env kwargs
 
 
-def search_space(script, space_name: str, env_id: str) -> dict[str, tuple]:
+def search_space(preset: Preset, space_name: str, env_id: str) -> dict[str, tuple]:
     """The agent's space; the env settings (frame skip, frame size and stack) only for the repo's own envs, the ones
-    with DEFAULT_ENV_KWARGS in the training script (other envs, such as CartPole, take no such kwargs)."""
-    own_env = env_id in script.DEFAULT_ENV_KWARGS
+    with env kwargs in the agent's preset (other envs, such as CartPole, take no such kwargs)."""
+    own_env = env_id in preset.env_kwargs
     return {name: spec for name, spec in SPACES[space_name].items() if own_env or name not in ENV_KEYS}
 
 
@@ -150,10 +148,10 @@ def suggest(trial: optuna.Trial, space: dict[str, tuple]) -> dict[str, Any]:
     return params
 
 
-def run_args_for(script, agent: str, env_id: str, params: dict[str, Any], seed: int, runs_dir: str):
-    """The training script's Args with a trial's settings applied (videos and checkpoints off)."""
-    defaults = script.Args()
-    env_kwargs = dict(script.DEFAULT_ENV_KWARGS.get(env_id, {}))
+def run_args_for(preset: Preset, env_id: str, params: dict[str, Any], seed: int, runs_dir: str):
+    """The agent's default Args with a trial's settings applied (videos and checkpoints off)."""
+    defaults = preset.args_type()
+    env_kwargs = preset.default_env_kwargs(env_id)
     env_kwargs.update({key: value for key, value in params.items() if key in ENV_KEYS})
     fields = {key: value for key, value in params.items() if key not in ENV_KEYS | {"width", "cnn"}}
     if "width" in params:  # the memory agent's two hidden layers
@@ -165,10 +163,10 @@ def run_args_for(script, agent: str, env_id: str, params: dict[str, Any], seed: 
                                progress_bar=False, torch_threads=1, **fields)
 
 
-def defaults_as_params(script, space: dict[str, tuple], env_id: str) -> dict[str, Any]:
-    """The script's current defaults in the search space's terms (for enqueueing them as a baseline trial)."""
-    defaults = script.Args()
-    env_kwargs = script.DEFAULT_ENV_KWARGS.get(env_id, {})
+def defaults_as_params(preset: Preset, space: dict[str, tuple], env_id: str) -> dict[str, Any]:
+    """The agent's current defaults in the search space's terms (for enqueueing them as a baseline trial)."""
+    defaults = preset.args_type()
+    env_kwargs = preset.default_env_kwargs(env_id)
     params = {}
     for name in space:
         if name in ENV_KEYS:
@@ -184,34 +182,24 @@ def defaults_as_params(script, space: dict[str, tuple], env_id: str) -> dict[str
 
 
 def write_tables(study: optuna.Study, folder: Path) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
     trials = study.get_trials(deepcopy=False)
     names = sorted({name for trial in trials for name in trial.params})
+    header = ["number", "state", "value", "cpu_seconds", "env_steps", "reports", "last_report", *names]
     rows = []
     for trial in trials:
         reports = trial.intermediate_values
-        rows.append({
-            "number": trial.number, "state": trial.state.name,
-            "value": "" if trial.value is None else round(trial.value, 2),
-            "cpu_seconds": trial.user_attrs.get("cpu_seconds", ""),
-            "env_steps": trial.user_attrs.get("env_steps", ""),
-            "reports": len(reports),
-            "last_report": round(reports[max(reports)], 2) if reports else "",
-            **{name: trial.params.get(name, "") for name in names},
-        })
-    tmp = folder / "trials.csv.tmp"
-    with tmp.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else ["number"])
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(tmp, folder / "trials.csv")
+        rows.append([
+            trial.number, trial.state.name, None if trial.value is None else round(trial.value, 2),
+            trial.user_attrs.get("cpu_seconds"), trial.user_attrs.get("env_steps"), len(reports),
+            round(reports[max(reports)], 2) if reports else None,
+            *(trial.params.get(name) for name in names),
+        ])
+    write_table(folder / "trials.csv", header, rows)
     complete = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
     if complete:
         best = max(complete, key=lambda t: t.value)
-        tmp = folder / "best.json.tmp"
-        tmp.write_text(json.dumps({"number": best.number, "value": best.value, "params": best.params,
-                                   **best.user_attrs}, indent=2))
-        os.replace(tmp, folder / "best.json")
+        write_json(folder / "best.json", {"number": best.number, "value": best.value, "params": best.params,
+                                          **best.user_attrs})
 
 
 def main(args: Args) -> optuna.Study:
@@ -222,8 +210,8 @@ def main(args: Args) -> optuna.Study:
                          f"{args.agent!r} and {space_name!r}")
     if args.trial_cpu_seconds <= 0 or args.report_every <= 0:
         raise UserError("--trial-cpu-seconds and --report-every must be positive")
-    script = load_training_script(args.agent)
-    space = search_space(script, space_name, args.env_id)
+    preset = preset_of(args.agent)
+    space = search_space(preset, space_name, args.env_id)
     name = args.study or f"{args.env_id.replace('/', '-')}__{space_name}"
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -238,7 +226,7 @@ def main(args: Args) -> optuna.Study:
                                            n_warmup_steps=args.pruner_warmup_reports),
     )
     if args.enqueue_defaults and not study.trials:
-        study.enqueue_trial(defaults_as_params(script, space, args.env_id))
+        study.enqueue_trial(defaults_as_params(preset, space, args.env_id))
     for settings in args.enqueue:
         params = json.loads(settings)
         unknown = set(params) - set(space)
@@ -250,7 +238,7 @@ def main(args: Args) -> optuna.Study:
     def objective(trial: optuna.Trial) -> float:
         params = suggest(trial, space)
         with tempfile.TemporaryDirectory() as runs_dir:
-            run_args = run_args_for(script, args.agent, args.env_id, params, args.seed, runs_dir)
+            run_args = run_args_for(preset, args.env_id, params, args.seed, runs_dir)
             if run_args.num_envs * run_args.num_steps < 2 * run_args.num_minibatches:
                 raise optuna.TrialPruned("rollout too small for the minibatches")
             state = {"next_report": args.report_every, "report": 0, "pruned": False}
@@ -268,12 +256,12 @@ def main(args: Args) -> optuna.Study:
                 return progress["cpu_seconds"] >= args.trial_cpu_seconds
 
             with contextlib.redirect_stdout(sys.stderr):
-                summary = script.main(run_args, callback=on_iteration)
+                summary = preset.train(run_args, callback=on_iteration)
         trial.set_user_attr("cpu_seconds", round(state.get("cpu_seconds", 0.0), 1))
         trial.set_user_attr("wall_seconds", round(summary["session_seconds"], 1))
         trial.set_user_attr("env_steps", summary["global_step"])
         value = summary["mean_return_last_episodes"]
-        print(json.dumps({"trial": trial.number, "pruned": state["pruned"], "smoothed_return": value,
+        print(json_line({"trial": trial.number, "pruned": state["pruned"], "smoothed_return": value,
                           "env_steps": summary["global_step"], "params": params}), flush=True)
         if state["pruned"]:
             raise optuna.TrialPruned()
@@ -287,7 +275,7 @@ def main(args: Args) -> optuna.Study:
     write_tables(study, out_dir / name)
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     if complete:
-        print(json.dumps({"study": name, "trials": len(study.trials), "best_value": study.best_value,
+        print(json_line({"study": name, "trials": len(study.trials), "best_value": study.best_value,
                           "best_params": study.best_params}))
     print(f"wrote the study to {journal} and its tables to {out_dir / name}/trials.csv, best.json", file=sys.stderr)
     return study

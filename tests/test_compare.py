@@ -1,4 +1,4 @@
-"""scripts/04_compare.py on hand-made TensorBoard runs whose convergence steps are known."""
+"""agents.compare (scripts/04_compare.py's library) on hand-made TensorBoard runs whose convergence steps are known."""
 
 import csv
 import json
@@ -8,12 +8,11 @@ import numpy as np
 import pytest
 from torch.utils.tensorboard import SummaryWriter
 
-from training_scripts import load_script
+from agents import compare
+from agents.compare import compare_runs
+from breakout_py.errors import UserError
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-compare = load_script("04_compare.py")
 
 
 def fake_run(runs_dir: Path, agent: str, seed: int, episodes: list[tuple[int, float]],
@@ -48,8 +47,8 @@ def read_csv(path: Path) -> list[dict]:
 
 
 def test_convergence_steps_seconds_and_spread(runs_dir, tmp_path):
-    out = compare.main(compare.Args(env_id="Fake-v0", runs_dir=str(runs_dir), run_glob="x", window=2,
-                                    out_dir=str(tmp_path / "out"), targets=(4.0,)))
+    out = compare_runs(env_id="Fake-v0", runs_dir=str(runs_dir), run_glob="x", window=2,
+                       out_dir=str(tmp_path / "out"), targets=(4.0,))
     runs = {(r["agent"], r["seed"]): r for r in read_csv(out / "runs.csv")}
     assert set(runs) == {("memory", "1"), ("memory", "2"), ("pixel", "1")}
     # reference R = best smoothed return = 7: 0.5R = 3.5, 0.9R = 6.3
@@ -75,8 +74,8 @@ def test_convergence_steps_seconds_and_spread(runs_dir, tmp_path):
 
 
 def test_reference_return_can_be_fixed(runs_dir, tmp_path):
-    out = compare.main(compare.Args(env_id="Fake-v0", runs_dir=str(runs_dir), run_glob="x", window=2,
-                                    out_dir=str(tmp_path / "out"), reference_return=10.0, fractions=(0.5,)))
+    out = compare_runs(env_id="Fake-v0", runs_dir=str(runs_dir), run_glob="x", window=2,
+                       out_dir=str(tmp_path / "out"), reference_return=10.0, fractions=(0.5,))
     runs = {(r["agent"], r["seed"]): r for r in read_csv(out / "runs.csv")}
     assert runs["memory", "1"]["steps_to_0.5xR"] == "40"  # 5 >= 5
     assert runs["pixel", "1"]["steps_to_0.5xR"] == ""
@@ -84,13 +83,13 @@ def test_reference_return_can_be_fixed(runs_dir, tmp_path):
 
 
 def test_missing_runs_are_explained(runs_dir, tmp_path):
-    with pytest.raises(ValueError, match="--env-id"):
-        compare.main(compare.Args(env_id="Other-v0", runs_dir=str(runs_dir), out_dir=str(tmp_path / "out")))
-    with pytest.raises(ValueError, match="no runs folder"):
-        compare.main(compare.Args(env_id="Fake-v0", runs_dir=str(tmp_path / "nowhere")))
-    with pytest.raises(ValueError, match="lower --window"):
-        compare.main(compare.Args(env_id="Fake-v0", runs_dir=str(runs_dir), run_glob="x", window=50,
-                                  out_dir=str(tmp_path / "out")))
+    with pytest.raises(UserError, match="--env-id"):
+        compare_runs(env_id="Other-v0", runs_dir=str(runs_dir), out_dir=str(tmp_path / "out"))
+    with pytest.raises(UserError, match="no runs folder"):
+        compare_runs(env_id="Fake-v0", runs_dir=str(tmp_path / "nowhere"))
+    with pytest.raises(UserError, match="lower --window"):
+        compare_runs(env_id="Fake-v0", runs_dir=str(runs_dir), run_glob="x", window=50,
+                     out_dir=str(tmp_path / "out"))
 
 
 def test_memory_agents_on_different_observations_get_their_own_rows(tmp_path):
@@ -99,7 +98,7 @@ def test_memory_agents_on_different_observations_get_their_own_rows(tmp_path):
     fake_run(runs, "memory", 2, [(10, 2), (20, 4)], [(20, 2.0)], name="state", env_kwargs={"obs_type": "state"})
     fake_run(runs, "memory", 1, [(10, 1), (20, 1)], [(20, 4.0)], name="ram", env_kwargs={"obs_type": "ram"})
     fake_run(runs, "pixel", 1, [(10, 5), (20, 5)], [(20, 8.0)], name="px", env_kwargs={"obs_type": "pixels"})
-    out = compare.main(compare.Args(env_id="Fake-v0", runs_dir=str(runs), window=2, out_dir=str(tmp_path / "out")))
+    out = compare_runs(env_id="Fake-v0", runs_dir=str(runs), window=2, out_dir=str(tmp_path / "out"))
     agents = {r["agent"]: r for r in read_csv(out / "comparison.csv")}
     assert set(agents) == {"memory (state)", "memory (ram)", "pixel"}
     assert agents["memory (state)"]["seeds"] == "2" and agents["memory (ram)"]["seeds"] == "1"

@@ -1,7 +1,9 @@
 """What a new user meets first: one `error: ...` line (exit code 2) for expected mistakes, a finished run that says
 so, GBC-v0 run folders named by profile, signed RAM variables shown signed, and quiet benchmark output."""
 
+import ast
 import dataclasses
+import datetime
 import json
 import os
 import subprocess
@@ -10,20 +12,21 @@ from pathlib import Path
 
 import gymnasium as gym
 import pytest
+import torch
 from torch.utils.tensorboard import SummaryWriter
 
 from agents.checkpoint import CheckpointError
-from agents.cli import USER_ERROR_EXIT_CODE, UserError, run_script
+from agents.compare import compare_runs
+from agents.presets import MemoryArgs, train_memory
 from agents.trainer import PPOArgs, run_dir_for, run_env_label
-from training_scripts import load_script
+from breakout_py.errors import USER_ERROR_EXIT_CODE, UserError, run_script
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-
 def run_command(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "SDL_VIDEODRIVER": "dummy"})
+                          env={**os.environ, "SDL_VIDEODRIVER": "dummy", "PYTHONPATH": str(REPO)})
 
 
 def assert_one_error_line(stderr: str, *fragments: str) -> None:
@@ -56,17 +59,28 @@ def test_run_script_keeps_the_traceback_of_bugs_and_returns_results():
     assert run_script(lambda: 42) == 42
 
 
-def test_corrupt_checkpoint_is_one_error_line(tmp_path, capsys):
-    memory = load_script("02_train_memory.py")
-    args = memory.Args(env_id="CartPole-v1", total_timesteps=64, num_envs=2, num_steps=32, runs_dir=str(tmp_path),
-                       run_name="c", video_interval=0, progress_bar=False)
+def foreign_pickle(path: Path) -> None:
+    torch.save({"saved": datetime.date(2024, 1, 1)}, path)  # loads only with weights_only=False
+
+
+@pytest.mark.parametrize("damage", [
+    lambda path: path.write_bytes(b"half a checkpoint"),
+    lambda path: path.write_bytes((REPO / "agents/trained/BreakoutPy-v0__memory.pt").read_bytes()[:5000]),
+    foreign_pickle,  # torch's message: a page of advice about weights_only
+], ids=["garbage", "truncated", "foreign-pickle"])
+def test_corrupt_checkpoint_is_one_error_line(tmp_path, capsys, damage):
+    args = MemoryArgs(env_id="CartPole-v1", total_timesteps=64, num_envs=2, num_steps=32, runs_dir=str(tmp_path),
+                      run_name="c", video_interval=0, progress_bar=False)
     checkpoint = run_dir_for(args, "memory") / "checkpoints" / "checkpoint.pt"
     checkpoint.parent.mkdir(parents=True)
-    checkpoint.write_bytes(b"half a checkpoint")
+    damage(checkpoint)
     with pytest.raises(SystemExit) as exit_info:
-        run_script(lambda: memory.main(args))
+        run_script(lambda: train_memory(args))
     assert exit_info.value.code == 2
-    assert_one_error_line(capsys.readouterr().err, "cannot read checkpoint", str(checkpoint), "corrupt")
+    err = capsys.readouterr().err
+    assert_one_error_line(err, f"cannot read checkpoint {checkpoint}: it is corrupt, truncated or not a checkpoint",
+                          "delete it")
+    assert "weights_only" not in err and len(err) < 300
 
 
 def test_compare_with_no_matching_runs_is_one_error_line(tmp_path):
@@ -117,45 +131,52 @@ def fake_gbc_run(runs_dir: Path, profile: str, seed: int, final_return: float) -
 
 
 def test_compare_keeps_the_runs_of_different_roms_apart(tmp_path):
-    compare = load_script("04_compare.py")
     runs = tmp_path / "runs"
     fake_gbc_run(runs, "breakout", 1, 10.0)
     fake_gbc_run(runs, "mygame", 1, 99.0)
-    out = compare.main(compare.Args(env_id="GBC-v0-breakout", runs_dir=str(runs), out_dir=str(tmp_path / "out"),
-                                    window=2, baseline_games=0))
+    out = compare_runs(env_id="GBC-v0-breakout", runs_dir=str(runs), out_dir=str(tmp_path / "out"), window=2,
+                       baseline_games=0)
     table = (out / "runs.csv").read_text()
     assert out.name == "GBC-v0-breakout" and "GBC-v0-breakout__memory__s1__x" in table and "mygame" not in table
     with pytest.raises(UserError, match="GBC-v0-breakout, GBC-v0-mygame.*GBC-v0-<profile>"):
-        compare.main(compare.Args(env_id="GBC-v0", runs_dir=str(runs), out_dir=str(tmp_path / "out"), window=2))
+        compare_runs(env_id="GBC-v0", runs_dir=str(runs), out_dir=str(tmp_path / "out"), window=2)
 
 
 def test_rerunning_a_finished_run_says_it_is_complete(tmp_path, capsys):
-    memory = load_script("02_train_memory.py")
-    args = memory.Args(env_id="CartPole-v1", total_timesteps=128, num_envs=2, num_steps=32, runs_dir=str(tmp_path),
-                       run_name="done", video_interval=0, progress_bar=False, hidden_sizes=(8,))
-    first = memory.main(args)
+    args = MemoryArgs(env_id="CartPole-v1", total_timesteps=128, num_envs=2, num_steps=32, runs_dir=str(tmp_path),
+                      run_name="done", video_interval=0, progress_bar=False, hidden_sizes=(8,))
+    first = train_memory(args)
     run_dir = Path(first["run_dir"])
     files = {p: p.stat().st_mtime_ns for p in run_dir.rglob("*")}
     capsys.readouterr()
-    again = memory.main(args)
+    again = train_memory(args)
     out = capsys.readouterr().out
     assert "already complete" in out and "--total-timesteps" in out and "resuming" not in out
     assert again["already_complete"] and again["global_step"] == first["global_step"] == 128
     assert again["run_dir"] == first["run_dir"] and "sps" not in again
     assert {p: p.stat().st_mtime_ns for p in run_dir.rglob("*")} == files  # nothing written, nothing logged
     # a larger budget trains on from the checkpoint
-    longer = memory.main(dataclasses.replace(args, total_timesteps=192))
+    longer = train_memory(dataclasses.replace(args, total_timesteps=192))
     assert longer["global_step"] == 192 and "already_complete" not in longer
 
 
-def test_bench_train_names_no_deleted_folder(capsys):
-    bench = load_script("bench_train.py")
-    results = bench.main(bench.Args(env_id="CartPole-v1", agents=("memory",), presets=("default",), num_envs=2,
-                                    memory_steps=256, threads=(1,)))
-    captured = capsys.readouterr()
-    assert [json.loads(line) for line in captured.out.strip().splitlines()] == results
-    for text in (captured.out, captured.err):
+def test_bench_train_prints_one_json_line_per_measurement_and_names_no_deleted_folder():
+    done = run_command("scripts/bench_train.py", "--env-id", "CartPole-v1", "--agents", "memory", "--presets",
+                       "default", "--num-envs", "4", "--memory-steps", "4096", "--threads", "1")
+    assert done.returncode == 0, done.stderr
+    results = [json.loads(line) for line in done.stdout.strip().splitlines()]
+    assert len(results) == 1
+    result = results[0]
+    assert result["agent"] == "memory" and result["preset"] == "default" and result["sps"] > 0
+    batch = result["num_envs"] * result["num_steps"]
+    assert result["num_envs"] == 4 and result["env_steps"] == 4096 // batch * batch
+    fractions = [result[f"{k}_fraction"] for k in ("env", "inference", "update", "other")]
+    assert all(0 <= f <= 1 for f in fractions) and sum(fractions) == pytest.approx(1.0, abs=0.01)
+    for text in (done.stdout, done.stderr):
         assert "wrote run" not in text and "tensorboard" not in text.lower() and "/tmp" not in text
+    done = run_command("scripts/bench_train.py", "--agents", "rnn")
+    assert done.returncode == 2
+    assert_one_error_line(done.stderr, "unknown agents/presets ['rnn']")
 
 
 def test_signed_ram_variables_read_with_their_c_type():
@@ -172,10 +193,10 @@ def test_play_script_prints_signed_variables_signed():
     pytest.importorskip("gbc")
     if not Path(REPO / "roms/breakout/breakout.gb").is_file():
         pytest.skip("roms/breakout/breakout.gb absent: make -C roms")
-    play = load_script("00_play.py")
     # seed 1 serves the first ball down and to the left (found by playing it): ball_dx is negative
-    summary = play.play_gbc(play.Args(game="gbc", seed=1, max_frames=60, gbc_scale=1))
-    variables = summary["variables"]
+    done = run_command("scripts/00_play.py", "--game", "gbc", "--seed", "1", "--max-frames", "60", "--gbc-scale", "1")
+    assert done.returncode == 0, done.stderr
+    variables = ast.literal_eval(done.stdout.strip().splitlines()[-1])["variables"]
     assert variables["ball_dx"] < 0 < variables["ball_dy"] and -variables["ball_dx"] == variables["ball_dy"]
     assert all(0 <= value < 256 ** 2 for name, value in variables.items() if name not in ("ball_dx", "ball_dy"))
 
@@ -190,7 +211,6 @@ def test_user_profile_variables_can_be_signed(tmp_path):
     path.write_text(json.dumps(spec))
     variables = profiles.load_profile_file(path).variables
     assert variables["dx"].signed and variables["dx"].value(0xFFFE) == -2 and not variables["s"].signed
-
 
 
 def test_unknown_env_id_and_bad_arguments_are_one_error_line(tmp_path):

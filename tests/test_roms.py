@@ -148,6 +148,7 @@ def test_rom_rebuilds_byte_identical():
         f"{version!r}. If the sources changed, run `make -C roms` and commit the outputs."
     )
     assert "breakout/breakout.gb identical" in result.stdout
+    assert "runner/runner.gb identical" in result.stdout
 
 
 # ---- behaviour in PyBoy ----

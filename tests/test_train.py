@@ -12,14 +12,9 @@ from gymnasium.vector import AutoresetMode, SyncVectorEnv
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from agents.checkpoint import CheckpointError, load_agent, read_checkpoint
+from agents.presets import MemoryArgs, PixelArgs, train_memory, train_pixel
 from agents.trainer import train
-from training_scripts import load_script
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-memory_script = load_script("02_train_memory.py")
-pixel_script = load_script("03_train_pixel.py")
+from breakout_py.errors import UserError
 
 
 class CountdownEnv(gym.Env):
@@ -126,7 +121,7 @@ def quick_args(tmp_path, **overrides):
                     runs_dir=str(tmp_path / "runs"), run_name="t", video_interval=0, progress_bar=False,
                     checkpoint_interval=1)
     defaults.update(overrides)
-    return memory_script.Args(**defaults)
+    return MemoryArgs(**defaults)
 
 
 # the CartPole settings the README uses for the 475-in-150k bar (RL Baselines3 Zoo's tuned PPO values)
@@ -135,9 +130,9 @@ CARTPOLE = dict(env_id="CartPole-v1", num_envs=8, num_steps=32, gamma=0.98, gae_
 
 
 def test_cartpole_memory_agent_learns(tmp_path):
-    args = memory_script.Args(**CARTPOLE, total_timesteps=20_480, seed=1, video_interval=0, progress_bar=False,
+    args = MemoryArgs(**CARTPOLE, total_timesteps=20_480, seed=1, video_interval=0, progress_bar=False,
                               runs_dir=str(tmp_path), checkpoint_interval=0)
-    summary = memory_script.main(args)
+    summary = train_memory(args)
     returns = [v for _, v in scalars(Path(summary["run_dir"]), "charts/episodic_return")]
     assert np.mean(returns[:20]) < 40  # a random policy averages about 22
     assert summary["mean_return_last_episodes"] > 150
@@ -179,13 +174,13 @@ def test_episodic_life_ends_the_value_horizon_at_a_lost_life(tmp_path, episodic_
 
 
 def test_disabled_autoreset_is_rejected(tmp_path):
-    with pytest.raises(ValueError, match="autoreset mode"):
+    with pytest.raises(UserError, match="autoreset mode"):
         train(quick_args(tmp_path, env_id="TestCountdownDisabled-v0"), "memory", {"type": "mlp"})
 
 
 def test_checkpoint_round_trip_and_resume(tmp_path):
     args = quick_args(tmp_path, total_timesteps=128)  # 2 iterations of 64 steps
-    first = memory_script.main(args)
+    first = train_memory(args)
     run_dir = Path(first["run_dir"])
     assert run_dir.name == "TestCountdown-v0__memory__s1__t"
     assert first["global_step"] == 128 and first["iterations"] == 2
@@ -197,10 +192,10 @@ def test_checkpoint_round_trip_and_resume(tmp_path):
     # the final model and the last checkpoint hold the same weights as the trained network
     checkpoint_agent, _ = load_agent(run_dir / "checkpoints" / "checkpoint.pt")
     torch.testing.assert_close(agent.get_value(obs), checkpoint_agent.get_value(obs))
-    assert agent.config["hidden_sizes"] == list(memory_script.Args().hidden_sizes)
+    assert agent.config["hidden_sizes"] == list(MemoryArgs().hidden_sizes)
     assert not list(run_dir.rglob("*.tmp"))
 
-    second = memory_script.main(dataclasses.replace(args, total_timesteps=256))
+    second = train_memory(dataclasses.replace(args, total_timesteps=256))
     assert second["run_dir"] == first["run_dir"]
     assert second["global_step"] == 256 and second["iterations"] == 4
     assert read_checkpoint(run_dir / "checkpoints" / "checkpoint.pt")["iteration"] == 4
@@ -212,11 +207,11 @@ def test_checkpoint_round_trip_and_resume(tmp_path):
 
 def test_corrupt_checkpoint_gives_clear_error(tmp_path):
     args = quick_args(tmp_path, total_timesteps=64)
-    run_dir = Path(memory_script.main(args)["run_dir"])
+    run_dir = Path(train_memory(args)["run_dir"])
     checkpoint = run_dir / "checkpoints" / "checkpoint.pt"
     checkpoint.write_bytes(checkpoint.read_bytes()[:100])
     with pytest.raises(CheckpointError, match=r"cannot read checkpoint .*checkpoint\.pt.*corrupt"):
-        memory_script.main(args)
+        train_memory(args)
     (run_dir / "notes.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(CheckpointError, match="notes.pt"):
         load_agent(run_dir / "notes.pt")
@@ -224,40 +219,40 @@ def test_corrupt_checkpoint_gives_clear_error(tmp_path):
 
 def test_mismatched_checkpoint_gives_clear_error(tmp_path):
     args = quick_args(tmp_path, total_timesteps=64)
-    memory_script.main(args)
-    memory_script.main(dataclasses.replace(args, run_name="u"))
+    train_memory(args)
+    train_memory(dataclasses.replace(args, run_name="u"))
     with pytest.raises(CheckpointError, match=r"checkpoint\.pt does not match.*hidden_sizes.*--run-name"):
-        memory_script.main(dataclasses.replace(args, total_timesteps=128, hidden_sizes=(32,)))
+        train_memory(dataclasses.replace(args, total_timesteps=128, hidden_sizes=(32,)))
     # a run folder resumed with another env: move the folder to where a CartPole run would look for it
     source = tmp_path / "runs" / "TestCountdown-v0__memory__s1__t"
     source.rename(tmp_path / "runs" / "CartPole-v1__memory__s1__t")
     with pytest.raises(CheckpointError, match=r"obs_shape: checkpoint \[2\] vs now \[4\]"):
-        memory_script.main(dataclasses.replace(args, total_timesteps=128, env_id="CartPole-v1"))
+        train_memory(dataclasses.replace(args, total_timesteps=128, env_id="CartPole-v1"))
     wrong_env = r"env kwargs \{\}, not TestCountdown-v0 with \{'length': 5\}.*same --env-id and --env-kwargs"
     with pytest.raises(CheckpointError, match=wrong_env):
-        memory_script.main(dataclasses.replace(args, total_timesteps=128, env_kwargs='{"length": 5}',
+        train_memory(dataclasses.replace(args, total_timesteps=128, env_kwargs='{"length": 5}',
                                                run_name="u"))
 
 
 def test_bad_arguments_are_explained(tmp_path):
-    with pytest.raises(ValueError, match="JSON object"):
-        memory_script.main(quick_args(tmp_path, env_kwargs="obs_type=pixels"))
-    with pytest.raises(ValueError, match="less than one rollout"):
-        memory_script.main(quick_args(tmp_path, total_timesteps=10))
-    with pytest.raises(ValueError, match="unknown env id"):
-        memory_script.main(quick_args(tmp_path, env_id="NoSuchEnv-v0"))
-    with pytest.raises(ValueError, match="Discrete"):
-        memory_script.main(quick_args(tmp_path, env_id="Pendulum-v1"))
+    with pytest.raises(UserError, match="JSON object"):
+        train_memory(quick_args(tmp_path, env_kwargs="obs_type=pixels"))
+    with pytest.raises(UserError, match="less than one rollout"):
+        train_memory(quick_args(tmp_path, total_timesteps=10))
+    with pytest.raises(UserError, match="unknown env id"):
+        train_memory(quick_args(tmp_path, env_id="NoSuchEnv-v0"))
+    with pytest.raises(UserError, match="Discrete"):
+        train_memory(quick_args(tmp_path, env_id="Pendulum-v1"))
 
 
 def test_pixel_agent_learns_tiny_game_and_records_video(tmp_path):
     import imageio.v2 as imageio
 
-    args = pixel_script.Args(env_id="TestDotSide-v0", env_kwargs="{}", total_timesteps=8192, num_envs=8,
+    args = PixelArgs(env_id="TestDotSide-v0", env_kwargs="{}", total_timesteps=8192, num_envs=8,
                              num_steps=32, seed=3, channels=(8, 16), kernels=(4, 3), strides=(2, 2), hidden_size=32,
                              learning_rate=2.5e-3, torch_threads=1, runs_dir=str(tmp_path / "runs"), run_name="px",
                              video_interval=16, checkpoint_interval=0, progress_bar=False)
-    summary = pixel_script.main(args)
+    summary = train_pixel(args)
     run_dir = Path(summary["run_dir"])
     returns = [v for _, v in scalars(run_dir, "charts/episodic_return")]
     assert np.mean(returns[:16]) < 7.5
@@ -312,18 +307,3 @@ def test_video_of_odd_sized_frames_is_padded_to_even_h264(tmp_path):
         frames = [frame for frame in reader]
     assert len(frames) == 8 and frames[0].shape == (10, 14, 3)
     assert [p.name for p in path.parent.iterdir()] == ["episode.mp4"]  # no temp file left behind
-
-
-def test_bench_train_prints_one_json_line_per_measurement(capsys):
-    bench = load_script("bench_train.py")
-    results = bench.main(bench.Args(env_id="TestCountdown-v0", agents=("memory",), presets=("default",), num_envs=4,
-                                    memory_steps=4096, threads=(1,)))
-    lines = capsys.readouterr().out.strip().splitlines()
-    assert [json.loads(line) for line in lines] == results and len(results) == 1
-    result = results[0]
-    assert result["agent"] == "memory" and result["preset"] == "default" and result["sps"] > 0
-    assert result["env_steps"] == 4096 // (result["num_envs"] * result["num_steps"]) * result["num_envs"] * result["num_steps"]
-    fractions = [result[f"{k}_fraction"] for k in ("env", "inference", "update", "other")]
-    assert all(0 <= f <= 1 for f in fractions) and sum(fractions) == pytest.approx(1.0, abs=0.01)
-    with pytest.raises(ValueError, match="unknown agents"):
-        bench.main(bench.Args(agents=("rnn",)))

@@ -1,7 +1,11 @@
 """The tools around training: input scaling, the scripted baselines, the tuner, evaluation and the shipped agents."""
 
 import json
+import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -10,12 +14,21 @@ import torch
 
 import breakout_py
 from agents.checkpoint import CheckpointError
+from agents.compare import reference_lines
 from agents.evaluation import evaluate_agent
 from agents.networks import build_network
+from agents.presets import MemoryArgs
 from agents.shipped import TRAINED_DIR, load_shipped, read_manifest, sha256_of
 from agents.trainer import network_for_space
 from breakout_py.baselines import follow_ball_actions, play_first_games, play_games
-from training_scripts import load_script, load_training_script
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_script_process(script: str, *args: str) -> subprocess.CompletedProcess:
+    """scripts/<script> run as a command, with this checkout first on the import path."""
+    return subprocess.run([sys.executable, f"scripts/{script}", *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "PYTHONPATH": str(REPO)})
 
 
 # --- input scaling --------------------------------------------------------------------------------------------
@@ -66,27 +79,37 @@ def test_baselines_command_rejects_an_unknown_player_as_a_usage_error(capsys):
 
 # --- tuner ----------------------------------------------------------------------------------------------------
 
-def test_tuner_runs_trials_and_resumes_its_study_file(tmp_path, capsys):
-    tune = load_script("tune.py")
-    args = tune.Args(agent="memory", env_id="CartPole-v1", n_trials=2, trial_cpu_seconds=1.0, report_every=0.3,
-                     out_dir=str(tmp_path), pruner_startup_trials=1, pruner_warmup_reports=1,
-                     enqueue=('{"num_envs": 16, "num_steps": 64, "num_minibatches": 2, "update_epochs": 2, '
-                              '"total_timesteps": 3000000}',))
-    study = tune.main(args)
+def test_tuner_runs_trials_and_resumes_its_study_file(tmp_path):
+    optuna = pytest.importorskip("optuna")
+    common = ["--agent", "memory", "--env-id", "CartPole-v1", "--trial-cpu-seconds", "1", "--report-every", "0.3",
+              "--out-dir", str(tmp_path), "--pruner-startup-trials", "1", "--pruner-warmup-reports", "1"]
+    enqueued = ('{"num_envs": 16, "num_steps": 64, "num_minibatches": 2, "update_epochs": 2, '
+                '"total_timesteps": 3000000}')
+    done = run_script_process("tune.py", *common, "--n-trials", "2", "--enqueue", enqueued)
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stdout.strip().splitlines()]
+    assert [line["trial"] for line in lines[:2]] == [0, 1] and lines[2]["trials"] == 2
+
+    def study():
+        storage = optuna.storages.JournalStorage(
+            optuna.storages.journal.JournalFileBackend(str(tmp_path / "CartPole-v1__memory.journal")))
+        return optuna.load_study(study_name="CartPole-v1__memory", storage=storage)
+
+    trials = study().trials
     # the defaults, the enqueued settings, then the sampler's: the first two ran as given
-    assert len(study.trials) == 2
-    assert study.trials[0].params["num_envs"] == load_training_script("memory").Args().num_envs
-    assert study.trials[1].params["num_envs"] == 16 and study.trials[1].params["update_epochs"] == 2
-    assert "frame_skip" not in study.trials[0].params  # CartPole takes no env settings
-    assert all(t.state.name in ("COMPLETE", "PRUNED") for t in study.trials)
+    assert len(trials) == 2
+    assert trials[0].params["num_envs"] == MemoryArgs().num_envs
+    assert trials[1].params["num_envs"] == 16 and trials[1].params["update_epochs"] == 2
+    assert "frame_skip" not in trials[0].params  # CartPole takes no env settings
+    assert all(t.state.name in ("COMPLETE", "PRUNED") for t in trials)
     rows = (tmp_path / "CartPole-v1__memory" / "trials.csv").read_text().strip().splitlines()
     assert len(rows) == 3 and rows[0].startswith("number,state,value")
     best = json.loads((tmp_path / "CartPole-v1__memory" / "best.json").read_text())
-    assert best["value"] == max(t.value for t in study.trials if t.value is not None)
-    resumed = tune.main(tune.Args(**{**args.__dict__, "n_trials": 1, "enqueue": ()}))
-    assert len(resumed.trials) == 3  # the study file was continued, not restarted
-    with pytest.raises(ValueError, match="not in the memory search space"):
-        tune.main(tune.Args(**{**args.__dict__, "n_trials": 0, "enqueue": ('{"dropout": 0.5}',)}))
+    assert best["value"] == max(t.value for t in trials if t.value is not None)
+    assert run_script_process("tune.py", *common, "--n-trials", "1").returncode == 0
+    assert len(study().trials) == 3  # the study file was continued, not restarted
+    done = run_script_process("tune.py", *common, "--n-trials", "0", "--enqueue", '{"dropout": 0.5}')
+    assert done.returncode == 2 and "not in the memory search space" in done.stderr
 
 
 class _CountdownEnv(gym.Env):
@@ -132,17 +155,19 @@ def test_shipped_agent_loads_and_plays_far_better_than_random(agent_name):
     assert results["returns"].mean() > 20
 
 
-def test_evaluate_script_refuses_a_model_that_does_not_fit_the_env(tmp_path, capsys):
-    evaluate = load_script("evaluate.py")
+def test_evaluate_script_refuses_a_model_that_does_not_fit_the_env(tmp_path):
     entry = [e for e in read_manifest()["agents"] if e["agent"] == "memory"][0]
-    with pytest.raises(CheckpointError, match="was trained on observations"):
-        evaluate.main(evaluate.Args(model=str(TRAINED_DIR / entry["file"]), episodes=2,
-                                    env_kwargs='{"obs_type": "pixels"}', out_dir=str(tmp_path)))
-    summary = evaluate.main(evaluate.Args(agent="memory", episodes=4, seed=5, out_dir=str(tmp_path)))
+    done = run_script_process("evaluate.py", "--model", str(TRAINED_DIR / entry["file"]), "--episodes", "2",
+                              "--env-kwargs", '{"obs_type": "pixels"}', "--out-dir", str(tmp_path))
+    assert done.returncode == 2 and "was trained on observations" in done.stderr
+    done = run_script_process("evaluate.py", "--agent", "memory", "--episodes", "4", "--seed", "5",
+                              "--out-dir", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout.splitlines()[0])
     assert summary["episodes"] == 4 and summary["env_kwargs"] == entry["env_kwargs"]
     written = json.loads(next(tmp_path.glob("*.json")).read_text())
     assert len(written["returns"]) == 4 and np.mean(written["returns"]) == pytest.approx(summary["mean_return"])
-    assert "wrote the evaluation to" in capsys.readouterr().out
+    assert "wrote the evaluation to" in done.stdout
 
 
 def test_changed_or_unknown_shipped_models_are_refused(tmp_path):
@@ -159,12 +184,11 @@ def test_changed_or_unknown_shipped_models_are_refused(tmp_path):
 
 
 def test_compare_draws_the_scripted_players_at_the_runs_frame_skip():
-    compare = load_script("04_compare.py", "tools_04_compare")
     run = type("FakeRun", (), {"frame_skip": 2})()
-    lines = compare.reference_lines("BreakoutPy-v0", [run], games=6)
+    lines = reference_lines("BreakoutPy-v0", [run], games=6)
     labels = [label for label, _ in lines]
     assert [label.split(",")[0] for label in labels] == ["random script", "follow-ball script"]
     assert all("frame skip 2" in label for label in labels)
     random_mean, follower_mean = (value for _, value in lines)
     assert follower_mean == play_games("follow_ball", 6, 2, seed=0).mean() > 50 > random_mean
-    assert compare.reference_lines("CartPole-v1", [run], games=6) == []  # no scripted player for other envs
+    assert reference_lines("CartPole-v1", [run], games=6) == []  # no scripted player for other envs

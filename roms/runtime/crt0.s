@@ -6,6 +6,10 @@
 ;; version; makebin -Z writes title, CGB flag, licensees, cartridge type and
 ;; sizes from its command line (roms/Makefile) and computes the header and
 ;; global checksums (checked by tests/test_roms.py).
+;;
+;; Options: roms/Makefile assembles a ROM's options file (<rom>_CRT0_OPTIONS,
+;; runtime/crt0_options.s unless the ROM names its own) in front of this file;
+;; it defines CRT0_STACK_TOP and CRT0_STAT_HANDLER (see there).
 
         .module crt0
         .globl  _main
@@ -25,7 +29,7 @@ LYC_REG         = 0x45          ; 0xFF45 LY compare
 STAT_LYC_IRQ    = 0x40          ; STAT bit 6: interrupt when LY == LYC
 IRQ_VBLANK_STAT = 0x03          ; IE bits 0 (VBlank) and 1 (LCD STAT)
 HRAM_OAM_DMA    = 0xFF80        ; where the DMA routine is copied (start of HRAM)
-STACK_TOP       = 0xE000        ; stack grows down from the top of WRAM
+STACK_TOP       = CRT0_STACK_TOP ; the stack grows down from here
 
         ;; ---------------------------------------------------------------
         ;; Fixed addresses: restart and interrupt vectors, entry point, header
@@ -37,7 +41,11 @@ STACK_TOP       = 0xE000        ; stack grows down from the top of WRAM
         .org    0x40            ; VBlank interrupt
         jp      vblank_isr
         .org    0x48            ; LCD STAT interrupt: LY == 0, wakes wait_frame_start
+        .if     CRT0_STAT_HANDLER
+        jp      _stat_handler   ; the ROM's handler (ends in reti), also called at LY == 0
+        .else
         reti
+        .endif
         .org    0x50            ; timer interrupt (never enabled)
         reti
         .org    0x58            ; serial interrupt (never enabled)

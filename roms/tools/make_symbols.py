@@ -9,8 +9,15 @@ description come from the annotation comment on each global's definition:
     C:    uint8_t paddle_x;   /* state: left edge of the paddle */
     asm:  _shadow_oam::       ; screen uint8_t[160]: sprite attributes
 
+An array of structs (`struct shot shots[3];`) takes its element size from the
+struct's definition in the sources (members of the types below, no padding on
+sm83) and lists the members with their offsets under "fields".
+
 Every global the map places in RAM must be annotated, so the file cannot
-silently miss a variable. Standard library only: runs wherever the ROMs build.
+silently miss a variable. A variable in a linker area named _WRAM_BANK<n> lives
+in CGB WRAM bank n at 0xD000-0xDFFF (selected through SVBK, 0xFF70; on DMG,
+which has no SVBK, the same addresses are its one bank 1): its entry adds
+"cgb_wram_bank": n, and it may share addresses with bank-1 variables. Standard library only: runs wherever the ROMs build.
 """
 from __future__ import annotations
 
@@ -42,6 +49,9 @@ C_ANNOTATION_RE = re.compile(
 ASM_ANNOTATION_RE = re.compile(
     r"^_(?P<name>\w+)::?\s*;\s*(?P<kind>\w+)\s+(?P<type>[\w\[\]]+):\s*(?P<description>.*?)\s*$"
 )
+WRAM_BANK_AREA_RE = re.compile(r"^_WRAM_BANK([1-7])$")
+STRUCT_RE = re.compile(r"^\s*struct\s+(?P<name>\w+)\s*\{(?P<body>[^}]*)\}\s*;", re.M)
+STRUCT_MEMBER_RE = re.compile(r"^\s*(?P<type>\w+)\s+(?P<name>\w+)\s*(?:\[\s*(?P<count>\d+)\s*\])?\s*;")
 DEFINE_RE = re.compile(r"^\s*#define\s+([A-Z][A-Z0-9_]*)\s+(.+?)\s*(?:/\*.*)?$")
 
 
@@ -114,6 +124,35 @@ def parse_annotations(paths: list[Path]) -> dict[str, dict]:
     return annotations
 
 
+def parse_structs(paths: list[Path]) -> dict[str, list[dict]]:
+    """Struct definitions of the C sources: "struct name" -> members [{name, offset, type}] in order."""
+    structs: dict[str, list[dict]] = {}
+    for path in paths:
+        if path.suffix != ".c":
+            continue
+        for match in STRUCT_RE.finditer(path.read_text()):
+            fields, offset = [], 0
+            for line in match.group("body").split(";"):
+                member = STRUCT_MEMBER_RE.match(line + ";")
+                if not member:
+                    continue
+                if member.group("type") not in ELEMENT_SIZES:
+                    raise ValueError(f"{path}: struct {match.group('name')} member {member.group('name')} has type "
+                                     f"{member.group('type')!r}, not one of {sorted(ELEMENT_SIZES)}")
+                count = member.group("count")
+                c_type = member.group("type") + (f"[{count}]" if count else "")
+                fields.append({"name": member.group("name"), "offset": offset, "type": c_type})
+                offset += ELEMENT_SIZES[member.group("type")] * int(count or 1)
+            structs["struct " + match.group("name")] = fields
+    return structs
+
+
+def struct_size(fields: list[dict]) -> int:
+    last = fields[-1]
+    element, _, count = last["type"].partition("[")
+    return last["offset"] + ELEMENT_SIZES[element] * int(count.rstrip("]") or 1)
+
+
 _OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.FloorDiv: operator.floordiv}
 
 
@@ -147,6 +186,7 @@ def build(rom: Path, map_path: Path, asm: list[Path], sources: list[Path], heade
     symbols = parse_map(map_path.read_text())
     sizes = parse_sizes(asm)
     annotations = parse_annotations(sources)
+    structs = parse_structs(sources)
 
     problems = []
     missing = sorted(set(symbols) - set(annotations))
@@ -166,13 +206,20 @@ def build(rom: Path, map_path: Path, asm: list[Path], sources: list[Path], heade
         if sizes[name] != gap:
             problems.append(f"{name}: .ds reserves {sizes[name]} bytes but the map leaves {gap} before the next symbol")
         c_type = annotations[name]["type"]
+        fields = None
         if c_type.endswith("[]"):
             element = c_type[:-2]
-            if element not in ELEMENT_SIZES:
-                problems.append(f"{name}: element type {element!r} is not one of {sorted(ELEMENT_SIZES)}")
+            if element in structs:
+                fields = structs[element]
+                element_size = struct_size(fields)
+            elif element in ELEMENT_SIZES:
+                element_size = ELEMENT_SIZES[element]
+            else:
+                problems.append(f"{name}: element type {element!r} is not one of {sorted(ELEMENT_SIZES)} "
+                                "nor a struct defined in the sources")
                 continue
-            c_type = f"{element}[{sizes[name] // ELEMENT_SIZES[element]}]"
-        variables.append({
+            c_type = f"{element}[{sizes[name] // element_size}]"
+        variable = {
             "name": name,
             "address": symbol["address"],
             "address_hex": f"0x{symbol['address']:04X}",
@@ -181,7 +228,13 @@ def build(rom: Path, map_path: Path, asm: list[Path], sources: list[Path], heade
             "kind": annotations[name]["kind"],
             "module": symbol["module"],
             "description": annotations[name]["description"],
-        })
+        }
+        bank = WRAM_BANK_AREA_RE.match(symbol["area"])
+        if bank:
+            variable["cgb_wram_bank"] = int(bank.group(1))
+        if fields is not None:
+            variable["fields"] = fields
+        variables.append(variable)
     if problems:
         raise ValueError("symbols file not written:\n  " + "\n  ".join(problems))
 

@@ -1,0 +1,168 @@
+"""Training presets: each agent's default settings (PPO, network, env kwargs per env id) and how to train it.
+
+    from agents.presets import MemoryArgs, train_memory
+    summary = train_memory(MemoryArgs(env_id="CartPole-v1", total_timesteps=150_000))
+
+    from agents.presets import PRESETS
+    preset = PRESETS["pixel"]            # .args_type, .env_kwargs, .train: what tune.py and bench_train.py use
+
+Why the Args dataclasses live here rather than in scripts/02_train_memory.py and 03_train_pixel.py: the defaults
+must exist once, and three kinds of reader need them: the training scripts (their command line), the tools that
+train many runs from them (scripts/tune.py starts every study from the defaults, scripts/bench_train.py measures
+them) and the tests. A default kept in a script could only reach the others by loading the script by path, and a
+script overriding a default here would make tune and bench measure settings nobody trains with. So `MemoryArgs` and
+`PixelArgs` below are the place a researcher reads and edits the defaults (each field documented, as on the command
+line), and the scripts are `main(tyro.cli(MemoryArgs))`: `--help` of 02/03 prints these fields and defaults.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from agents.trainer import PPOArgs, train
+from breakout_py.errors import UserError
+from breakout_py.files import json_text
+
+# Env kwargs the memory agent gets when --env-kwargs is left empty. Breakout decides every 4 frames, as Atari agents
+# do: measured here, PPO with the game's default 2 frames per step had not started to learn after 1M steps, with 4 it
+# had. On the Game Boy the memory agent reads the bytes the extractor kept (step 01's committed spec);
+# '{"obs_type": "ram"}' gives it the whole RAM instead. Other env ids (CartPole-v1) get no kwargs.
+MEMORY_ENV_KWARGS = {"BreakoutPy-v0": {"obs_type": "state", "frame_skip": 4}, "GBCBreakout-v0": {"obs_type": "state"}}
+
+# Env kwargs the pixel agent gets when --env-kwargs is left empty. Python Breakout: 42x42 frames (a 2x2-pixel ball
+# still covers one pixel), 2 stacked frames (enough for the ball's direction), 4 frames per decision. Chosen by
+# measured learning per CPU-second (README, "Choosing the pixel agent"): this frame and the two-layer CNN below learnt
+# faster than 4 stacked 64x64 frames with the three-layer CNN, which update 5x slower per sample. The Game Boy's
+# 160x144 screen keeps 84x84 frames: its ball is 2x2 of 160 pixels, which 42x42 would average away; it stacks 2
+# frames as well (measured here, on 2 cores: 1,500 env steps/s with 2 stacked 84x84 frames, 915 with 4).
+PIXEL_ENV_KWARGS = {"BreakoutPy-v0": {"obs_type": "pixels", "obs_size": 42, "frame_stack": 2, "frame_skip": 4},
+                    "GBCBreakout-v0": {"obs_type": "pixels", "obs_size": 84, "frame_stack": 2, "frame_skip": 4}}
+
+
+@dataclass
+class MemoryArgs(PPOArgs):
+    """Train the memory agent: PPO with an MLP on the env's state/RAM vector."""
+
+    env_id: str = "BreakoutPy-v0"
+    """a registered Gymnasium env id with a Discrete action space and a flat observation"""
+    env_kwargs: str = ""
+    """JSON object of env keyword arguments; empty: the env id's entry in MEMORY_ENV_KWARGS of agents/presets.py
+    (none for other envs)"""
+    total_timesteps: int = 12_000_000
+    """env steps to train for (all sub-envs together): about 6-10 minutes on 2 CPU cores"""
+    num_envs: int = 64
+    """parallel sub-envs (one batched forward pass per step for all of them)"""
+    num_steps: int = 128
+    """steps per sub-env in each rollout (64 x 128 = 8,192 steps per update)"""
+    num_minibatches: int = 8
+    """minibatches per epoch (1,024 steps each)"""
+    update_epochs: int = 4
+    """passes over each rollout"""
+    learning_rate: float = 1e-3
+    """Adam learning rate (eps 1e-5), annealed linearly to 0 over total_timesteps"""
+    ent_coef: float = 0.01
+    """entropy bonus coefficient"""
+    torch_threads: int = 1
+    """torch CPU threads (scripts/bench_train.py --threads 1 2 measures both)"""
+    video_interval: int = 1000
+    """record one episode every this many iterations (about 8M steps), and after the last (0: never)"""
+    hidden_sizes: tuple[int, ...] = field(default_factory=lambda: (64, 64))
+    """widths of the actor's and the critic's hidden layers"""
+
+
+@dataclass
+class PixelArgs(PPOArgs):
+    """Train the pixel agent: PPO with a small CNN on stacked grey frames."""
+
+    env_id: str = "BreakoutPy-v0"
+    """a registered Gymnasium env id with a Discrete action space and uint8 (C, H, W) frames"""
+    env_kwargs: str = ""
+    """JSON object of env keyword arguments selecting pixel observations; empty: the env id's entry in
+    PIXEL_ENV_KWARGS of agents/presets.py"""
+    total_timesteps: int = 9_000_000
+    """env steps to train for (all sub-envs together): about 52 minutes alone on 2 CPU cores"""
+    num_envs: int = 64
+    """parallel sub-envs (one batched forward pass per step for all of them)"""
+    num_steps: int = 64
+    """steps per sub-env in each rollout (64 x 64 = 4,096 steps per update)"""
+    num_minibatches: int = 16
+    """minibatches per epoch (256 frames each: on the CPU an update costs the same per frame from 256 to 1,024
+    frames a minibatch, so small minibatches give 4x the gradient steps for the same time, as in ppo_atari.py)"""
+    update_epochs: int = 4
+    """passes over each rollout"""
+    learning_rate: float = 2.5e-4
+    """Adam learning rate (eps 1e-5), annealed linearly to 0 (ppo_atari.py's value)"""
+    clip_coef: float = 0.1
+    """surrogate (and value) clipping coefficient (ppo_atari.py's value)"""
+    ent_coef: float = 0.01
+    """entropy bonus coefficient"""
+    torch_threads: int = 2
+    """torch CPU threads: on an otherwise idle 2-core machine 2 threads trained 1.6x faster than 1 (bench_train.py);
+    use 1 when other jobs share the cores (2 threads then oversubscribe them)"""
+    video_interval: int = 500
+    """record one episode every this many iterations (about 2M steps), and after the last (0: never)"""
+    channels: tuple[int, ...] = field(default_factory=lambda: (16, 32))
+    """output channels of each conv layer"""
+    kernels: tuple[int, ...] = field(default_factory=lambda: (4, 5))
+    """kernel size of each conv layer"""
+    strides: tuple[int, ...] = field(default_factory=lambda: (2, 3))
+    """stride of each conv layer: a stride-2 first layer keeps the ball's height linearly readable (6x6 filters at
+    stride 3 mixed ball and paddle: README, "The pixel agent's first layer"), at 1.7x the update cost"""
+    hidden_size: int = 128
+    """width of the fully connected layer shared by actor and critic"""
+
+
+def memory_network(args: MemoryArgs) -> dict[str, Any]:
+    """The agents.networks config of the memory agent's MLP (sizes of observations and actions filled by train)."""
+    return {"type": "mlp", "hidden_sizes": list(args.hidden_sizes)}
+
+
+def pixel_network(args: PixelArgs) -> dict[str, Any]:
+    """The agents.networks config of the pixel agent's CNN."""
+    return {"type": "cnn", "channels": list(args.channels), "kernels": list(args.kernels),
+            "strides": list(args.strides), "hidden_size": args.hidden_size}
+
+
+@dataclass(frozen=True)
+class Preset:
+    """One agent's training preset: its Args type (the defaults), its env kwargs per env id and its network."""
+
+    agent: str
+    args_type: type[PPOArgs]
+    env_kwargs: dict[str, dict[str, Any]]
+    network: Callable[[Any], dict[str, Any]]
+
+    def default_env_kwargs(self, env_id: str) -> dict[str, Any]:
+        """The env kwargs an empty --env-kwargs means for `env_id` (a copy; {} for envs without a preset)."""
+        return dict(self.env_kwargs.get(env_id, {}))
+
+    def train(self, args: PPOArgs, callback: Callable[[dict[str, Any]], bool] | None = None) -> dict[str, Any]:
+        """Train (or resume) this agent with `args`; `callback` is agents.trainer.train's per-iteration hook."""
+        if not args.env_kwargs:
+            args = dataclasses.replace(args, env_kwargs=json_text(self.default_env_kwargs(args.env_id)))
+        return train(args, agent_name=self.agent, network=self.network(args), callback=callback)
+
+
+PRESETS = {
+    "memory": Preset("memory", MemoryArgs, MEMORY_ENV_KWARGS, memory_network),
+    "pixel": Preset("pixel", PixelArgs, PIXEL_ENV_KWARGS, pixel_network),
+}
+
+
+def preset_of(agent: str) -> Preset:
+    """The preset of `agent` ("memory" or "pixel"); a UserError naming the choices for anything else."""
+    if agent not in PRESETS:
+        raise UserError(f"unknown agent {agent!r}; choose from {', '.join(PRESETS)}")
+    return PRESETS[agent]
+
+
+def train_memory(args: MemoryArgs, callback: Callable[[dict[str, Any]], bool] | None = None) -> dict[str, Any]:
+    """Train (or resume) the memory agent; see Preset.train."""
+    return PRESETS["memory"].train(args, callback)
+
+
+def train_pixel(args: PixelArgs, callback: Callable[[dict[str, Any]], bool] | None = None) -> dict[str, Any]:
+    """Train (or resume) the pixel agent; see Preset.train."""
+    return PRESETS["pixel"].train(args, callback)
