@@ -38,6 +38,7 @@ from gbc.dump import (
     OBP1,
     SCX,
     SCY,
+    STAT,
     VRAM_BANK_SIZE,
     WINDOW_X_OFFSET,
     WX,
@@ -327,8 +328,18 @@ CAUSES = {
     "frame it drew (the next dump has the LCD off)",
     "blank_palette_changed": "the LCD is off and BGP changed during the frame: PyBoy paints the blank frame with "
     "BGP as it is at the end of the frame (the next dump's)",
+    "mid_frame_palette": "the game runs code during the frame (an LCD STAT interrupt: LY=LYC or a mode) and the "
+    "differing lines show the same picture in other colours: BGP/OBP0/OBP1 or CGB palette RAM changed mid-frame; a "
+    "dump holds only the end-of-frame palettes",
+    "mid_frame_lcdc": "the game runs code during the frame (an LCD STAT interrupt) and the differing lines show "
+    "another picture: LCDC (window, sprites, tile map or data) changed mid-frame; a dump holds only the "
+    "end-of-frame LCDC",
     "unexplained": "no known cause: a renderer difference, or VRAM/OAM/palette/LCDC writes during the frame",
 }
+# An LCD STAT interrupt (IE bit 1) with a source enabled in STAT (bits 3-6: HBlank, VBlank, OAM, LY=LYC) runs
+# the game's code while the frame is drawn (https://gbdev.io/pandocs/STAT.html).
+IE_STAT = 0x02
+STAT_SOURCES = 0x78
 CHUNK = 256  # dumps rendered at once when checking long recordings (bounds the memory used)
 
 
@@ -366,7 +377,10 @@ def check_recording(recording: Recording, use_scanline_registers: bool = True) -
                 checks.append(FrameCheck(index, 0, (), ""))
                 continue
             rows = tuple(np.flatnonzero(frame_differs.any(axis=(1, 2))).tolist())
-            checks.append(FrameCheck(index, pixels, rows, _cause(recording, index, per_line is not None)))
+            cause = _cause(recording, index, per_line is not None)
+            if cause == "unexplained":
+                cause = _raster_cause(d, index, frames[offset], recording.screens[index], list(rows))
+            checks.append(FrameCheck(index, pixels, rows, cause))
     return checks
 
 
@@ -386,6 +400,21 @@ def _cause(recording: Recording, k: int, lines_used: bool) -> str:
         if (recording.screens[k] == colour).all():
             return "blank_palette_changed"
     return "unexplained"
+
+
+def _raster_cause(d: MemoryDump, k: int, rendered: np.ndarray, screen: np.ndarray, rows: list[int]) -> str:
+    """mid_frame_palette / mid_frame_lcdc when the game has an LCD STAT interrupt running during the frame, else
+    unexplained. A palette change recolours: on the differing rows, each colour of the render maps to one colour
+    of the screen; anything else changed what is drawn (LCDC)."""
+    raster = (int(d.ie[k]) & IE_STAT) and (int(d.register(STAT)[k]) & STAT_SOURCES)
+    if not raster:
+        return "unexplained"
+    ours = rendered[rows].reshape(-1, rendered.shape[-1]).astype(np.int64)
+    theirs = screen[rows].reshape(-1, screen.shape[-1]).astype(np.int64)
+    key = lambda rgb: (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]  # noqa: E731
+    pairs = np.unique(np.stack([key(ours), key(theirs)], axis=1), axis=0)
+    recoloured = len(np.unique(pairs[:, 0])) == len(pairs)
+    return "mid_frame_palette" if recoloured else "mid_frame_lcdc"
 
 
 def summarize(checks: list[FrameCheck]) -> dict:

@@ -1,10 +1,11 @@
-"""User errors of step 05: a damaged or foreign dump file is one line naming the file; --game picks the profile
-whose screen lag the emulated render uses."""
+"""Step 05 on any game: a damaged or foreign dump file is one line naming the file; the emulated render takes
+the screen lag from the game's profile; a frame that a raster interrupt changed names its cause."""
 
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from gbc.dump import DumpError, empty_dumps, load_recording, save_dumps
@@ -47,3 +48,27 @@ def test_the_emulated_render_takes_the_screen_lag_from_the_profile():
     finally:
         renderer.close()
     assert get_profile("breakout").screen_lag_frames == 2
+
+
+def test_a_frame_changed_by_a_raster_interrupt_names_palette_or_lcdc_never_unexplained():
+    from gbc.dump import STAT, Recording, empty_dumps
+    from gbc.render import check_recording, render
+
+    dumps = empty_dumps(3, model="DMG")
+    rng = np.random.default_rng(0)
+    dumps.vram[:, 0, :0x1800] = rng.integers(0, 256, 0x1800)  # tiles with all four colours
+    dumps.io[:, 0x40] = 0x91  # LCD on, background on, tiles at 0x8000
+    dumps.io[:, 0x47] = 0xE4
+    screens = render(dumps).copy()
+    colours = np.unique(screens[0].reshape(-1, 3), axis=0)
+    bottom = screens[0, 100:].reshape(-1, 3)  # frame 0: the bottom lines in other colours (a palette swap)
+    swapped = bottom.copy()
+    for a, b in zip(colours, colours[::-1]):
+        swapped[(bottom == a).all(axis=1)] = b
+    screens[0, 100:] = swapped.reshape(44, 160, 3)
+    screens[1, 100:] = screens[1, 100:][:, ::-1]  # frame 1: another picture below line 100 (LCDC)
+    screens[2] = screens[0]
+    dumps.io[:2, STAT - 0xFF00] = 0x40  # LY=LYC interrupt source
+    dumps.ie[:2] = 0x03  # VBlank and STAT interrupts; frame 2 has none
+    causes = [c.cause for c in check_recording(Recording(dumps, screens))]
+    assert causes == ["mid_frame_palette", "mid_frame_lcdc", "unexplained"]
