@@ -288,7 +288,7 @@ def _oam_page_selects(recording: Recording, stats: dict[int, ByteStats], source_
         stat = stats[int(index)]
         if stat.reason is not None:
             continue
-        column = recording.values[:, j]
+        column = recording.column(j)
         if not np.isin(column, pages).all():
             continue
         same = float(np.mean(column == register))
@@ -515,7 +515,7 @@ def _buffer_bookkeeping(recording: Recording, stats: dict[int, ByteStats], posit
                 break
         if near is None:
             continue
-        column = recording.values[:, j]
+        column = recording.column(j)
         rest = int(np.bincount(column, minlength=256).argmax())
         away = np.concatenate([[0], (column != rest).astype(np.int8), [0]])
         edges = np.flatnonzero(np.diff(away))
@@ -573,7 +573,7 @@ def _inputs(recording: Recording, stats: dict[int, ByteStats], play: np.ndarray,
             stat = stats[int(index)]
             if stat.reason is not None or stat.distinct < 2 or "input" in stat.flags:
                 continue
-            values = recording.values[frames, j].astype(np.int64)
+            values = recording.column(j)[frames].astype(np.int64)
             table = np.bincount(held[frames] * 256 + values, minlength=(int(acts.max()) + 1) * 256).reshape(-1, 256)
             modes = table.argmax(axis=1)[acts]
             consistency = table.max(axis=1).sum() / len(frames)
@@ -610,7 +610,7 @@ def _duplicates(recording: Recording, stats: dict[int, ByteStats], settings: Ext
         stat = stats[int(index)]
         if stat.reason is not None or stat.changes < settings.duplicate_min_changes:
             continue
-        key = recording.values[:, j].tobytes()
+        key = recording.column(j).tobytes()
         original = first_of.setdefault(key, int(index))
         if original != int(index):
             _drop(stat, "duplicate", of=_hex(recording.addresses[original]))

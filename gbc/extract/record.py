@@ -78,6 +78,7 @@ class Recording:
     game_boy: GameBoyTrace | None = None
     sources: list[dict[str, Any]] = field(default_factory=list)
     after_game_over: np.ndarray | None = None  # (T,) bool: a frame after its episode's game over (None: none)
+    _by_column: np.ndarray | None = field(default=None, repr=False, compare=False)  # values.T, made on first use
 
     @property
     def frames(self) -> int:
@@ -126,15 +127,22 @@ class Recording:
         frozen[0] = False
         return frozen
 
+    def column(self, j: int) -> np.ndarray:
+        """(T,) uint8, a contiguous view: the values of changing column j (reading a column of `values`, which is
+        stored frame by frame, strides through memory; the extractor reads columns thousands of times)."""
+        if self._by_column is None or self._by_column.shape != self.values.T.shape:
+            self._by_column = np.ascontiguousarray(self.values.T)
+        return self._by_column[j]
+
     def full(self, indices: np.ndarray) -> np.ndarray:
         """(T, len(indices)) uint8: the recorded values of any bytes, changing or not."""
         indices = np.asarray(indices, np.int64)
-        out = np.broadcast_to(self.base[indices], (self.frames, len(indices))).copy()
         where = np.searchsorted(self.columns, indices)
         present = (where < len(self.columns)) & (self.columns[np.minimum(where, len(self.columns) - 1)] == indices)
-        if present.any():
-            out[:, present] = self.values[:, where[present]]
-        return out
+        out = np.empty((len(indices), self.frames), np.uint8)
+        for k, (index, j, found) in enumerate(zip(indices.tolist(), where.tolist(), present.tolist())):
+            out[k] = self.column(j) if found else self.base[index]
+        return out.T
 
 
 def game_boy_addresses() -> np.ndarray:
