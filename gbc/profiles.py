@@ -327,19 +327,22 @@ START_STEP_KEYS = ("frames", "buttons")
 CONDITION_KEYS = ("variable", "op", "value")
 
 
-def _check_keys(mapping: dict, known: Sequence[str], where: str) -> None:
+def _check_keys(mapping: dict, known: Sequence[str], where: str, typos_only: bool = False) -> None:
     """A ProfileError naming the first unknown key and the nearest known one (a typo must not pass silently
-    and leave a default in its place)."""
+    and leave a default in its place). `typos_only`: only keys close to a known one (the caller explains the
+    rest)."""
     for key in mapping:
         if key not in known:
             near = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+            if typos_only and not near:
+                continue
             hint = f"did you mean {near[0]!r}? " if near else ""
             raise ProfileError(f"{where}: unknown key {key!r}; {hint}known keys: {list(known)}")
 
 
 def _parse_condition(spec, where: str) -> Condition:
     if isinstance(spec, dict):
-        _check_keys(spec, CONDITION_KEYS, where)
+        _check_keys(spec, CONDITION_KEYS, where, typos_only=True)
     if not isinstance(spec, dict) or set(spec) != {"variable", "op", "value"}:
         raise ProfileError(f"{where}: expected {{'variable': NAME, 'op': '==', 'value': INT}}, got {spec!r}")
     return Condition(spec["variable"], spec["op"], _parse_int(spec["value"], where))
