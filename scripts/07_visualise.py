@@ -12,14 +12,16 @@ as TensorBoard images: `tensorboard --logdir <folder>/tensorboard`).
 
 from __future__ import annotations
 
-import json
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import tyro
 
-from agents.probe_pipeline import agent_name, default_out_dir
+from agents.probing.gbc_ram_map import load_ram_regions
+from agents.probing.pipeline import agent_name, default_out_dir
+from agents.probing.report import build_report
+from breakout_py.errors import run_script
+from breakout_py.files import json_line
 
 
 @dataclass
@@ -39,25 +41,17 @@ class Args:
 
 
 def main(args: Args) -> Path:
-    from agents.report import build_report
-
     folder = Path(args.probe_dir) if args.probe_dir else default_out_dir(args.env_id, agent_name(args.checkpoint))
     gbc = None
     if args.gbc_regions_dir and Path(args.gbc_regions_dir).is_dir():
-        from agents.probe_gbc import load_ram_regions
-
         gbc = load_ram_regions(args.gbc_regions_dir)
     written = build_report(folder, gbc=gbc, example=args.example,
                            tensorboard_dir=folder / "tensorboard" if args.tensorboard else None)
     print(f"07: wrote {written['report']} (open it in a browser), figures in {folder / 'figures'}/"
           + (f", TensorBoard images in {written['tensorboard']}/" if "tensorboard" in written else ""))
-    print(json.dumps({"report": str(written["report"]), "figures": len(written) - 2}))
+    print(json_line({"report": written["report"], "figures": len(written) - 2}))
     return written["report"]
 
 
 if __name__ == "__main__":
-    try:
-        main(tyro.cli(Args))
-    except (FileNotFoundError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(2)
+    run_script(lambda: main(tyro.cli(Args)))

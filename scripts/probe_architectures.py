@@ -4,31 +4,30 @@ candidate shapes, and of a trained agent, on the same probe data; one JSON line 
     .venv/bin/python scripts/probe_architectures.py                       # states from the shipped pixel agent's play
     .venv/bin/python scripts/probe_architectures.py --checkpoint runs/<run>/model.pt --init-seeds 1 2 3
 
-The data are step 06's (agents.probe_breakout: play of the agent, sweeps, the ball grid), rendered at each trunk's
-frame size; the probes are step 06's ridge probes, scored with R^2 on its held-out split. A random-weights network
-is the control of step 06, so a trunk whose random first layer already reads a variable poorly leaves a trained
-agent little room above it. Used to choose the pixel agent's trunk (README, "The pixel agent's first layer").
+The data are step 06's (agents.probing.python_breakout: play of the agent, sweeps, the ball grid), rendered at each
+trunk's frame size; the probes are step 06's ridge probes, scored with R^2 on its held-out split. A random-weights
+network is the control of step 06, so a trunk whose random first layer already reads a variable poorly leaves a
+trained agent little room above it. Used to choose the pixel agent's trunk (README, "The pixel agent's first layer").
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import torch
 import tyro
 
 import breakout_py
-from breakout_py.errors import UserError, run_script
 from agents.networks import build_network
-from agents.probe import (ProbeError, check_variables, find_layers, fit_probes, record_activations,
-                          split_by_group)
-from agents.probe_breakout import VARIABLES, build_probe_data, collect_play, setup_for_checkpoint
-from agents.probe_pipeline import ProbeConfig, load_probe_agent
+from agents.probing.game import ProbeConfig, with_game_defaults
+from agents.probing.pipeline import load_probe_agent
+from agents.probing.probes import check_variables, find_layers, fit_probes, record_activations, split_by_group
+from agents.probing.python_breakout import ADAPTER, VARIABLES, build_probe_data, collect_play, setup_for_checkpoint
+from breakout_py.errors import UserError, run_script
+from breakout_py.files import atomic_write, json_line
 
 TRUNKS = {  # name: (frame size, CNNAgent kwargs); 2 stacked frames each
     "42 two-layer 6x6/3 4x4/2": (42, dict(channels=(16, 32), kernels=(6, 4), strides=(3, 2), hidden_size=128)),
@@ -71,13 +70,10 @@ def main(args: Args) -> list[dict]:
     unknown = [name for name in args.trunks if name not in TRUNKS]
     if unknown:
         raise UserError(f"unknown trunk(s) {unknown}; choose from {list(TRUNKS)}")
-    try:
-        variables = check_variables(args.variables, VARIABLES)
-        agent, checkpoint, source, _ = load_probe_agent(args.checkpoint, breakout_py.ENV_ID)
-        setup = setup_for_checkpoint(agent, checkpoint, source)
-    except ProbeError as err:
-        raise UserError(str(err)) from None
-    config = ProbeConfig()
+    variables = check_variables(args.variables, VARIABLES)
+    agent, checkpoint, source, _ = load_probe_agent(args.checkpoint, breakout_py.ENV_ID)
+    setup = setup_for_checkpoint(agent, checkpoint, source)
+    config = with_game_defaults(ProbeConfig(), ADAPTER.defaults)
     play = collect_play(agent, setup, config.num_games, config.num_steps, config.keep_every, config.seed)
     columns = [breakout_py.STATE_INDEX[name] for name in variables]
     data_by_size = {}
@@ -94,7 +90,7 @@ def main(args: Args) -> list[dict]:
     obs, targets, split = data_for(setup.obs_size)
     rows.append({"network": f"trained: {source}", "obs_shape": list(obs.shape[1:]), "init_seed": None,
                  "r2": _scores(agent, obs, targets, split, config)})
-    print(json.dumps(rows[-1]), flush=True)
+    print(json_line(rows[-1]), flush=True)
     for name in args.trunks or TRUNKS:
         size, kwargs = TRUNKS[name]
         obs, targets, split = data_for(size)
@@ -105,13 +101,9 @@ def main(args: Args) -> list[dict]:
                                          "n_actions": len(setup.action_meanings), **kwargs}).eval()
             rows.append({"network": f"random weights: {name}", "obs_shape": list(obs.shape[1:]),
                          "init_seed": seed, "r2": _scores(network, obs, targets, split, config)})
-            print(json.dumps(rows[-1]), flush=True)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(out.name + ".partial")
-    partial.write_text("".join(json.dumps({**row, "variables": variables, "time": time.strftime("%Y-%m-%d %H:%M")})
-                               + "\n" for row in rows))
-    partial.replace(out)
+            print(json_line(rows[-1]), flush=True)
+    out = atomic_write(args.out, "".join(json_line({**row, "variables": variables,
+                                                    "time": time.strftime("%Y-%m-%d %H:%M")}) + "\n" for row in rows))
     print(f"wrote {out} ({len(rows)} lines; R^2 per layer in the order of 'variables')")
     return rows
 

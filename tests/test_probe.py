@@ -1,12 +1,12 @@
-"""agents.probe on a tiny network and a tiny game: a planted variable is found, steering along it moves the policy,
-random directions of the same norm hardly do; bad layer/variable names are clear errors."""
+"""agents.probing.probes on a tiny network and a tiny game: a planted variable is found, steering along it moves the
+policy, random directions of the same norm hardly do; bad layer/variable names are clear errors."""
 
 import numpy as np
 import pytest
 import torch
 
 from agents.networks import CNNAgent
-from agents.probe import (ProbeError, check_variables, find_layers, fit_probes, random_directions,
+from agents.probing.probes import (ProbeError, check_variables, find_layers, fit_probes, random_directions,
                           record_activations, select_layers, split_by_group, steer_effects, unit_correlations,
                           unit_norm)
 

@@ -8,9 +8,11 @@ import torch
 import breakout_py
 from breakout_py import core
 from agents.networks import CNNAgent, MLPAgent
-from agents.probe import ProbeError
-from agents.probe_breakout import (KIND_BALL_GRID, KIND_BRICK_TOGGLE, KIND_SWEEP, KIND_PLAY, build_probe_data, collect_play, render_stacks,
-                                   screen_regions, set_variable, setup_for_checkpoint, take)
+from agents.probing.game import KIND_PLAY
+from agents.probing.probes import ProbeError
+from agents.probing.python_breakout import (KIND_BALL_GRID, KIND_BRICK_TOGGLE, KIND_SWEEP, build_probe_data,
+                                            collect_play, render_stacks, screen_regions, set_variable,
+                                            setup_for_checkpoint, take)
 
 KWARGS = {"obs_type": "pixels", "obs_size": 20, "frame_stack": 3, "frame_skip": 4}
 

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.skipif(not ROM.is_file() or not SPEC.is_file(),
 
 
 def test_ram_regions_of_ball_paddle_score_lives_and_bricks():
-    from agents.probe_gbc import _Layout, check_regions, load_features, play_states, ram_regions
+    from agents.probing.gbc_ram_map import _Layout, check_regions, load_features, play_states, ram_regions
 
     symbols = json.loads(BREAKOUT_SYMBOLS.read_text())
     layout = _Layout(symbols)

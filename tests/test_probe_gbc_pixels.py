@@ -1,8 +1,13 @@
 """GBC Breakout pixel probe on a tiny untrained agent: stacks re-rendered from recorded states equal the env's
-observations, a ball_x sweep moves the ball in both frames, a planted unit is found, steps 06 + 07 run end to end,
-and checkpoints or names that do not fit are clear errors."""
+observations, a ball_x sweep moves the ball in both frames, a planted unit is found, the wall's layout comes from the
+symbols file, steps 06 + 07 run end to end (as subprocesses), and checkpoints or names that do not fit are clear
+errors."""
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,9 +15,12 @@ import torch
 
 from agents.checkpoint import save_checkpoint
 from agents.networks import CNNAgent, MLPAgent
-from agents.probe import ProbeError, fit_probes, split_by_group, unit_correlations
-from gbc.profiles import get_profile
-from training_scripts import load_script
+from agents.probing.game import ProbeConfig
+from agents.probing.games import run_probe
+from agents.probing.probes import ProbeError, fit_probes, split_by_group, unit_correlations
+from gbc.profiles import BREAKOUT_SYMBOLS, get_profile
+
+ROOT = Path(__file__).resolve().parents[1]
 
 ROM = get_profile("breakout").rom_path
 pytestmark = pytest.mark.skipif(not ROM.is_file() or not ROM.with_suffix(".state_spec.json").is_file(),
@@ -30,7 +38,7 @@ def tiny_agent() -> CNNAgent:
 
 @pytest.fixture(scope="module")
 def played():
-    from agents.probe_gbc_pixels import collect_play, load_variables, setup_for_gbc_checkpoint
+    from agents.probing.gbc_breakout import collect_play, load_variables, setup_for_gbc_checkpoint
 
     agent = tiny_agent()
     setup = setup_for_gbc_checkpoint(agent, {"env_id": "GBCBreakout-v0", "env_kwargs": KWARGS}, "tiny")
@@ -39,7 +47,7 @@ def played():
 
 
 def test_stacks_rendered_from_recorded_states_equal_the_env_observations(played):
-    from agents.probe_gbc_pixels import decode, render_stack
+    from agents.probing.gbc_breakout import decode, render_stack
     from gbc.emulated_render import EmulatedRenderer
 
     setup, variables, play = played
@@ -58,7 +66,7 @@ def test_stacks_rendered_from_recorded_states_equal_the_env_observations(played)
 
 
 def test_ball_x_sweep_moves_the_ball_in_both_frames(played):
-    from agents.probe_gbc_pixels import decode, render_stack, translated
+    from agents.probing.gbc_breakout import decode, render_stack, translated
     from gbc.emulated_render import EmulatedRenderer
 
     setup, variables, play = played
@@ -82,7 +90,7 @@ def test_ball_x_sweep_moves_the_ball_in_both_frames(played):
 
 
 def test_probe_finds_a_unit_planted_with_ball_x(played):
-    from agents.probe_gbc_pixels import build_probe_data
+    from agents.probing.gbc_breakout import build_probe_data
 
     setup, variables, play = played
     data = build_probe_data(play, setup, variables, num_bases=4, sweep_count=3, ball_positions=2, seed=0,
@@ -98,15 +106,33 @@ def test_probe_finds_a_unit_planted_with_ball_x(played):
     assert np.abs(unit_correlations(acts, data.targets[:, chosen])[5]).argmax() == 0
 
 
-def test_probe_and_report_end_to_end(tmp_path):
-    import tyro
+def test_wall_layout_comes_from_the_symbols_file(tmp_path):
+    from agents.probing.gbc_breakout import game_spec, load_variables
 
+    variables = load_variables()
+    spec = game_spec(variables)
+    wall = spec.arrays["Bricks"]
+    assert wall.shape == (6, 18) and wall.names[19] == "brick_r1_c1" and "brick_r1_c1" not in spec.scalars
+    # another wall shape in the symbols file, and a brick the spec did not keep: the grid follows, with a hole
+    symbols = json.loads(BREAKOUT_SYMBOLS.read_text())
+    symbols["constants"].update(BRICK_ROWS=12, BRICK_COLUMNS=9)
+    path = tmp_path / "symbols.json"
+    path.write_text(json.dumps(symbols))
+    kept = [v for v in variables if v.name != "brick_r0_c3"]
+    wall = game_spec(kept, path).arrays["Bricks"]
+    assert wall.shape == (12, 9) and wall.names[3] == "" and wall.names[1] == "brick_r0_c1"
+
+
+def test_probe_and_report_end_to_end(tmp_path):
     checkpoint = save_checkpoint(tmp_path / "model.pt", tiny_agent(), None,
                                  {"env_id": "GBCBreakout-v0", "env_kwargs": KWARGS})
     out = tmp_path / "probe"
-    probe, visualise = load_script("06_probe.py"), load_script("07_visualise.py")
-    probe.main(tyro.cli(probe.Args, args=["--checkpoint", str(checkpoint), "--out-dir", str(out)] + TINY))
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONWARNINGS": "ignore"}
+    probe = subprocess.run([sys.executable, "scripts/06_probe.py", "--checkpoint", str(checkpoint), "--out-dir",
+                            str(out), *TINY], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert probe.returncode == 0, probe.stderr[-3000:]
     summary = json.loads((out / "summary.json").read_text())
+    assert summary["arrays"]["Bricks"]["shape"] == [6, 18]
     assert summary["addresses"]["ball_x"] == "0xC0A6" and summary["addresses"]["brick_r0_c0"] == "0xC0B6"
     assert summary["data"]["sweep_samples"] > 0 and summary["bars"]["variables_total"] == 126
     # game_state stays "playing" through these short games: listed as constant on the test split, not unscored
@@ -117,14 +143,16 @@ def test_probe_and_report_end_to_end(tmp_path):
     assert all(line.split(",")[4].startswith("0x") for line in units[1:] if line.split(",")[3])
     causal = (out / "causal.csv").read_text()
     assert ",ball_x,random," in causal and ",paddle_x,probe," in causal
-    report = visualise.main(tyro.cli(visualise.Args, args=["--probe-dir", str(out), "--gbc-regions-dir", ""]))
-    assert "0xC0A6" in report.read_text()
+    visualise = subprocess.run([sys.executable, "scripts/07_visualise.py", "--probe-dir", str(out),
+                                "--gbc-regions-dir", ""], cwd=ROOT, env=env, capture_output=True, text=True,
+                               timeout=600)
+    assert visualise.returncode == 0, visualise.stderr[-3000:]
+    page = (out / "report.html").read_text()
+    assert "0xC0A6" in page and "probe scores of the bricks" in page and "The 108 bricks" in page
 
 
-def test_checkpoints_and_names_that_do_not_fit_are_clear_errors(tmp_path):
-    import tyro
-
-    from agents.probe_gbc_pixels import setup_for_gbc_checkpoint
+def test_checkpoints_and_names_that_do_not_fit_are_clear_errors():
+    from agents.probing.gbc_breakout import setup_for_gbc_checkpoint
 
     memory = MLPAgent((127,), 3)
     with pytest.raises(ProbeError, match="memory agent"):
@@ -132,11 +160,8 @@ def test_checkpoints_and_names_that_do_not_fit_are_clear_errors(tmp_path):
     with pytest.raises(ProbeError, match=r"takes observations \[2, 32, 32\].*gives \[2, 40, 40\]"):
         setup_for_gbc_checkpoint(tiny_agent(), {"env_id": "GBCBreakout-v0",
                                                 "env_kwargs": {**KWARGS, "obs_size": 40}}, "ckpt")
-    checkpoint = save_checkpoint(tmp_path / "model.pt", tiny_agent(), None,
-                                 {"env_id": "GBCBreakout-v0", "env_kwargs": KWARGS})
-    probe = load_script("06_probe.py")
-    for option, message in ((["--variables", "ball_z"], r"unknown variable\(s\) \['ball_z'\]"),
-                            (["--layers", "conv7"], r"no layer named \['conv7'\]")):
+    checkpoint = {"env_id": "GBCBreakout-v0", "env_kwargs": KWARGS}
+    for config, message in ((ProbeConfig(variables=("ball_z",)), r"unknown variable\(s\) \['ball_z'\]"),
+                            (ProbeConfig(layers=("conv7",)), r"no layer named \['conv7'\]")):
         with pytest.raises(ProbeError, match=message):
-            probe.main(tyro.cli(probe.Args, args=["--checkpoint", str(checkpoint), "--out-dir", str(tmp_path)]
-                                + option + TINY))
+            run_probe(tiny_agent(), checkpoint, "ckpt", config)

@@ -1,4 +1,5 @@
-"""Steps 06 and 07 end to end on a tiny agent, the report opened in headless Chromium, and the scripts' errors."""
+"""Steps 06 and 07 end to end on a tiny agent (the scripts run as subprocesses), the report opened in headless
+Chromium, the bars and their printed lines, and the scripts' errors."""
 
 import json
 import os
@@ -14,15 +15,24 @@ import torch
 
 from agents.checkpoint import save_checkpoint
 from agents.networks import CNNAgent
-from agents.probe import ProbeError
-from training_scripts import load_script
+from agents.probing.bars import bar_lines, measure_bars
+from agents.probing.game import ProbeConfig
+from agents.probing.games import run_probe
+from agents.probing.probes import ProbeError, r2_score
+from agents.probing.report import _bars_html
 
 ROOT = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONWARNINGS": "ignore"}
 KWARGS = {"obs_type": "pixels", "obs_size": 20, "frame_stack": 2, "frame_skip": 4}
 TINY = ["--num-games", "4", "--num-steps", "120", "--keep-every", "2", "--num-bases", "6", "--sweep-count", "3",
         "--brick-patterns", "2", "--toggle-bases", "1", "--max-train", "400", "--pcs", "24", "--causal-states", "6",
         "--causal-seeds", "2", "--random-directions", "2", "--region-bases", "4", "--examples", "2",
         "--group-steps", "16", "--no-gbc-regions"]
+
+
+def run_script(*args: str) -> subprocess.CompletedProcess:
+    """A numbered script run as a researcher runs it, from the repository root."""
+    return subprocess.run([sys.executable, *args], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600)
 
 
 def _chromium() -> str | None:
@@ -38,13 +48,33 @@ def checkpoint(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def report(checkpoint, tmp_path_factory) -> Path:
-    import tyro
-
+def probed(checkpoint, tmp_path_factory) -> tuple[Path, str]:
+    """(step 06's folder, what 06 printed)."""
     out = tmp_path_factory.mktemp("probe") / "tiny"
-    probe, visualise = load_script("06_probe.py"), load_script("07_visualise.py")
-    probe.main(tyro.cli(probe.Args, args=["--checkpoint", str(checkpoint), "--out-dir", str(out)] + TINY))
-    return visualise.main(tyro.cli(visualise.Args, args=["--probe-dir", str(out), "--gbc-regions-dir", ""]))
+    result = run_script("scripts/06_probe.py", "--checkpoint", str(checkpoint), "--out-dir", str(out), *TINY)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out, result.stdout
+
+
+@pytest.fixture(scope="module")
+def report(probed) -> Path:
+    out, _ = probed
+    result = run_script("scripts/07_visualise.py", "--probe-dir", str(out), "--gbc-regions-dir", "")
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = Path(json.loads(result.stdout.strip().splitlines()[-1])["report"])
+    assert report == out / "report.html"
+    return report
+
+
+def test_probe_prints_one_short_line_per_bar_and_where_it_wrote(probed):
+    out, stdout = probed
+    bars = json.loads((out / "summary.json").read_text())["bars"]
+    lines = [line for line in stdout.splitlines() if line.startswith("06: bar ")]
+    assert [line.removeprefix("06: ") for line in lines] == bar_lines(bars)
+    assert len(lines) == len(bars["key_variables_r2"]) + 1 + len(bars["causal"]) == 6
+    assert all(len(line) < 300 for line in stdout.splitlines())  # no line carries the whole summary (once 3 KB)
+    assert f"06: wrote {out}/" in stdout
+    assert json.loads(stdout.strip().splitlines()[-1])["out_dir"] == str(out)
 
 
 def test_probe_writes_every_table_and_scores_every_variable(report):
@@ -74,6 +104,28 @@ def test_report_has_every_layer_and_tensorboard_images(report):
     assert len(list((report.parent / "figures" / "regions").glob("*.png"))) == 120
 
 
+def test_report_lays_out_array_variables_as_summary_json_says(report, tmp_path):
+    from PIL import Image
+
+    from agents.probing.report import build_report
+
+    folder = tmp_path / "wall"
+    shutil.copytree(report.parent, folder, ignore=shutil.ignore_patterns("figures", "tensorboard", "report.html"))
+    summary = json.loads((folder / "summary.json").read_text())
+    names = summary["arrays"].pop("Bricks")["names"]
+    summary["arrays"]["Wall"] = {"shape": [2, 54], "names": names}  # the same elements, another game's layout
+    (folder / "summary.json").write_text(json.dumps(summary))
+    written = build_report(folder)
+    assert {"scores_wall", "regions_wall"} <= set(written) and "scores_bricks" not in written
+    width = Image.open(written["regions_wall"]).size[0]
+    assert width > 2 * Image.open(report.parent / "figures" / "regions_bricks.png").size[0]  # 54 columns, not 18
+    assert "The 108 wall" in written["report"].read_text()
+    summary["arrays"]["Wall"]["shape"] = [5, 5]  # a layout that does not hold its elements is not redrawn as 6x18
+    (folder / "summary.json").write_text(json.dumps(summary))
+    with pytest.raises(ValueError, match="reshape"):
+        build_report(folder)
+
+
 def test_report_renders_in_headless_chromium(report, tmp_path):
     browser = _chromium()
     if browser is None:
@@ -96,39 +148,44 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
 
 
 def test_bad_names_are_clear_errors(checkpoint, tmp_path):
-    import tyro
+    from agents.checkpoint import load_agent
 
-    probe = load_script("06_probe.py")
+    agent, payload = load_agent(checkpoint)
     with pytest.raises(ProbeError, match=r"unknown variable\(s\) \['ball_z'\]"):
-        probe.main(tyro.cli(probe.Args, args=["--checkpoint", str(checkpoint), "--variables", "ball_z",
-                                              "--out-dir", str(tmp_path)] + TINY))
-    result = subprocess.run([sys.executable, "scripts/06_probe.py", "--checkpoint", str(checkpoint), "--layers",
-                             "conv7"] + TINY, cwd=ROOT, capture_output=True, text=True, timeout=300,
-                            env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        run_probe(agent, payload, str(checkpoint), ProbeConfig(variables=("ball_z",)))
+    with pytest.raises(ProbeError, match=r"was trained on 'CartPole-v1'; step 06 probes pixel agents of"):
+        run_probe(agent, {**payload, "env_id": "CartPole-v1"}, "ckpt")
+    result = run_script("scripts/06_probe.py", "--checkpoint", str(checkpoint), "--layers", "conv7", *TINY)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith("error: no layer named ['conv7']")
-    missing = subprocess.run([sys.executable, "scripts/06_probe.py", "--checkpoint", str(tmp_path / "none.pt")],
-                             cwd=ROOT, capture_output=True, text=True, timeout=300)
+    missing = run_script("scripts/06_probe.py", "--checkpoint", str(tmp_path / "none.pt"))
     assert missing.returncode == 2 and "error: no checkpoint at" in missing.stderr
 
-    architectures = subprocess.run([sys.executable, "scripts/probe_architectures.py", "--trunks", "42 nope"],
-                                   cwd=ROOT, capture_output=True, text=True, timeout=300)
+    architectures = run_script("scripts/probe_architectures.py", "--trunks", "42 nope")
     assert architectures.returncode == 2 and "error: unknown trunk(s) ['42 nope']" in architectures.stderr
-    architectures = subprocess.run([sys.executable, "scripts/probe_architectures.py", "--checkpoint", str(checkpoint),
-                                    "--variables", "ball_z"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    architectures = run_script("scripts/probe_architectures.py", "--checkpoint", str(checkpoint),
+                               "--variables", "ball_z")
     assert architectures.returncode == 2 and "error: unknown variable(s) ['ball_z']" in architectures.stderr
 
 
+def test_visualise_names_what_to_run_for_a_folder_without_06s_outputs(probed, tmp_path):
+    result = run_script("scripts/07_visualise.py", "--probe-dir", str(tmp_path), "--gbc-regions-dir", "")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith(f"error: {tmp_path} lacks ['summary.json'")
+    assert "run scripts/06_probe.py first" in result.stderr
+    out, _ = probed
+    result = run_script("scripts/07_visualise.py", "--probe-dir", str(out), "--example", "5", "--gbc-regions-dir",
+                        str(tmp_path))  # an empty folder as the GBC map
+    assert result.returncode == 2 and "holds no RAM-to-screen map" in result.stderr
+    result = run_script("scripts/07_visualise.py", "--probe-dir", str(out), "--example", "5", "--gbc-regions-dir", "")
+    assert result.returncode == 2 and "error: example 5 does not exist: step 06 kept 2 examples" in result.stderr
+
+
 def _bars_for(scores: dict[str, float], constant_on_test: list[str]) -> tuple[dict, str]:
-    from types import SimpleNamespace
-
-    from agents.probe_pipeline import measure_bars
-    from agents.report import _bars_html
-
     rows = [{"network": "trained", "layer": "fc1", "variable": name, "metric": "r2", "score": score,
              "score_play": score} for name, score in scores.items()]
-    bars = measure_bars(SimpleNamespace(scores=rows, names=list(scores), constant_on_test=constant_on_test,
-                                        causal=[], key_test={}))
+    bars = measure_bars(rows, key_test={}, causal=[], constant_on_test=constant_on_test, names=list(scores),
+                        policy_signs={})
     return bars, _bars_html(bars)
 
 
@@ -142,12 +199,6 @@ def test_a_variable_constant_on_the_test_split_is_listed_not_failed():
 
 
 def test_key_variable_passes_only_at_a_layer_clearly_above_random_weights():
-    from types import SimpleNamespace
-
-    from agents.probe import r2_score
-    from agents.probe_pipeline import measure_bars
-    from agents.report import _bars_html
-
     rng = np.random.default_rng(0)
     y = rng.uniform(size=(400, 1))
     groups = np.repeat(np.arange(40), 10)
@@ -160,8 +211,7 @@ def test_key_variable_passes_only_at_a_layer_clearly_above_random_weights():
     rows.append({"network": "pixels", "layer": "pixels", "variable": "ball_y", "metric": "r2", "score": 0.99,
                  "score_play": 0.99})
     key_test = {"variables": ["ball_y"], "targets": y, "groups": groups, **pred}
-    bars = measure_bars(SimpleNamespace(scores=rows, names=["ball_y"], constant_on_test=[], causal=[],
-                                        key_test=key_test))
+    bars = measure_bars(rows, key_test=key_test, causal=[], constant_on_test=[], names=["ball_y"], policy_signs={})
     ball_y = bars["key_variables_r2"]["ball_y"]
     assert ball_y["best_layer"] == "conv1" and ball_y["random_weights_r2"] == ball_y["r2"]
     assert ball_y["layers"]["conv1"]["difference_ci95"] == [0.0, 0.0]
@@ -171,7 +221,6 @@ def test_key_variable_passes_only_at_a_layer_clearly_above_random_weights():
     # the same tie with no better layer is not a pass
     key_test["trained"] = {"conv1": pred["trained"]["conv1"]}
     key_test["random_weights"] = {"conv1": pred["random_weights"]["conv1"]}
-    bars = measure_bars(SimpleNamespace(scores=rows, names=["ball_y"], constant_on_test=[], causal=[],
-                                        key_test=key_test))
+    bars = measure_bars(rows, key_test=key_test, causal=[], constant_on_test=[], names=["ball_y"], policy_signs={})
     assert bars["key_variables_r2"]["ball_y"]["layer_above_control"] is None
     assert not bars["key_variables_r2"]["ball_y"]["pass"]

@@ -20,15 +20,15 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from breakout_py.errors import UserError
+from breakout_py.files import atomic_write, atomic_write_with, markdown_table, write_json, write_table
 from gbc.hardware import SCREEN_HEIGHT, SCREEN_WIDTH, WRAM_START
 
 DEFAULT_REGION_DIR = Path("artifacts") / "probe" / "GBCBreakout-v0" / "ram_regions"
@@ -277,7 +277,7 @@ def ram_regions_cached(out_dir: str | Path = DEFAULT_REGION_DIR, states: int = 3
     rom = profile.rom_path
     spec = rom.with_suffix(".state_spec.json")
     if not spec.is_file():
-        raise FileNotFoundError(f"no state spec at {spec}; extract one with scripts/01_extract_state.py")
+        raise UserError(f"no state spec at {spec}; extract one with scripts/01_extract_state.py")
     out = Path(out_dir)
     settings = {"states": states, "values_per_state": values_per_state, "seed": seed, "conditions": CONDITIONS}
     fingerprint = _fingerprint([rom, spec, BREAKOUT_SYMBOLS], settings)
@@ -290,29 +290,30 @@ def ram_regions_cached(out_dir: str | Path = DEFAULT_REGION_DIR, states: int = 3
     features = load_features(spec, symbols)
     maps, counts, background, balls = ram_regions(features, play_states(states, seed), layout, values_per_state)
     rows = check_regions(features, maps, layout, balls)
-    out.mkdir(parents=True, exist_ok=True)
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, maps=maps, counts=counts, background=background,
-                        labels=np.array([f.label for f in features]), addresses=np.array([f.address for f in features]))
-    _write(out / "regions.npz", buffer.getvalue())
-    _write(out / "ram_regions.csv", _csv(rows))
+    labels, addresses = np.array([f.label for f in features]), np.array([f.address for f in features])
+    atomic_write_with(out / "regions.npz", lambda tmp: np.savez_compressed(
+        tmp, maps=maps, counts=counts, background=background, labels=labels, addresses=addresses))
+    write_table(out / "ram_regions.csv", list(rows[0]), [list(r.values()) for r in rows])
     checked = [r for r in rows if r["inside_expected"] != ""]
-    _write(out / "ram_regions.md", (
+    atomic_write(out / "ram_regions.md", (
         "# GBC Breakout: RAM-to-screen map\n\n"
         f"{len(rows)} features of {spec.name}; {sum(1 for r in rows if r['changed_pixels'])} change the screen. "
         f"Checked against the constants: {sum(1 for r in checked if r['inside_expected'])} of {len(checked)} "
-        "regions lie where the game draws the variable.\n\n| address | label | kind | changed px | box (y, x) | "
-        "expected | inside |\n|---|---|---|---|---|---|---|\n" + "".join(
-            f"| {r['address']} | {r['label']} | {r['kind']} | {r['changed_pixels']} | "
-            f"{r['y0']}-{r['y1']} x {r['x0']}-{r['x1']} | {r['expected_box']} | {r['inside_expected']} |\n"
-            for r in rows)).encode())
-    _write(meta, json.dumps({"fingerprint": fingerprint, "settings": settings, "rom_sha1": profile.sha1}).encode())
+        "regions lie where the game draws the variable.\n\n" + markdown_table(
+            ["address", "label", "kind", "changed px", "box (y, x)", "expected", "inside"],
+            [[r["address"], r["label"], r["kind"], r["changed_pixels"], f"{r['y0']}-{r['y1']} x {r['x0']}-{r['x1']}",
+              r["expected_box"], r["inside_expected"]] for r in rows])))
+    write_json(meta, {"fingerprint": fingerprint, "settings": settings, "rom_sha1": profile.sha1})
     return out
 
 
 def load_ram_regions(folder: str | Path) -> dict[str, Any]:
     """What the report needs: maps, labels, the background frame and an HTML intro and table."""
     folder = Path(folder)
+    missing = [name for name in ("regions.npz", "ram_regions.csv") if not (folder / name).is_file()]
+    if missing:
+        raise UserError(f"{folder} holds no RAM-to-screen map (no {', '.join(missing)}): write it with "
+                         f"scripts/06_probe.py --gbc-regions-dir {folder}, or pass another --gbc-regions-dir")
     data = np.load(folder / "regions.npz")
     with open(folder / "ram_regions.csv", newline="") as f:
         rows = list(csv.DictReader(f))
@@ -328,16 +329,3 @@ def load_ram_regions(folder: str | Path) -> dict[str, Any]:
     return {"maps": data["maps"], "labels": [str(x) for x in data["labels"]], "background": data["background"],
             "html_intro": intro, "html_table": table, "rows": rows}
 
-
-def _csv(rows: list[dict[str, Any]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue().encode()
-
-
-def _write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)

@@ -1,4 +1,5 @@
-"""Probe data for Python Breakout: states from the agent's own play, sweeps of each variable, and their screens.
+"""Step 06's adapter for Python Breakout (`ADAPTER`, see agents.probing.game): states from the agent's own play,
+sweeps of each variable, and their screens.
 
 Frame stacks are what the agent saw: every sample keeps the game states of the last `frame_stack` agent steps
 (oldest first, the first state repeated at an episode's start, as the env does), and each frame is rendered
@@ -26,7 +27,8 @@ import breakout_py
 from breakout_py import core
 from breakout_py.env import DEFAULT_FRAME_SKIP
 
-from agents.probe import ProbeError, sample_actions
+from agents.probing.game import KIND_PLAY, ArrayLayout, GameSamples, GameSpec, ProbeConfig, ProbeSetup
+from agents.probing.probes import ProbeError, sample_actions
 
 VARIABLES = breakout_py.STATE_NAMES
 SCALARS = VARIABLES[:core.BRICKS_OFFSET]
@@ -42,19 +44,7 @@ LATTICE = {"lives": core.START_LIVES, "score": core.MAX_SCORE, "paddle_hits": co
            "serve_timer": core.SERVE_DELAY, "hit_orange": 1, "hit_red": 1}
 
 
-@dataclass(frozen=True)
-class BreakoutSetup:
-    """What the agent saw: env id and kwargs from its checkpoint, and the frame geometry they imply."""
-
-    env_id: str
-    env_kwargs: dict[str, Any]
-    obs_size: int
-    frame_stack: int
-    frame_skip: int
-    action_meanings: tuple[str, ...]
-
-
-def setup_for_checkpoint(agent: nn.Module, checkpoint: dict[str, Any], source: str) -> BreakoutSetup:
+def setup_for_checkpoint(agent: nn.Module, checkpoint: dict[str, Any], source: str) -> ProbeSetup:
     """Checks that the checkpoint is a pixel agent of Python Breakout and returns its frame geometry."""
     env_id = checkpoint.get("env_id")
     if env_id != breakout_py.ENV_ID:
@@ -76,7 +66,7 @@ def setup_for_checkpoint(agent: nn.Module, checkpoint: dict[str, Any], source: s
         raise ProbeError(f"{source}: the network expects observations {network.get('obs_shape')} and "
                          f"{network.get('n_actions')} actions, but {env_id} with {kwargs} gives {list(shape)} and "
                          f"{n_actions}; the checkpoint does not match the env it names")
-    return BreakoutSetup(env_id, kwargs, obs_size=shape[1], frame_stack=shape[0],
+    return ProbeSetup(env_id, kwargs, obs_size=shape[1], frame_stack=shape[0],
                          frame_skip=int(kwargs.get("frame_skip", DEFAULT_FRAME_SKIP)),
                          action_meanings=tuple(core.ACTION_MEANINGS))
 
@@ -126,7 +116,7 @@ class PlayData:
         return core.state_vector(self.history[-1])
 
 
-def collect_play(agent: nn.Module, setup: BreakoutSetup, num_games: int, num_steps: int, keep_every: int,
+def collect_play(agent: nn.Module, setup: ProbeSetup, num_games: int, num_steps: int, keep_every: int,
                  seed: int, keep_env_obs: bool = False) -> PlayData:
     """Plays `num_games` games for `num_steps` agent steps, actions sampled from the agent's policy, and keeps
     every `keep_every`-th step of each game (game-over states excluded) with the states of its frame stack."""
@@ -267,30 +257,13 @@ def sweep_values(name: str, observed: np.ndarray, count: int, quantiles: tuple[f
 
 # --- The whole data set ---------------------------------------------------------------------------------------------
 
-KIND_PLAY, KIND_SWEEP, KIND_BRICK_PATTERN, KIND_BRICK_TOGGLE, KIND_BALL_GRID = 0, 1, 2, 3, 4
+KIND_SWEEP, KIND_BRICK_PATTERN, KIND_BRICK_TOGGLE, KIND_BALL_GRID = 1, 2, 3, 4  # after KIND_PLAY = 0
 KIND_NAMES = ("play", "sweep", "brick_pattern", "brick_toggle", "ball_grid")
 
 
-@dataclass
-class ProbeData:
-    """Every sample: its frame stack, the ideal state of its current frame, and where it came from."""
-
-    obs: np.ndarray  # (N, F, S, S) uint8
-    targets: np.ndarray  # (N, 120) float32, breakout_py.STATE_NAMES
-    kind: np.ndarray  # (N,) KIND_*
-    variable: np.ndarray  # (N,) index of the swept/toggled variable, -1 for play and brick patterns
-    base: np.ndarray  # (N,) row of the play sample it was made from (itself for play)
-    group: np.ndarray  # (N,) block of play it comes from (for splits)
-    sweep_source: dict[str, str]  # per variable: "observed" or "full" range swept
-    play: PlayData
-
-    def __len__(self) -> int:
-        return len(self.kind)
-
-
-def build_probe_data(play: PlayData, setup: BreakoutSetup, num_bases: int, sweep_count: int,
+def build_probe_data(play: PlayData, setup: ProbeSetup, num_bases: int, sweep_count: int,
                      brick_patterns_per_base: int, toggle_bases: int, seed: int, group_steps: int = 64,
-                     ball_positions_per_base: int = 0) -> ProbeData:
+                     ball_positions_per_base: int = 0) -> GameSamples:
     """Play samples, plus for `num_bases` of them: each scalar swept over `sweep_count` values (its observed
     range), `brick_patterns_per_base` random walls (each brick present with probability 1/2),
     `ball_positions_per_base` ball positions drawn uniformly from the box of observed (ball_x, ball_y) (the ball's
@@ -298,7 +271,8 @@ def build_probe_data(play: PlayData, setup: BreakoutSetup, num_bases: int, sweep
 
     The ball grid is there because a position is read linearly from a place code only where the probe has seen the
     ball: in play the ball crosses some places rarely (fast, near the paddle), and sweeps of one coordinate keep the
-    other at the base's value."""
+    other at the base's value. Targets: the ideal state of each sample's current frame (breakout_py.STATE_NAMES);
+    variable: the swept or toggled column, -1 for play, brick patterns and the ball grid."""
     rng = np.random.default_rng(seed)
     renderer = breakout_py.Renderer(setup.obs_size)
     n_play = play.history[0].num_games
@@ -351,12 +325,17 @@ def build_probe_data(play: PlayData, setup: BreakoutSetup, num_bases: int, sweep
         sources.setdefault(name, "observed")
     for name in BRICKS:
         sources[name] = "full"
-    return ProbeData(obs=render_stacks(renderer, history), targets=core.state_vector(history[-1]),
-                     kind=np.concatenate(kinds), variable=np.concatenate(variables), base=base, group=group,
-                     sweep_source=sources, play=play)
+    targets = core.state_vector(history[-1])
+    index = breakout_py.STATE_INDEX
+    return GameSamples(obs=render_stacks(renderer, history), targets=targets, kind=np.concatenate(kinds),
+                       kind_names=KIND_NAMES, variable=np.concatenate(variables), base=base, group=group,
+                       sweep_source=sources,
+                       in_flight=(targets[:, index["serve_timer"]] == 0) & (targets[:, index["ball_y"]] < 0.95),
+                       causal_subset=targets[:, index["paddle_x"]] < targets[:, index["ball_x"]],
+                       episodes=play.episodes, mean_score=play.mean_return)
 
 
-def high_low_masks(data: ProbeData, name: str) -> tuple[np.ndarray, np.ndarray]:
+def high_low_masks(data: GameSamples, name: str) -> tuple[np.ndarray, np.ndarray]:
     """Samples with a high and a low value of `name`, among those in which only it varied (its sweep, or the
     random walls for a brick): the upper and lower third of its sweep values, or present/absent."""
     index = breakout_py.STATE_INDEX[name]
@@ -373,7 +352,7 @@ def high_low_masks(data: ProbeData, name: str) -> tuple[np.ndarray, np.ndarray]:
     return rows & (value >= hi), rows & (value <= lo)
 
 
-def screen_regions(data: ProbeData, max_bases: int = 32) -> tuple[np.ndarray, np.ndarray]:
+def screen_regions(data: GameSamples, max_bases: int = 32) -> tuple[np.ndarray, np.ndarray]:
     """Per variable, the fraction of its perturbations (sweep values, or brick toggles) that changed each pixel of
     the stack (any frame), over at most `max_bases` base states: (120, S, S) float32, and the perturbation count."""
     size = data.obs.shape[-1]
@@ -390,3 +369,53 @@ def screen_regions(data: ProbeData, max_bases: int = 32) -> tuple[np.ndarray, np
         maps[index] = changed.mean(axis=0)
         counts[index] = rows.size
     return maps, counts
+
+
+# --- The adapter ------------------------------------------------------------------------------------------------------
+
+def _family(name: str) -> str:
+    if name in BRICKS:
+        return "bricks"
+    if name in ("score", "lives"):
+        return "hud"
+    return "ball" if name.startswith("ball_") else "paddle" if name == "paddle_x" else "other"
+
+
+SPEC = GameSpec(
+    names=VARIABLES, binary=tuple(name in BINARY for name in VARIABLES),
+    addresses={name: f"state[{i}]" for i, name in enumerate(VARIABLES)},
+    families={name: _family(name) for name in VARIABLES},
+    arrays={"Bricks": ArrayLayout((core.BRICK_ROWS, core.BRICK_COLS), BRICKS)},
+    key_variables=("ball_x", "ball_y", "paddle_x"),
+    # A ball further right should draw the paddle right; a paddle further right should send it back left.
+    policy_signs={"ball_x": +1, "paddle_x": -1}, toward="RIGHT", away="LEFT", causal_subset="paddle_left_of_ball")
+
+
+class PythonBreakout:
+    """Step 06's adapter for pixel agents of BreakoutPy-v0 (agents.probing.game.GameAdapter)."""
+
+    env_id = breakout_py.ENV_ID
+    defaults = dict(num_games=32, num_steps=1600, keep_every=16, num_bases=120, ball_positions=32,
+                    causal_variables=SCALARS, causal_states=64, group_steps=64)
+
+    def check_checkpoint(self, agent: nn.Module, checkpoint: dict[str, Any], source: str) -> ProbeSetup:
+        return setup_for_checkpoint(agent, checkpoint, source)
+
+    def spec(self) -> GameSpec:
+        return SPEC
+
+    def play(self, agent: nn.Module, setup: ProbeSetup, config: ProbeConfig) -> PlayData:
+        return collect_play(agent, setup, config.num_games, config.num_steps, config.keep_every, config.seed)
+
+    def build_samples(self, play: PlayData, setup: ProbeSetup, config: ProbeConfig) -> GameSamples:
+        return build_probe_data(play, setup, config.num_bases, config.sweep_count, config.brick_patterns,
+                                config.toggle_bases, config.seed, config.group_steps, config.ball_positions)
+
+    def high_low_masks(self, samples: GameSamples, k: int) -> tuple[np.ndarray, np.ndarray]:
+        return high_low_masks(samples, VARIABLES[k])
+
+    def screen_regions(self, samples: GameSamples, max_bases: int) -> tuple[np.ndarray, np.ndarray]:
+        return screen_regions(samples, max_bases)
+
+
+ADAPTER = PythonBreakout()

@@ -1,4 +1,5 @@
-"""Step 06 for a pixel agent of GBC Breakout (`GBCBreakout-v0`): play data and sweeps drawn by the game itself.
+"""Step 06's adapter for pixel agents of GBC Breakout (`GBCBreakout-v0`; `ADAPTER`, see agents.probing.game): play
+data and sweeps drawn by the game itself.
 
 Targets: the state spec's features (`roms/breakout/breakout.state_spec.json`), named and typed from the symbols file
 (`load_variables`): one variable per symbol, read with the symbol's size and sign (a 16-bit word such as `score` or
@@ -27,31 +28,29 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import gymnasium as gym
 import numpy as np
 import torch.nn as nn
 
-from agents.probe import TEST, ProbeError, check_variables, sample_actions, split_by_group
-from agents.probe_breakout import KIND_PLAY, BreakoutSetup
-from agents.probe_gbc import load_features
-from agents.probe_pipeline import (GBC_ENV_ID, ProbeConfig, ProbeResults, print_progress, example_states, layers_to_probe,
-                                   make_timer, probe_network, sample_counts)
+from agents.probing.game import KIND_PLAY, ArrayLayout, GameSamples, GameSpec, ProbeConfig, ProbeSetup
+from agents.probing.gbc_ram_map import load_features
+from agents.probing.probes import ProbeError, sample_actions
 from gbc.emulated_render import SCREEN_LAG_FRAMES, EmulatedRenderer
 from gbc.env import grey_frame
 from gbc.hardware import ram_obs_index
 from gbc.profiles import BREAKOUT_SYMBOLS, get_profile
 
+GBC_ENV_ID = "GBCBreakout-v0"
 SWEPT = ("ball_x", "ball_y", "paddle_x")  # sprites: the screen follows their RAM within SCREEN_LAG_FRAMES frames
-KIND_SWEEP, KIND_BALL_GRID = 1, 2
+KIND_SWEEP, KIND_BALL_GRID = 1, 2  # after KIND_PLAY = 0
 KIND_NAMES = ("play", "sweep", "ball_grid")
 # About 3 minutes of CPU on this 2-core machine: the emulated render costs about 5 ms a frame, a saved state 12 ms.
-DEFAULT_CONFIG = replace(ProbeConfig(), num_games=8, num_steps=600, keep_every=6, num_bases=48, sweep_count=8,
-                         ball_positions=12, max_train=20000, causal_variables=SWEPT, causal_states=48,
-                         group_steps=60)
+DEFAULTS = dict(num_games=8, num_steps=600, keep_every=6, num_bases=48, ball_positions=12, causal_variables=SWEPT,
+                causal_states=48, group_steps=60)
 
 
 @dataclass(frozen=True)
@@ -122,7 +121,7 @@ def ram_indices(variables: Sequence[Variable]) -> np.ndarray:
     return np.array([ram_obs_index(v.address + b) for v in variables for b in range(v.size)])
 
 
-def setup_for_gbc_checkpoint(agent: nn.Module, checkpoint: dict[str, Any], source: str) -> BreakoutSetup:
+def setup_for_gbc_checkpoint(agent: nn.Module, checkpoint: dict[str, Any], source: str) -> ProbeSetup:
     """Checks that the checkpoint is a pixel agent of GBCBreakout-v0 whose network takes that env's frames."""
     if checkpoint.get("env_id") != GBC_ENV_ID:
         raise ProbeError(f"{source} was trained on {checkpoint.get('env_id')!r}, not {GBC_ENV_ID}")
@@ -145,7 +144,7 @@ def setup_for_gbc_checkpoint(agent: nn.Module, checkpoint: dict[str, Any], sourc
     if frame_skip <= SCREEN_LAG_FRAMES:
         raise ProbeError(f"frame_skip {frame_skip}: re-rendering a step needs a state {SCREEN_LAG_FRAMES} frames "
                          "before its screen inside the same step, so frame_skip must be above that")
-    return BreakoutSetup(GBC_ENV_ID, kwargs, obs_size=shape[1], frame_stack=shape[0], frame_skip=frame_skip,
+    return ProbeSetup(GBC_ENV_ID, kwargs, obs_size=shape[1], frame_stack=shape[0], frame_skip=frame_skip,
                          action_meanings=meanings)
 
 
@@ -189,7 +188,7 @@ class GBCPlay:
     episodes: int
 
 
-def collect_play(agent: nn.Module, setup: BreakoutSetup, variables: Sequence[Variable], num_games: int,
+def collect_play(agent: nn.Module, setup: ProbeSetup, variables: Sequence[Variable], num_games: int,
                  num_steps: int, keep_every: int, seed: int) -> GBCPlay:
     """Plays `num_games` games in lockstep for `num_steps` agent steps (actions sampled from the policy; a finished
     game restarts) and keeps every `keep_every`-th step of each episode, from step `keep_every` on."""
@@ -265,24 +264,12 @@ def translated(variables: Sequence[Variable], written: np.ndarray, moves: dict[i
     return out
 
 
-@dataclass
-class GBCProbeData:
-    """Every sample: its frame stack, its targets, and where it came from (as agents.probe_breakout.ProbeData)."""
-
-    obs: np.ndarray
-    targets: np.ndarray  # (N, K) float32, one column per variable
-    kind: np.ndarray  # KIND_PLAY, KIND_SWEEP, KIND_BALL_GRID
-    variable: np.ndarray  # index of the swept variable, -1 for play and the ball grid
-    base: np.ndarray
-    group: np.ndarray
-    sweep_source: dict[str, str]
-
-
-def build_probe_data(play: GBCPlay, setup: BreakoutSetup, variables: Sequence[Variable], num_bases: int,
-                     sweep_count: int, ball_positions: int, seed: int, group_steps: int) -> GBCProbeData:
+def build_probe_data(play: GBCPlay, setup: ProbeSetup, variables: Sequence[Variable], num_bases: int,
+                     sweep_count: int, ball_positions: int, seed: int, group_steps: int) -> GameSamples:
     """Play samples (the env's own frames and the recorded targets), plus for `num_bases` of them each of SWEPT
     over `sweep_count` values of its observed range (1st-99th percentile in play) and `ball_positions` joint
-    random positions of ball and paddle in their observed box, each rendered by the game."""
+    random positions of ball and paddle in their observed box, each rendered by the game. Targets: one column per
+    variable; variable: the swept column, -1 for play and the ball grid."""
     names = [v.name for v in variables]
     play_targets = decode(play.shown, variables)
     n_play = len(play_targets)
@@ -306,15 +293,23 @@ def build_probe_data(play: GBCPlay, setup: BreakoutSetup, variables: Sequence[Va
     finally:
         renderer.close()
     base = np.concatenate([np.arange(n_play), [job[0] for job in jobs]]).astype(np.int64)
-    return GBCProbeData(
-        obs=np.concatenate([play.env_obs, obs]), targets=np.concatenate([play_targets, targets]),
+    all_targets = np.concatenate([play_targets, targets])
+    constants = json.loads(BREAKOUT_SYMBOLS.read_text())["constants"]
+    column = {name: all_targets[:, names.index(name)] for name in ("paddle_x", "ball_x", "ball_y", "serve_timer")}
+    return GameSamples(
+        obs=np.concatenate([play.env_obs, obs]), targets=all_targets,
         kind=np.concatenate([np.full(n_play, KIND_PLAY), [job[1] for job in jobs]]).astype(np.int64),
+        kind_names=KIND_NAMES,
         variable=np.concatenate([np.full(n_play, -1), [job[2] for job in jobs]]).astype(np.int64), base=base,
         group=(play.game * 1_000_000 + play.step // group_steps)[base],
-        sweep_source={name: "observed" if name in SWEPT else "play only" for name in names})
+        sweep_source={name: "observed" if name in SWEPT else "play only" for name in names},
+        in_flight=(column["serve_timer"] == 0) & (column["ball_y"] < constants["PADDLE_Y"]),
+        causal_subset=column["paddle_x"] + constants["PADDLE_WIDTH"] / 2
+        < column["ball_x"] + constants["BALL_SIZE"] / 2,
+        episodes=play.episodes, mean_score=play.mean_return)
 
 
-def high_low_masks(data: GBCProbeData, variables: Sequence[Variable], k: int) -> tuple[np.ndarray, np.ndarray]:
+def high_low_masks(data: GameSamples, variables: Sequence[Variable], k: int) -> tuple[np.ndarray, np.ndarray]:
     """High and low samples of variable k for its mean difference: among its own sweep for a swept variable, else
     among play states (1 vs 0 for a flag); upper and lower third of its values."""
     value = data.targets[:, k]
@@ -326,7 +321,7 @@ def high_low_masks(data: GBCProbeData, variables: Sequence[Variable], k: int) ->
     return (rows & (value > lo), rows & (value <= lo)) if hi <= lo else (rows & (value >= hi), rows & (value <= lo))
 
 
-def sweep_regions(data: GBCProbeData, count: int, max_bases: int) -> tuple[np.ndarray, np.ndarray]:
+def sweep_regions(data: GameSamples, count: int, max_bases: int) -> tuple[np.ndarray, np.ndarray]:
     """Per variable, the fraction of its sweep samples (over at most `max_bases` bases) that changed each pixel of
     the stack against their base's play stack; zero for variables that are not swept."""
     maps = np.zeros((count, *data.obs.shape[2:]), dtype=np.float32)
@@ -339,52 +334,65 @@ def sweep_regions(data: GBCProbeData, count: int, max_bases: int) -> tuple[np.nd
     return maps, counts
 
 
-# --- The whole run ---------------------------------------------------------------------------------------------------
+# --- The adapter ------------------------------------------------------------------------------------------------------
 
-def run_gbc_pixel_probe(agent: nn.Module, checkpoint: dict[str, Any], source: str, config: ProbeConfig,
-                        log: Callable[[str], None] = print_progress) -> ProbeResults:
-    """Step 06 for a pixel agent of GBCBreakout-v0 (see the module docstring); the probes, controls, function
-    vectors and causal check are agents.probe_pipeline.probe_network's."""
-    timings, lap = make_timer(log)
-    setup = setup_for_gbc_checkpoint(agent, checkpoint, source)
-    all_variables = load_variables()
-    names = [v.name for v in all_variables]
-    layers, readout = layers_to_probe(agent, (setup.frame_stack, setup.obs_size, setup.obs_size), config.layers)
-    variables = check_variables(config.variables, names)
-    causal_variables = check_variables(config.causal_variables, names)
-    var_index = np.array([names.index(v) for v in variables])
+def _family(name: str) -> str:
+    if name.startswith("brick_"):
+        return "bricks"
+    if name in ("score", "lives"):
+        return "hud"
+    return "ball" if name.startswith("ball_") else "paddle" if name.startswith("paddle_x") else "other"
 
-    play = collect_play(agent, setup, all_variables, config.num_games, config.num_steps, config.keep_every,
-                        config.seed)
-    lap("play")
-    data = build_probe_data(play, setup, all_variables, config.num_bases, config.sweep_count,
-                            config.ball_positions, config.seed, config.group_steps)
-    split = split_by_group(data.group, config.seed)
-    is_play = data.kind == KIND_PLAY
-    lap("data")
 
-    constants = json.loads(BREAKOUT_SYMBOLS.read_text())["constants"]
-    column = {name: data.targets[:, names.index(name)] for name in ("paddle_x", "ball_x", "ball_y", "serve_timer")}
-    paddle_left_of_ball = column["paddle_x"] + constants["PADDLE_WIDTH"] / 2 < \
-        column["ball_x"] + constants["BALL_SIZE"] / 2
-    found = probe_network(agent, data.obs, data.targets[:, var_index], split, is_play, layers, readout, variables,
-                          np.array([all_variables[i].binary for i in var_index]),
-                          [high_low_masks(data, all_variables, i) for i in var_index], causal_variables, names,
-                          setup.action_meanings, paddle_left_of_ball, config, lap, log, groups=data.group)
+def game_spec(variables: Sequence[Variable], symbols_path: Path = BREAKOUT_SYMBOLS) -> GameSpec:
+    """The variables as step 06's core sees them; the wall laid out BRICK_ROWS x BRICK_COLUMNS as the symbols
+    file's constants say (a brick the spec did not keep is a hole in the grid)."""
+    constants = json.loads(Path(symbols_path).read_text())["constants"]
+    rows, cols = int(constants["BRICK_ROWS"]), int(constants["BRICK_COLUMNS"])
+    names = tuple(v.name for v in variables)
+    wall = tuple(name if name in names else "" for name in (f"brick_r{r}_c{c}" for r in range(rows)
+                                                               for c in range(cols)))
+    return GameSpec(names=names, binary=tuple(v.binary for v in variables),
+                    addresses={v.name: v.label for v in variables}, families={n: _family(n) for n in names},
+                    arrays={"Bricks": ArrayLayout((rows, cols), wall)} if any(wall) else {},
+                    key_variables=("ball_x", "ball_y", "paddle_x"), policy_signs={"ball_x": +1, "paddle_x": -1},
+                    toward="RIGHT", away="LEFT", causal_subset="paddle_left_of_ball")
 
-    regions, region_counts = sweep_regions(data, len(names), config.region_bases)
-    in_flight = is_play & (split == TEST) & (column["serve_timer"] == 0) & (column["ball_y"] < constants["PADDLE_Y"])
-    examples = example_states(data.obs, data.targets, in_flight if in_flight.any() else is_play,
-                              found.activations, layers, config)
-    lap("regions_and_examples")
-    return ProbeResults(
-        source=source, setup=setup, config=config, layers=layers, readout_layer=readout.name,
-        data_counts=sample_counts(data.kind, KIND_NAMES, split, is_play),
-        play_summary={"episodes_finished": play.episodes, "mean_score_of_finished_episodes": play.mean_return,
-                      "play_states": int(is_play.sum())},
-        sweep_source=data.sweep_source, scores=found.scores, correlations=found.correlations,
-        probe_directions=found.probe_directions, meandiff_directions=found.meandiff_directions,
-        meandiff_norms=found.meandiff_norms, causal=found.causal, regions=regions, region_counts=region_counts,
-        examples=examples, names=names, scalars=[n for n in names if not n.startswith("brick_")],
-        addresses={v.name: v.label for v in all_variables}, timings=timings,
-        constant_on_test=found.constant_on_test, key_test=found.key_test)
+
+class GBCBreakout:
+    """Step 06's adapter for pixel agents of GBCBreakout-v0 (agents.probing.game.GameAdapter)."""
+
+    env_id = GBC_ENV_ID
+    defaults = DEFAULTS
+
+    def __init__(self) -> None:
+        self._variables: list[Variable] | None = None
+
+    @property
+    def variables(self) -> list[Variable]:
+        if self._variables is None:  # read from the ROM's state spec only when a GBC agent is probed
+            self._variables = load_variables()
+        return self._variables
+
+    def check_checkpoint(self, agent: nn.Module, checkpoint: dict[str, Any], source: str) -> ProbeSetup:
+        return setup_for_gbc_checkpoint(agent, checkpoint, source)
+
+    def spec(self) -> GameSpec:
+        return game_spec(self.variables)
+
+    def play(self, agent: nn.Module, setup: ProbeSetup, config: ProbeConfig) -> GBCPlay:
+        return collect_play(agent, setup, self.variables, config.num_games, config.num_steps, config.keep_every,
+                            config.seed)
+
+    def build_samples(self, play: GBCPlay, setup: ProbeSetup, config: ProbeConfig) -> GameSamples:
+        return build_probe_data(play, setup, self.variables, config.num_bases, config.sweep_count,
+                                config.ball_positions, config.seed, config.group_steps)
+
+    def high_low_masks(self, samples: GameSamples, k: int) -> tuple[np.ndarray, np.ndarray]:
+        return high_low_masks(samples, self.variables, k)
+
+    def screen_regions(self, samples: GameSamples, max_bases: int) -> tuple[np.ndarray, np.ndarray]:
+        return sweep_regions(samples, len(self.variables), max_bases)
+
+
+ADAPTER = GBCBreakout()

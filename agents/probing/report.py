@@ -14,7 +14,6 @@ import csv
 import html
 import io
 import json
-import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,24 +26,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import breakout_py  # noqa: E402
+from breakout_py.errors import UserError  # noqa: E402
+from breakout_py.files import atomic_write  # noqa: E402
 
 STATUS_ID = "report-status"
 OK_PREFIX = "report ok"
 REPORT_NAME = "report.html"
-# Colour per variable family in the bar charts.
+# Colour per variable family (summary.json's "families", from the game's adapter) in the bar charts.
 FAMILY_COLOURS = {"ball": "#d62728", "paddle": "#1f77b4", "bricks": "#2ca02c", "hud": "#9467bd", "other": "#7f7f7f"}
-
-
-def family(name: str) -> str:
-    if name.startswith("ball_"):
-        return "ball"
-    if name.startswith("paddle_x"):
-        return "paddle"
-    if name.startswith("brick"):
-        return "bricks"
-    if name in ("score", "lives"):
-        return "hud"
-    return "other"
 
 
 @dataclass
@@ -63,6 +52,17 @@ class ProbeOutputs:
     region_variables: list[str]
     examples: dict[str, np.ndarray]
 
+    @property
+    def arrays(self) -> dict[str, dict[str, Any]]:
+        """Array variables laid out as grids: title -> {"shape": [rows, cols], "names": row-major, "" for none}."""
+        return self.summary["arrays"]
+
+    def in_array(self, name: str) -> bool:
+        return any(name in layout["names"] for layout in self.arrays.values())
+
+    def family(self, name: str) -> str:
+        return self.summary["families"].get(name, "other")
+
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
     with open(path, newline="") as f:
@@ -75,11 +75,14 @@ def load_probe_outputs(folder: str | Path) -> ProbeOutputs:
               "causal.csv", "regions.npz", "examples.npz"]
     missing = [n for n in needed if not (folder / n).is_file()]
     if missing:
-        raise FileNotFoundError(f"{folder} lacks {missing}: run scripts/06_probe.py first (its --out-dir is "
-                                "this folder)")
+        raise UserError(f"{folder} lacks {missing}: run scripts/06_probe.py first (its --out-dir is this folder)")
+    summary = json.loads((folder / "summary.json").read_text())
+    if "arrays" not in summary:
+        raise UserError(f"{folder}/summary.json was written by an older step 06 (no variable layout): run "
+                        "scripts/06_probe.py again for this folder")
     regions = np.load(folder / "regions.npz")
     examples = np.load(folder / "examples.npz")
-    return ProbeOutputs(folder, json.loads((folder / "summary.json").read_text()),
+    return ProbeOutputs(folder, summary,
                         _read_csv(folder / "probe_best.csv"), _read_csv(folder / "probe_scores.csv"),
                         _read_csv(folder / "unit_labels.csv"), _read_csv(folder / "channel_labels.csv"),
                         _read_csv(folder / "causal.csv"), regions["maps"], regions["counts"],
@@ -99,13 +102,8 @@ def _png(fig) -> bytes:
 
 
 def _address(name: str, outputs: ProbeOutputs) -> str:
-    """Where the variable lives: as step 06 wrote it (a RAM address for GBC), else its ideal-state index."""
-    written = outputs.summary.get("addresses", {}).get(name)
-    if written:
-        return written
-    if name in breakout_py.STATE_INDEX:
-        return f"state[{breakout_py.STATE_INDEX[name]}]"
-    return ""
+    """Where the variable lives, as step 06 wrote it: its ideal-state index (Python Breakout), RAM address (GBC)."""
+    return outputs.summary["addresses"].get(name, "")
 
 
 def _region(outputs: ProbeOutputs, name: str) -> np.ndarray | None:
@@ -141,7 +139,7 @@ def _overlay(ax, background: np.ndarray, heat: np.ndarray | None) -> None:
 def fig_scalar_scores(outputs: ProbeOutputs) -> bytes:
     layers = [layer["name"] for layer in outputs.summary["layers"]]
     table = {(r["network"], r["layer"], r["variable"]): float(r["score"]) for r in outputs.scores}
-    names = [v for v in outputs.summary["variables"] if not v.startswith("brick_")]
+    names = [v for v in outputs.summary["variables"] if not outputs.in_array(v)]
     columns = [("trained", l) for l in layers] + [("random_weights", l) for l in layers] + [("pixels", "pixels")]
     grid = np.array([[table.get((net, l, v), np.nan) for net, l in columns] for v in names])
     fig, ax = plt.subplots(figsize=(1.0 + 0.62 * len(columns), 0.9 + 0.36 * len(names)), dpi=110)
@@ -158,16 +156,17 @@ def fig_scalar_scores(outputs: ProbeOutputs) -> bytes:
     return _png(fig)
 
 
-def fig_brick_scores(outputs: ProbeOutputs) -> bytes:
+def fig_array_scores(outputs: ProbeOutputs, title: str) -> bytes:
+    """The probe scores of an array variable's elements laid out as its grid, one panel per layer and control."""
+    layout = outputs.arrays[title]
     layers = [layer["name"] for layer in outputs.summary["layers"]]
     table = {(r["network"], r["layer"], r["variable"]): float(r["score"]) for r in outputs.scores}
     panels = [("trained", l) for l in layers] + [("random_weights", l) for l in layers] + [("pixels", "pixels")]
     cols = min(4, len(panels))
     rows = int(np.ceil(len(panels) / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(3.3 * cols, 1.5 * rows), dpi=100, squeeze=False)
-    names = breakout_py.STATE_NAMES[12:]
     for ax, (net, layer) in zip(axes.ravel(), panels):
-        grid = np.array([table.get((net, layer, n), np.nan) for n in names]).reshape(6, 18)
+        grid = np.array([table.get((net, layer, n), np.nan) for n in layout["names"]]).reshape(layout["shape"])
         image = ax.imshow(grid, cmap="viridis", vmin=0.5, vmax=1.0)
         ax.set_title(f"{net.replace('_weights', '')} {layer}: mean {np.nanmean(grid):.2f}", fontsize=8)
         ax.set_xticks([])
@@ -175,7 +174,7 @@ def fig_brick_scores(outputs: ProbeOutputs) -> bytes:
     for ax in axes.ravel()[len(panels):]:
         ax.axis("off")
     fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.8, label="balanced accuracy")
-    fig.text(0.4, 1.0, "Brick probes (logistic), laid out as the wall", fontsize=9, ha="center")
+    fig.text(0.4, 1.0, f"{title}: probe of each element, laid out as the game does", fontsize=9, ha="center")
     return _png(fig)
 
 
@@ -257,7 +256,8 @@ def fig_dense_layer(outputs: ProbeOutputs, layer: dict[str, Any], example: int) 
     for col in range(cols):
         ax = fig.add_subplot(grid[:, col])
         idx = np.arange(col * per_col, min(n, (col + 1) * per_col))
-        colours = [FAMILY_COLOURS[family(units[i]["variable"])] if units[i]["variable"] else "#cccccc" for i in idx]
+        colours = [FAMILY_COLOURS[outputs.family(units[i]["variable"])] if units[i]["variable"] else "#cccccc"
+                   for i in idx]
         ax.barh(np.arange(idx.size), acts[idx], color=colours, height=0.8)
         ax.set_yticks(np.arange(idx.size), [
             f"{names[i] if names else f'u{i}'}  {units[i]['variable'] or 'constant'} "
@@ -417,20 +417,24 @@ def build_report(folder: str | Path, gbc: dict[str, Any] | None = None, example:
     outputs = load_probe_outputs(folder)
     n_examples = outputs.examples["obs"].shape[0]
     if not 0 <= example < n_examples:
-        raise ValueError(f"example {example} does not exist: step 06 kept {n_examples} examples (0-{n_examples - 1})")
+        raise UserError(f"example {example} does not exist: step 06 kept {n_examples} examples (0-{n_examples - 1}); "
+                        "pass --example within that range")
     summary = outputs.summary
     figures: dict[str, bytes] = {}
     figures["scores_scalars"] = fig_scalar_scores(outputs)
-    if any(v.startswith("brick_") for v in summary["variables"]):
-        figures["scores_bricks"] = fig_brick_scores(outputs)
+    for title, layout in outputs.arrays.items():
+        if any(v in summary["variables"] for v in layout["names"]):
+            figures[f"scores_{title.lower()}"] = fig_array_scores(outputs, title)
     figures["examples"] = fig_examples(outputs)
-    scalars = [v for v in outputs.region_variables if not v.startswith("brick_")]
-    bricks = [v for v in outputs.region_variables if v.startswith("brick_")]
+    scalars = [v for v in outputs.region_variables if not outputs.in_array(v)]
     figures["regions_scalars"] = fig_regions(outputs, scalars, 6, "Screen region of each variable: pixels of the "
                                              "frame stack that change when it is perturbed (fraction of its "
                                              "perturbations; in brackets their count)", size=2.0)
-    figures["regions_bricks"] = fig_regions(outputs, bricks, 18, "Screen region of each brick (each toggled on "
-                                            "its own)", size=1.05)
+    for title, layout in outputs.arrays.items():
+        members = [v for v in layout["names"] if v in outputs.region_variables]
+        figures[f"regions_{title.lower()}"] = fig_regions(
+            outputs, members, layout["shape"][1], f"{title}: screen region of each element (each perturbed on "
+            "its own)", size=1.05)
     for layer in summary["layers"]:
         draw = fig_conv_layer if layer["kind"] == "conv" else fig_dense_layer
         figures[f"layer_{layer['name']}"] = draw(outputs, layer, example)
@@ -445,26 +449,19 @@ def build_report(folder: str | Path, gbc: dict[str, Any] | None = None, example:
     fig_dir.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     for name, png in figures.items():
-        written[name] = _write(fig_dir / f"{name}.png", png)
+        written[name] = atomic_write(fig_dir / f"{name}.png", png)
     region_dir = fig_dir / "regions"
     region_dir.mkdir(exist_ok=True)
     thumbs = {}
     for name in outputs.region_variables:
         thumbs[name] = region_thumbnail(outputs, name)
-        _write(region_dir / f"{name}.png", thumbs[name])
+        atomic_write(region_dir / f"{name}.png", thumbs[name])
 
     page = _html(outputs, figures, thumbs, gbc, example)
-    written["report"] = _write(folder / REPORT_NAME, page.encode())
+    written["report"] = atomic_write(folder / REPORT_NAME, page)
     if tensorboard_dir is not None:
         written["tensorboard"] = write_tensorboard(figures, tensorboard_dir)
     return written
-
-
-def _write(path: Path, data: bytes) -> Path:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-    return path
 
 
 def write_tensorboard(figures: dict[str, bytes], log_dir: str | Path) -> Path:
@@ -515,12 +512,15 @@ def _html(outputs: ProbeOutputs, figures: dict[str, bytes], thumbs: dict[str, by
              "<h2>Bars</h2>", _bars_html(s["bars"]),
              "<h2>Probes</h2><p>Linear probes per layer, scored on held-out blocks of play and their sweeps; "
              "controls: the same network with random weights, and a probe on the raw pixels.</p>",
-             _best_table(outputs, [b for b in outputs.best if not b["variable"].startswith("brick_")], thumb),
-             "<details><summary>The 108 bricks</summary>",
-             _best_table(outputs, [b for b in outputs.best if b["variable"].startswith("brick_")], thumb),
-             "</details>", _img(figures["scores_scalars"], "probe scores of the scalars")]
-    if "scores_bricks" in figures:
-        parts.append(_img(figures["scores_bricks"], "probe scores of the bricks"))
+             _best_table(outputs, [b for b in outputs.best if not outputs.in_array(b["variable"])], thumb)]
+    for title, layout in outputs.arrays.items():
+        members = [b for b in outputs.best if b["variable"] in layout["names"]]
+        parts += [f"<details><summary>The {len(members)} {html.escape(title.lower())}</summary>",
+                  _best_table(outputs, members, thumb), "</details>"]
+    parts.append(_img(figures["scores_scalars"], "probe scores of the scalars"))
+    for title in outputs.arrays:
+        if f"scores_{title.lower()}" in figures:
+            parts.append(_img(figures[f"scores_{title.lower()}"], f"probe scores of the {title.lower()}"))
     parts += ["<h2>Causal check</h2><p>alpha times a unit direction is added to a layer's output on held-out play "
               "states; success = the policy's log-odds RIGHT:LEFT (or the probe read-out) moves the predicted way. "
               "Random: equal-norm random directions.</p>"]
@@ -528,13 +528,13 @@ def _html(outputs: ProbeOutputs, figures: dict[str, bytes], thumbs: dict[str, by
         parts.append(_img(figures["causal"], "causal check"))
     causal_rows = [[r["layer"], r["variable"], r["direction"], r["alpha"], r.get("readout_success", ""),
                     r.get("policy_success", ""), r.get("policy_success_seed_std", ""),
-                    r.get("policy_success_paddle_left_of_ball", ""), r.get("policy_effect_mean", ""),
+                    r.get(f"policy_success_{s['causal_subset']}", ""), r.get("policy_effect_mean", ""),
                     r.get("policy_effect_std", ""), r.get("total_variation_mean", "")] for r in outputs.causal]
     parts.append("<details><summary>Every steering result</summary>" + _table(
         ["layer", "variable", "direction", "alpha", "read-out success", "policy success", "seed std",
-         "paddle left of ball", "effect mean", "effect std", "TV mean"], causal_rows) + "</details>")
-    parts += ["<h2>Screen regions</h2>", _img(figures["regions_scalars"], "regions of the scalars"),
-              _img(figures["regions_bricks"], "regions of the bricks")]
+         s["causal_subset"].replace("_", " "), "effect mean", "effect std", "TV mean"], causal_rows) + "</details>")
+    parts += ["<h2>Screen regions</h2>", _img(figures["regions_scalars"], "regions of the scalars")]
+    parts += [_img(figures[f"regions_{title.lower()}"], f"regions of the {title.lower()}") for title in outputs.arrays]
     parts += ["<h2>Every activation of every layer</h2>", _img(figures["examples"], "example inputs")]
     for layer in s["layers"]:
         parts.append(f"<h3>{html.escape(layer['name'])} <small>({html.escape(layer['path'])}, "

@@ -1,7 +1,7 @@
 """Probing a trained network: its layers, their activations, linear probes, unit labels and function vectors.
 
-Game-independent: everything here takes observations (N, *obs_shape) and target variables (N, K) as arrays.
-`agents.probe_breakout` builds those for Python Breakout, `agents.probe_gbc` maps GBC RAM to the screen.
+Game-independent: everything here takes observations (N, *obs_shape) and target variables (N, K) as arrays;
+the game adapters (agents.probing.python_breakout, agents.probing.gbc_breakout) build those.
 
 - Layers are found by walking the module tree (`find_layers`), never by fixed names: every Conv2d/Linear is a
   layer, recorded after its activation function when one follows it. Names: conv1, conv2, ... and fc1, fc2, ...
@@ -24,8 +24,10 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from breakout_py.errors import UserError
 
-class ProbeError(ValueError):
+
+class ProbeError(UserError, ValueError):
     """Bad input to the probing tools (unknown layer or variable, checkpoint that does not fit the env)."""
 
 

@@ -1,0 +1,182 @@
+"""What a game must supply to step 06, and the sizes of a probing run: the one interface between the
+game-independent core (pipeline, causal, bars, outputs) and a game adapter (python_breakout, gbc_breakout).
+
+A game adapter is a module-level object satisfying `GameAdapter`:
+
+- `env_id` and `defaults`: the env it probes and its values of ProbeConfig's game-dependent fields (those that
+  default to None, e.g. fewer games for GBC, whose emulated frames are about 100x slower to draw);
+- `check_checkpoint(agent, checkpoint, source) -> ProbeSetup`: ProbeError unless the checkpoint is a pixel agent
+  of that env whose network takes its frames;
+- `spec() -> GameSpec`: the variables (names, which are 0/1 flags, where each lives, its family, array variables
+  laid out as grids such as the 6x18 wall of bricks), the key variables of the R^2 bar, and the actions and
+  predicted signs of the causal check (which action is RIGHT and LEFT);
+- `play(agent, setup, config)` then `build_samples(play, setup, config) -> GameSamples`: the agent's own play and
+  the sweeps made from it, as frame stacks with the value of every variable;
+- `high_low_masks(samples, k)` and `screen_regions(samples, max_bases)`: samples with a high and a low value of
+  variable k (for its mean-difference direction), and the screen pixels each variable's perturbations change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any, Optional, Protocol
+
+import numpy as np
+import torch.nn as nn
+
+from agents.probing.probes import ProbeError
+
+KIND_PLAY = 0  # GameSamples.kind of a sample from the agent's own play; other kinds are the game's sweeps
+
+
+@dataclass
+class ProbeConfig:
+    """Sizes and seeds of one probing run, each documented at its field. A field left at None takes the game's
+    default (GameAdapter.defaults, filled in by `with_game_defaults`), given here as Python Breakout / GBC."""
+
+    num_games: Optional[int] = None
+    """games played in parallel to collect states; None: the game's default (32 Python Breakout, 8 GBC)"""
+    num_steps: Optional[int] = None
+    """agent steps played in each game; None: the game's default (1,600 / 600)"""
+    keep_every: Optional[int] = None
+    """keep every k-th step of each game, consecutive steps being near-duplicates; None: the game's default
+    (16 / 6)"""
+    num_bases: Optional[int] = None
+    """play states that every variable is swept in; None: the game's default (120 / 48)"""
+    sweep_count: int = 8
+    """values per swept variable (over its observed range)"""
+    brick_patterns: int = 6
+    """random walls (each brick present with probability 1/2) per base state (Python Breakout)"""
+    ball_positions: Optional[int] = None
+    """per base state: random joint positions of ball and paddle over their observed box, since a place is read
+    linearly only where the probe has seen the ball and play rarely shows it right above the paddle; None: the
+    game's default (32 / 12)"""
+    toggle_bases: int = 4
+    """base states in which each brick is flipped on its own (brick screen regions, mean differences; Python
+    Breakout)"""
+    max_train: int = 20000
+    """at most this many training samples per probe (a random subset; the defaults give about 10,000)"""
+    pcs: int = 256
+    """logistic probes run on this many principal components of the layer"""
+    layers: tuple[str, ...] = ()
+    """layers to probe (conv1, fc1, actor, ... or module paths); empty: all"""
+    variables: tuple[str, ...] = ()
+    """variables to probe (the game's names, e.g. breakout_py.STATE_NAMES); empty: all"""
+    causal_variables: Optional[tuple[str, ...]] = None
+    """variables of the causal check (steering; ball_x and paddle_x have a predicted policy direction); None: the
+    game's default (every scalar of Python Breakout; the swept ball_x, ball_y, paddle_x of GBC)"""
+    causal_states: Optional[int] = None
+    """held-out play states per seed of the causal check; None: the game's default (64 / 48)"""
+    causal_seeds: int = 3
+    """seeds of the causal check (each: its own states and random directions)"""
+    random_directions: int = 4
+    """equal-norm random directions per seed"""
+    alpha_scale: float = 1.0
+    """steering strength, in units of the layer's mean activation difference between high and low values"""
+    region_bases: int = 32
+    """base states whose perturbations make the screen-region maps"""
+    examples: int = 4
+    """example states whose every activation step 07 draws"""
+    group_steps: Optional[int] = None
+    """consecutive agent steps of one game that form a block; splits hold out whole blocks; None: the game's default
+    (64 / 60)"""
+    seed: int = 0
+    """seed of play, sampling, splits, random directions and the random-weights control"""
+
+
+GAME_DEPENDENT = tuple(f.name for f in fields(ProbeConfig) if f.default is None)
+
+
+def with_game_defaults(config: ProbeConfig, defaults: dict[str, Any]) -> ProbeConfig:
+    """`config` with every field left at None set to the game's default."""
+    return replace(config, **{name: defaults[name] for name in GAME_DEPENDENT if getattr(config, name) is None})
+
+
+@dataclass(frozen=True)
+class ProbeSetup:
+    """What the agent saw: env id and kwargs from its checkpoint, and the frame geometry they imply."""
+
+    env_id: str
+    env_kwargs: dict[str, Any]
+    obs_size: int
+    frame_stack: int
+    frame_skip: int
+    action_meanings: tuple[str, ...]
+
+    @property
+    def obs_shape(self) -> tuple[int, int, int]:
+        return self.frame_stack, self.obs_size, self.obs_size
+
+
+@dataclass(frozen=True)
+class ArrayLayout:
+    """An array variable of the game shown as a grid (the wall of bricks): its elements' names, row-major."""
+
+    shape: tuple[int, int]
+    names: tuple[str, ...]  # rows * cols names; "" where the game kept no variable for that element
+
+
+@dataclass(frozen=True)
+class GameSpec:
+    """A game's variables (the target columns, in order) and what the bars and the causal check need of them."""
+
+    names: tuple[str, ...]
+    binary: tuple[bool, ...]  # per variable: a 0/1 flag (logistic probe) or a quantity (ridge)
+    addresses: dict[str, str]  # where each variable lives: state[i] (Python Breakout), its RAM address (GBC)
+    families: dict[str, str]  # per variable: ball, paddle, bricks, hud or other (the report's colours)
+    arrays: dict[str, ArrayLayout]  # title ("Bricks") -> layout; every other variable is a scalar
+    key_variables: tuple[str, ...]  # the R^2 bar: some layer reads each with R^2 >= 0.9, above the control
+    policy_signs: dict[str, int]  # variable -> +1 if pushing it up should move the policy toward `toward`, -1 away
+    toward: str  # the action meanings whose log-odds the causal check measures (RIGHT over LEFT)
+    away: str
+    causal_subset: str  # name of GameSamples.causal_subset (a column suffix of causal.csv)
+
+    @property
+    def scalars(self) -> list[str]:
+        members = {name for layout in self.arrays.values() for name in layout.names}
+        return [name for name in self.names if name not in members]
+
+
+@dataclass
+class GameSamples:
+    """Every probe sample of a game: its frame stack, the value of every variable, and where it came from."""
+
+    obs: np.ndarray  # (N, frame_stack, S, S) uint8
+    targets: np.ndarray  # (N, K) float32, columns GameSpec.names
+    kind: np.ndarray  # (N,) KIND_PLAY or one of the game's sweep kinds
+    kind_names: tuple[str, ...]  # name of each kind, indexed by kind
+    variable: np.ndarray  # (N,) column of the swept variable, -1 where none
+    base: np.ndarray  # (N,) row of the play sample it was made from (itself for play)
+    group: np.ndarray  # (N,) block of play it comes from (splits hold out whole blocks)
+    sweep_source: dict[str, str]  # per variable: how its values were varied ("observed", "full", "play only")
+    in_flight: np.ndarray  # (N,) the ball is in flight: example states are drawn from these
+    causal_subset: np.ndarray  # (N,) the subset the causal check also scores apart (GameSpec.causal_subset)
+    episodes: int  # games finished while collecting play
+    mean_score: float  # their mean score (nan if none)
+
+
+class GameAdapter(Protocol):
+    """What a game supplies to step 06 (see the module docstring)."""
+
+    env_id: str
+    defaults: dict[str, Any]  # a value for each of GAME_DEPENDENT
+
+    def check_checkpoint(self, agent: nn.Module, checkpoint: dict[str, Any], source: str) -> ProbeSetup: ...
+
+    def spec(self) -> GameSpec: ...
+
+    def play(self, agent: nn.Module, setup: ProbeSetup, config: ProbeConfig) -> Any: ...
+
+    def build_samples(self, play: Any, setup: ProbeSetup, config: ProbeConfig) -> GameSamples: ...
+
+    def high_low_masks(self, samples: GameSamples, k: int) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def screen_regions(self, samples: GameSamples, max_bases: int) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+def check_actions(spec: GameSpec, setup: ProbeSetup) -> tuple[int, int]:
+    """Indices of the causal check's two actions in the agent's action meanings."""
+    missing = [name for name in (spec.toward, spec.away) if name not in setup.action_meanings]
+    if missing:
+        raise ProbeError(f"{setup.env_id} has no action {missing}; its actions are {list(setup.action_meanings)}")
+    return setup.action_meanings.index(spec.toward), setup.action_meanings.index(spec.away)

@@ -1,0 +1,35 @@
+"""Which game adapter probes which env, and step 06 run on the game of a checkpoint (`run_probe`).
+
+Adding a game: write its adapter (agents.probing.game.GameAdapter, as python_breakout.py and gbc_breakout.py do)
+and list it in ADAPTERS.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import torch.nn as nn
+
+from agents.probing import gbc_breakout, python_breakout
+from agents.probing.game import GameAdapter, ProbeConfig
+from agents.probing.pipeline import ProbeResults, print_progress, run_game_probe
+from agents.probing.probes import ProbeError
+
+ADAPTERS: dict[str, GameAdapter] = {adapter.env_id: adapter for adapter in (python_breakout.ADAPTER,
+                                                                            gbc_breakout.ADAPTER)}
+
+
+def adapter_for(env_id: str | None, source: str = "the agent") -> GameAdapter:
+    """The adapter of `env_id`, or ProbeError naming the envs step 06 can probe."""
+    if env_id not in ADAPTERS:
+        raise ProbeError(f"{source} was trained on {env_id!r}; step 06 probes pixel agents of {list(ADAPTERS)} "
+                         "(scripts/03_train_pixel.py)")
+    return ADAPTERS[env_id]
+
+
+def run_probe(agent: nn.Module, checkpoint: dict[str, Any], source: str, config: ProbeConfig | None = None,
+              log: Callable[[str], None] = print_progress) -> ProbeResults:
+    """Step 06 for the game of the checkpoint's env; fields of `config` left at None (all when None) take that
+    game's defaults."""
+    adapter = adapter_for(checkpoint.get("env_id"), source)
+    return run_game_probe(adapter, agent, checkpoint, source, ProbeConfig() if config is None else config, log)
