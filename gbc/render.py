@@ -25,6 +25,8 @@ mid-frame scrolling, the LCD switched off during the frame, ...), so that none i
 
 from __future__ import annotations
 
+import dataclasses
+
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +39,9 @@ from gbc.dump import (
     OBP0,
     OBP1,
     SCX,
+    IO_START,
+    MODELS,
+    RASTER_REGISTERS,
     SCY,
     STAT,
     VRAM_BANK_SIZE,
@@ -319,6 +324,36 @@ def render(dumps: MemoryDump, scanline_registers: np.ndarray | None = None) -> n
     return frames
 
 
+def render_recorded(recording: Recording, indices: np.ndarray, use_scanline_registers: bool = True) -> np.ndarray:
+    """The frames of `indices` of a recording, drawn as the emulator drew them: with the per-line scroll
+    registers and, where the recording has raster segments (gbc.dump.Recorder), each segment's LCDC, BGP, OBP0,
+    OBP1 and CGB palettes on its lines (a dump holds only the registers at the frame's start)."""
+    indices = np.asarray(indices)
+    lines = recording.scanline_registers
+    per_line = lines[indices] if (use_scanline_registers and lines is not None) else None
+    frames = render(recording.dumps[indices], per_line)
+    if not recording.has_raster:
+        return frames
+    starts = recording.raster_lines[indices]
+    for row in np.flatnonzero((starts >= 0).any(axis=1)):
+        k = int(indices[row])
+        used = np.flatnonzero(starts[row] >= 0)
+        bounds = [int(starts[row, i]) for i in used] + [SCREEN_HEIGHT]
+        for i, start, end in zip(used, bounds[:-1], bounds[1:]):
+            if start >= end:
+                continue
+            one = recording.dumps[np.array([k])]
+            io = one.io.copy()
+            io[0, np.array(RASTER_REGISTERS) - IO_START] = recording.raster_registers[k, i]
+            changes = {"io": io}
+            if one.model[0] == MODELS.index("CGB"):
+                changes.update(bg_palette_ram=recording.raster_palettes[k, i, None, :64].copy(),
+                               obj_palette_ram=recording.raster_palettes[k, i, None, 64:].copy())
+            segment = render(dataclasses.replace(one, **changes), None if per_line is None else per_line[row : row + 1])
+            frames[row, start:end] = segment[0, start:end]
+    return frames
+
+
 # --- checking against the emulator's own screen -----------------------------------------------------------------
 
 CAUSES = {
@@ -368,7 +403,7 @@ def check_recording(recording: Recording, use_scanline_registers: bool = True) -
     for start in range(0, len(d), CHUNK):
         part = slice(start, start + CHUNK)
         per_line = lines[part] if (use_scanline_registers and lines is not None) else None
-        frames = render(d[part], per_line)
+        frames = render_recorded(recording, np.arange(len(d))[part], use_scanline_registers)
         differs = frames != recording.screens[part]
         for offset, frame_differs in enumerate(differs):
             index = start + offset

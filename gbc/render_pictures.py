@@ -20,7 +20,8 @@ from breakout_py.errors import UserError
 from breakout_py.files import atomic_write, write_json
 from gbc.dump import MODELS, Recording, concatenate, load_recording, save_dumps
 from gbc.emulated_render import EmulatedRenderer, record_episode
-from gbc.render import CHUNK, check_recording, contact_sheet, enlarge, mark_differences, render, side_by_side, write_png
+from gbc.render import (CHUNK, check_recording, contact_sheet, enlarge, mark_differences, render_recorded,
+                        side_by_side, write_png)
 
 
 class RenderRequestError(UserError, ValueError):
@@ -92,7 +93,7 @@ def record_with_states(job: RenderJob, log: Callable[[str], None] = print) -> tu
     recording = record_episode(job.game, job.model, job.seed, max_play_frames=job.max_play_frames,
                                before_frame=keep_state)
     path = save_dumps(out_dir / f"episode_{job.model}_s{job.seed}.npz", recording.dumps, recording.screens,
-                      recording.scanline_registers)
+                      recording.scanline_registers, recording.raster())
     for index, state in states.items():
         atomic_write(out_dir / "states" / f"frame_{index:06d}.state", state)
     log(f"recorded {len(recording.dumps)} frames to {path} and {len(states)} states to {out_dir / 'states'}/")
@@ -100,14 +101,19 @@ def record_with_states(job: RenderJob, log: Callable[[str], None] = print) -> tu
 
 
 def load_inputs(paths: Sequence[str]) -> Recording:
-    """The dumps of several files as one recording (screens and per-line registers only if every file has them)."""
+    """The dumps of several files as one recording (screens, per-line registers and raster segments only if every
+    file has them)."""
     recordings = [load_recording(p) for p in paths]
     screens = [r.screens for r in recordings]
     lines = [r.scanline_registers for r in recordings]
+    raster = {}
+    if all(r.has_raster for r in recordings):
+        raster = {name: np.concatenate([r.raster()[name] for r in recordings]) for name in recordings[0].raster()}
     return Recording(
         concatenate([r.dumps for r in recordings]),
         np.concatenate(screens) if all(s is not None for s in screens) else None,
         np.concatenate(lines) if all(s is not None for s in lines) else None,
+        **raster,
     )
 
 
@@ -146,12 +152,11 @@ def _write_frames(job: RenderJob, recording: Recording, states: dict[int, bytes]
     if job.compare:
         checks = {c.index: c for c in check_recording(recording)}
         summary["check"] = {"equal": sum(checks[k].equal for k in shown), "differing": []}
-    lines = recording.scanline_registers
     on_sheet = set(np.linspace(0, len(shown) - 1, min(job.sheet_max, len(shown))).round().astype(int).tolist())
     sheet_pictures, sheet_labels = [], []
     for start in range(0, len(shown), CHUNK):  # bounded memory for long recordings
         part = shown[start : start + CHUNK]
-        rendered = render(recording.dumps[np.array(part)], None if lines is None else lines[part])
+        rendered = render_recorded(recording, np.array(part))
         for position, (k, index, frame) in enumerate(zip(chosen[start : start + CHUNK], part, rendered), start):
             panels = [frame]
             if job.compare:
