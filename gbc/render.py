@@ -364,11 +364,13 @@ CAUSES = {
     "blank_palette_changed": "the LCD is off and BGP changed during the frame: PyBoy paints the blank frame with "
     "BGP as it is at the end of the frame (the next dump's)",
     "mid_frame_palette": "the game runs code during the frame (an LCD STAT interrupt: LY=LYC or a mode) and the "
-    "differing lines show the same picture in other colours: BGP/OBP0/OBP1 or CGB palette RAM changed mid-frame; a "
-    "dump holds only the end-of-frame palettes",
+    "differing lines show the same picture in other colours: BGP/OBP0/OBP1 or CGB palette RAM changed mid-frame, "
+    "where no recorded raster segment says so (a dump alone holds only the registers at the frame's start)",
     "mid_frame_lcdc": "the game runs code during the frame (an LCD STAT interrupt) and the differing lines show "
     "another picture: LCDC (window, sprites, tile map or data) changed mid-frame; a dump holds only the "
     "end-of-frame LCDC",
+    "mid_frame_video_write": "VRAM or OAM written while the frame was drawn: the differing lines show the next "
+    "dump's VRAM/OAM",
     "unexplained": "no known cause: a renderer difference, or VRAM/OAM/palette/LCDC writes during the frame",
 }
 # An LCD STAT interrupt (IE bit 1) with a source enabled in STAT (bits 3-6: HBlank, VBlank, OAM, LY=LYC) runs
@@ -414,6 +416,8 @@ def check_recording(recording: Recording, use_scanline_registers: bool = True) -
             rows = tuple(np.flatnonzero(frame_differs.any(axis=(1, 2))).tolist())
             cause = _cause(recording, index, per_line is not None)
             if cause == "unexplained":
+                cause = _video_write_cause(recording, index, list(rows), use_scanline_registers)
+            if cause == "unexplained":  # a change the interrupts did not catch (e.g. the main loop's)
                 cause = _raster_cause(d, index, frames[offset], recording.screens[index], list(rows))
             checks.append(FrameCheck(index, pixels, rows, cause))
     return checks
@@ -435,6 +439,20 @@ def _cause(recording: Recording, k: int, lines_used: bool) -> str:
         if (recording.screens[k] == colour).all():
             return "blank_palette_changed"
     return "unexplained"
+
+
+def _video_write_cause(recording: Recording, k: int, rows: list[int], use_scanline_registers: bool) -> str:
+    """mid_frame_video_write when the differing lines show the next dump's VRAM/OAM (the game wrote them while
+    the frame was drawn, after the lines above), else unexplained."""
+    if k + 1 >= len(recording.dumps):
+        return "unexplained"
+    d = recording.dumps
+    later = d[np.array([k])]
+    later = dataclasses.replace(later, vram=d.vram[k + 1 : k + 2].copy(), oam=d.oam[k + 1 : k + 2].copy())
+    lines = recording.scanline_registers
+    per_line = lines[k : k + 1] if (use_scanline_registers and lines is not None) else None
+    drawn = render(later, per_line)[0]
+    return "mid_frame_video_write" if (drawn[rows] == recording.screens[k][rows]).all() else "unexplained"
 
 
 def _raster_cause(d: MemoryDump, k: int, rendered: np.ndarray, screen: np.ndarray, rows: list[int]) -> str:

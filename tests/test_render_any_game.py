@@ -109,3 +109,18 @@ def test_the_runners_status_bar_split_is_recorded_and_drawn(model):
     assert sum(not checks[k].equal for k in play) <= 2
     assert sum(c.equal for c in checks) >= 0.97 * len(checks)
     assert not [c for c in checks if c.cause == "unexplained"]
+
+
+def test_lines_drawn_after_a_mid_frame_vram_write_name_it():
+    from gbc.dump import Recording, empty_dumps
+    from gbc.render import check_recording, render
+
+    dumps = empty_dumps(2, model="DMG")
+    rng = np.random.default_rng(1)
+    dumps.vram[:, 0, :0x1800] = rng.integers(0, 256, 0x1800)
+    dumps.vram[1, 0, :0x1800] = rng.integers(0, 256, 0x1800)  # the game rewrote the tiles during frame 0
+    dumps.io[:, 0x40], dumps.io[:, 0x47] = 0x91, 0xE4
+    screens = render(dumps).copy()
+    screens[0, 100:] = screens[1, 100:]  # the lines drawn after the write show the new tiles
+    causes = [c.cause for c in check_recording(Recording(dumps, screens))]
+    assert causes == ["mid_frame_video_write", ""]
