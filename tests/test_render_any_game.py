@@ -96,12 +96,11 @@ def test_raster_segments_draw_each_part_of_the_frame_with_its_registers():
     assert not (drawn[100:] == render(dumps)[0, 100:]).all()
 
 
-@pytest.mark.parametrize("model", ["DMG", "CGB"])
-def test_the_runners_status_bar_split_is_recorded_and_drawn(model):
+def test_the_runners_status_bar_split_is_recorded_and_drawn():
     from gbc.emulated_render import record_episode
     from gbc.render import check_recording
 
-    recording = record_episode("runner", model, 0, max_play_frames=60, rest_frames=0)
+    recording = record_episode("runner", "DMG", 0, max_play_frames=60, rest_frames=0)  # CGB: results/render.md
     play = np.flatnonzero((recording.raster_lines >= 0).any(axis=1))
     assert len(play) > 30  # the LY=LYC handler ran on the frames of play
     checks = check_recording(recording)
