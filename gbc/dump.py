@@ -31,6 +31,7 @@ Dumps come from a running PyBoy (`dump_pyboy`, `GameBoy.dump()`, `Recorder`) or 
 from __future__ import annotations
 
 import gc
+import zipfile
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Sequence
@@ -87,6 +88,7 @@ STAT_MODE_MASK = 0x03
 MODELS = ("DMG", "CGB")
 FORMAT_NAME = "gbc-memory-dump"
 FORMAT_VERSION = 1
+NPZ_MAGIC = b"PK\x03\x04"  # every .npz is a zip archive
 
 
 class DumpError(UserError, ValueError):
@@ -118,6 +120,15 @@ FIELDS: dict[str, _Field] = {
 }
 SCREEN_SHAPE = (SCREEN_HEIGHT, SCREEN_WIDTH, 3)
 SCANLINE_SHAPE = (SCREEN_HEIGHT, 4)  # SCX, SCY, WX, WY per line
+# Raster segments: what an LCD STAT interrupt handler (vector 0x0048) changed while a frame was drawn. Segment i
+# starts on line `raster_lines[i]` (-1: unused) with LCDC, BGP, OBP0, OBP1 = `raster_registers[i]` and the CGB
+# palette RAM (background then objects) = `raster_palettes[i]`; lines above the first segment use the dump's.
+RASTER_SEGMENTS = 8
+RASTER_REGISTERS = (0xFF40, 0xFF47, 0xFF48, 0xFF49)  # LCDC, BGP, OBP0, OBP1
+RASTER_SHAPES = {"raster_lines": ((RASTER_SEGMENTS,), np.int16),
+                 "raster_registers": ((RASTER_SEGMENTS, len(RASTER_REGISTERS)), np.uint8),
+                 "raster_palettes": ((RASTER_SEGMENTS, 2 * 64), np.uint8)}
+STAT_VECTOR, VBLANK_VECTOR = 0x0048, 0x0040  # interrupt vectors (https://gbdev.io/pandocs/Interrupts.html)
 
 
 @dataclass
@@ -265,6 +276,9 @@ class Recording:
     dumps: MemoryDump
     screens: np.ndarray | None = None
     scanline_registers: np.ndarray | None = None
+    raster_lines: np.ndarray | None = None
+    raster_registers: np.ndarray | None = None
+    raster_palettes: np.ndarray | None = None
 
     def __post_init__(self):
         n = len(self.dumps)
@@ -272,6 +286,23 @@ class Recording:
             value = getattr(self, name)
             if value is not None and (value.shape != (n, *shape) or value.dtype != np.uint8):
                 raise DumpError(f"{name} must be uint8 {(n, *shape)} for {n} dumps, got {value.dtype} {value.shape}")
+        given = [name for name in RASTER_SHAPES if getattr(self, name) is not None]
+        if given and len(given) != len(RASTER_SHAPES):
+            raise DumpError(f"raster segments need all of {list(RASTER_SHAPES)}, got only {given}")
+        for name in given:
+            shape, dtype = RASTER_SHAPES[name]
+            value = getattr(self, name)
+            if value.shape != (n, *shape) or value.dtype != dtype:
+                raise DumpError(f"{name} must be {np.dtype(dtype)} {(n, *shape)} for {n} dumps, got {value.dtype} "
+                                f"{value.shape}")
+
+    @property
+    def has_raster(self) -> bool:
+        return self.raster_lines is not None
+
+    def raster(self) -> dict[str, np.ndarray]:
+        """The raster arrays by name (empty without them)."""
+        return {name: getattr(self, name) for name in RASTER_SHAPES if getattr(self, name) is not None}
 
 
 def save_dumps(
@@ -279,16 +310,17 @@ def save_dumps(
     dumps: MemoryDump,
     screens: np.ndarray | None = None,
     scanline_registers: np.ndarray | None = None,
+    raster: dict[str, np.ndarray] | None = None,
 ) -> Path:
-    """Writes a batch, and optionally the emulator's screens and per-line registers (see `Recording`), to one
-    compressed .npz, atomically."""
+    """Writes a batch, and optionally the emulator's screens, per-line registers and raster segments (see
+    `Recording`), to one compressed .npz, atomically."""
     path = Path(path)
     if path.suffix != ".npz":
         raise DumpError(f"dump files end in .npz, got {path}")
     validate(dumps)
-    Recording(dumps, screens, scanline_registers)  # checks the shapes
+    Recording(dumps, screens, scanline_registers, **(raster or {}))  # checks the shapes
     arrays = {f.name: getattr(dumps, f.name) for f in fields(MemoryDump)}
-    for name, value in (("screen", screens), ("scanline_registers", scanline_registers)):
+    for name, value in (("screen", screens), ("scanline_registers", scanline_registers), *(raster or {}).items()):
         if value is not None:
             arrays[name] = value
     with atomic_path(path) as tmp:
@@ -302,11 +334,17 @@ def load_recording(path: str | Path, *, model: str | None = None, rom_sha1: str 
     path = Path(path)
     if not path.is_file():
         raise DumpError(f"dump file {path} does not exist")
+    with open(path, "rb") as file:
+        magic = file.read(4)
+    if magic != NPZ_MAGIC:  # np.load would blame "pickled data" for a text file
+        raise DumpError(f"{path} is not a readable .npz dump file: it starts with {magic!r}, not a zip archive's "
+                        f"{NPZ_MAGIC!r}; pass files written by gbc.dump.save_dumps or 05 --record")
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
-    except (ValueError, OSError, EOFError) as err:
-        raise DumpError(f"{path} is not a readable .npz dump file ({err}); write dumps with gbc.dump.save_dumps")
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as err:
+        raise DumpError(f"{path} is not a readable .npz dump file, truncated or damaged ({type(err).__name__}: "
+                        f"{err}); write it again with gbc.dump.save_dumps or 05 --record") from None
     if "format" not in arrays or str(arrays["format"]) != FORMAT_NAME:
         raise DumpError(f"{path} is not a {FORMAT_NAME} file (no 'format' entry); write dumps with gbc.dump.save_dumps")
     if int(arrays.get("version", -1)) != FORMAT_VERSION:
@@ -330,7 +368,8 @@ def load_recording(path: str | Path, *, model: str | None = None, rom_sha1: str 
                 f"expected {rom_sha1.lower()}"
             )
     try:
-        return Recording(dumps, arrays.get("screen"), arrays.get("scanline_registers"))
+        return Recording(dumps, arrays.get("screen"), arrays.get("scanline_registers"),
+                         **{name: arrays[name] for name in RASTER_SHAPES if name in arrays})
     except DumpError as err:
         raise DumpError(f"{path}: {err}") from None
 
@@ -437,6 +476,38 @@ class Recorder:
         self._dumps: list[MemoryDump] = []
         self._screens: list[np.ndarray] = []
         self._lines: list[np.ndarray] = []
+        self._raster: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        # What the game's code changes while a frame is drawn: the registers (and CGB palettes) at the entry of
+        # every LCD STAT interrupt and of the VBlank interrupt. Values at entry i + 1 are what handler i set.
+        self._events: list[tuple[int, list[int], list[int]]] = []
+        self._cgb = bool(_motherboard(pyboy).cgb)
+        pyboy.hook_register(0, STAT_VECTOR, self._on_interrupt, True)
+        pyboy.hook_register(0, VBLANK_VECTOR, self._on_interrupt, False)
+
+    def _on_interrupt(self, stat: bool) -> None:
+        memory = self.pyboy.memory
+        registers = [memory[r] for r in RASTER_REGISTERS]
+        palettes = (_read_palette_ram(memory, BCPS, BCPD) + _read_palette_ram(memory, OCPS, OCPD)) if self._cgb else []
+        self._events.append((memory[LY] if stat else -1, registers, palettes))
+
+    def _segments(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """This frame's raster segments from the interrupts seen during it. A handler entered on line L changes
+        what PyBoy draws from line L + 1 on (measured on our Runner, DMG and CGB)."""
+        lines = np.full(RASTER_SEGMENTS, -1, np.int16)
+        registers = np.zeros((RASTER_SEGMENTS, len(RASTER_REGISTERS)), np.uint8)
+        palettes = np.zeros((RASTER_SEGMENTS, 128), np.uint8)
+        stats = [k for k, event in enumerate(self._events) if event[0] >= 0]
+        segment = 0
+        for k in stats:
+            if k + 1 >= len(self._events) or segment == RASTER_SEGMENTS:
+                break
+            _, after, after_palettes = self._events[k + 1]
+            lines[segment] = min(SCREEN_HEIGHT, self._events[k][0] + 1)
+            registers[segment] = after
+            if after_palettes:
+                palettes[segment] = after_palettes
+            segment += 1
+        return lines, registers, palettes
 
     def __len__(self) -> int:
         return len(self._dumps)
@@ -450,14 +521,18 @@ class Recorder:
             self.pyboy.button_press(button)
         self._held = wanted
         self._dumps.append(dump_pyboy(self.pyboy, self.rom_sha1))
+        self._events.clear()
         self.pyboy.tick(1, True)
         self._screens.append(self.pyboy.screen.ndarray[:, :, :3].copy())
         self._lines.append(scanline_registers_pyboy(self.pyboy))
+        self._raster.append(self._segments())
 
     def recording(self) -> Recording:
         if not self._dumps:
             raise DumpError("nothing recorded yet: call step() first")
-        return Recording(concatenate(self._dumps), np.stack(self._screens), np.stack(self._lines))
+        lines, registers, palettes = (np.stack(part) for part in zip(*self._raster))
+        return Recording(concatenate(self._dumps), np.stack(self._screens), np.stack(self._lines),
+                         raster_lines=lines, raster_registers=registers, raster_palettes=palettes)
 
 
 def show_in_pyboy(pyboy, dump: MemoryDump) -> None:

@@ -13,7 +13,8 @@ one step from there and writes the sprites into `shadow_oam` and tile changes in
 the frame copies them into OAM and VRAM. The second frame is drawn from them. So the screen shows the values
 `SCREEN_LAG_FRAMES` = 2 frames after the write (the first frame still shows the state before), and what it shows
 is the game's own next step from them (e.g. the ball at ball_x + its velocity); `EmulatedFrame.values` holds the
-variables as they were when the shown frame was drawn. Other ROMs may need another `frames`.
+variables as they were when the shown frame was drawn. Another ROM says its own lag in its profile
+(`screen_lag_frames`), which `EmulatedRenderer` takes by default.
 """
 
 from __future__ import annotations
@@ -28,9 +29,9 @@ from pyboy import PyBoy
 
 from breakout_py.errors import UserError
 from gbc.dump import MODELS, MemoryDump, Recorder, Recording, dump_pyboy
-from gbc.profiles import GameProfile, ProfileError, get_profile
+from gbc.profiles import DEFAULT_SCREEN_LAG_FRAMES, GameProfile, ProfileError, get_profile
 
-SCREEN_LAG_FRAMES = 2
+SCREEN_LAG_FRAMES = DEFAULT_SCREEN_LAG_FRAMES  # Breakout's, measured as above; a profile may say another
 # PyBoy 2.8.1's state starts with: version, boot ROM enabled, KEY0, KEY1, double speed, CGB (pyboy/core/mb.py).
 _STATE_CGB_BYTE = 5
 _STATE_VERSION = 29
@@ -70,9 +71,10 @@ def state_model(state: bytes) -> str:
 class EmulatedRenderer:
     """Renders states with overrides on headless PyBoys of one profile (one emulator per model, made on demand)."""
 
-    def __init__(self, profile: str | GameProfile = "breakout", frames: int = SCREEN_LAG_FRAMES):
+    def __init__(self, profile: str | GameProfile = "breakout", frames: int | None = None):
         self.profile = get_profile(profile)
         self._rom = self.profile.verify_rom()
+        frames = self.profile.screen_lag_frames if frames is None else frames  # the game's own lag by default
         if frames < 1:
             raise ValueError(f"frames must be >= 1, got {frames}")
         self.frames = frames

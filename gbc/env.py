@@ -9,12 +9,17 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from breakout_py.errors import UserError
 from gbc.emulator import GameBoy
 from gbc.extract.spec import StateSpec, default_spec_path
 from gbc.hardware import FRAMES_PER_SECOND, RAM_OBS_SIZE, SCREEN_HEIGHT, SCREEN_WIDTH
 from gbc.profiles import GameProfile
 
 OBS_TYPES = ("ram", "pixels", "state")
+
+
+class EnvArgumentError(UserError, ValueError):
+    """A keyword argument of the env that it cannot take (training scripts pass them from --env-kwargs)."""
 # Without a seed variable in the profile, the reset idles a seeded number of frames (0..this-1) instead.
 MAX_SEED_IDLE_FRAMES = 60
 
@@ -52,14 +57,14 @@ class GameBoyEnv(gym.Env):
         state_spec: str | StateSpec | None = None,
     ):
         if obs_type not in OBS_TYPES:
-            raise ValueError(f"obs_type must be one of {OBS_TYPES}, got {obs_type!r}")
+            raise EnvArgumentError(f"obs_type must be one of {OBS_TYPES}, got {obs_type!r}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
+            raise EnvArgumentError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
         positive = {"frame_skip": frame_skip, "obs_size": obs_size, "frame_stack": frame_stack,
                     "render_scale": render_scale}
         for name, value in positive.items():
             if not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+                raise EnvArgumentError(f"{name} must be a positive integer, got {value!r}")
         self.obs_type = obs_type
         self.frame_skip = int(frame_skip)
         self.obs_size = int(obs_size)
@@ -68,7 +73,7 @@ class GameBoyEnv(gym.Env):
         self.render_scale = render_scale
 
         if state_spec is not None and obs_type != "state":
-            raise ValueError(f"state_spec is only used with obs_type='state', not {obs_type!r}")
+            raise EnvArgumentError(f"state_spec is only used with obs_type='state', not {obs_type!r}")
         self.game = GameBoy(profile)
         self.profile = self.game.profile
         self.action_space = spaces.Discrete(len(self.profile.actions))

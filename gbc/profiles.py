@@ -11,6 +11,7 @@ Profiles come from two places:
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import operator
@@ -24,6 +25,9 @@ from gbc.hardware import BUTTONS
 ROMS_DIR = Path(__file__).resolve().parent.parent / "roms"
 PROFILE_SUFFIX = ".profile.json"
 SCORE_ENCODINGS = ("uint_le", "uint_be", "bcd_le", "bcd_be")
+# Our ROMs run their logic in one frame and copy to OAM/VRAM in the VBlank that ends it: the screen after next
+# shows a write (measured on Breakout, gbc/emulated_render.py).
+DEFAULT_SCREEN_LAG_FRAMES = 2
 
 _COMPARISONS: dict[str, Callable[[int, int], bool]] = {
     "==": operator.eq,
@@ -114,6 +118,8 @@ class GameProfile:
     max_start_frames: int = 3000  # give up waiting for `in_play` after this many frames
     build_hint: str = ""  # how to get the ROM when it is missing
     constants: Mapping[str, int] = field(default_factory=dict)
+    screen_lag_frames: int = DEFAULT_SCREEN_LAG_FRAMES
+    """frames from a write into RAM to the first screen that shows it (gbc.emulated_render; 2 for our ROMs)"""
 
     def __post_init__(self):
         missing = [n for n in self.referenced_variables() if n not in self.variables]
@@ -312,7 +318,31 @@ def _parse_int(value, where: str) -> int:
     raise ProfileError(f"{where}: expected an integer or a string like '0xC100', got {value!r}")
 
 
+REQUIRED_PROFILE_KEYS = ("name", "rom", "sha1", "variables", "score", "start_sequence", "in_play", "game_over",
+                         "actions")
+PROFILE_KEYS = (*REQUIRED_PROFILE_KEYS, "score_encoding", "lives", "seed_variable", "action_names",
+                "max_start_frames", "screen_lag_frames")
+VARIABLE_KEYS = ("address", "size", "description", "signed")
+START_STEP_KEYS = ("frames", "buttons")
+CONDITION_KEYS = ("variable", "op", "value")
+
+
+def _check_keys(mapping: dict, known: Sequence[str], where: str, typos_only: bool = False) -> None:
+    """A ProfileError naming the first unknown key and the nearest known one (a typo must not pass silently
+    and leave a default in its place). `typos_only`: only keys close to a known one (the caller explains the
+    rest)."""
+    for key in mapping:
+        if key not in known:
+            near = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+            if typos_only and not near:
+                continue
+            hint = f"did you mean {near[0]!r}? " if near else ""
+            raise ProfileError(f"{where}: unknown key {key!r}; {hint}known keys: {list(known)}")
+
+
 def _parse_condition(spec, where: str) -> Condition:
+    if isinstance(spec, dict):
+        _check_keys(spec, CONDITION_KEYS, where, typos_only=True)
     if not isinstance(spec, dict) or set(spec) != {"variable", "op", "value"}:
         raise ProfileError(f"{where}: expected {{'variable': NAME, 'op': '==', 'value': INT}}, got {spec!r}")
     return Condition(spec["variable"], spec["op"], _parse_int(spec["value"], where))
@@ -329,7 +359,8 @@ def load_profile_file(path: str | Path) -> GameProfile:
      "in_play": {"variable": "mode", "op": "==", "value": 1},
      "game_over": {"variable": "mode", "op": "==", "value": 3},
      "actions": [[], ["left"], ["right"], ["a"]], "action_names": ["NOOP", "LEFT", "RIGHT", "FIRE"]}
-    Optional: "seed_variable" (a variable the reset writes a seeded random value to), "max_start_frames", and
+    Optional: "seed_variable" (a variable the reset writes a seeded random value to), "max_start_frames",
+    "screen_lag_frames" (frames from a RAM write to the screen showing it, for 05's emulated render; default 2), and
     "signed": true on a variable of a signed type (read as two's complement).
     """
     path = Path(path)
@@ -340,10 +371,30 @@ def load_profile_file(path: str | Path) -> GameProfile:
         raise UnknownProfileError(f"profile file {path} does not exist") from None
     except json.JSONDecodeError as err:
         raise ProfileError(f"{where} is not valid JSON: {err}") from None
-    required = ("name", "rom", "sha1", "variables", "score", "start_sequence", "in_play", "game_over", "actions")
-    missing = [k for k in required if k not in spec]
+    if not isinstance(spec, dict):
+        raise ProfileError(f"{where} holds a JSON {type(spec).__name__}, not an object (see "
+                           "gbc.profiles.load_profile_file for the format)")
+    _check_keys(spec, PROFILE_KEYS, where)
+    missing = [k for k in REQUIRED_PROFILE_KEYS if k not in spec]
     if missing:
         raise ProfileError(f"{where} lacks the keys {missing} (see gbc.profiles.load_profile_file for the format)")
+    if not isinstance(spec["variables"], dict):
+        raise ProfileError(f"{where}: variables must be an object of name -> {{\"address\": ...}}")
+    for name, var in spec["variables"].items():
+        if not isinstance(var, dict):
+            raise ProfileError(f"{where}: variables.{name} must be an object like {{\"address\": \"0xC0A0\"}}")
+        _check_keys(var, VARIABLE_KEYS, f"{where}: variables.{name}")
+        if "address" not in var:
+            raise ProfileError(f"{where}: variables.{name} has no \"address\"")
+    steps = spec["start_sequence"]
+    if not isinstance(steps, list):
+        raise ProfileError(f"{where}: start_sequence must be a list of {{\"frames\": N, \"buttons\": [...]}}")
+    for k, step in enumerate(steps):
+        if not isinstance(step, dict):
+            raise ProfileError(f"{where}: start_sequence[{k}] must be an object like {{\"frames\": 120}}")
+        _check_keys(step, START_STEP_KEYS, f"{where}: start_sequence[{k}]")
+        if "frames" not in step:
+            raise ProfileError(f"{where}: start_sequence[{k}] has no \"frames\" (how many frames to hold its buttons)")
     variables = {}
     for name, var in spec["variables"].items():
         variables[name] = Variable(
@@ -360,7 +411,8 @@ def load_profile_file(path: str | Path) -> GameProfile:
         sha1=spec["sha1"],
         variables=variables,
         start_sequence=tuple(
-            StartStep(int(s["frames"]), tuple(s.get("buttons", ()))) for s in spec["start_sequence"]
+            StartStep(_parse_int(s["frames"], f"{where}: start_sequence[{k}].frames"), tuple(s.get("buttons", ())))
+            for k, s in enumerate(spec["start_sequence"])
         ),
         in_play=_parse_condition(spec["in_play"], f"{where}: in_play"),
         game_over=_parse_condition(spec["game_over"], f"{where}: game_over"),
@@ -370,7 +422,9 @@ def load_profile_file(path: str | Path) -> GameProfile:
         seed_variable=spec.get("seed_variable"),
         actions=actions,
         action_names=tuple(spec.get("action_names", ["+".join(a) or "NOOP" for a in actions])),
-        max_start_frames=int(spec.get("max_start_frames", 3000)),
+        max_start_frames=_parse_int(spec.get("max_start_frames", 3000), f"{where}: max_start_frames"),
+        screen_lag_frames=_parse_int(spec.get("screen_lag_frames", DEFAULT_SCREEN_LAG_FRAMES),
+                                     f"{where}: screen_lag_frames"),
         build_hint=f"Place the ROM there ({path} expects it; ROMs directly in roms/ or under roms/user/ "
         "are git-ignored).",
     )

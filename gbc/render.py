@@ -25,6 +25,8 @@ mid-frame scrolling, the LCD switched off during the frame, ...), so that none i
 
 from __future__ import annotations
 
+import dataclasses
+
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +39,11 @@ from gbc.dump import (
     OBP0,
     OBP1,
     SCX,
+    IO_START,
+    MODELS,
+    RASTER_REGISTERS,
     SCY,
+    STAT,
     VRAM_BANK_SIZE,
     WINDOW_X_OFFSET,
     WX,
@@ -318,6 +324,36 @@ def render(dumps: MemoryDump, scanline_registers: np.ndarray | None = None) -> n
     return frames
 
 
+def render_recorded(recording: Recording, indices: np.ndarray, use_scanline_registers: bool = True) -> np.ndarray:
+    """The frames of `indices` of a recording, drawn as the emulator drew them: with the per-line scroll
+    registers and, where the recording has raster segments (gbc.dump.Recorder), each segment's LCDC, BGP, OBP0,
+    OBP1 and CGB palettes on its lines (a dump holds only the registers at the frame's start)."""
+    indices = np.asarray(indices)
+    lines = recording.scanline_registers
+    per_line = lines[indices] if (use_scanline_registers and lines is not None) else None
+    frames = render(recording.dumps[indices], per_line)
+    if not recording.has_raster:
+        return frames
+    starts = recording.raster_lines[indices]
+    for row in np.flatnonzero((starts >= 0).any(axis=1)):
+        k = int(indices[row])
+        used = np.flatnonzero(starts[row] >= 0)
+        bounds = [int(starts[row, i]) for i in used] + [SCREEN_HEIGHT]
+        for i, start, end in zip(used, bounds[:-1], bounds[1:]):
+            if start >= end:
+                continue
+            one = recording.dumps[np.array([k])]
+            io = one.io.copy()
+            io[0, np.array(RASTER_REGISTERS) - IO_START] = recording.raster_registers[k, i]
+            changes = {"io": io}
+            if one.model[0] == MODELS.index("CGB"):
+                changes.update(bg_palette_ram=recording.raster_palettes[k, i, None, :64].copy(),
+                               obj_palette_ram=recording.raster_palettes[k, i, None, 64:].copy())
+            segment = render(dataclasses.replace(one, **changes), None if per_line is None else per_line[row : row + 1])
+            frames[row, start:end] = segment[0, start:end]
+    return frames
+
+
 # --- checking against the emulator's own screen -----------------------------------------------------------------
 
 CAUSES = {
@@ -327,8 +363,20 @@ CAUSES = {
     "frame it drew (the next dump has the LCD off)",
     "blank_palette_changed": "the LCD is off and BGP changed during the frame: PyBoy paints the blank frame with "
     "BGP as it is at the end of the frame (the next dump's)",
+    "mid_frame_palette": "the game runs code during the frame (an LCD STAT interrupt: LY=LYC or a mode) and the "
+    "differing lines show the same picture in other colours: BGP/OBP0/OBP1 or CGB palette RAM changed mid-frame, "
+    "where no recorded raster segment says so (a dump alone holds only the registers at the frame's start)",
+    "mid_frame_lcdc": "the game runs code during the frame (an LCD STAT interrupt) and the differing lines show "
+    "another picture: LCDC (window, sprites, tile map or data) changed mid-frame; a dump holds only the "
+    "end-of-frame LCDC",
+    "mid_frame_video_write": "VRAM or OAM written while the frame was drawn: the differing lines show the next "
+    "dump's VRAM/OAM",
     "unexplained": "no known cause: a renderer difference, or VRAM/OAM/palette/LCDC writes during the frame",
 }
+# An LCD STAT interrupt (IE bit 1) with a source enabled in STAT (bits 3-6: HBlank, VBlank, OAM, LY=LYC) runs
+# the game's code while the frame is drawn (https://gbdev.io/pandocs/STAT.html).
+IE_STAT = 0x02
+STAT_SOURCES = 0x78
 CHUNK = 256  # dumps rendered at once when checking long recordings (bounds the memory used)
 
 
@@ -357,7 +405,7 @@ def check_recording(recording: Recording, use_scanline_registers: bool = True) -
     for start in range(0, len(d), CHUNK):
         part = slice(start, start + CHUNK)
         per_line = lines[part] if (use_scanline_registers and lines is not None) else None
-        frames = render(d[part], per_line)
+        frames = render_recorded(recording, np.arange(len(d))[part], use_scanline_registers)
         differs = frames != recording.screens[part]
         for offset, frame_differs in enumerate(differs):
             index = start + offset
@@ -366,7 +414,12 @@ def check_recording(recording: Recording, use_scanline_registers: bool = True) -
                 checks.append(FrameCheck(index, 0, (), ""))
                 continue
             rows = tuple(np.flatnonzero(frame_differs.any(axis=(1, 2))).tolist())
-            checks.append(FrameCheck(index, pixels, rows, _cause(recording, index, per_line is not None)))
+            cause = _cause(recording, index, per_line is not None)
+            if cause == "unexplained":
+                cause = _video_write_cause(recording, index, list(rows), use_scanline_registers)
+            if cause == "unexplained":  # a change the interrupts did not catch (e.g. the main loop's)
+                cause = _raster_cause(d, index, frames[offset], recording.screens[index], list(rows))
+            checks.append(FrameCheck(index, pixels, rows, cause))
     return checks
 
 
@@ -386,6 +439,35 @@ def _cause(recording: Recording, k: int, lines_used: bool) -> str:
         if (recording.screens[k] == colour).all():
             return "blank_palette_changed"
     return "unexplained"
+
+
+def _video_write_cause(recording: Recording, k: int, rows: list[int], use_scanline_registers: bool) -> str:
+    """mid_frame_video_write when the differing lines show the next dump's VRAM/OAM (the game wrote them while
+    the frame was drawn, after the lines above), else unexplained."""
+    if k + 1 >= len(recording.dumps):
+        return "unexplained"
+    d = recording.dumps
+    later = d[np.array([k])]
+    later = dataclasses.replace(later, vram=d.vram[k + 1 : k + 2].copy(), oam=d.oam[k + 1 : k + 2].copy())
+    lines = recording.scanline_registers
+    per_line = lines[k : k + 1] if (use_scanline_registers and lines is not None) else None
+    drawn = render(later, per_line)[0]
+    return "mid_frame_video_write" if (drawn[rows] == recording.screens[k][rows]).all() else "unexplained"
+
+
+def _raster_cause(d: MemoryDump, k: int, rendered: np.ndarray, screen: np.ndarray, rows: list[int]) -> str:
+    """mid_frame_palette / mid_frame_lcdc when the game has an LCD STAT interrupt running during the frame, else
+    unexplained. A palette change recolours: on the differing rows, each colour of the render maps to one colour
+    of the screen; anything else changed what is drawn (LCDC)."""
+    raster = (int(d.ie[k]) & IE_STAT) and (int(d.register(STAT)[k]) & STAT_SOURCES)
+    if not raster:
+        return "unexplained"
+    ours = rendered[rows].reshape(-1, rendered.shape[-1]).astype(np.int64)
+    theirs = screen[rows].reshape(-1, screen.shape[-1]).astype(np.int64)
+    key = lambda rgb: (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]  # noqa: E731
+    pairs = np.unique(np.stack([key(ours), key(theirs)], axis=1), axis=0)
+    recoloured = len(np.unique(pairs[:, 0])) == len(pairs)
+    return "mid_frame_palette" if recoloured else "mid_frame_lcdc"
 
 
 def summarize(checks: list[FrameCheck]) -> dict:

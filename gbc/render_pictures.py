@@ -19,8 +19,9 @@ import numpy as np
 from breakout_py.errors import UserError
 from breakout_py.files import atomic_write, write_json
 from gbc.dump import MODELS, Recording, concatenate, load_recording, save_dumps
-from gbc.emulated_render import SCREEN_LAG_FRAMES, EmulatedRenderer, record_episode
-from gbc.render import CHUNK, check_recording, contact_sheet, enlarge, mark_differences, render, side_by_side, write_png
+from gbc.emulated_render import EmulatedRenderer, record_episode
+from gbc.render import (CHUNK, check_recording, contact_sheet, enlarge, mark_differences, render_recorded,
+                        side_by_side, write_png)
 
 
 class RenderRequestError(UserError, ValueError):
@@ -33,6 +34,7 @@ class RenderJob:
 
     dumps: Sequence[str] = ()
     record: bool = False
+    game: str = "breakout"
     model: str = "CGB"
     seed: int = 0
     max_play_frames: int = 3000
@@ -76,7 +78,7 @@ def check_job(job: RenderJob) -> dict[str | int, int]:
 
 
 def record_with_states(job: RenderJob, log: Callable[[str], None] = print) -> tuple[Recording, dict[int, bytes]]:
-    """An episode of our ROM in job.model (gbc.emulated_render.record_episode), saved to
+    """An episode of job.game's ROM in job.model (gbc.emulated_render.record_episode), saved to
     <out_dir>/episode_<model>_s<seed>.npz, with the emulator state before every job.every-th frame
     (<out_dir>/states/frame_<k>.state)."""
     states: dict[int, bytes] = {}
@@ -88,10 +90,10 @@ def record_with_states(job: RenderJob, log: Callable[[str], None] = print) -> tu
             states[k] = buffer.getvalue()
 
     out_dir = Path(job.out_dir)
-    recording = record_episode("breakout", job.model, job.seed, max_play_frames=job.max_play_frames,
+    recording = record_episode(job.game, job.model, job.seed, max_play_frames=job.max_play_frames,
                                before_frame=keep_state)
     path = save_dumps(out_dir / f"episode_{job.model}_s{job.seed}.npz", recording.dumps, recording.screens,
-                      recording.scanline_registers)
+                      recording.scanline_registers, recording.raster())
     for index, state in states.items():
         atomic_write(out_dir / "states" / f"frame_{index:06d}.state", state)
     log(f"recorded {len(recording.dumps)} frames to {path} and {len(states)} states to {out_dir / 'states'}/")
@@ -99,14 +101,19 @@ def record_with_states(job: RenderJob, log: Callable[[str], None] = print) -> tu
 
 
 def load_inputs(paths: Sequence[str]) -> Recording:
-    """The dumps of several files as one recording (screens and per-line registers only if every file has them)."""
+    """The dumps of several files as one recording (screens, per-line registers and raster segments only if every
+    file has them)."""
     recordings = [load_recording(p) for p in paths]
     screens = [r.screens for r in recordings]
     lines = [r.scanline_registers for r in recordings]
+    raster = {}
+    if all(r.has_raster for r in recordings):
+        raster = {name: np.concatenate([r.raster()[name] for r in recordings]) for name in recordings[0].raster()}
     return Recording(
         concatenate([r.dumps for r in recordings]),
         np.concatenate(screens) if all(s is not None for s in screens) else None,
         np.concatenate(lines) if all(s is not None for s in lines) else None,
+        **raster,
     )
 
 
@@ -114,7 +121,7 @@ def render_pictures(job: RenderJob, log: Callable[[str], None] = print) -> Path:
     """Write the job's PNGs, contact sheet and summary.json to job.out_dir; returns out_dir."""
     overrides = check_job(job)
     out_dir = Path(job.out_dir)
-    emulated = EmulatedRenderer("breakout") if (job.record and job.compare) else None
+    emulated = EmulatedRenderer(job.game) if (job.record and job.compare) else None
     try:
         if emulated is not None:
             emulated.resolve(overrides)  # a bad name or value stops here, before the recording
@@ -138,19 +145,18 @@ def render_pictures(job: RenderJob, log: Callable[[str], None] = print) -> Path:
 def _write_frames(job: RenderJob, recording: Recording, states: dict[int, bytes], overrides: dict[str | int, int],
                   emulated: EmulatedRenderer | None, out_dir: Path) -> dict:
     """The PNG of every job.every-th dump and the contact sheet; returns the summary."""
-    lag = SCREEN_LAG_FRAMES if overrides else 1
+    lag = emulated.frames if (overrides and emulated is not None) else 1
     chosen = [k for k in range(0, len(recording.dumps), job.every) if k + lag - 1 < len(recording.dumps)]
     shown = [k + lag - 1 for k in chosen]  # the frame each picture shows (later when the emulated render needs it)
     summary: dict = {"frames": len(recording.dumps), "rendered": len(shown), "every": job.every}
     if job.compare:
         checks = {c.index: c for c in check_recording(recording)}
         summary["check"] = {"equal": sum(checks[k].equal for k in shown), "differing": []}
-    lines = recording.scanline_registers
     on_sheet = set(np.linspace(0, len(shown) - 1, min(job.sheet_max, len(shown))).round().astype(int).tolist())
     sheet_pictures, sheet_labels = [], []
     for start in range(0, len(shown), CHUNK):  # bounded memory for long recordings
         part = shown[start : start + CHUNK]
-        rendered = render(recording.dumps[np.array(part)], None if lines is None else lines[part])
+        rendered = render_recorded(recording, np.array(part))
         for position, (k, index, frame) in enumerate(zip(chosen[start : start + CHUNK], part, rendered), start):
             panels = [frame]
             if job.compare:

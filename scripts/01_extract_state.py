@@ -6,7 +6,7 @@
     .venv/bin/python scripts/01_extract_state.py --env-id ALE/Breakout-v5 \\
         --env-kwargs '{"obs_type": "ram", "frameskip": 1, "repeat_action_probability": 0.0}'
 
-Plays random, scripted (GBCBreakout only) and, with --model, a trained memory agent's episodes, several seeds
+Plays random, the game's scripted player (by profile name) and, with --model, a trained memory agent's episodes, several seeds
 each; records the RAM observation every frame; decides every byte; writes the spec and a picture of the
 decisions beside it (.png) to artifacts/extract/<profile>/ (or --out); for a ROM with a symbols file, prints the
 score against it (scripts/score_extractor.py prints it for an existing spec). The extractor never reads the
@@ -38,13 +38,14 @@ class Args:
     frames: int = 100_000
     """RAM vectors to record in all (env steps; Game Boy envs step one frame at a time)"""
     policies: tuple[str, ...] = ()
-    """of random, follow_ball (GBCBreakout only); empty: both where they apply"""
+    """of random, scripted (the game's scripted player, chosen by profile name: follow_ball, chase_food, track_ball);
+    empty: both where the game has a scripted player"""
     model: str | None = None
     """a trained memory agent's model.pt (scripts/02_train_memory.py) to record as one more policy"""
     seed: int = 0
     """seed of every policy's first episode; episode i uses seed + i"""
     action_repeat: int = 4
-    """env steps each decision of random/follow_ball is held (a model uses its training frame_skip)"""
+    """env steps each decision of random/scripted is held (a model uses its training frame_skip)"""
     max_episode_frames: int = 20_000
     """episodes are cut after this many steps"""
     out: str | None = None

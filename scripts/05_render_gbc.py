@@ -5,15 +5,17 @@
     .venv/bin/python scripts/05_render_gbc.py --record --compare --override ball_x=40 --every 20
 
 --dumps: .npz files written by gbc.dump.save_dumps (GameBoy.dump(), a Recorder, or this script's --record).
---record: plays our ROM from power-on (boot animation, title, a game of random moves until game over, back to the
-title) in --model and saves it as <out-dir>/episode_<model>_s<seed>.npz (dumps, PyBoy's screens, per-line
-registers) plus the emulator state before every --every-th frame (<out-dir>/states/).
+--record: plays --game's ROM (a profile name or .profile.json; default our Breakout) from power-on (boot
+animation, title, a game of random moves until game over, back to the title) in --model and saves it as
+<out-dir>/episode_<model>_s<seed>.npz (dumps, PyBoy's screens, per-line registers) plus the emulator state before
+every --every-th frame (<out-dir>/states/).
 
 Writes to --out-dir: frames/frame_<index>.png (every --every-th dump, enlarged --scale times), contact_sheet.png
 and summary.json. With --compare, each PNG shows the direct render, PyBoy's own screen and (recorded episodes only)
 the emulated render side by side, the pixels that differ from PyBoy's screen in magenta; summary.json lists the
 differing pixels of each frame and their cause (gbc.render.CAUSES). --override NAME=VALUE (or 0xADDR=VALUE)
-writes values into the saved state before the emulated render (the frame shown is SCREEN_LAG_FRAMES later).
+writes values into the saved state before the emulated render (the frame shown is the profile's
+screen_lag_frames later, 2 for our ROMs).
 The work is gbc.render_pictures'.
 """
 
@@ -33,7 +35,9 @@ class Args:
     dumps: list[str] = field(default_factory=list)
     """dump files (.npz from gbc.dump.save_dumps) to render"""
     record: bool = False
-    """record an episode of our ROM from power-on instead (saved to --out-dir)"""
+    """record an episode of --game from power-on instead (saved to --out-dir)"""
+    game: str = "breakout"
+    """--record and the emulated render: the game profile (breakout, snake, pong, ... or a .profile.json path)"""
     model: str = "CGB"
     """--record: the emulated hardware, CGB or DMG"""
     seed: int = 0
@@ -57,7 +61,7 @@ class Args:
 
 
 def main(args: Args) -> Path:
-    job = RenderJob(dumps=args.dumps, record=args.record, model=args.model, seed=args.seed,
+    job = RenderJob(dumps=args.dumps, record=args.record, game=args.game, model=args.model, seed=args.seed,
                     max_play_frames=args.max_play_frames, every=args.every, compare=args.compare,
                     override=args.override, scale=args.scale, sheet_columns=args.sheet_columns,
                     sheet_max=args.sheet_max, out_dir=Path(args.out_dir))

@@ -42,7 +42,8 @@ def main(args: Args) -> dict:
     print(f"score of {spec_path} against {symbols_path}:")
     print(format_score(result))
     summary = {k: result[k] for k in ("state_recall", "state_bytes_changed", "screen_bytes_kept",
-                                      "runtime_bytes_kept", "state_variables_kept", "state_variables")}
+                                      "runtime_bytes_kept", "scratch_bytes_kept", "runtime_scratch_share", "kept_bytes",
+                                      "state_variables_kept", "state_variables")}
     summary.update(state_variables_never_changed=result["state_variables_never_changed"], bars_met=bars_met(result))
     print(json_line(summary))
     return result

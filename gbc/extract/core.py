@@ -35,7 +35,8 @@ from gbc.hardware import OAM_SIZE, PAGE_SIZE, TILE_MAP_STARTS, VRAM_START, WRAM_
 
 # Bases a 16-bit VRAM pointer in RAM may be relative to: absolute, VRAM start, each tile map.
 VRAM_POINTER_BASES = (0, VRAM_START, *TILE_MAP_STARTS)
-DROP_REASONS = ("constant", "oam_dma_source", "vram_buffer", "stack", "frame_counter", "input")
+DROP_REASONS = ("constant", "oam_dma_source", "oam_page_select", "vram_buffer", "stack", "frame_counter", "input",
+                "after_game_over", "duplicate")
 
 
 class RecordingTooShortError(RecordingError):
@@ -49,7 +50,7 @@ class ExtractSettings:
     min_transitions: int = 200
     """frame-to-frame transitions within episodes needed before anything is decided"""
     frame_counter_share: float = 0.95
-    """share of all transitions with the same +1/-1 step that makes a frame counter"""
+    """share of all transitions with the same +1/-1 step that makes a frame counter (the others: no change)"""
     timer_step_share: float = 0.9
     """share of a byte's changes that are the same +1/-1 step, for the timer flag"""
     timer_run_share: float = 0.8
@@ -62,18 +63,49 @@ class ExtractSettings:
     dma_register_share: float = 0.5
     """share of frames on which the DMA register holds a page, which then needs only oam_weak_match_share"""
     oam_weak_match_share: float = 0.05
+    oam_named_match_share: float = 0.9
+    """share of the frames whose DMA register names a page on which OAM equals it (double-buffered pages)"""
+    oam_page_select_share: float = 0.95
+    """share of frames on which a page-number byte equals the DMA register (or, throughout, the other page)"""
     vram_cooccur_share: float = 0.9
     """share of a byte's changes on frames where VRAM changes (that frame or the next)"""
     vram_match_share: float = 0.9
     """share of a byte's changes whose value (or 16-bit address) matches a VRAM change"""
     vram_seed_changes: int = 3
     vram_seed_values: int = 2
+    vram_moving_match_share: float = 0.4
+    """a lower match share that is enough when the matched values land on varying VRAM cells (a queue entry)"""
+    vram_max_fixed_cell_share: float = 0.5
+    """at most this share of the matched changes may land on one same VRAM cell, for the lower match share"""
+    vram_moving_max_chance: float = 0.05
+    vram_moving_min_changes: int = 20
+    vram_many_values: int = 6
+    """or this many distinct matched values (a map cell holds a few kinds of tile; a queue entry any tile)"""
+    """changes a weak match needs (a few chance matches on varying cells say nothing)"""
+    vram_run_reach: int = 2
+    vram_run_neighbours: int = 2
+    """a weak match needs this many other matching bytes within vram_run_reach bytes"""
+    vram_lag_frames: int = 1
+    """VBlanks after a byte's change within which its value may reach VRAM"""
     vram_max_chance: float = 0.5
     """largest mean share of the 256 byte values written to VRAM in a byte's change frames (else too easy)"""
     cluster_gap: int = 4
+    buffer_run_span: int = 32
+    buffer_flag_reach: int = 64
+    buffer_flag_frames: int = 2
+    buffer_flag_rest_share: float = 0.98
+    buffer_flag_min_excursions: int = 5
+    """a buffer's length/dirty byte: within reach of it, at rest on this share of frames, away at most
+    buffer_flag_frames frames at a time, at least this many times"""
+    """longest run of changing bytes between two buffer members that is taken with them"""
     """bytes between members of one VRAM buffer cluster, at most"""
     stack_gap: int = 16
     """unchanging bytes allowed inside the dead stack region"""
+    duplicate_min_changes: int = 4
+    min_frozen_transitions: int = 20
+    """transitions between frames after game over needed before the after-game-over rule applies"""
+    after_game_over_changes: int = 1
+    """changes after game over (frame and frame before both after it) that make a byte runtime"""
     keep_frame_counters: bool = False
     keep_inputs: bool = False
     word_subset_share: float = 0.95
@@ -182,15 +214,23 @@ def extract(recording: Recording, settings: ExtractSettings = ExtractSettings())
     if recording.game_boy is not None:
         pages = _oam_dma_sources(recording, stats, settings)
         _vram_buffers(recording, stats, play, changed, settings)
-        stack = _dead_stack(recording, stats, settings)
+        stack = _stack(recording, stats, settings)
     _counters_and_timers(stats, columns, steps, play, settings)
     _inputs(recording, stats, play, settings)
+    _after_game_over(recording, stats, changed, settings)
+    _duplicates(recording, stats, settings)
     features, groups = _features_and_groups(recording, stats, constant, play, settings)
     return Extraction(
         size=recording.size, addresses=addresses, frames=recording.frames, episodes=recording.episodes,
         transitions=transitions, stats=stats, constant=constant, base=recording.base.copy(), features=features,
         groups=groups, pages=pages, stack=stack, settings=settings,
     )
+
+
+def _contains(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """np.isin for a sorted unique array, without sorting it again on every call."""
+    where = np.minimum(np.searchsorted(sorted_keys, keys), max(0, len(sorted_keys) - 1))
+    return (sorted_keys[where] == keys) if len(sorted_keys) else np.zeros(len(keys), bool)
 
 
 def _drop(stat: ByteStats, reason: str, **evidence: Any) -> None:
@@ -218,27 +258,56 @@ def _oam_dma_sources(recording: Recording, stats: dict[int, ByteStats], settings
         page = int(addresses[start]) // PAGE_SIZE
         equal = (recording.full(block) == oam).all(axis=1) & with_sprites
         match_share = float(equal.sum() / max(1, with_sprites.sum()))
-        register_share = float(np.mean(trace.dma_register == page))
+        named = trace.dma_register == page
+        register_share = float(np.mean(named))
+        # Double buffering: the game DMAs each page on alternate frames; OAM equals the page the register names.
+        named_match_share = float(equal[named].sum() / max(1, (named & with_sprites).sum()))
         is_source = match_share >= settings.oam_match_share or (
             register_share >= settings.dma_register_share and match_share >= settings.oam_weak_match_share
-        )
+        ) or (register_share >= settings.oam_weak_match_share and named_match_share >= settings.oam_named_match_share)
+        evidence = {"page": f"{page:#04x}", "oam_match_share": round(match_share, 4),
+                    "dma_register_share": round(register_share, 4), "named_match_share": round(named_match_share, 4)}
         if is_source:
             for i in changing:
-                _drop(stats[i], "oam_dma_source", page=f"{page:#04x}", oam_match_share=round(match_share, 4),
-                      dma_register_share=round(register_share, 4))
-        pages.append({"page": f"{page:#04x}", "oam_match_share": round(match_share, 4),
-                      "dma_register_share": round(register_share, 4), "oam_dma_source": bool(is_source)})
+                _drop(stats[i], "oam_dma_source", **evidence)
+        pages.append({**evidence, "oam_dma_source": bool(is_source)})
+    _oam_page_selects(recording, stats, [int(p["page"], 16) for p in pages if p["oam_dma_source"]], settings)
     return pages
 
 
-def _dead_stack(recording: Recording, stats: dict[int, ByteStats], settings: ExtractSettings) -> dict | None:
-    """Changing bytes just below the lowest stack pointer seen at the end of a frame: what returned calls and
-    interrupts left there (the stack grows down; nothing below SP is live). Walks down from SP over contiguous
-    addresses until `stack_gap` unchanging bytes in a row."""
+def _oam_page_selects(recording: Recording, stats: dict[int, ByteStats], source_pages: list[int],
+                      settings: ExtractSettings) -> None:
+    """With two or more OAM DMA source pages, a byte whose every value is one of those page numbers and that
+    follows the DMA register (equal to it, or to the other page, on nearly every frame) says which page is
+    written or copied next: screen bookkeeping."""
+    if len(source_pages) < 2:
+        return
+    register = recording.game_boy.dma_register
+    pages = np.array(source_pages)
+    for j, index in enumerate(recording.columns):
+        stat = stats[int(index)]
+        if stat.reason is not None:
+            continue
+        column = recording.column(j)
+        if not np.isin(column, pages).all():
+            continue
+        same = float(np.mean(column == register))
+        share = max(same, 1.0 - same)
+        if share >= settings.oam_page_select_share:
+            _drop(stat, "oam_page_select", pages=[f"{p:#04x}" for p in source_pages],
+                  equals_dma_register_share=round(same, 4))
+
+
+def _stack(recording: Recording, stats: dict[int, ByteStats], settings: ExtractSettings) -> dict | None:
+    """Changing bytes of the stack: from `stack_gap` unchanging bytes below the lowest stack pointer seen at the
+    end of a frame (dead stack: what returned calls and interrupts left; nothing below SP is live) up to the
+    stack's top (live stack: return addresses, saved registers and locals of the calls running at the frame's
+    end; they are the main loop's, not variables at fixed addresses). The top is the highest SP seen plus
+    `stack_gap` bytes, or the end of the RAM region when that is nearer (crt0 starts the stack at its end)."""
     sp = recording.game_boy.stack_pointer.astype(np.int64)
     addresses = recording.addresses
-    lowest = int(sp.min())
-    summary = {"lowest_sp": f"{lowest:#06x}", "highest_sp": f"{int(sp.max()):#06x}", "dropped": 0}
+    lowest, highest = int(sp.min()), int(sp.max())
+    summary = {"lowest_sp": f"{lowest:#06x}", "highest_sp": f"{highest:#06x}", "dropped": 0}
     at_sp = np.flatnonzero(addresses == lowest)
     if not len(at_sp):
         return summary  # SP outside the observed RAM
@@ -250,11 +319,21 @@ def _dead_stack(recording: Recording, stats: dict[int, ByteStats], settings: Ext
         else:
             gap = 0
             if stat.reason is None:
-                _drop(stat, "stack", lowest_sp=f"{lowest:#06x}")
+                _drop(stat, "stack", part="dead", lowest_sp=f"{lowest:#06x}")
                 dropped.append(index)
         index -= 1
+    top = highest + settings.stack_gap
+    index = int(at_sp[0])
+    while index < len(addresses) and addresses[index] <= top and (
+            index == at_sp[0] or addresses[index] == addresses[index - 1] + 1):
+        stat = stats.get(index)
+        if stat is not None and stat.reason is None:
+            _drop(stat, "stack", part="live", lowest_sp=f"{lowest:#06x}", highest_sp=f"{highest:#06x}")
+            dropped.append(index)
+        index += 1
     if dropped:
-        summary.update(dropped=len(dropped), lowest_dropped=f"{int(addresses[min(dropped)]):#06x}")
+        summary.update(dropped=len(dropped), lowest_dropped=f"{int(addresses[min(dropped)]):#06x}",
+                       highest_dropped=f"{int(addresses[max(dropped)]):#06x}")
     return summary
 
 
@@ -263,15 +342,22 @@ def _vram_buffers(recording: Recording, stats: dict[int, ByteStats], play: np.nd
     trace = recording.game_boy
     frames = recording.frames
     flooded = trace.vram_flooded
-    # The VRAM write of a change in frame t shows in frame t or (next VBlank) t+1, within the episode.
-    next_in_play = np.zeros(frames, bool)
-    next_in_play[:-1] = play[1:]
+    # The VRAM write of a change in frame t shows in frame t or at one of the next `vram_lag_frames` VBlanks (a
+    # game whose frame takes longer than one VBlank flushes its queue later), within the episode.
+    lags = range(settings.vram_lag_frames + 1)
+    within = np.ones((len(lags), frames), bool)  # within[k, t]: frame t + k is in t's episode
+    for k in lags[1:]:
+        within[k, : frames - k] = within[k - 1, : frames - k] & play[k:]
+        within[k, frames - k :] = False
     vram_changed = trace.vram_changed
-    cooccur = vram_changed | np.concatenate([vram_changed[1:], [False]]) & next_in_play
-    window_flooded = flooded | np.concatenate([flooded[1:], [False]]) & next_in_play
+    cooccur = np.zeros(frames, bool)
+    window_flooded = np.zeros(frames, bool)
+    for k in lags:
+        cooccur[: frames - k] |= vram_changed[k:] & within[k, : frames - k]
+        window_flooded[: frames - k] |= flooded[k:] & within[k, : frames - k]
     # Per frame with VRAM changes: which of the 256 values were written (row in `written`, -1 if none).
     change_frames = np.unique(trace.vram_frame)
-    row_of = np.full(frames + 1, -1, np.int64)
+    row_of = np.full(frames + len(lags), -1, np.int64)
     row_of[change_frames] = np.arange(len(change_frames))
     written = np.zeros((len(change_frames) + 1, 256), bool)  # the extra last row stays empty
     written[row_of[trace.vram_frame], trace.vram_value] = True
@@ -279,18 +365,40 @@ def _vram_buffers(recording: Recording, stats: dict[int, ByteStats], play: np.nd
     address_keys = np.unique(trace.vram_frame * 0x10000 + trace.vram_address)
 
     def written_in_window(event_frames: np.ndarray, value: np.ndarray) -> np.ndarray:
-        now = written[row_of[event_frames], value]
-        later = written[row_of[event_frames + 1], value] & next_in_play[event_frames]
-        return now | later
+        found = np.zeros(len(event_frames), bool)
+        for k in lags:
+            found |= written[row_of[event_frames + k], value] & within[k, event_frames]
+        return found
 
     def address_in_window(event_frames: np.ndarray, word: np.ndarray) -> np.ndarray:
         found = np.zeros(len(event_frames), bool)
         for base in VRAM_POINTER_BASES:
             address = (word + base) & 0xFFFF
-            for offset, allowed in ((0, True), (1, next_in_play[event_frames])):
-                keys = (event_frames + offset) * 0x10000 + address
-                found |= np.isin(keys, address_keys, assume_unique=False) & allowed
+            for k in lags:
+                keys = (event_frames + k) * 0x10000 + address
+                found |= _contains(address_keys, keys) & within[k, event_frames]
         return found
+
+    order = np.argsort(trace.vram_frame * 256 + trace.vram_value, kind="stable")
+    value_keys = (trace.vram_frame * 256 + trace.vram_value)[order]
+    value_addresses = trace.vram_address[order]
+
+    def fixed_cell_share(event_frames: np.ndarray, value: np.ndarray) -> float:
+        """Largest share of the matched events whose window wrote the byte's value to one same VRAM address."""
+        counts: dict[int, int] = {}
+        matched = 0
+        for frame, byte in zip(event_frames.tolist(), value.tolist()):
+            cells: set[int] = set()
+            for k in lags:
+                if k and not within[k, frame]:
+                    break
+                key = (frame + k) * 256 + byte
+                lo, hi = np.searchsorted(value_keys, [key, key + 1])
+                cells.update(value_addresses[lo:hi].tolist())
+            matched += bool(cells)
+            for cell in cells:
+                counts[cell] = counts.get(cell, 0) + 1
+        return max(counts.values()) / matched if matched else 1.0
 
     columns = recording.columns
     position = {int(index): j for j, index in enumerate(columns)}
@@ -313,34 +421,109 @@ def _vram_buffers(recording: Recording, stats: dict[int, ByteStats], play: np.nd
             "match_share": float(match.mean()), "matched_values": int(len(np.unique(value[match]))),
             "chance": float(chance.mean()),
         }
-    seeds = {i for i, e in evidence.items()
-             if e["changes"] >= settings.vram_seed_changes and e["match_share"] >= settings.vram_match_share
-             and e["matched_values"] >= settings.vram_seed_values and e["chance"] <= settings.vram_max_chance}
-    members = set(seeds)
+        if settings.vram_moving_match_share <= match.mean() < settings.vram_match_share:
+            evidence[index]["fixed_cell_share"] = fixed_cell_share(events, value)
+
+    def strong(e: dict[str, float]) -> bool:
+        return e["match_share"] >= settings.vram_match_share and e["chance"] <= settings.vram_max_chance
+
+    def moving(e: dict[str, float]) -> bool:
+        """Weaker matches that land on varying VRAM cells: a queue entry holds a different cell's tile each time
+        (and a tile equal to the one already there leaves no change to match); a map mirror's byte always lands
+        on one cell and needs the strong match."""
+        varying = (e.get("fixed_cell_share", 1.0) <= settings.vram_max_fixed_cell_share
+                   or e["matched_values"] >= settings.vram_many_values)
+        return (varying and e["match_share"] >= settings.vram_moving_match_share
+                and e["chance"] <= settings.vram_moving_max_chance and e["changes"] >= settings.vram_moving_min_changes)
+
+    # A weak match counts only inside a run of matching bytes (a buffer is an array; a lone score or direction
+    # byte whose values happen to be tile numbers is not).
     address_of = {i: int(recording.addresses[i]) for i in evidence}
+    matching = {i for i, e in evidence.items() if strong(e) or moving(e)}
+    matching_addresses = np.array(sorted(address_of[i] for i in matching), np.int64)
+    accepted = {i for i in matching if strong(evidence[i]) or evidence[i]["matched_values"] >= settings.vram_many_values
+                or np.count_nonzero(
+        np.abs(matching_addresses - address_of[i]) <= settings.vram_run_reach) - 1 >= settings.vram_run_neighbours}
+
+    def matches(e_index: int) -> bool:
+        return e_index in accepted
+
+    seeds = {i for i, e in evidence.items() if e["changes"] >= settings.vram_seed_changes and matches(i)
+             and e["matched_values"] >= settings.vram_seed_values}
+    members = set(seeds)
     grown = True
     while grown:
         grown = False
         member_addresses = np.array(sorted(address_of[i] for i in members)) if members else np.zeros(0, np.int64)
         for i, e in evidence.items():
-            if i in members or e["match_share"] < settings.vram_match_share or e["chance"] > settings.vram_max_chance:
+            if i in members or not matches(i):
                 continue
             if len(member_addresses) and np.abs(member_addresses - address_of[i]).min() <= settings.cluster_gap + 1:
                 members.add(i)
                 grown = True
     member_addresses = np.array(sorted(address_of[i] for i in members)) if members else np.zeros(0, np.int64)
+    # Any changing byte between two members is taken with them, even one whose changes left VRAM as it was
+    # (a queue entry holding the tile already on screen); address_of covers every changing byte for this.
+    address_of = {int(index): int(recording.addresses[index]) for index in position}
     filled = set()
-    for i in evidence:
-        if i in members or not len(member_addresses):
+    reach = settings.cluster_gap + 1
+    for i in position:
+        if i in members or not len(member_addresses) or stats[i].reason is not None:
             continue
         below = member_addresses[member_addresses < address_of[i]]
         above = member_addresses[member_addresses > address_of[i]]
-        reach = settings.cluster_gap + 1
         if len(below) and len(above) and address_of[i] - below[-1] <= reach and above[0] - address_of[i] <= reach:
             filled.add(i)
+    # A longer unbroken run of changing bytes between two members (queue entries whose tiles were all already
+    # on screen) goes with them too.
+    index_at = {a: i for i, a in address_of.items()}
+    for low, high in zip(member_addresses[:-1], member_addresses[1:]):
+        inside = [index_at.get(int(a)) for a in range(int(low) + 1, int(high))]
+        if len(inside) <= settings.buffer_run_span and all(i is not None for i in inside):
+            filled.update(i for i in inside if stats[i].reason is None)
     for i in members | filled:
         role = "seed" if i in seeds else ("member" if i in members else "between members")
-        _drop(stats[i], "vram_buffer", role=role, **{k: round(v, 4) for k, v in evidence[i].items()})
+        _drop(stats[i], "vram_buffer", role=role, **{k: round(v, 4) for k, v in evidence.get(i, {}).items()})
+    _buffer_bookkeeping(recording, stats, position, members | filled, settings)
+
+
+def _buffer_bookkeeping(recording: Recording, stats: dict[int, ByteStats], position: dict[int, int],
+                        buffer: set[int], settings: ExtractSettings) -> None:
+    """A buffer's length or dirty flags: a changing byte next to a VRAM buffer (only constant or buffer bytes
+    between them, at most `buffer_flag_reach` bytes away: a buffer may have an unused tail) that rests at one value and leaves it for at most
+    `buffer_flag_frames` frames at a time (set while the frame queues, cleared when VBlank copies)."""
+    if not buffer:
+        return
+    addresses = recording.addresses
+    buffer_addresses = {int(addresses[i]) for i in buffer}
+    changing = {int(addresses[i]) for i in position}
+    for index, j in position.items():
+        stat = stats[index]
+        if stat.reason is not None:
+            continue
+        address = int(addresses[index])
+        near = None
+        for direction in (-1, 1):
+            for step in range(1, settings.buffer_flag_reach + 1):
+                other = address + direction * step
+                if other in buffer_addresses:
+                    near = other
+                    break
+                if other in changing:  # a changing byte that is not the buffer's lies between
+                    break
+            if near is not None:
+                break
+        if near is None:
+            continue
+        column = recording.column(j)
+        rest = int(np.bincount(column, minlength=256).argmax())
+        away = np.concatenate([[0], (column != rest).astype(np.int8), [0]])
+        edges = np.flatnonzero(np.diff(away))
+        runs = edges[1::2] - edges[::2]
+        if (len(runs) >= settings.buffer_flag_min_excursions and runs.max() <= settings.buffer_flag_frames
+                and float(np.mean(column == rest)) >= settings.buffer_flag_rest_share):
+            _drop(stat, "vram_buffer", role="buffer length or flags", buffer_byte=_hex(near), rest_value=rest,
+                  rest_share=round(float(np.mean(column == rest)), 4), longest_excursion=int(runs.max()))
 
 
 # --- behaviour -------------------------------------------------------------------------------------------------
@@ -355,7 +538,10 @@ def _counters_and_timers(stats: dict[int, ByteStats], columns: np.ndarray, steps
         column_steps = steps[:, j]
         for step, direction in ((1, "+1"), (255, "-1")):
             is_step = (column_steps == step) & in_play
-            if is_step.sum() / transitions >= settings.frame_counter_share:
+            # A VBlank counter pauses only while VBlank interrupts stop (LCD off); it is never set to anything
+            # else. A game timer that is reset (a level-up) even once in the recording is state.
+            only_steps_or_pauses = not (((column_steps != step) & (column_steps != 0)) & in_play).any()
+            if only_steps_or_pauses and is_step.sum() / transitions >= settings.frame_counter_share:
                 stat.flags.append("frame_counter")
                 if not settings.keep_frame_counters:
                     _drop(stat, "frame_counter", step=direction, share=round(float(is_step.sum() / transitions), 4))
@@ -387,7 +573,7 @@ def _inputs(recording: Recording, stats: dict[int, ByteStats], play: np.ndarray,
             stat = stats[int(index)]
             if stat.reason is not None or stat.distinct < 2 or "input" in stat.flags:
                 continue
-            values = recording.values[frames, j].astype(np.int64)
+            values = recording.column(j)[frames].astype(np.int64)
             table = np.bincount(held[frames] * 256 + values, minlength=(int(acts.max()) + 1) * 256).reshape(-1, 256)
             modes = table.argmax(axis=1)[acts]
             consistency = table.max(axis=1).sum() / len(frames)
@@ -396,6 +582,38 @@ def _inputs(recording: Recording, stats: dict[int, ByteStats], play: np.ndarray,
                 if not settings.keep_inputs:
                     _drop(stat, "input", lag=lag, consistency=round(float(consistency), 4),
                           value_of_action={int(a): int(m) for a, m in zip(acts, modes)})
+
+
+def _after_game_over(recording: Recording, stats: dict[int, ByteStats], changed: np.ndarray,
+                     settings: ExtractSettings) -> None:
+    """Bytes that still change after game over, when the game's variables are final: the sound driver playing
+    the game-over jingle, and any other runtime bookkeeping (frame counters and input mirrors are named
+    before this)."""
+    frozen = recording.frozen[1:]
+    if frozen.sum() < settings.min_frozen_transitions:
+        return
+    counts = changed[frozen].sum(axis=0)
+    for j, index in enumerate(recording.columns):
+        stat = stats[int(index)]
+        if stat.reason is None and counts[j] >= settings.after_game_over_changes:
+            _drop(stat, "after_game_over", changes_after_game_over=int(counts[j]),
+                  frozen_transitions=int(frozen.sum()))
+
+
+def _duplicates(recording: Recording, stats: dict[int, ByteStats], settings: ExtractSettings) -> None:
+    """A kept byte equal to an earlier kept byte on every recorded frame is a copy of it (a generation buffer
+    copied into the game's variables, a value cached for drawing): the observation keeps the first one. Only
+    bytes with `duplicate_min_changes` changes or more, so that two flags that happened to change together in a
+    short recording stay apart."""
+    first_of: dict[bytes, int] = {}
+    for j, index in enumerate(recording.columns):
+        stat = stats[int(index)]
+        if stat.reason is not None or stat.changes < settings.duplicate_min_changes:
+            continue
+        key = recording.column(j).tobytes()
+        original = first_of.setdefault(key, int(index))
+        if original != int(index):
+            _drop(stat, "duplicate", of=_hex(recording.addresses[original]))
 
 
 def _signed_bytes(stats: dict[int, ByteStats], columns: np.ndarray, values: np.ndarray) -> None:

@@ -17,14 +17,19 @@ COLOURS = {
     "kept": "#2e9e44",
     "constant": "#e4e4e4",
     "oam_dma_source": "#f28e2b",
+    "oam_page_select": "#ffbb78",
     "vram_buffer": "#d62728",
     "stack": "#8c6bb1",
     "frame_counter": "#1f77b4",
     "input": "#17becf",
+    "after_game_over": "#9edae5",
+    "duplicate": "#bcbd22",
 }
 LABELS = {
     "kept": "kept (state)", "constant": "constant", "oam_dma_source": "OAM DMA source (screen)",
-    "vram_buffer": "VRAM buffer (screen)", "stack": "dead stack", "frame_counter": "frame counter", "input": "input mirror",
+    "oam_page_select": "OAM page select (screen)", "vram_buffer": "VRAM buffer (screen)", "stack": "stack (dead, live)",
+    "frame_counter": "frame counter", "input": "input mirror",
+    "after_game_over": "changes after game over (runtime)", "duplicate": "copy of a kept byte",
 }
 OVERVIEW_COLUMNS = 128
 DETAIL_COLUMNS = 32

@@ -22,15 +22,14 @@ from typing import Any, Callable, Sequence
 import gymnasium as gym
 
 import gbc  # noqa: F401  (registers the envs, so gym.spec knows the Game Boy ids)
-from gbc.baselines import FollowBallAgent, RandomAgent
+from gbc.baselines import SCRIPTED_PLAYERS, RandomAgent
 from gbc.extract.core import ExtractSettings, build_spec, extract
 from gbc.extract.picture import draw_decisions
-from gbc.extract.record import PolicySource, RecordingError, is_game_boy_env_id, record_ram
+from gbc.extract.record import PolicySource, RecordingError, check_env_id, is_game_boy_env_id, record_ram
 from gbc.extract.score import bars_met, format_score, load_json, score_spec
 from gbc.extract.spec import FLAT_LAYOUT, GAME_BOY_LAYOUT, SPEC_SUFFIX, default_spec_path, write_spec
 from gbc.profiles import ROMS_DIR, GameProfile, get_profile
 
-POLICIES = ("random", "follow_ball")
 OUTPUT_ROOT = Path("artifacts") / "extract"  # relative to the working directory, as every script's outputs
 
 
@@ -78,22 +77,36 @@ def register_ale() -> None:
 
 def env_profile(env_id: str, env_kwargs: dict[str, Any]) -> GameProfile | None:
     """The game profile of a Game Boy env id (with its kwargs), None for any other env."""
+    check_env_id(env_id)
     if not is_game_boy_env_id(env_id):
         return None
     return get_profile({**gym.spec(env_id).kwargs, **env_kwargs}.get("profile") or "")
 
 
+def scripted_player(profile: GameProfile | None):
+    """The scripted player class of a profile, by the profile's name (gbc.baselines.SCRIPTED_PLAYERS), or None.
+    Only the name decides: a user profile whose variables happen to be called ball_x and paddle_x is not our
+    Breakout, and its ROM need not have the constants our players read."""
+    return SCRIPTED_PLAYERS.get(profile.name) if profile is not None else None
+
+
 def policy_sources(job: ExtractionJob, profile: GameProfile | None) -> list[PolicySource]:
-    """The named policies (default: random, and follow_ball where the game has a paddle and a ball), then the
-    job's extra sources."""
-    scripted_ok = profile is not None and all(v in profile.variables for v in ("paddle_x", "ball_x", "ball_y"))
-    names = list(job.policies) or [p for p in POLICIES if p == "random" or scripted_ok]
-    unknown = [n for n in names if n not in POLICIES]
+    """The named policies (default: random, and the game's scripted player where it has one), then the job's
+    extra sources. "scripted" (or the player's own name, e.g. follow_ball) is the game's scripted player."""
+    player = scripted_player(profile)
+    names = list(job.policies) or ["random", *(["scripted"] if player is not None else [])]
+    choices = ["random", "scripted", *sorted({p.name for p in SCRIPTED_PLAYERS.values()})]
+    unknown = [n for n in names if n not in choices]
     if unknown:
-        raise RecordingError(f"unknown policies {unknown}; choose from {list(POLICIES)} (and --model for an agent)")
-    if "follow_ball" in names and not scripted_ok:
-        raise RecordingError(f"follow_ball plays GBCBreakout only (it reads paddle_x/ball_x); {job.env_id} has no "
-                             "such variables: use --policies random")
+        raise RecordingError(f"unknown policies {unknown}; choose from {choices} (and --model for an agent)")
+    scripted = [n for n in names if n != "random"]
+    if scripted and player is None:
+        raise RecordingError(f"{job.env_id} (profile {profile.name if profile else None!r}) has no scripted player "
+                             f"(games with one: {sorted(SCRIPTED_PLAYERS)}): use --policies random, or --model")
+    wrong = [n for n in scripted if n not in ("scripted", player.name)] if player is not None else []
+    if wrong:
+        raise RecordingError(f"{wrong} is not {profile.name}'s scripted player; it is {player.name!r} "
+                             "(or say --policies scripted)")
     ram_kwargs = {"obs_type": "ram"} if is_game_boy_env_id(job.env_id) else {}
     action_space = gym.spaces.Discrete(len(profile.actions)) if profile is not None else None
     sources = []
@@ -106,8 +119,7 @@ def policy_sources(job: ExtractionJob, profile: GameProfile | None) -> list[Poli
             sources.append(PolicySource("random", lambda s, a=action_space: RandomAgent(a, s), ram_kwargs,
                                         job.action_repeat))
         else:
-            sources.append(PolicySource("follow_ball", lambda s: FollowBallAgent(profile, s), ram_kwargs,
-                                        job.action_repeat))
+            sources.append(PolicySource(player.name, lambda s: player(profile, s), ram_kwargs, job.action_repeat))
     return sources + list(job.extra_sources)
 
 
@@ -190,5 +202,6 @@ def run_extraction(job: ExtractionJob, log: Callable[[str], None] = print) -> di
         scored = score_spec(spec, symbols)
         log(format_score(scored))
         result.update(state_recall=scored["state_recall"], screen_bytes_kept=scored["screen_bytes_kept"],
-                      runtime_bytes_kept=scored["runtime_bytes_kept"], bars_met=bars_met(scored))
+                      runtime_bytes_kept=scored["runtime_bytes_kept"], scratch_bytes_kept=scored["scratch_bytes_kept"],
+                      runtime_scratch_share=round(scored["runtime_scratch_share"], 4), bars_met=bars_met(scored))
     return result

@@ -27,6 +27,8 @@ from gbc.hardware import HRAM_START, OAM_SIZE, RAM_OBS_SIZE, VRAM_BANK_SIZE, VRA
 # VRAM matching: they would match anything and would cost memory.
 MAX_VRAM_CHANGES_PER_FRAME = 1024
 CHUNK_FRAMES = 4096
+# Frames recorded after each game over (about one second: a game-over jingle, the text drawn at game over).
+FRAMES_AFTER_GAME_OVER = 60
 
 
 class RecordingError(UserError, ValueError):
@@ -75,6 +77,8 @@ class Recording:
     addresses: np.ndarray  # (N,) int64: the address of each observation index
     game_boy: GameBoyTrace | None = None
     sources: list[dict[str, Any]] = field(default_factory=list)
+    after_game_over: np.ndarray | None = None  # (T,) bool: a frame after its episode's game over (None: none)
+    _by_column: np.ndarray | None = field(default=None, repr=False, compare=False)  # values.T, made on first use
 
     @property
     def frames(self) -> int:
@@ -113,15 +117,32 @@ class Recording:
             game_boy=game_boy,
         )
 
+    @property
+    def frozen(self) -> np.ndarray:
+        """(T,) bool: frame t and frame t-1 both come after their episode's game over, when the game's own
+        variables no longer change (the first frame after game over still shows the game's last writes)."""
+        after = np.zeros(self.frames, bool) if self.after_game_over is None else self.after_game_over
+        frozen = after.copy()
+        frozen[1:] &= after[:-1]
+        frozen[0] = False
+        return frozen
+
+    def column(self, j: int) -> np.ndarray:
+        """(T,) uint8, a contiguous view: the values of changing column j (reading a column of `values`, which is
+        stored frame by frame, strides through memory; the extractor reads columns thousands of times)."""
+        if self._by_column is None or self._by_column.shape != self.values.T.shape:
+            self._by_column = np.ascontiguousarray(self.values.T)
+        return self._by_column[j]
+
     def full(self, indices: np.ndarray) -> np.ndarray:
         """(T, len(indices)) uint8: the recorded values of any bytes, changing or not."""
         indices = np.asarray(indices, np.int64)
-        out = np.broadcast_to(self.base[indices], (self.frames, len(indices))).copy()
         where = np.searchsorted(self.columns, indices)
         present = (where < len(self.columns)) & (self.columns[np.minimum(where, len(self.columns) - 1)] == indices)
-        if present.any():
-            out[:, present] = self.values[:, where[present]]
-        return out
+        out = np.empty((len(indices), self.frames), np.uint8)
+        for k, (index, j, found) in enumerate(zip(indices.tolist(), where.tolist(), present.tolist())):
+            out[k] = self.column(j) if found else self.base[index]
+        return out.T
 
 
 def game_boy_addresses() -> np.ndarray:
@@ -141,6 +162,7 @@ class RamRecorder:
         self._chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (first row, columns, values)
         self._episode_start: list[bool] = []
         self._actions: list[int] = []
+        self._after_game_over: list[bool] = []
         if video is not None:
             self._sp: list[int] = []
             self._dma: list[int] = []
@@ -163,7 +185,7 @@ class RamRecorder:
         self._video = video
         self._previous_vram = None
 
-    def add(self, ram: np.ndarray, action: int, episode_start: bool) -> None:
+    def add(self, ram: np.ndarray, action: int, episode_start: bool, after_game_over: bool = False) -> None:
         if ram.shape != (self._size,):
             raise RecordingError(f"RAM observation of shape {ram.shape}, expected ({self._size},)")
         self._chunk[self._filled] = ram
@@ -173,6 +195,7 @@ class RamRecorder:
         frame = len(self._episode_start)
         self._episode_start.append(episode_start)
         self._actions.append(-1 if episode_start else action)
+        self._after_game_over.append(after_game_over)
         if self._video is not None:
             self._add_video(frame, episode_start)
 
@@ -224,7 +247,7 @@ class RamRecorder:
         return Recording(base=base, columns=columns.astype(np.int64), values=values,
                          episode_start=np.array(self._episode_start, bool),
                          actions=np.array(self._actions, np.int16), addresses=addresses, game_boy=trace,
-                         sources=list(sources or []))
+                         sources=list(sources or []), after_game_over=np.array(self._after_game_over, bool))
 
     def _finish_video(self) -> GameBoyTrace:
         if self._vram_changes:
@@ -262,8 +285,20 @@ def check_ram_observation_space(env_id: str, space: gym.Space) -> int:
     return int(space.shape[0])
 
 
+def check_env_id(env_id: str) -> None:
+    """A RecordingError naming the fix when Gymnasium does not know `env_id`."""
+    try:
+        gym.spec(env_id)
+    except gym.error.Error as err:
+        ours = sorted(k for k in gym.registry if is_game_boy_env_id(k))
+        raise RecordingError(f"unknown env id {env_id!r} ({err}); Game Boy envs: {ours} (GBC-v0 with "
+                             "--env-kwargs '{\"profile\": \"NAME\"}' for your own ROM), or any registered "
+                             "Gymnasium id whose observation is RAM (ALE/Breakout-v5 with ale_py)") from None
+
+
 def make_recording_env(env_id: str, env_kwargs: dict[str, Any], max_episode_steps: int) -> gym.Env:
     """The env to record from; Game Boy envs step one frame at a time (frame_skip=1)."""
+    check_env_id(env_id)
     kwargs = dict(env_kwargs)
     if is_game_boy_env_id(env_id):
         kwargs["frame_skip"] = 1
@@ -274,9 +309,12 @@ def make_recording_env(env_id: str, env_kwargs: dict[str, Any], max_episode_step
 
 
 def record_ram(env_id: str, env_kwargs: dict[str, Any], sources: list[PolicySource], frames: int, seed: int = 0,
-           max_episode_frames: int = 20_000, progress: Callable[[str], None] | None = None) -> Recording:
+           max_episode_frames: int = 20_000, progress: Callable[[str], None] | None = None,
+           frames_after_game_over: int = FRAMES_AFTER_GAME_OVER) -> Recording:
     """Record `frames` RAM vectors in all, split evenly over `sources`; episode i of a source uses seed + i
-    (env reset and policy). Episodes longer than `max_episode_frames` are cut (and the next one starts)."""
+    (env reset and policy). Episodes longer than `max_episode_frames` are cut (and the next one starts). After a
+    game over, `frames_after_game_over` more frames with no button held belong to the episode (flagged
+    `after_game_over`): the game-over screen reaches VRAM, and what still changes is not the game's state."""
     if frames < 2 or not sources:
         raise RecordingError(f"need at least 2 frames and one policy, got frames={frames}, {len(sources)} policies")
     shares = [frames // len(sources) + (i < frames % len(sources)) for i in range(len(sources))]
@@ -315,6 +353,11 @@ def record_ram(env_id: str, env_kwargs: dict[str, Any], sources: list[PolicySour
                 recorder.add(read_ram(obs), action, False)
                 recorded += 1
                 steps += 1
+                if terminated:
+                    for _ in range(min(frames_after_game_over, share - recorded)):
+                        obs, *_ = env.step(0)
+                        recorder.add(read_ram(obs), 0, False, after_game_over=True)
+                        recorded += 1
                 if terminated or truncated:
                     break
             episodes += 1
