@@ -1,7 +1,6 @@
 """What a new user meets first: one `error: ...` line (exit code 2) for expected mistakes, a finished run that says
 so, GBC-v0 run folders named by profile, signed RAM variables shown signed, and quiet benchmark output."""
 
-import ast
 import dataclasses
 import datetime
 import json
@@ -196,7 +195,7 @@ def test_play_script_prints_signed_variables_signed():
     # seed 1 serves the first ball down and to the left (found by playing it): ball_dx is negative
     done = run_command("scripts/00_play.py", "--game", "gbc", "--seed", "1", "--max-frames", "60", "--gbc-scale", "1")
     assert done.returncode == 0, done.stderr
-    variables = ast.literal_eval(done.stdout.strip().splitlines()[-1])["variables"]
+    variables = json.loads(done.stdout.strip().splitlines()[-1])["variables"]
     assert variables["ball_dx"] < 0 < variables["ball_dy"] and -variables["ball_dx"] == variables["ball_dy"]
     assert all(0 <= value < 256 ** 2 for name, value in variables.items() if name not in ("ball_dx", "ball_dy"))
 
