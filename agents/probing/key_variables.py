@@ -179,7 +179,9 @@ def draw_top(result: Importance, path: Path, top: int, title: str) -> Path:
     fig, ax = plt.subplots(figsize=(8, 0.35 * len(order) + 1.2))
     ax.barh(range(len(order)), mean, xerr=errors, color="tab:blue", ecolor="black", capsize=3)
     ax.set_yticks(range(len(order)), labels, fontsize=8)
-    ax.set_xlabel("policy importance: mean KL(policy || policy with the feature shuffled), 95% interval")
+    ax.set_xscale("symlog", linthresh=1e-3)  # importances span orders of magnitude; 0 stays drawable
+    ax.set_xlabel("policy importance: mean KL(policy || policy with the feature shuffled), 95% interval "
+                  "(linear below 0.001)", fontsize=8)
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
     with atomic_path(path) as tmp:
