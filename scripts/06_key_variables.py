@@ -39,8 +39,9 @@ class Args:
     """env of the shipped agent when --checkpoint is empty"""
     states: int = 1000
     """held-out play states"""
-    keep_every: int = 4
-    """keep every k-th agent step of each game (consecutive steps are near-duplicates)"""
+    keep_every: int = 16
+    """keep every k-th agent step of each game: consecutive steps are near-duplicates, and a longer stride
+    reaches later phases of the game (fewer bricks, a faster ball)"""
     num_envs: int = 8
     """games played in parallel"""
     repeats: int = 5

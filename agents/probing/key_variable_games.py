@@ -169,7 +169,7 @@ def record_play_states(agent: nn.Module, env_id: str, env_kwargs: dict[str, Any]
 
 
 def run_key_variables(agent: nn.Module, env_id: str, env_kwargs: dict[str, Any], out_dir: Path, source: str,
-                      states: int = 1000, keep_every: int = 4, num_envs: int = 8, repeats: int = 5,
+                      states: int = 1000, keep_every: int = 16, num_envs: int = 8, repeats: int = 5,
                       bootstrap: int = 1000, top: int = 10, seed: int = 1000,
                       log: Callable[[str], None] = print) -> tuple[Importance, dict[str, Any], dict[str, Path]]:
     """Step 06: record held-out play, rank the features, score the top ones, write the files in `out_dir`."""
