@@ -1,4 +1,5 @@
-"""Probing a pixel agent's layers (step 07) and reporting what they hold (step 08).
+"""The memory agent's key variables (step 06), probing a pixel agent's layers (step 07) and reporting what they
+hold (step 08).
 
 The game-independent core, which names no game's variables:
 - `probes`: layers found by traversal, activations, ridge and logistic probes, splits by block, unit correlations,
@@ -17,7 +18,11 @@ One adapter per game family, and which env each probes:
 - `gbc_breakout`: GBC Breakout's pixel agent (GBCBreakout-v0): play and sweeps drawn by the game's own code.
 - `games`: the adapter of each env id and `run_probe`, step 07 on the game of a checkpoint.
 
-Apart: `gbc_ram_map` (which screen pixels each RAM byte of our GBC ROM drives) and `report` (step 08: figures and
+Step 06, apart from the probe: `key_variables` (game-independent: permutation importance of each input of a memory
+agent with bootstrap intervals, gradient x input, the score of the top ones, the files) and `key_variable_games`
+(each env's features named from its symbols file, held-out play of the agent, the run).
+
+Also apart: `gbc_ram_map` (which screen pixels each RAM byte of our GBC ROM drives) and `report` (step 08: figures and
 one self-contained HTML report from the files step 07 wrote).
 
 Imports go one way, with no circle: game on probes; causal on game; pipeline on causal; bars on probes; outputs on
