@@ -5,6 +5,7 @@ the script's error line for an agent that is not shipped."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import os
 import subprocess
@@ -100,15 +101,14 @@ def test_score_counts_state_and_screen_variables_and_the_scripted_reads(result):
     named = [Feature("x0", "0xC000", "a", "byte", "state"), Feature("x1", "0xC001", "", "byte", ""),
              Feature("x2", "0xC002", "b", "byte", "screen"), Feature("bricks[1]", "0xC003", "bricks", "array", "state"),
              Feature("x4", "0xC004", "c", "byte", "runtime"), Feature("x5", "0xC005", "d", "byte", "state")]
-    result.features = named
-    try:
-        score = score_top(result, 2, ("bricks", "a"), has_symbols=True)
-        assert score["state_in_top"] == 2 and score["screen_in_top"] == 0 and score["scripted_reads_all_in_top"]
-        score = score_top(result, 2, ("bricks", "d"), has_symbols=True)
-        assert score["scripted_reads_missing"] == ["d"] and not score["scripted_reads_all_in_top"]
-        assert "state_in_top" not in score_top(result, 2, None, has_symbols=False)
-    finally:
-        result.features = features()
+    result = dataclasses.replace(result, features=named)
+    score = score_top(result, 2, ("bricks", "a"), has_symbols=True)
+    assert score["state_in_top"] == 2 and score["screen_in_top"] == 0 and score["scripted_reads_all_in_top"]
+    score = score_top(result, 4, ("bricks", "a"), has_symbols=True)  # ties at 0 keep column order: 3, 0, 1, 2
+    assert score["state_in_top"] == 2 and score["screen_in_top"] == 1
+    score = score_top(result, 2, ("bricks", "d"), has_symbols=True)
+    assert score["scripted_reads_missing"] == ["d"] and not score["scripted_reads_all_in_top"]
+    assert "state_in_top" not in score_top(result, 2, None, has_symbols=False)
 
 
 def test_wrong_shapes_and_a_pixel_agent_are_refused():

@@ -193,5 +193,6 @@ def run_key_variables(agent: nn.Module, env_id: str, env_kwargs: dict[str, Any],
         "scripted_player": feature_set.scripted_player, **score,
         "seconds": {"play": round(played - start, 2), "importance": round(ranked - played, 2)},
     }
-    written = write_key_variables(out_dir, result, summary, top, f"{env_id} {Path(out_dir).name}: top {top} of {len(result.features)} inputs, {len(obs)} held-out states")
+    title = f"{env_id} {Path(out_dir).name}: top {top} of {len(result.features)} inputs, {len(obs)} held-out states"
+    written = write_key_variables(out_dir, result, summary, top, title)
     return result, summary, written

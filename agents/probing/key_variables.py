@@ -69,9 +69,12 @@ class Importance:
         return np.argsort(self.rank, kind="stable")
 
     def rows(self) -> list[list[Any]]:
-        return [[f.name, f.addresses, f.symbol, f.kind, float(self.policy[k]), float(self.ci_low[k]),
-                 float(self.ci_high[k]), float(self.value[k]), float(self.grad_x_input[k]), int(self.rank[k])]
-                for k in self.order() for f in (self.features[k],)]
+        rows = []
+        for k in self.order():
+            f = self.features[k]
+            rows.append([f.name, f.addresses, f.symbol, f.kind, float(self.policy[k]), float(self.ci_low[k]),
+                         float(self.ci_high[k]), float(self.value[k]), float(self.grad_x_input[k]), int(self.rank[k])])
+        return rows
 
 
 def _check(agent: nn.Module, obs: np.ndarray, features: Sequence[Feature]) -> None:
@@ -116,7 +119,7 @@ def permutation_importance(agent: nn.Module, obs: np.ndarray, features: Sequence
         raise KeyVariableError(f"repeats and bootstrap must be at least 1, got {repeats} and {bootstrap}")
     rng = np.random.default_rng(seed)
     n, width = obs.shape
-    inputs = agent._inputs(torch.as_tensor(obs, dtype=torch.float32))
+    inputs = torch.as_tensor(obs, dtype=torch.float32) * float(getattr(agent, "input_scale", 1.0))
     actor_first, critic_first = agent.actor[0], agent.critic[0]
     actor_rest, critic_rest = agent.actor[1:], agent.critic[1:]
     actor_pre, critic_pre = actor_first(inputs), critic_first(inputs)
