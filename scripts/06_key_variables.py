@@ -1,6 +1,6 @@
 """Key variables: which inputs the trained memory agent's policy and value depend on, on held-out play states.
 
-    .venv/bin/python scripts/06_key_variables.py                                   # shipped memory agent, Python Breakout
+    .venv/bin/python scripts/06_key_variables.py                                   # shipped memory agent, BreakoutPy-v0
     .venv/bin/python scripts/06_key_variables.py --env-id GBCBreakout-v0           # shipped memory agent, GBC Breakout
     .venv/bin/python scripts/06_key_variables.py --checkpoint runs/<run>/model.pt  # any memory agent
 
