@@ -167,8 +167,21 @@ def test_emulation_runs_as_fast_as_possible(game):
     assert time.perf_counter() - start < 2.5
 
 
-def test_pyboy_logs_only_errors(game):
+def test_pyboy_logs_only_errors_and_opens_no_window(game):
     assert logging.getLogger("pyboy").level == logging.ERROR
+    plugins = game.pyboy._plugin_manager
+    assert plugins.window_null.enabled() and not plugins.window_sdl2.enabled()
+
+
+def test_the_start_sequence_is_rendered_into_the_saved_state(fresh_boot):
+    # 4 more frames in the start sequence: play holds at once after it, so only the start sequence drew the screen
+    steps = BREAKOUT.start_sequence + (StartStep(frames=4),)
+    emulator = GameBoy(dataclasses.replace(BREAKOUT, start_sequence=steps, max_start_frames=1))
+    try:
+        emulator.restart()
+        assert emulator._settle_frames == 0 and colours(emulator.screen_rgb()) > 2
+    finally:
+        emulator.close()
 
 
 def test_reads_and_writes_are_little_endian(game):
