@@ -139,8 +139,13 @@ def test_a_spec_of_another_rom_is_refused(tmp_path):
     data = json.loads(default_spec_path(BREAKOUT.rom_path).read_text())
     other = tmp_path / "other.json"
     other.write_text(json.dumps(dict(data, rom=dict(data["rom"], sha1="0" * 40))))
-    with pytest.raises(StateSpecError, match="SHA-1 0000"):
+    with pytest.raises(StateSpecError, match=f"SHA-1 0{{40}}, but profile 'breakout' runs the ROM with SHA-1 "
+                                             f"{BREAKOUT.sha1}; RAM addresses may have moved"):
         GameBoyEnv("breakout", obs_type="state", state_spec=str(other))
+    flat = tmp_path / "flat.json"
+    flat.write_text(json.dumps(dict(data, layout="flat")))
+    with pytest.raises(StateSpecError, match=f"not from a Game Boy RAM observation of {RAM_OBS_SIZE} bytes"):
+        GameBoyEnv("breakout", obs_type="state", state_spec=str(flat))
 
 
 @pytest.mark.parametrize("seed", [0, 7])
@@ -182,13 +187,16 @@ def test_without_a_seed_variable_reset_idles_a_seeded_number_of_frames():
     try:
         env.game.restart()
         vblank_at_start = env.game.read("vblank_count")
-        for seed in (0, 3, 11):
+        start_frame = grey_frame(env.game.screen_rgba_view(), 84)
+        for seed in (0, 3, 11):  # 51, 48 and 8 idle frames
             idle = int(seeding.np_random(seed)[0].integers(0, MAX_SEED_IDLE_FRAMES))
             assert idle > 0
             obs, info = env.reset(seed=seed)
             assert info["episode_frame_number"] == idle
             assert env.game.read("vblank_count") == (vblank_at_start + idle) % 256
-            assert np.array_equal(obs[0], grey_frame(env.game.screen_rgba_view(), 84))  # rendered while idling
+            assert np.array_equal(obs[0], grey_frame(env.game.screen_rgba_view(), 84))
+            # rendered while idling: after 40 frames the served ball has moved from where the restart showed it
+            assert np.array_equal(obs[0], start_frame) == (idle < 40)
             _, _, _, _, info = env.step(NOOP)
             assert info["episode_frame_number"] == idle + 4
     finally:

@@ -37,12 +37,14 @@ NETWORK = {"type": "mlp", "hidden_sizes": [4]}
 
 
 class TickEnv(gym.Env):
-    """obs [t, 1]; reward 1 + action; game over at t == length; with lives, 2 lives and one lost at t == 2."""
+    """obs [t, 1]; reward 1 + action (1 with fixed_reward); game over at t == length; with lives, 2 lives and one
+    lost at t == 2; renders (a frame of colour (20 t, 200, 100)) only with render_mode="rgb_array"."""
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 30}
 
-    def __init__(self, length=3, lives=False, render_mode=None, shape=(4, 6)):
+    def __init__(self, length=3, lives=False, render_mode=None, shape=(4, 6), fixed_reward=False):
         self.length, self.lives, self.render_mode, self.shape = length, lives, render_mode, shape
+        self.fixed_reward = fixed_reward
         self.observation_space = gym.spaces.Box(0.0, 10.0, (2,), np.float32)
         self.action_space = gym.spaces.Discrete(2)
 
@@ -55,11 +57,16 @@ class TickEnv(gym.Env):
         return np.array([0.0, 1.0], np.float32), self._info()
 
     def step(self, action):
+        if not self.action_space.contains(action):
+            raise ValueError(f"action {action!r} is not in {self.action_space}")
         self.t += 1
-        return np.array([self.t, 1.0], np.float32), 1.0 + int(action), self.t >= self.length, False, self._info()
+        reward = 1.0 if self.fixed_reward else 1.0 + int(action)
+        return np.array([self.t, 1.0], np.float32), reward, self.t >= self.length, False, self._info()
 
     def render(self):
-        return np.full(self.shape + (3,), 20 * self.t, dtype=np.uint8)
+        if self.render_mode != "rgb_array":
+            return None
+        return np.full(self.shape + (3,), (20 * self.t, 200, 100), dtype=np.uint8)
 
 
 def same_step_ticks(num_envs, **kwargs):
@@ -176,6 +183,7 @@ def spies(monkeypatch):
     monkeypatch.setattr(trainer, "save_checkpoint", save)
     monkeypatch.setattr(trainer, "record_video", video)
     monkeypatch.setattr(trainer, "make_vec_env", make)
+    monkeypatch.setattr(trainer, "code_version", lambda: "c0ffee")  # no git processes (tested on its own below)
     return record
 
 
@@ -183,7 +191,7 @@ def tiny_args(tmp_path, **overrides):
     settings = dict(env_id="MutTick-v0", env_kwargs='{"lives": true}', seed=3, total_timesteps=16, num_envs=2,
                     num_steps=4, learning_rate=0.01, gamma=0.5, gae_lambda=0.25, num_minibatches=2,
                     update_epochs=1, clip_coef=0.3, ent_coef=0.02, vf_coef=0.7, max_grad_norm=0.9,
-                    runs_dir=str(tmp_path / "runs"), run_name="r", checkpoint_interval=1, video_interval=0,
+                    runs_dir=str(tmp_path / "runs"), run_name="r", checkpoint_interval=0, video_interval=0,
                     progress_bar=False, cuda=False)
     settings.update(overrides)
     return PPOArgs(**settings)
@@ -329,7 +337,7 @@ def test_run_folder_config_and_summary(tmp_path, spies, capsys):
     config = json.loads((run_dir / "config.json").read_text())
     assert config == {"agent_name": "memory", "args": json.loads(json.dumps(dataclasses.asdict(args))),
                       "network": spies.updates[0]["agent"].config, "autoreset_mode": "NextStep", "device": "cpu",
-                      "commit": trainer.code_version()}
+                      "commit": "c0ffee"}
     assert not list(run_dir.glob("*.tmp"))
     assert set(summary) == {"run_dir", "final_model", "global_step", "iterations", "train_seconds", "episodes",
                             "mean_return_last_episodes", "sps", "session_seconds", "env_fraction",
@@ -381,7 +389,7 @@ def test_checkpoints_every_interval_then_the_final_model(tmp_path, spies):
     assert (state["agent_name"], state["env_id"], state["env_kwargs"]) == ("memory", "MutTick-v0", {"lives": True})
     assert (state["obs_shape"], state["obs_dtype"], state["n_actions"]) == ([2], "float32", 2)
     assert state["args"] == dataclasses.asdict(args) and state["device"] == "cpu"
-    assert state["commit"] == trainer.code_version() and state["train_seconds"] > 0
+    assert state["commit"] == "c0ffee" and state["train_seconds"] > 0
     assert set(state["rng"]) == {"torch", "numpy"} and torch.equal(state["rng"]["torch"], torch.get_rng_state())
     assert spies.checkpoints[0][2]["train_seconds"] < state["train_seconds"]
     assert read_checkpoint(checkpoint)["iteration"] == 3
@@ -732,18 +740,21 @@ def test_write_json_atomic(tmp_path, monkeypatch):
     assert replaced == [(tmp_path / "c.json.tmp", path)]
 
 
-@pytest.mark.parametrize("shape", [(9, 13), (8, 12)])
+@pytest.mark.parametrize("shape", [(9, 13), (8, 14)])
 def test_record_video_plays_one_episode_into_an_h264_mp4(tmp_path, shape):
-    path = tmp_path / "videos" / "e.mp4"
-    episode_return, steps = trainer.record_video(MLPAgent((2,), 2), "MutTick-v0", {"length": 4, "shape": shape},
-                                                 path, seed=0, max_steps=100, fps=10, device=torch.device("cpu"))
-    assert steps == 4 and 4 <= episode_return <= 8 and episode_return == int(episode_return)
+    path = tmp_path / "run" / "videos" / "e.mp4"  # neither folder exists yet
+    episode_return, steps = trainer.record_video(MLPAgent((2,), 2), "MutTick-v0",
+                                                 {"length": 4, "shape": shape, "fixed_reward": True},
+                                                 path, seed=0, max_steps=100, fps=7, device=torch.device("cpu"))
+    assert (episode_return, steps) == (4.0, 4)
     with imageio.get_reader(path) as reader:
         meta = reader.get_meta_data()
         frames = [frame for frame in reader]
-    assert meta["codec"] == "h264" and meta["fps"] == 10
+    assert meta["codec"] == "h264" and meta["fps"] == 7
     assert len(frames) == 5 and frames[0].shape == (shape[0] + shape[0] % 2, shape[1] + shape[1] % 2, 3)
-    assert np.abs(np.array([frame.mean() for frame in frames]) - [0, 20, 40, 60, 80]).max() < 2  # lossy H.264
+    colours = np.array([frame.reshape(-1, 3).mean(axis=0) for frame in frames])
+    expected = [(20 * t, 200, 100) for t in range(5)]
+    assert np.abs(colours - expected).max() < 4  # lossy H.264 (4:2:0 colour)
     assert [p.name for p in path.parent.iterdir()] == ["e.mp4"]
 
 
@@ -754,6 +765,11 @@ def test_record_video_stops_at_max_steps_and_uses_the_seed(tmp_path, monkeypatch
                                                                                  real_reset(self, seed=seed))[1])
     torch.manual_seed(0)
     agent = MLPAgent((2,), 2)
-    episode_return, steps = trainer.record_video(agent, "MutTick-v0", {"length": 50}, tmp_path / "e.mp4",
-                                                 seed=9, max_steps=3, fps=5, device=torch.device("cpu"))
-    assert steps == 3 and seeds == [9] and 3 <= episode_return <= 6
+    episode_return, steps = trainer.record_video(agent, "MutTick-v0", {"length": 50, "fixed_reward": True},
+                                                 tmp_path / "e.mp4", seed=9, max_steps=3, fps=5,
+                                                 device=torch.device("cpu"))
+    assert (episode_return, steps) == (3.0, 3) and seeds == [9]
+    assert trainer.record_video(agent, "MutTick-v0", {}, tmp_path / "f.mp4", seed=0, max_steps=0, fps=5,
+                                device=torch.device("cpu")) == (0.0, 0)
+    with imageio.get_reader(tmp_path / "f.mp4") as reader:
+        assert len([frame for frame in reader]) == 1  # the reset frame alone
