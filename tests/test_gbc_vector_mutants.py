@@ -13,6 +13,7 @@ import threading
 import cv2
 import numpy as np
 import pytest
+from gymnasium.utils import seeding
 
 import gbc.vector
 from gbc.env import GameBoyEnv
@@ -39,8 +40,17 @@ class WorkerThread:
     def __init__(self, monkeypatch, env_ids, num_envs, max_episode_steps, **env_kwargs):
         self.envs = []
 
+        self.reset_options = []
+
         def recording_env(**kwargs):
             env = GameBoyEnv(**kwargs)
+            real_reset = env.reset
+
+            def reset(**kwargs):
+                self.reset_options.append(kwargs.get("options"))
+                return real_reset(**kwargs)
+
+            env.reset = reset
             self.envs.append(env)
             return env
 
@@ -76,7 +86,9 @@ def test_worker_resets_and_steps_its_envs_into_their_rows_of_the_shared_observat
         assert status == "ok" and infos == [{"score": 0, "episode_frame_number": 0, "lives": 3}] * 2
         assert cv2.getNumThreads() == 1
         assert len(worker.envs) == 2 and all(env.profile.name == "breakout" for env in worker.envs)
-        assert [env.game.read("rng_state") for env in worker.envs] != [worker.envs[0].game.read("rng_state")] * 2
+        assert [env.game.read("rng_state") for env in worker.envs] == [
+            int(seeding.np_random(seed)[0].integers(1, 256**2)) for seed in (4, 5)]  # each env its own seed
+        assert worker.reset_options == [None, None]
         assert not worker.obs[0].any()
         for row, env in zip((1, 2), worker.envs):
             assert np.array_equal(worker.obs[row], env.game.ram.read())
@@ -132,6 +144,7 @@ def test_worker_truncates_at_the_step_limit_then_resets_on_the_next_step(monkeyp
         _, results = worker.ask("step", [RIGHT, RIGHT])
         assert [r[2] for r in results] == [True, True]
         worker.ask("reset", ([3, 4], {"any": "option"}))  # a reset restarts the count too
+        assert worker.reset_options[-2:] == [{"any": "option"}] * 2
         _, results = worker.ask("step", [NOOP, NOOP])
         assert [r[2] for r in results] == [False, False]
         _, results = worker.ask("step", [NOOP, NOOP])

@@ -342,7 +342,8 @@ def test_run_folder_config_and_summary(tmp_path, spies, capsys):
     assert set(summary) == {"run_dir", "final_model", "global_step", "iterations", "train_seconds", "episodes",
                             "mean_return_last_episodes", "sps", "session_seconds", "env_fraction",
                             "inference_fraction", "update_fraction"}
-    assert 0 < summary["train_seconds"] and 0 < summary["session_seconds"] <= summary["train_seconds"] + 1e-6
+    # a fresh run: its training time is this session's, measured a moment after it
+    assert 0 < summary["session_seconds"] <= summary["train_seconds"] < summary["session_seconds"] + 0.5
     assert summary["sps"] == pytest.approx(16 / summary["session_seconds"], rel=0.05)
     fractions = [summary[f"{name}_fraction"] for name in ("env", "inference", "update")]
     assert all(0 < f < 1 for f in fractions) and sum(fractions) <= 1
@@ -560,6 +561,42 @@ def test_the_recent_return_is_over_the_last_episodes_only(tmp_path, spies):
     returns = [v for _, v in FakeWriter.made[0].scalars["charts/episodic_return"]]
     assert summary["episodes"] == len(returns) == 24
     assert summary["mean_return_last_episodes"] == pytest.approx(np.mean(returns[-20:]))
+
+
+class MovedAway(Exception):
+    """Raised where the agent is moved to its device: the test has seen the device it needed."""
+
+
+@pytest.mark.parametrize("available, wanted, device", [(True, True, "cuda"), (True, False, "cpu"),
+                                                       (False, True, "cpu")])
+def test_the_agent_goes_to_cuda_only_when_available_and_wanted(tmp_path, spies, monkeypatch, available, wanted,
+                                                               device):
+    moved = []
+    real_build = trainer.build_network
+
+    def build(config):
+        agent = real_build(config)
+
+        def to(target):
+            moved.append(target)
+            raise MovedAway
+
+        agent.to = to
+        return agent
+
+    monkeypatch.setattr(trainer, "build_network", build)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: available)
+    with pytest.raises(MovedAway):
+        train(tiny_args(tmp_path, cuda=wanted), "memory", NETWORK)
+    assert moved == [torch.device(device)]
+
+
+def test_resuming_with_another_network_names_the_checkpoint(tmp_path, spies):
+    train(tiny_args(tmp_path), "memory", NETWORK)
+    checkpoint = tmp_path / "runs" / "MutTick-v0__memory__s3__r" / "checkpoints" / "checkpoint.pt"
+    with pytest.raises(CheckpointError, match=f"^checkpoint {re.escape(str(checkpoint))} does not match this "
+                                              r"network/env \(hidden_sizes: checkpoint \[4\] vs now \[5\]\)"):
+        train(tiny_args(tmp_path, total_timesteps=32), "memory", {"type": "mlp", "hidden_sizes": [5]})
 
 
 def test_a_disabled_autoreset_env_is_refused(tmp_path):
