@@ -42,10 +42,11 @@ class TickEnv(gym.Env):
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 30}
 
-    def __init__(self, length=3, lives=False, render_mode=None, shape=(4, 6), fixed_reward=False):
+    def __init__(self, length=3, lives=False, render_mode=None, shape=(4, 6), fixed_reward=False, uint8=False):
         self.length, self.lives, self.render_mode, self.shape = length, lives, render_mode, shape
         self.fixed_reward = fixed_reward
-        self.observation_space = gym.spaces.Box(0.0, 10.0, (2,), np.float32)
+        self.dtype = np.uint8 if uint8 else np.float32
+        self.observation_space = gym.spaces.Box(0, 10, (2,), self.dtype)
         self.action_space = gym.spaces.Discrete(2)
 
     def _info(self):
@@ -54,14 +55,14 @@ class TickEnv(gym.Env):
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
         self.t = 0
-        return np.array([0.0, 1.0], np.float32), self._info()
+        return np.array([0, 1], self.dtype), self._info()
 
     def step(self, action):
         if not self.action_space.contains(action):
             raise ValueError(f"action {action!r} is not in {self.action_space}")
         self.t += 1
         reward = 1.0 if self.fixed_reward else 1.0 + int(action)
-        return np.array([self.t, 1.0], np.float32), reward, self.t >= self.length, False, self._info()
+        return np.array([self.t, 1], self.dtype), reward, self.t >= self.length, False, self._info()
 
     def render(self):
         if self.render_mode != "rgb_array":
@@ -313,6 +314,13 @@ def test_seeds_threads_and_determinism_are_set_before_the_envs(tmp_path, spies):
     (kwargs, py, np_draw, torch_draw), = spies.resets
     assert kwargs == {"seed": 5} and py == random.random() and np_draw == np.random.random()
     assert torch_draw == torch.rand(1).item()
+
+
+def test_uint8_observations_are_stored_as_uint8_and_scaled_by_the_network(tmp_path, spies):
+    train(tiny_args(tmp_path, env_kwargs='{"uint8": true}'), "memory", NETWORK)
+    batch, agent = spies.updates[0]["batch"], spies.updates[0]["agent"]
+    assert batch.obs.dtype == torch.uint8 and agent.config["input_scale"] == 1 / 255
+    assert batch.obs.reshape(4, 2, 2)[:, 0, 0].tolist() == [0, 1, 2, 3]
 
 
 def test_the_agent_is_built_for_the_env_spaces_and_starts_from_the_seeded_weights(tmp_path, spies):
