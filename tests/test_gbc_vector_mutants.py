@@ -219,6 +219,7 @@ def test_batched_env_spaces_shares_and_steps_match_single_envs():
             expected = [env.step(int(a)) for env, a in zip(singles, actions)]
             assert np.array_equal(obs, np.stack([e[0] for e in expected]))
             assert rewards.dtype == np.float64 and terminated.dtype == np.bool_ and truncated.dtype == np.bool_
+            assert rewards.tolist() == [e[1] for e in expected] and terminated.tolist() == [e[2] for e in expected]
             assert truncated.tolist() == [t == 2] * 3 and not terminated.any()
             assert infos["episode_frame_number"].tolist() == [4 * (t + 1)] * 3
         obs[:] = 0
@@ -278,6 +279,24 @@ def test_a_dead_worker_is_reported_before_a_command_is_sent():
         f"GBC env worker 1 (pid {dead.pid}, envs [2]) was killed by signal SIGKILL before it was sent a command. "
         "The batched env is closed (all workers reaped); its envs' states are lost, so make a new one (e.g. restart "
         "training from its last checkpoint). A worker killed by SIGKILL often means the machine ran out of memory")
+    assert envs._processes == []
+
+
+def test_a_worker_that_dies_while_the_parent_waits_is_reported():
+    envs = make_batched_env(2, profile="breakout", num_workers=2)
+    envs.reset(seed=0)
+    victim = envs._processes[1]
+
+    def die_instead_of_answering(message):  # the command "was sent"; the worker dies before it answers
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.join(10)
+
+    envs._conns[1].send = die_instead_of_answering
+    with pytest.raises(WorkerDiedError) as error:
+        envs.step(np.zeros(2, np.int64))
+    assert str(error.value).startswith(
+        f"GBC env worker 1 (pid {victim.pid}, envs [1]) was killed by signal SIGKILL while the parent waited for "
+        "its reply. The batched env is closed")
     assert envs._processes == []
 
 
