@@ -215,6 +215,7 @@ def test_next_step_rollout_stores_ends_lives_and_skips_the_autoreset_step(tmp_pa
         assert (gamma, gae_lambda) == (0.5, 0.25)
         # per env: steps 1-3 of a game (a life lost at the 2nd, game over at the 3rd), then the autoreset step
         assert batch.valid.tolist() == [True, True] * 3 + [False, False]
+        assert batch.actions.dtype == torch.int64 and batch.obs.dtype == torch.float32
         torch.testing.assert_close(terminations, column([0, 1, 1, 0], 4))
         torch.testing.assert_close(dones, column([0, 1, 1, 0], 4))
         actions = batch.actions.reshape(4, 2)
@@ -756,7 +757,7 @@ def test_code_version_of_this_checkout():
 
 @pytest.mark.parametrize("env_id, kwargs, label", [
     ("ALE/Breakout-v5", {}, "ALE-Breakout-v5"),
-    ("GBC-v0", {"profile": "mygame"}, "GBC-v0-mygame"),
+    ("GBC-v0", {"profile": "MyGame"}, "GBC-v0-MyGame"),
     ("GBC-v0", {"profile": "roms/x/my game!.profile.json"}, "GBC-v0-my-game-"),
     ("GBC-v0", {"profile": "a_b.c-d.profile.json.profile.json"}, "GBC-v0-a_b.c-d.profile.json"),
     ("GBC-v0", {}, "GBC-v0"),
