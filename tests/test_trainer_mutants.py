@@ -14,6 +14,9 @@ import os
 import random
 import re
 import subprocess
+import sys
+import types
+import warnings
 from pathlib import Path
 
 import gymnasium as gym
@@ -34,6 +37,7 @@ from agents.ppo import compute_gae
 from agents.trainer import PPOArgs, train
 
 NETWORK = {"type": "mlp", "hidden_sizes": [4]}
+FAKE_CLOCK: list[float] = []  # while a test holds [now], TickEnv steps advance it
 
 
 class TickEnv(gym.Env):
@@ -61,6 +65,8 @@ class TickEnv(gym.Env):
         if not self.action_space.contains(action):
             raise ValueError(f"action {action!r} is not in {self.action_space}")
         self.t += 1
+        if FAKE_CLOCK:
+            FAKE_CLOCK[0] += 1.0  # one second of "env time" per sub-env step
         reward = 1.0 if self.fixed_reward else 1.0 + int(action)
         return np.array([self.t, 1], self.dtype), reward, self.t >= self.length, False, self._info()
 
@@ -87,7 +93,14 @@ class BoxActionEnv(TickEnv):
 
 gym.register("MutTick-v0", entry_point=TickEnv)
 gym.register("MutTickTruncated-v0", entry_point=TickEnv, max_episode_steps=2, kwargs={"length": 5})
+def same_step_mixed_ends(num_envs, **kwargs):
+    """Env 0 is truncated at its 2nd step, env 1 ends its game at its 3rd."""
+    return SyncVectorEnv([lambda: gym.wrappers.TimeLimit(TickEnv(length=5), 2), lambda: TickEnv(length=3)],
+                         autoreset_mode=AutoresetMode.SAME_STEP)
+
+
 gym.register("MutTickSameStep-v0", entry_point=TickEnv, vector_entry_point=same_step_ticks)
+gym.register("MutTickSameStepMixed-v0", entry_point=TickEnv, vector_entry_point=same_step_mixed_ends)
 gym.register("MutTickDisabled-v0", entry_point=TickEnv, vector_entry_point=disabled_ticks)
 gym.register("MutBoxAction-v0", entry_point=BoxActionEnv)
 
@@ -134,6 +147,7 @@ class Spies:
 
     def __init__(self):
         self.gae, self.updates, self.checkpoints, self.videos, self.resets = [], [], [], [], []
+        self.video_agents = []
 
 
 @pytest.fixture
@@ -164,6 +178,7 @@ def spies(monkeypatch):
 
     def video(agent, env_id, env_kwargs, path, seed, max_steps, fps, device):
         record.videos.append((env_id, env_kwargs, Path(path), seed, max_steps, fps, device))
+        record.video_agents.append(agent)
         return 2.5, 3
 
     real_make = trainer.make_vec_env
@@ -276,6 +291,62 @@ def test_a_same_step_time_limit_adds_the_discounted_value_of_the_final_observati
     assert writer.scalars["charts/episodic_length"][:2] == [(4, 2.0), (4, 2.0)]
     assert writer.scalars["charts/episodic_return"][0] == (4, float(2 + actions[:2, 0].sum()))
     assert summary["episodes"] == 8
+
+
+def test_same_step_bootstraps_only_the_truncated_env(tmp_path, spies):
+    train(tiny_args(tmp_path, env_id="MutTickSameStepMixed-v0", env_kwargs="{}"), "memory", NETWORK)
+    update, (rewards, _, _, terminations, dones, _, _) = spies.updates[0], spies.gae[0]
+    with torch.no_grad():
+        final_value = update["agent"].get_value(torch.tensor([[2.0, 1.0]])).item()
+    actions = update["batch"].actions.reshape(4, 2).float()
+    bootstrap = torch.tensor([[0, 0], [0.5 * final_value, 0], [0, 0], [0.5 * final_value, 0]])
+    torch.testing.assert_close(rewards, 1.0 + actions + bootstrap)
+    torch.testing.assert_close(terminations, torch.tensor([[0.0, 0], [1, 0], [0, 1], [1, 0]]))
+    torch.testing.assert_close(dones, terminations)
+
+
+def test_time_is_split_between_env_inference_and_update(tmp_path, spies, monkeypatch):
+    """With a fake clock that only env steps (1 s per sub-env step), the agent (0.5 s per batch of actions, 0.25 s
+    per value) and the update (3 s) advance, every timing is exact. Per iteration: env 6 s (3 steps of 2 envs; the 4th
+    step resets them), inference 4 x 0.5 + 0.25 = 2.25 s, update 3 s + 2 minibatches x 0.5 s = 4 s; 12.25 s in all."""
+    clock = [0.0]
+    monkeypatch.setattr(sys.modules[__name__], "FAKE_CLOCK", clock)
+    monkeypatch.setattr(trainer, "time", types.SimpleNamespace(perf_counter=lambda: clock[0],
+                                                               process_time=lambda: clock[0] / 2,
+                                                               strftime=trainer.time.strftime))
+    real_build, spied_update = trainer.build_network, trainer.ppo_update
+
+    def build(config):
+        agent = real_build(config)
+        act, value = agent.get_action_and_value, agent.get_value
+
+        def timed_act(*args):
+            clock[0] += 0.5
+            return act(*args)
+
+        def timed_value(*args):
+            clock[0] += 0.25
+            return value(*args)
+
+        agent.get_action_and_value, agent.get_value = timed_act, timed_value
+        return agent
+
+    def update(*args):
+        clock[0] += 3.0
+        return spied_update(*args)
+
+    monkeypatch.setattr(trainer, "build_network", build)
+    monkeypatch.setattr(trainer, "ppo_update", update)
+    seen = []
+    summary = train(tiny_args(tmp_path), "memory", NETWORK, callback=seen.append)
+    writer = FakeWriter.made[0]
+    for name, seconds in (("env", 6.0), ("inference", 2.25), ("update", 4.0)):
+        assert writer.scalars[f"perf/{name}_fraction"] == [(8, seconds / 12.25), (16, 2 * seconds / 24.5)], name
+        assert summary[f"{name}_fraction"] == 2 * seconds / 24.5
+    assert writer.scalars["charts/SPS"] == [(8, 8 / 12.25), (16, 16 / 24.5)]
+    assert writer.scalars["charts/train_seconds"] == [(8, 12.25), (16, 24.5)]
+    assert [(p["train_seconds"], p["cpu_seconds"]) for p in seen] == [(12.25, 12.25 / 2), (24.5, 24.5 / 2)]
+    assert (summary["train_seconds"], summary["session_seconds"], summary["sps"]) == (24.5, 24.5, 16 / 24.5)
 
 
 # --- train: settings handed on -------------------------------------------------------------------------------------
@@ -525,6 +596,7 @@ def test_videos_every_interval_and_after_the_last_iteration(tmp_path, spies):
         ("MutTick-v0", {"lives": True}, videos / "iter000003_step000000024.mp4", 6, 7, 11, torch.device("cpu")),
     ]
     assert FakeWriter.made[0].scalars["charts/video_episode_return"] == [(16, 2.5), (24, 2.5)]
+    assert all(agent.config == spies.updates[0]["agent"].config for agent in spies.video_agents)
 
 
 def test_progress_bar_counts_steps_and_shows_the_recent_return(tmp_path, spies):
@@ -538,7 +610,11 @@ def test_progress_bar_counts_steps_and_shows_the_recent_return(tmp_path, spies):
 
 
 def test_progress_bar_before_any_episode_shows_nan(tmp_path, spies):
-    train(tiny_args(tmp_path, progress_bar=True, env_kwargs='{"length": 100}', total_timesteps=8), "memory", NETWORK)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        train(tiny_args(tmp_path, progress_bar=True, env_kwargs='{"length": 100}', total_timesteps=8), "memory",
+              NETWORK)
+    assert not [w for w in caught if "empty slice" in str(w.message)]  # no mean taken of no returns
     assert FakeBar.made[0].postfix == [{"ret": "nan", "sps": FakeBar.made[0].postfix[0]["sps"]}]
 
 
@@ -558,8 +634,11 @@ def test_callback_sees_progress_and_can_stop_training(tmp_path, spies):
 
 def test_callback_before_any_episode_gets_nan(tmp_path, spies):
     seen = []
-    summary = train(tiny_args(tmp_path, env_kwargs='{"length": 100}', total_timesteps=8), "memory", NETWORK,
-                    callback=seen.append)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        summary = train(tiny_args(tmp_path, env_kwargs='{"length": 100}', total_timesteps=8), "memory", NETWORK,
+                        callback=seen.append)
+    assert not [w for w in caught if "empty slice" in str(w.message)]
     assert np.isnan(seen[0]["mean_return"]) and seen[0]["episodes"] == 0
     assert np.isnan(summary["mean_return_last_episodes"])
 
