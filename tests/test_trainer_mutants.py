@@ -305,10 +305,14 @@ def test_same_step_bootstraps_only_the_truncated_env(tmp_path, spies):
     torch.testing.assert_close(dones, terminations)
 
 
-def test_time_is_split_between_env_inference_and_update(tmp_path, spies, monkeypatch):
+@pytest.mark.parametrize("env_id, env_seconds, inference_seconds", [
+    ("MutTick-v0", 6.0, 2.25),  # 3 steps of 2 envs (the 4th step resets them); 4 x 0.5 + 0.25
+    ("MutTickSameStep-v0", 8.0, 3.25),  # 4 steps of 2 envs; + 4 values of final observations (2 truncations x 2)
+])
+def test_time_is_split_between_env_inference_and_update(tmp_path, spies, monkeypatch, env_id, env_seconds,
+                                                         inference_seconds):
     """With a fake clock that only env steps (1 s per sub-env step), the agent (0.5 s per batch of actions, 0.25 s
-    per value) and the update (3 s) advance, every timing is exact. Per iteration: env 6 s (3 steps of 2 envs; the 4th
-    step resets them), inference 4 x 0.5 + 0.25 = 2.25 s, update 3 s + 2 minibatches x 0.5 s = 4 s; 12.25 s in all."""
+    per value) and the update (3 s) advance, every timing is exact; the update takes 3 s + 2 minibatches x 0.5 s."""
     clock = [0.0]
     monkeypatch.setattr(sys.modules[__name__], "FAKE_CLOCK", clock)
     monkeypatch.setattr(trainer, "time", types.SimpleNamespace(perf_counter=lambda: clock[0],
@@ -338,15 +342,17 @@ def test_time_is_split_between_env_inference_and_update(tmp_path, spies, monkeyp
     monkeypatch.setattr(trainer, "build_network", build)
     monkeypatch.setattr(trainer, "ppo_update", update)
     seen = []
-    summary = train(tiny_args(tmp_path), "memory", NETWORK, callback=seen.append)
+    summary = train(tiny_args(tmp_path, env_id=env_id, env_kwargs="{}"), "memory", NETWORK, callback=seen.append)
     writer = FakeWriter.made[0]
-    for name, seconds in (("env", 6.0), ("inference", 2.25), ("update", 4.0)):
-        assert writer.scalars[f"perf/{name}_fraction"] == [(8, seconds / 12.25), (16, 2 * seconds / 24.5)], name
-        assert summary[f"{name}_fraction"] == 2 * seconds / 24.5
-    assert writer.scalars["charts/SPS"] == [(8, 8 / 12.25), (16, 16 / 24.5)]
-    assert writer.scalars["charts/train_seconds"] == [(8, 12.25), (16, 24.5)]
-    assert [(p["train_seconds"], p["cpu_seconds"]) for p in seen] == [(12.25, 12.25 / 2), (24.5, 24.5 / 2)]
-    assert (summary["train_seconds"], summary["session_seconds"], summary["sps"]) == (24.5, 24.5, 16 / 24.5)
+    total = env_seconds + inference_seconds + 4.0  # per iteration
+    for name, seconds in (("env", env_seconds), ("inference", inference_seconds), ("update", 4.0)):
+        assert writer.scalars[f"perf/{name}_fraction"] == [(8, seconds / total), (16, 2 * seconds / (2 * total))]
+        assert summary[f"{name}_fraction"] == 2 * seconds / (2 * total)
+    assert writer.scalars["charts/SPS"] == [(8, 8 / total), (16, 16 / (2 * total))]
+    assert writer.scalars["charts/train_seconds"] == [(8, total), (16, 2 * total)]
+    assert [(p["train_seconds"], p["cpu_seconds"]) for p in seen] == [(total, total / 2), (2 * total, total)]
+    assert (summary["train_seconds"], summary["session_seconds"], summary["sps"]) == (2 * total, 2 * total,
+                                                                                      16 / (2 * total))
 
 
 # --- train: settings handed on -------------------------------------------------------------------------------------
