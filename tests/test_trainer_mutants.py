@@ -313,7 +313,7 @@ def test_time_is_split_between_env_inference_and_update(tmp_path, spies, monkeyp
                                                          inference_seconds):
     """With a fake clock that only env steps (1 s per sub-env step), the agent (0.5 s per batch of actions, 0.25 s
     per value) and the update (3 s) advance, every timing is exact; the update takes 3 s + 2 minibatches x 0.5 s."""
-    clock = [0.0]
+    clock = [100.0]  # not 0: the session starts at a time of its own
     monkeypatch.setattr(sys.modules[__name__], "FAKE_CLOCK", clock)
     monkeypatch.setattr(trainer, "time", types.SimpleNamespace(perf_counter=lambda: clock[0],
                                                                process_time=lambda: clock[0] / 2,
