@@ -509,6 +509,10 @@ def test_resume_continues_the_step_axis_and_restores_the_generators(tmp_path, sp
     assert writer.purge_step == 17 and writer.texts == []
     assert [step for step, _ in writer.scalars["charts/SPS"]] == [24, 32]
     assert writer.scalars["charts/train_seconds"][0][1] > saved["train_seconds"]
+    # steps per second count this session's steps only: 8 steps in the time since the resume
+    session_seconds = writer.scalars["charts/train_seconds"][0][1] - saved["train_seconds"]
+    assert writer.scalars["charts/SPS"][0][1] * session_seconds == pytest.approx(8, rel=0.05)
+    assert summary["sps"] * summary["session_seconds"] == pytest.approx(16)
 
 
 def test_resume_restores_weights_optimizer_and_torch_generator(tmp_path, spies, monkeypatch):
