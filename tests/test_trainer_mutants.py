@@ -779,6 +779,12 @@ def test_register_env_packages_registers_both_games():
     assert "BreakoutPy-v0" in gym.registry and "GBCBreakout-v0" in gym.registry
 
 
+def test_register_env_packages_without_the_gbc_package(monkeypatch):
+    monkeypatch.setitem(sys.modules, "gbc", None)  # `import gbc` now fails as if gbc were not installed
+    trainer.register_env_packages()  # the Python games still register; no error
+    assert "BreakoutPy-v0" in gym.registry
+
+
 class Meta:
     def __init__(self, metadata):
         self.metadata = metadata
