@@ -16,6 +16,7 @@ import pytest
 from gymnasium.utils import seeding
 
 import gbc.vector
+from breakout_py.errors import UserError
 from gbc.env import GameBoyEnv
 from gbc.hardware import RAM_OBS_SIZE
 from gbc.profiles import BREAKOUT_ROM
@@ -24,6 +25,8 @@ from gbc.vector import BatchedGameBoyEnv, WorkerDiedError, _exit_description, _w
 pytestmark = pytest.mark.skipif(not BREAKOUT_ROM.is_file(), reason="roms/breakout/breakout.gb absent: make -C roms")
 
 NOOP, LEFT, RIGHT = 0, 1, 2
+# a usage error: ValueError today, breakout_py.errors.UserError once the modules switch to it
+BAD_INPUT = (ValueError, UserError)
 
 
 @pytest.mark.parametrize("exitcode, described", [
@@ -182,7 +185,7 @@ def test_worker_stops_quietly_when_the_parent_is_gone(monkeypatch):
      "the batched env does not render; make a single GameBoyEnv with render_mode instead"),
 ])
 def test_bad_arguments_are_exact_errors(kwargs, message):
-    with pytest.raises(ValueError) as error:
+    with pytest.raises(BAD_INPUT) as error:
         BatchedGameBoyEnv(profile="breakout", **kwargs)
     assert str(error.value) == message
 
@@ -239,10 +242,10 @@ def test_reset_seeds_none_list_and_bad_length():
         first, _ = envs.reset()
         second, _ = envs.reset()
         assert not np.array_equal(first, second)  # no seed: the envs' generators go on
-        with pytest.raises(ValueError) as error:
+        with pytest.raises(BAD_INPUT) as error:
             envs.reset(seed=[1, 2, 3])
         assert str(error.value) == "reset got 3 seeds for 2 envs"
-        with pytest.raises(ValueError) as error:
+        with pytest.raises(BAD_INPUT) as error:
             envs.step(np.zeros((2, 1), np.int64))
         assert str(error.value) == "step expects one action per env, shape (2,), got (2, 1)"
     finally:

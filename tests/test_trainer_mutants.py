@@ -35,8 +35,11 @@ from agents.checkpoint import CheckpointError, read_checkpoint
 from agents.networks import MLPAgent
 from agents.ppo import compute_gae
 from agents.trainer import PPOArgs, train
+from breakout_py.errors import UserError
 
 NETWORK = {"type": "mlp", "hidden_sizes": [4]}
+# a usage error: ValueError today, breakout_py.errors.UserError once the modules switch to it
+BAD_INPUT = (ValueError, UserError)
 FAKE_CLOCK: list[float] = []  # while a test holds [now], TickEnv steps advance it
 
 
@@ -698,7 +701,7 @@ def test_resuming_with_another_network_names_the_checkpoint(tmp_path, spies):
 
 
 def test_a_disabled_autoreset_env_is_refused(tmp_path):
-    with pytest.raises(ValueError) as error:
+    with pytest.raises(BAD_INPUT) as error:
         train(tiny_args(tmp_path, env_id="MutTickDisabled-v0", env_kwargs="{}"), "memory", NETWORK)
     assert str(error.value) == ("vector env autoreset mode AutoresetMode.DISABLED is not supported: the trainer needs "
                                 "NEXT_STEP or SAME_STEP (Gymnasium's default is NEXT_STEP)")
@@ -723,7 +726,7 @@ def test_a_disabled_autoreset_env_is_refused(tmp_path):
     ("env_kwargs", "[1]", "--env-kwargs must be a JSON object (a dict), got '[1]'"),
 ])
 def test_validate_args_names_the_setting_and_the_fix(tmp_path, field, value, message):
-    with pytest.raises(ValueError) as error:
+    with pytest.raises(BAD_INPUT) as error:
         trainer.validate_args(tiny_args(tmp_path, **{field: value}))
     assert str(error.value) == message
 
@@ -735,7 +738,7 @@ def test_validate_args_accepts_the_boundaries(tmp_path):
 
 
 def test_validate_args_explains_bad_json(tmp_path):
-    with pytest.raises(ValueError) as error:
+    with pytest.raises(BAD_INPUT) as error:
         trainer.validate_args(tiny_args(tmp_path, env_kwargs="obs_type=pixels"))
     assert str(error.value).startswith(
         "--env-kwargs must be a JSON object such as '{\"obs_type\": \"pixels\"}', got 'obs_type=pixels': Expecting")
@@ -762,12 +765,12 @@ def test_make_vec_env_uses_the_env_vector_entry_point_else_sync(monkeypatch):
 
 
 def test_make_vec_env_errors(monkeypatch):
-    with pytest.raises(ValueError, match=r"^unknown env id 'NoSuchEnv-v0' \(.*\); pass a registered id such as "
+    with pytest.raises(BAD_INPUT, match=r"^unknown env id 'NoSuchEnv-v0' \(.*\); pass a registered id such as "
                                          r"BreakoutPy-v0, GBCBreakout-v0 or CartPole-v1$"):
         trainer.make_vec_env("NoSuchEnv-v0", 1, {})
     closed = []
     monkeypatch.setattr(SyncVectorEnv, "close", lambda self, **k: closed.append(self))
-    with pytest.raises(ValueError) as error:
+    with pytest.raises(BAD_INPUT) as error:
         trainer.make_vec_env("MutBoxAction-v0", 1, {})
     assert str(error.value) == ("MutBoxAction-v0 has action space Box(-1.0, 1.0, (1,), float32); this PPO needs a "
                                 "Discrete one")
@@ -799,7 +802,7 @@ def test_autoreset_mode_of(metadata, mode):
 
 
 def test_autoreset_mode_disabled_as_text_is_refused():
-    with pytest.raises(ValueError, match="^vector env autoreset mode AutoresetMode.DISABLED is not supported"):
+    with pytest.raises(BAD_INPUT, match="^vector env autoreset mode AutoresetMode.DISABLED is not supported"):
         trainer.autoreset_mode_of(Meta({"autoreset_mode": "Disabled"}))
 
 
