@@ -15,7 +15,7 @@ import gbc.env
 import gbc.window
 from breakout_py.errors import UserError
 from gbc.env import MAX_SEED_IDLE_FRAMES, GameBoyEnv, grey_frame
-from gbc.extract_spec import StateSpec, StateSpecError, default_spec_path
+from gbc.extract.spec import StateSpec, StateSpecError, default_spec_path
 from gbc.hardware import FRAMES_PER_SECOND, RAM_OBS_SIZE, SCREEN_HEIGHT, SCREEN_WIDTH
 from gbc.profiles import BREAKOUT_ROM, get_profile
 

@@ -426,11 +426,11 @@ def test_run_folder_config_and_summary(tmp_path, spies, capsys):
     config = json.loads((run_dir / "config.json").read_text())
     assert config == {"agent_name": "memory", "args": json.loads(json.dumps(dataclasses.asdict(args))),
                       "network": spies.updates[0]["agent"].config, "autoreset_mode": "NextStep", "device": "cpu",
-                      "commit": "c0ffee"}
+                      "commit": "c0ffee", "torch_threads_used": 1}
     assert not list(run_dir.glob("*.tmp"))
     assert set(summary) == {"run_dir", "final_model", "global_step", "iterations", "train_seconds", "episodes",
                             "mean_return_last_episodes", "sps", "session_seconds", "env_fraction",
-                            "inference_fraction", "update_fraction"}
+                            "inference_fraction", "update_fraction", "torch_threads"}
     # a fresh run: its training time is this session's, measured a moment after it
     assert 0 < summary["session_seconds"] <= summary["train_seconds"] < summary["session_seconds"] + 0.5
     assert summary["sps"] == pytest.approx(16 / summary["session_seconds"], rel=0.05)
@@ -715,7 +715,7 @@ def test_a_disabled_autoreset_env_is_refused(tmp_path):
     ("num_steps", 0, "--num-steps must be at least 1, got 0"),
     ("num_minibatches", 0, "--num-minibatches must be at least 1, got 0"),
     ("update_epochs", 0, "--update-epochs must be at least 1, got 0"),
-    ("torch_threads", 0, "--torch-threads must be at least 1, got 0"),
+    ("torch_threads", -1, "--torch-threads must be 0 or more, got -1"),
     ("video_fps", 0, "--video-fps must be at least 1, got 0"),
     ("checkpoint_interval", -1, "--checkpoint-interval must be 0 or more, got -1"),
     ("video_interval", -1, "--video-interval must be 0 or more, got -1"),
@@ -871,17 +871,6 @@ def test_run_dir_for(monkeypatch):
     monkeypatch.setattr(trainer.time, "strftime", lambda fmt: f"<{fmt}>")
     args = PPOArgs(env_id="CartPole-v1", env_kwargs="", seed=2, runs_dir="r")
     assert trainer.run_dir_for(args, "memory") == Path("r") / "CartPole-v1__memory__s2__<%Y%m%d-%H%M%S>"
-
-
-def test_write_json_atomic(tmp_path, monkeypatch):
-    path = tmp_path / "c.json"
-    trainer.write_json_atomic(path, {"a": [1, 2], "p": Path("x")})
-    assert path.read_text() == '{\n  "a": [\n    1,\n    2\n  ],\n  "p": "x"\n}'
-    assert [p.name for p in tmp_path.iterdir()] == ["c.json"]
-    replaced = []
-    monkeypatch.setattr(os, "replace", lambda a, b: replaced.append((Path(a), Path(b))))
-    trainer.write_json_atomic(path, {})
-    assert replaced == [(tmp_path / "c.json.tmp", path)]
 
 
 @pytest.mark.parametrize("shape", [(9, 13), (8, 14)])
