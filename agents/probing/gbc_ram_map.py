@@ -173,7 +173,7 @@ def play_states(count: int, seed: int, frames_between: int = 150) -> list[bytes]
             if frames >= frames_between * (len(states) + 1) and gb.read("serve_timer") == 0 and gb.in_play() \
                     and gb.read("ball_y") < gb.profile.constants["PADDLE_Y"] - 8:
                 gb.hold(())
-                gb.tick(1, True)  # a state saved with a button held keeps it held (README timing contract)
+                gb.tick(1, True)  # a state saved with a button held keeps it held (roms/README.md, "Timing contract")
                 states.append(gb.save_state())
         return states
     finally:
