@@ -38,9 +38,9 @@ MEMORY_ENV_KWARGS = {"BreakoutPy-v0": {"obs_type": "state", "frame_skip": 4},
 # measured learning per CPU-second (agents/trained/results/tuning.md, "Pixel agent"): this frame and the two-layer
 # CNN below learnt faster than 4 stacked 64x64 frames with the three-layer CNN, which update 5x slower per sample.
 # The Game Boy games' 160x144 screens get the same 2 stacked 42x42 frames: the CNN updates 5.6x faster per frame
-# than on 84x84 (the update is ~80% of the time), and the GBC Breakout ball still shows as a pixel of its own (agents/trained/results/
-# training_speed.md, "GBC pixel agent: 42x42 frames"; the GBC agents shipped before were trained on 84x84 frames,
-# which their model files record).
+# than on 84x84 (the update is ~80% of the time), and the GBC Breakout ball still shows as a pixel of its own
+# (agents/trained/results/training_speed.md, "GBC pixel agent: 42x42 frames"; the GBC agents shipped before were
+# trained on 84x84 frames, which their model files record).
 PIXEL_ENV_KWARGS = {"BreakoutPy-v0": {"obs_type": "pixels", "obs_size": 42, "frame_stack": 2, "frame_skip": 4},
                     **{env_id: {"obs_type": "pixels", "obs_size": 42, "frame_stack": 2, "frame_skip": 4}
                        for env_id in GBC_GAMES}}
