@@ -25,12 +25,15 @@ ACTION_NOOP, ACTION_LEFT, ACTION_RIGHT = 0, 1, 2
 # The follower holds still while the ball is within this many logical pixels of the paddle's centre (a sixth of the
 # paddle's width): moving for less would overshoot by a paddle step.
 FOLLOW_DEAD_ZONE = core.PADDLE_WIDTH / 6 / (core.PLAY_RIGHT - core.PLAY_LEFT)
+# The ideal-state variables the follower reads.
+FOLLOW_BALL_READS = ("ball_x", "paddle_x")
 
 
 def follow_ball_actions(states: np.ndarray) -> np.ndarray:
     """Actions of the ball-follower for a batch of ideal-state observations (N, STATE_DIM): LEFT or RIGHT toward
     the ball's x, NOOP within the dead zone. It does not anticipate where the ball will land."""
-    offset = states[:, STATE_INDEX["ball_x"]] - states[:, STATE_INDEX["paddle_x"]]
+    ball_x, paddle_x = (states[:, STATE_INDEX[name]] for name in FOLLOW_BALL_READS)
+    offset = ball_x - paddle_x
     return np.where(offset < -FOLLOW_DEAD_ZONE, ACTION_LEFT,
                     np.where(offset > FOLLOW_DEAD_ZONE, ACTION_RIGHT, ACTION_NOOP)).astype(np.int64)
 

@@ -49,6 +49,7 @@ class FollowBallAgent:
     """
 
     name = "follow_ball"
+    reads = ("paddle_x", "ball_x", "ball_y")  # the profile variables __init__ looks up
 
     def __init__(self, profile: GameProfile, seed: int = 0, aim_spread: int | None = None, dead_zone: int = 3):
         self._paddle_x = ram_obs_index(profile.address("paddle_x"))
@@ -88,6 +89,7 @@ class ChaseFoodAgent:
     """
 
     name = "chase_food"
+    reads = ("body_x", "body_y", "head_index", "tail_index", "length", "board", "food_x", "food_y", "direction")
 
     def __init__(self, profile: GameProfile, seed: int = 0):
         c = profile.constants
@@ -155,6 +157,7 @@ class PongTrackBallAgent:
     """
 
     name = "track_ball"
+    reads = ("player_y", "ball_y", "ball_dx")
 
     def __init__(self, profile: GameProfile, seed: int = 0, aim_spread: int = 10, dead_zone: int = 2):
         self._player_y = ram_obs_index(profile.address("player_y"))
@@ -195,6 +198,7 @@ class RunnerAgent:
     """
 
     name = "jump_duck"
+    reads = ("next_obstacle_x", "next_obstacle_kind", "speed")
 
     def __init__(self, profile: GameProfile, seed: int = 0, lead_frames: int = 8, margin: int = 8):
         self._obstacle_x = ram_obs_index(profile.address("next_obstacle_x"))
@@ -226,6 +230,7 @@ class AimAndDodgeAgent:
     """
 
     name = "aim_and_dodge"
+    reads = ("player_x", "formation_x", "enemy_alive", "enemy_shots")
 
     def __init__(self, profile: GameProfile, seed: int = 0, danger_px: int = 48, margin_px: int = 3,
                  step_px: int = 8):

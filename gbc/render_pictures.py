@@ -30,21 +30,35 @@ class RenderRequestError(UserError, ValueError):
 
 @dataclass
 class RenderJob:
-    """What to render and where (scripts/05_render_gbc.py's Args)."""
+    """Render memory dumps, or an episode recorded from power-on, to pictures. The fields are the options of
+    scripts/05_render_gbc.py."""
 
-    dumps: Sequence[str] = ()
+    dumps: list[str] = field(default_factory=list)
+    """dump files (.npz from gbc.dump.save_dumps) to render"""
     record: bool = False
+    """record an episode of --game from power-on instead (saved to --out-dir)"""
     game: str = "breakout"
+    """--record and the emulated render: the game profile (breakout, snake, pong, ... or a .profile.json path)"""
     model: str = "CGB"
+    """--record: the emulated hardware, CGB or DMG"""
     seed: int = 0
+    """--record: seeds the game and the random moves"""
     max_play_frames: int = 3000
+    """--record: stop the game after this many frames of play if it is not over by then"""
     every: int = 1
+    """render every Nth dump (recorded episodes: also save the emulator state of every Nth frame)"""
     compare: bool = False
-    override: Sequence[str] = field(default_factory=list)
+    """show the direct render beside PyBoy's screen (and the emulated render) with differing pixels marked"""
+    override: list[str] = field(default_factory=list)
+    """--compare on a recorded episode: NAME=VALUE or 0xADDR=VALUE written before the emulated render"""
     scale: int = 2
+    """enlargement of the PNGs (the contact sheet uses 1)"""
     sheet_columns: int = 8
+    """thumbnails per row of the contact sheet"""
     sheet_max: int = 64
+    """at most this many thumbnails on the contact sheet, evenly spread over the rendered frames"""
     out_dir: Path = Path("artifacts/render_gbc")
+    """where the PNGs, the contact sheet and summary.json go"""
 
 
 def parse_overrides(items: Sequence[str]) -> dict[str | int, int]:

@@ -21,7 +21,6 @@ The work is gbc.render_pictures'.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import tyro
@@ -30,42 +29,12 @@ from breakout_py.errors import run_script
 from gbc.render_pictures import RenderJob, render_pictures
 
 
-@dataclass
-class Args:
-    dumps: list[str] = field(default_factory=list)
-    """dump files (.npz from gbc.dump.save_dumps) to render"""
-    record: bool = False
-    """record an episode of --game from power-on instead (saved to --out-dir)"""
-    game: str = "breakout"
-    """--record and the emulated render: the game profile (breakout, snake, pong, ... or a .profile.json path)"""
-    model: str = "CGB"
-    """--record: the emulated hardware, CGB or DMG"""
-    seed: int = 0
-    """--record: seeds the game and the random moves"""
-    max_play_frames: int = 3000
-    """--record: stop the game after this many frames of play if it is not over by then"""
-    every: int = 1
-    """render every Nth dump (recorded episodes: also save the emulator state of every Nth frame)"""
-    compare: bool = False
-    """show the direct render beside PyBoy's screen (and the emulated render) with differing pixels marked"""
-    override: list[str] = field(default_factory=list)
-    """--compare on a recorded episode: NAME=VALUE or 0xADDR=VALUE written before the emulated render"""
-    scale: int = 2
-    """enlargement of the PNGs (the contact sheet uses 1)"""
-    sheet_columns: int = 8
-    """thumbnails per row of the contact sheet"""
-    sheet_max: int = 64
-    """at most this many thumbnails on the contact sheet, evenly spread over the rendered frames"""
-    out_dir: str = "artifacts/render_gbc"
-    """where the PNGs, the contact sheet and summary.json go"""
+# The options are gbc.render_pictures.RenderJob's fields, documented there once.
+Args = RenderJob
 
 
 def main(args: Args) -> Path:
-    job = RenderJob(dumps=args.dumps, record=args.record, game=args.game, model=args.model, seed=args.seed,
-                    max_play_frames=args.max_play_frames, every=args.every, compare=args.compare,
-                    override=args.override, scale=args.scale, sheet_columns=args.sheet_columns,
-                    sheet_max=args.sheet_max, out_dir=Path(args.out_dir))
-    return render_pictures(job, log=lambda line: print(f"05: {line}"))
+    return render_pictures(args, log=lambda line: print(f"05: {line}"))
 
 
 if __name__ == "__main__":

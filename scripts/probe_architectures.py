@@ -4,9 +4,9 @@ candidate shapes, and of a trained agent, on the same probe data; one JSON line 
     .venv/bin/python scripts/probe_architectures.py                       # states from the shipped pixel agent's play
     .venv/bin/python scripts/probe_architectures.py --checkpoint runs/<run>/model.pt --init-seeds 1 2 3
 
-The data are step 06's (agents.probing.python_breakout: play of the agent, sweeps, the ball grid), rendered at each
-trunk's frame size; the probes are step 06's ridge probes, scored with R^2 on its held-out split. A random-weights
-network is the control of step 06, so a trunk whose random first layer already reads a variable poorly leaves a
+The data are step 07's (agents.probing.python_breakout: play of the agent, sweeps, the ball grid), rendered at each
+trunk's frame size; the probes are step 07's ridge probes, scored with R^2 on its held-out split. A random-weights
+network is the control of step 07, so a trunk whose random first layer already reads a variable poorly leaves a
 trained agent little room above it. Used to choose the pixel agent's trunk (agents/trained/results/
 training_breakoutpy.md, "The pixel agent's first layer").
 """
@@ -48,7 +48,7 @@ class Args:
     trunks: tuple[str, ...] = ()
     """names of TRUNKS to probe with random weights; empty: all"""
     init_seeds: tuple[int, ...] = field(default_factory=lambda: (1, 2))
-    """torch seeds of the random initialisations (seed 1 is step 06's control for its default seed 0)"""
+    """torch seeds of the random initialisations (seed 1 is step 07's control for its default seed 0)"""
     variables: tuple[str, ...] = ("ball_x", "ball_y", "paddle_x")
     """variables to probe (breakout_py.STATE_NAMES)"""
     out: str = "artifacts/probe/architectures.jsonl"

@@ -3,9 +3,10 @@
 #   01  extract the GBC ROM's state variables from recorded RAM and score them against the symbols file
 #   05  record a GBC episode and render its memory dumps, compared with PyBoy's own screen
 #   --  evaluate the shipped memory and pixel agents on Python Breakout (100 games each)
-#   06  probe the shipped pixel agent (probes, function vectors, causal check, screen regions, GBC RAM-to-screen map)
-#   07  turn the probe into figures and one self-contained HTML report
-#   06+07 again for the shipped GBC Breakout pixel agent (frames drawn by the game itself; RAM addresses on labels)
+#   06  key variables: the inputs the shipped memory agents of Python Breakout and GBC Breakout depend on
+#   07  probe the shipped pixel agent (probes, function vectors, causal check, screen regions, GBC RAM-to-screen map)
+#   08  turn the probe into figures and one self-contained HTML report
+#   07+08 again for the shipped GBC Breakout pixel agent (frames drawn by the game itself; RAM addresses on labels)
 #
 #   scripts/run_pipeline.sh [--out-dir artifacts/pipeline]
 #
@@ -18,7 +19,7 @@ OUT=artifacts/pipeline
 while [ $# -gt 0 ]; do
   case "$1" in
     --out-dir) OUT=$2; shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "error: run_pipeline.sh: unknown option '$1' (see scripts/run_pipeline.sh --help)" >&2; exit 2 ;;
   esac
   shift
@@ -33,12 +34,16 @@ step "evaluate the shipped agents"
 for agent in memory pixel; do
   "$PY" scripts/evaluate.py --agent "$agent" --episodes 100 --greedy --out-dir "$OUT/evaluate"
 done
-step "06 probe the shipped pixel agent"
-"$PY" scripts/06_probe.py --out-dir "$OUT/probe" --gbc-regions-dir "$OUT/gbc_ram_regions"
-step "07 report"
-"$PY" scripts/07_visualise.py --probe-dir "$OUT/probe" --gbc-regions-dir "$OUT/gbc_ram_regions"
-step "06 + 07 for the shipped GBC Breakout pixel agent"
-"$PY" scripts/06_probe.py --env-id GBCBreakout-v0 --no-gbc-regions --out-dir "$OUT/probe_gbc"
-"$PY" scripts/07_visualise.py --probe-dir "$OUT/probe_gbc"
+step "06 key variables of the shipped memory agents"
+for env_id in BreakoutPy-v0 GBCBreakout-v0; do
+  "$PY" scripts/06_key_variables.py --env-id "$env_id" --out-dir "$OUT/key_variables/$env_id"
+done
+step "07 probe the shipped pixel agent"
+"$PY" scripts/07_probe.py --out-dir "$OUT/probe" --gbc-regions-dir "$OUT/gbc_ram_regions"
+step "08 report"
+"$PY" scripts/08_visualise.py --probe-dir "$OUT/probe" --gbc-regions-dir "$OUT/gbc_ram_regions"
+step "07 + 08 for the shipped GBC Breakout pixel agent"
+"$PY" scripts/07_probe.py --env-id GBCBreakout-v0 --no-gbc-regions --out-dir "$OUT/probe_gbc"
+"$PY" scripts/08_visualise.py --probe-dir "$OUT/probe_gbc"
 echo
 echo "pipeline done ($(date +%H:%M:%S)); the reports: $OUT/probe/report.html, $OUT/probe_gbc/report.html"

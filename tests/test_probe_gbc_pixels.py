@@ -1,6 +1,6 @@
 """GBC Breakout pixel probe on a tiny untrained agent: stacks re-rendered from recorded states equal the env's
 observations, a ball_x sweep moves the ball in both frames, a planted unit is found, the wall's layout comes from the
-symbols file, steps 06 + 07 run end to end (as subprocesses), and checkpoints or names that do not fit are clear
+symbols file, steps 07 + 08 run end to end (as subprocesses), and checkpoints or names that do not fit are clear
 errors."""
 
 import json
@@ -128,7 +128,7 @@ def test_probe_and_report_end_to_end(tmp_path):
                                  {"env_id": "GBCBreakout-v0", "env_kwargs": KWARGS})
     out = tmp_path / "probe"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONWARNINGS": "ignore"}
-    probe = subprocess.run([sys.executable, "scripts/06_probe.py", "--checkpoint", str(checkpoint), "--out-dir",
+    probe = subprocess.run([sys.executable, "scripts/07_probe.py", "--checkpoint", str(checkpoint), "--out-dir",
                             str(out), *TINY], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert probe.returncode == 0, probe.stderr[-3000:]
     summary = json.loads((out / "summary.json").read_text())
@@ -143,7 +143,7 @@ def test_probe_and_report_end_to_end(tmp_path):
     assert all(line.split(",")[4].startswith("0x") for line in units[1:] if line.split(",")[3])
     causal = (out / "causal.csv").read_text()
     assert ",ball_x,random," in causal and ",paddle_x,probe," in causal
-    visualise = subprocess.run([sys.executable, "scripts/07_visualise.py", "--probe-dir", str(out),
+    visualise = subprocess.run([sys.executable, "scripts/08_visualise.py", "--probe-dir", str(out),
                                 "--gbc-regions-dir", ""], cwd=ROOT, env=env, capture_output=True, text=True,
                                timeout=600)
     assert visualise.returncode == 0, visualise.stderr[-3000:]

@@ -1,4 +1,4 @@
-"""Steps 06 and 07 end to end on a tiny agent (the scripts run as subprocesses), the report opened in headless
+"""Steps 07 and 08 end to end on a tiny agent (the scripts run as subprocesses), the report opened in headless
 Chromium, the bars and their printed lines, and the scripts' errors."""
 
 import json
@@ -49,9 +49,9 @@ def checkpoint(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def probed(checkpoint, tmp_path_factory) -> tuple[Path, str]:
-    """(step 06's folder, what 06 printed)."""
+    """(step 07's folder, what 07 printed)."""
     out = tmp_path_factory.mktemp("probe") / "tiny"
-    result = run_script("scripts/06_probe.py", "--checkpoint", str(checkpoint), "--out-dir", str(out), *TINY)
+    result = run_script("scripts/07_probe.py", "--checkpoint", str(checkpoint), "--out-dir", str(out), *TINY)
     assert result.returncode == 0, result.stderr[-3000:]
     return out, result.stdout
 
@@ -59,7 +59,7 @@ def probed(checkpoint, tmp_path_factory) -> tuple[Path, str]:
 @pytest.fixture(scope="module")
 def report(probed) -> Path:
     out, _ = probed
-    result = run_script("scripts/07_visualise.py", "--probe-dir", str(out), "--gbc-regions-dir", "")
+    result = run_script("scripts/08_visualise.py", "--probe-dir", str(out), "--gbc-regions-dir", "")
     assert result.returncode == 0, result.stderr[-3000:]
     report = Path(json.loads(result.stdout.strip().splitlines()[-1])["report"])
     assert report == out / "report.html"
@@ -69,11 +69,11 @@ def report(probed) -> Path:
 def test_probe_prints_one_short_line_per_bar_and_where_it_wrote(probed):
     out, stdout = probed
     bars = json.loads((out / "summary.json").read_text())["bars"]
-    lines = [line for line in stdout.splitlines() if line.startswith("06: bar ")]
-    assert [line.removeprefix("06: ") for line in lines] == bar_lines(bars)
+    lines = [line for line in stdout.splitlines() if line.startswith("07: bar ")]
+    assert [line.removeprefix("07: ") for line in lines] == bar_lines(bars)
     assert len(lines) == len(bars["key_variables_r2"]) + 1 + len(bars["causal"]) == 6
     assert all(len(line) < 300 for line in stdout.splitlines())  # no line carries the whole summary (once 3 KB)
-    assert f"06: wrote {out}/" in stdout
+    assert f"07: wrote {out}/" in stdout
     assert json.loads(stdout.strip().splitlines()[-1])["out_dir"] == str(out)
 
 
@@ -153,12 +153,12 @@ def test_bad_names_are_clear_errors(checkpoint, tmp_path):
     agent, payload = load_agent(checkpoint)
     with pytest.raises(ProbeError, match=r"unknown variable\(s\) \['ball_z'\]"):
         run_probe(agent, payload, str(checkpoint), ProbeConfig(variables=("ball_z",)))
-    with pytest.raises(ProbeError, match=r"was trained on 'CartPole-v1'; step 06 probes pixel agents of"):
+    with pytest.raises(ProbeError, match=r"was trained on 'CartPole-v1'; step 07 probes pixel agents of"):
         run_probe(agent, {**payload, "env_id": "CartPole-v1"}, "ckpt")
-    result = run_script("scripts/06_probe.py", "--checkpoint", str(checkpoint), "--layers", "conv7", *TINY)
+    result = run_script("scripts/07_probe.py", "--checkpoint", str(checkpoint), "--layers", "conv7", *TINY)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith("error: no layer named ['conv7']")
-    missing = run_script("scripts/06_probe.py", "--checkpoint", str(tmp_path / "none.pt"))
+    missing = run_script("scripts/07_probe.py", "--checkpoint", str(tmp_path / "none.pt"))
     assert missing.returncode == 2 and "error: no checkpoint at" in missing.stderr
 
     architectures = run_script("scripts/probe_architectures.py", "--trunks", "42 nope")
@@ -169,16 +169,16 @@ def test_bad_names_are_clear_errors(checkpoint, tmp_path):
 
 
 def test_visualise_names_what_to_run_for_a_folder_without_06s_outputs(probed, tmp_path):
-    result = run_script("scripts/07_visualise.py", "--probe-dir", str(tmp_path), "--gbc-regions-dir", "")
+    result = run_script("scripts/08_visualise.py", "--probe-dir", str(tmp_path), "--gbc-regions-dir", "")
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith(f"error: {tmp_path} lacks ['summary.json'")
-    assert "run scripts/06_probe.py first" in result.stderr
+    assert "run scripts/07_probe.py first" in result.stderr
     out, _ = probed
-    result = run_script("scripts/07_visualise.py", "--probe-dir", str(out), "--example", "5", "--gbc-regions-dir",
+    result = run_script("scripts/08_visualise.py", "--probe-dir", str(out), "--example", "5", "--gbc-regions-dir",
                         str(tmp_path))  # an empty folder as the GBC map
     assert result.returncode == 2 and "holds no RAM-to-screen map" in result.stderr
-    result = run_script("scripts/07_visualise.py", "--probe-dir", str(out), "--example", "5", "--gbc-regions-dir", "")
-    assert result.returncode == 2 and "error: example 5 does not exist: step 06 kept 2 examples" in result.stderr
+    result = run_script("scripts/08_visualise.py", "--probe-dir", str(out), "--example", "5", "--gbc-regions-dir", "")
+    assert result.returncode == 2 and "error: example 5 does not exist: step 07 kept 2 examples" in result.stderr
 
 
 def _bars_for(scores: dict[str, float], constant_on_test: list[str]) -> tuple[dict, str]:

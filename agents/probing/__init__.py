@@ -1,24 +1,29 @@
-"""Probing a pixel agent's layers (step 06) and reporting what they hold (step 07).
+"""The memory agent's key variables (step 06), probing a pixel agent's layers (step 07) and reporting what they
+hold (step 08).
 
 The game-independent core, which names no game's variables:
 - `probes`: layers found by traversal, activations, ridge and logistic probes, splits by block, unit correlations,
   function vectors (probe weights, mean differences, random directions) and steering.
 - `game`: `ProbeConfig` (every field of a run, documented at the field) and the interface a game supplies
   (`GameAdapter`, `GameSpec`, `GameSamples`, `ProbeSetup`).
-- `pipeline`: step 06 on any game through its adapter (`run_game_probe`): probes against the random-weights and
+- `pipeline`: step 07 on any game through its adapter (`run_game_probe`): probes against the random-weights and
   raw-pixel controls, unit labels, function vectors, screen regions, examples; finding the agent and its folder.
 - `causal`: the causal check (steering along function vectors, random directions of the same norm as control).
 - `bars`: the bar rule (R^2 above the random-weights control, every variable scored, causal success) and one
   short line per bar.
-- `outputs`: writes everything step 07 reads (tables, npz, summary.json), through breakout_py.files.
+- `outputs`: writes everything step 08 reads (tables, npz, summary.json), through breakout_py.files.
 
 One adapter per game family, and which env each probes:
 - `python_breakout`: Python Breakout (BreakoutPy-v0): play, sweeps with consistent frame histories, renders.
 - `gbc_breakout`: GBC Breakout's pixel agent (GBCBreakout-v0): play and sweeps drawn by the game's own code.
-- `games`: the adapter of each env id and `run_probe`, step 06 on the game of a checkpoint.
+- `games`: the adapter of each env id and `run_probe`, step 07 on the game of a checkpoint.
 
-Apart: `gbc_ram_map` (which screen pixels each RAM byte of our GBC ROM drives) and `report` (step 07: figures and
-one self-contained HTML report from the files step 06 wrote).
+Step 06, apart from the probe: `key_variables` (game-independent: permutation importance of each input of a memory
+agent with bootstrap intervals, gradient x input, the score of the top ones, the files) and `key_variable_games`
+(each env's features named from its symbols file, held-out play of the agent, the run).
+
+Also apart: `gbc_ram_map` (which screen pixels each RAM byte of our GBC ROM drives) and `report` (step 08: figures and
+one self-contained HTML report from the files step 07 wrote).
 
 Imports go one way, with no circle: game on probes; causal on game; pipeline on causal; bars on probes; outputs on
 pipeline and bars; the adapters on game and probes (gbc_breakout also on gbc_ram_map); games on the adapters and

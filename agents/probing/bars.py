@@ -1,4 +1,4 @@
-"""The bars of step 06 (the issue's figures) from its probe scores and causal rows, and one short line per bar.
+"""The bars of step 07 (the issue's figures) from its probe scores and causal rows, and one short line per bar.
 
 - R^2 bar: a key variable (GameSpec.key_variables) passes when some layer reads it with R^2 >= R2_BAR and above
   the same architecture with random weights at that layer (see `measure_bars`).
@@ -42,7 +42,7 @@ def measure_bars(scores: list[dict[str, Any]], key_test: dict[str, Any], causal:
                  constant_on_test: list[str], names: Sequence[str], policy_signs: dict[str, int]) -> dict[str, Any]:
     """The issue's figures: key variables' R^2 against the control, variables scored, causal success rates.
 
-    `scores`: step 06's probe rows; `key_test`: pipeline.NetworkFindings.key_test; `causal`: the causal check's
+    `scores`: step 07's probe rows; `key_test`: pipeline.NetworkFindings.key_test; `causal`: the causal check's
     rows; `constant_on_test`: variables with one value on the test split; `names`: every variable of the game;
     `policy_signs`: the variables whose steering has a predicted policy direction (GameSpec.policy_signs).
 

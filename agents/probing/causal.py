@@ -1,4 +1,4 @@
-"""The causal check of step 06: steering a layer along a variable's function vectors (its probe's weights, its
+"""The causal check of step 07: steering a layer along a variable's function vectors (its probe's weights, its
 mean activation difference) and along random directions of the same norm, and whether the policy then moves the
 way the game predicts (GameSpec.policy_signs: e.g. a ball further right should draw the paddle right).
 

@@ -1,4 +1,4 @@
-"""What a game must supply to step 06, and the sizes of a probing run: the one interface between the
+"""What a game must supply to step 07, and the sizes of a probing run: the one interface between the
 game-independent core (pipeline, causal, bars, outputs) and a game adapter (python_breakout, gbc_breakout).
 
 A game adapter is a module-level object satisfying `GameAdapter`:
@@ -76,7 +76,7 @@ class ProbeConfig:
     region_bases: int = 32
     """base states whose perturbations make the screen-region maps"""
     examples: int = 4
-    """example states whose every activation step 07 draws"""
+    """example states whose every activation step 08 draws"""
     group_steps: Optional[int] = None
     """consecutive agent steps of one game that form a block; splits hold out whole blocks; None: the game's default
     (64 / 60)"""
@@ -156,7 +156,7 @@ class GameSamples:
 
 
 class GameAdapter(Protocol):
-    """What a game supplies to step 06 (see the module docstring)."""
+    """What a game supplies to step 07 (see the module docstring)."""
 
     env_id: str
     defaults: dict[str, Any]  # a value for each of GAME_DEPENDENT

@@ -1,4 +1,4 @@
-"""Which game adapter probes which env, and step 06 run on the game of a checkpoint (`run_probe`).
+"""Which game adapter probes which env, and step 07 run on the game of a checkpoint (`run_probe`).
 
 Adding a game: write its adapter (agents.probing.game.GameAdapter, as python_breakout.py and gbc_breakout.py do)
 and list it in ADAPTERS.
@@ -20,16 +20,16 @@ ADAPTERS: dict[str, GameAdapter] = {adapter.env_id: adapter for adapter in (pyth
 
 
 def adapter_for(env_id: str | None, source: str = "the agent") -> GameAdapter:
-    """The adapter of `env_id`, or ProbeError naming the envs step 06 can probe."""
+    """The adapter of `env_id`, or ProbeError naming the envs step 07 can probe."""
     if env_id not in ADAPTERS:
-        raise ProbeError(f"{source} was trained on {env_id!r}; step 06 probes pixel agents of {list(ADAPTERS)} "
+        raise ProbeError(f"{source} was trained on {env_id!r}; step 07 probes pixel agents of {list(ADAPTERS)} "
                          "(scripts/03_train_pixel.py)")
     return ADAPTERS[env_id]
 
 
 def run_probe(agent: nn.Module, checkpoint: dict[str, Any], source: str, config: ProbeConfig | None = None,
               log: Callable[[str], None] = print_progress) -> ProbeResults:
-    """Step 06 for the game of the checkpoint's env; fields of `config` left at None (all when None) take that
+    """Step 07 for the game of the checkpoint's env; fields of `config` left at None (all when None) take that
     game's defaults."""
     adapter = adapter_for(checkpoint.get("env_id"), source)
     return run_game_probe(adapter, agent, checkpoint, source, ProbeConfig() if config is None else config, log)

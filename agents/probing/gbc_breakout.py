@@ -1,4 +1,4 @@
-"""Step 06's adapter for pixel agents of GBC Breakout (`GBCBreakout-v0`; `ADAPTER`, see agents.probing.game): play
+"""Step 07's adapter for pixel agents of GBC Breakout (`GBCBreakout-v0`; `ADAPTER`, see agents.probing.game): play
 data and sweeps drawn by the game itself.
 
 Targets: the state spec's features (`roms/breakout/breakout.state_spec.json`), named and typed from the symbols file
@@ -345,7 +345,7 @@ def _family(name: str) -> str:
 
 
 def game_spec(variables: Sequence[Variable], symbols_path: Path = BREAKOUT_SYMBOLS) -> GameSpec:
-    """The variables as step 06's core sees them; the wall laid out BRICK_ROWS x BRICK_COLUMNS as the symbols
+    """The variables as step 07's core sees them; the wall laid out BRICK_ROWS x BRICK_COLUMNS as the symbols
     file's constants say (a brick the spec did not keep is a hole in the grid)."""
     constants = json.loads(Path(symbols_path).read_text())["constants"]
     rows, cols = int(constants["BRICK_ROWS"]), int(constants["BRICK_COLUMNS"])
@@ -360,7 +360,7 @@ def game_spec(variables: Sequence[Variable], symbols_path: Path = BREAKOUT_SYMBO
 
 
 class GBCBreakout:
-    """Step 06's adapter for pixel agents of GBCBreakout-v0 (agents.probing.game.GameAdapter)."""
+    """Step 07's adapter for pixel agents of GBCBreakout-v0 (agents.probing.game.GameAdapter)."""
 
     env_id = GBC_ENV_ID
     defaults = DEFAULTS

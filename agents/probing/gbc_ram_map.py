@@ -313,7 +313,7 @@ def load_ram_regions(folder: str | Path) -> dict[str, Any]:
     missing = [name for name in ("regions.npz", "ram_regions.csv") if not (folder / name).is_file()]
     if missing:
         raise UserError(f"{folder} holds no RAM-to-screen map (no {', '.join(missing)}): write it with "
-                         f"scripts/06_probe.py --gbc-regions-dir {folder}, or pass another --gbc-regions-dir")
+                         f"scripts/07_probe.py --gbc-regions-dir {folder}, or pass another --gbc-regions-dir")
     data = np.load(folder / "regions.npz")
     with open(folder / "ram_regions.csv", newline="") as f:
         rows = list(csv.DictReader(f))

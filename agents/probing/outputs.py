@@ -1,4 +1,4 @@
-"""Writing what step 06 found, for step 07 and for people: tables (CSV and Markdown), arrays (npz) and
+"""Writing what step 07 found, for step 08 and for people: tables (CSV and Markdown), arrays (npz) and
 summary.json (sizes, layers, timings, the bars, and the game's variable layout that the report draws), every file
 through breakout_py.files (atomic; strict JSON).
 """
@@ -31,7 +31,7 @@ def _table_of(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
 
 
 def write_results(results: ProbeResults, out_dir: str | Path) -> list[Path]:
-    """Everything step 07 reads, each file written atomically (breakout_py.files). Returns the paths written."""
+    """Everything step 08 reads, each file written atomically (breakout_py.files). Returns the paths written."""
     out = Path(out_dir)
     written: list[Path] = []
     spec = results.spec

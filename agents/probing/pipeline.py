@@ -1,4 +1,4 @@
-"""Step 06 on any game, given its adapter (agents.probing.game.GameAdapter): the agent's play and sweeps from the
+"""Step 07 on any game, given its adapter (agents.probing.game.GameAdapter): the agent's play and sweeps from the
 adapter, then the game-independent middle (`probe_network`: activations, probes against the random-weights and
 raw-pixel controls, unit correlations, function vectors, the causal check), the screen regions and a few example
 states, gathered in `ProbeResults` for agents.probing.outputs.write_results.
@@ -29,7 +29,7 @@ from agents.probing.probes import (PIXELS, TEST, Layer, ProbeError, ProbeFit, ch
 
 @dataclass
 class ProbeResults:
-    """Everything step 06 found for one agent (written by agents.probing.outputs.write_results)."""
+    """Everything step 07 found for one agent (written by agents.probing.outputs.write_results)."""
 
     source: str
     setup: ProbeSetup
@@ -128,7 +128,7 @@ def make_timer(log: Callable[[str], None]) -> tuple[dict[str, dict[str, float]],
         now = [time.perf_counter(), time.process_time()]
         timings[name] = {"wall_s": now[0] - clock[0], "cpu_s": now[1] - clock[1]}
         clock[:] = now
-        log(f"06: {name} done in {timings[name]['wall_s']:.1f} s ({timings[name]['cpu_s']:.1f} s CPU)")
+        log(f"07: {name} done in {timings[name]['wall_s']:.1f} s ({timings[name]['cpu_s']:.1f} s CPU)")
 
     return timings, lap
 
@@ -186,7 +186,7 @@ def probe_network(agent: nn.Module, spec: GameSpec, actions: tuple[int, int], ob
                                       max_train=config.max_train, pcs=config.pcs, seed=config.seed)
         scores += _score_rows(fits[layer.name], "trained", layer.name, variables, binary)
         key_test["trained"][layer.name] = fits[layer.name].predict(trained[layer.name][test])[:, keys]
-        log(f"06: probes of {layer.name} ({layer.size} units) fitted")
+        log(f"07: probes of {layer.name} ({layer.size} units) fitted")
     for layer in layers:
         fit = fit_probes(control_acts[layer.name], targets, split, binary, subset=is_play,
                          max_train=config.max_train, pcs=config.pcs, seed=config.seed)
@@ -219,7 +219,7 @@ def probe_network(agent: nn.Module, spec: GameSpec, actions: tuple[int, int], ob
 
 def run_game_probe(adapter: GameAdapter, agent: nn.Module, checkpoint: dict[str, Any], source: str,
                    config: ProbeConfig, log: Callable[[str], None] = print_progress) -> ProbeResults:
-    """Step 06 for a pixel agent of the adapter's game; fields of `config` left at None take the game's defaults."""
+    """Step 07 for a pixel agent of the adapter's game; fields of `config` left at None take the game's defaults."""
     config = with_game_defaults(config, adapter.defaults)
     timings, lap = make_timer(log)
     setup = adapter.check_checkpoint(agent, checkpoint, source)

@@ -1,4 +1,4 @@
-"""Step 06's adapter for Python Breakout (`ADAPTER`, see agents.probing.game): states from the agent's own play,
+"""Step 07's adapter for Python Breakout (`ADAPTER`, see agents.probing.game): states from the agent's own play,
 sweeps of each variable, and their screens.
 
 Frame stacks are what the agent saw: every sample keeps the game states of the last `frame_stack` agent steps
@@ -392,7 +392,7 @@ SPEC = GameSpec(
 
 
 class PythonBreakout:
-    """Step 06's adapter for pixel agents of BreakoutPy-v0 (agents.probing.game.GameAdapter)."""
+    """Step 07's adapter for pixel agents of BreakoutPy-v0 (agents.probing.game.GameAdapter)."""
 
     env_id = breakout_py.ENV_ID
     defaults = dict(num_games=32, num_steps=1600, keep_every=16, num_bases=120, ball_positions=32,

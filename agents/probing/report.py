@@ -1,4 +1,4 @@
-"""Step 07: figures, one self-contained HTML report and TensorBoard images from the files step 06 wrote.
+"""Step 08: figures, one self-contained HTML report and TensorBoard images from the files step 07 wrote.
 
 Every activation of every layer of an example state is drawn (conv channels as spatial maps, dense units as
 bars), each labelled with the variable its unit correlates with most (and that variable's address: its index in
@@ -38,7 +38,7 @@ FAMILY_COLOURS = {"ball": "#d62728", "paddle": "#1f77b4", "bricks": "#2ca02c", "
 
 @dataclass
 class ProbeOutputs:
-    """What step 06 wrote for one agent."""
+    """What step 07 wrote for one agent."""
 
     folder: Path
     summary: dict[str, Any]
@@ -75,11 +75,11 @@ def load_probe_outputs(folder: str | Path) -> ProbeOutputs:
               "causal.csv", "regions.npz", "examples.npz"]
     missing = [n for n in needed if not (folder / n).is_file()]
     if missing:
-        raise UserError(f"{folder} lacks {missing}: run scripts/06_probe.py first (its --out-dir is this folder)")
+        raise UserError(f"{folder} lacks {missing}: run scripts/07_probe.py first (its --out-dir is this folder)")
     summary = json.loads((folder / "summary.json").read_text())
     if "arrays" not in summary:
-        raise UserError(f"{folder}/summary.json was written by an older step 06 (no variable layout): run "
-                        "scripts/06_probe.py again for this folder")
+        raise UserError(f"{folder}/summary.json was written by an older step 07 (no variable layout): run "
+                        "scripts/07_probe.py again for this folder")
     regions = np.load(folder / "regions.npz")
     examples = np.load(folder / "examples.npz")
     return ProbeOutputs(folder, summary,
@@ -102,7 +102,7 @@ def _png(fig) -> bytes:
 
 
 def _address(name: str, outputs: ProbeOutputs) -> str:
-    """Where the variable lives, as step 06 wrote it: its ideal-state index (Python Breakout), RAM address (GBC)."""
+    """Where the variable lives, as step 07 wrote it: its ideal-state index (Python Breakout), RAM address (GBC)."""
     return outputs.summary["addresses"].get(name, "")
 
 
@@ -417,7 +417,7 @@ def build_report(folder: str | Path, gbc: dict[str, Any] | None = None, example:
     outputs = load_probe_outputs(folder)
     n_examples = outputs.examples["obs"].shape[0]
     if not 0 <= example < n_examples:
-        raise UserError(f"example {example} does not exist: step 06 kept {n_examples} examples (0-{n_examples - 1}); "
+        raise UserError(f"example {example} does not exist: step 07 kept {n_examples} examples (0-{n_examples - 1}); "
                         "pass --example within that range")
     summary = outputs.summary
     figures: dict[str, bytes] = {}
@@ -506,7 +506,7 @@ def _html(outputs: ProbeOutputs, figures: dict[str, bytes], thumbs: dict[str, by
                          if k.endswith("_samples")) +
              f"); test split {s['data']['test']} ({s['data']['test_play']} play). Play: "
              f"{s['play']['episodes_finished']} games finished, mean score "
-             f"{_number(s['play']['mean_score_of_finished_episodes']):.1f}. Step 06 took "
+             f"{_number(s['play']['mean_score_of_finished_episodes']):.1f}. Step 07 took "
              f"{s['timings_s'].get('total', {}).get('wall_s', float('nan')):.0f} s "
              f"({s['timings_s'].get('total', {}).get('cpu_s', float('nan')):.0f} s CPU).</p>",
              "<h2>Bars</h2>", _bars_html(s["bars"]),
@@ -553,7 +553,7 @@ def _html(outputs: ProbeOutputs, figures: dict[str, bytes], thumbs: dict[str, by
     if gbc is not None:
         parts += ["<h2>GBC Breakout: RAM-to-screen map</h2>", gbc.get("html_intro", ""),
                   _img(figures["gbc_ram_regions"], "GBC RAM regions"), gbc.get("html_table", "")]
-    parts += ["<h2>Timings of step 06</h2>", _table(["stage", "wall-clock s", "CPU s"],
+    parts += ["<h2>Timings of step 07</h2>", _table(["stage", "wall-clock s", "CPU s"],
                                                     [[k, v.get("wall_s"), v.get("cpu_s")]
                                                      for k, v in s["timings_s"].items()]),
               _CHECK_SCRIPT, "</body></html>"]

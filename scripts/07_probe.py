@@ -1,15 +1,15 @@
 """Probe the pixel agent: what it knows about each game variable, in which layer, and whether it uses it.
 
-    .venv/bin/python scripts/06_probe.py                                    # the shipped pixel agent
-    .venv/bin/python scripts/06_probe.py --checkpoint runs/<run>/model.pt   # any pixel agent of BreakoutPy-v0
-    .venv/bin/python scripts/06_probe.py --checkpoint runs/<gbc run>/model.pt  # or of GBCBreakout-v0
+    .venv/bin/python scripts/07_probe.py                                    # the shipped pixel agent
+    .venv/bin/python scripts/07_probe.py --checkpoint runs/<run>/model.pt   # any pixel agent of BreakoutPy-v0
+    .venv/bin/python scripts/07_probe.py --checkpoint runs/<gbc run>/model.pt  # or of GBCBreakout-v0
 
 Plays the agent, sweeps every variable of Python Breakout's ideal state over its observed range in states from
 that play, renders the frame stacks, records every layer's activations, and writes to --out-dir (default
 artifacts/probe/<env_id>/<agent>/): probe_scores.csv/.md (every layer x variable, with the random-weights and
 raw-pixel controls), probe_best.csv, unit_labels.csv, channel_labels.csv, function_vectors.npz, correlations.npz,
 causal.csv/.md, regions.npz, examples.npz, summary.json. With --gbc-regions (default on) it also maps our GBC
-ROM's RAM to its screen (artifacts/probe/GBCBreakout-v0/ram_regions/). scripts/07_visualise.py turns all of it
+ROM's RAM to its screen (artifacts/probe/GBCBreakout-v0/ram_regions/). scripts/08_visualise.py turns all of it
 into figures and an HTML report. A GBCBreakout-v0 agent is probed the same way over frames the game draws itself
 (agents/probing/gbc_breakout.py), with smaller default sizes (the options left unset take the game's defaults).
 Prints one line per bar (variable, layer, R^2 against the random-weights control, pass or fail).
@@ -37,7 +37,7 @@ from breakout_py.files import json_line
 
 @dataclass
 class Args(ProbeConfig):
-    """Step 06's options: the sizes and seeds of agents.probing.game.ProbeConfig, then which agent to probe and
+    """Step 07's options: the sizes and seeds of agents.probing.game.ProbeConfig, then which agent to probe and
     where the results go."""
 
     checkpoint: str = ""
@@ -49,7 +49,7 @@ class Args(ProbeConfig):
     gbc_regions: bool = True
     """also map the GBC ROM's RAM bytes to its screen (cached per ROM)"""
     gbc_regions_dir: str = "artifacts/probe/GBCBreakout-v0/ram_regions"
-    """where that map goes (and is reused from while ROM, spec and settings are unchanged); 07_visualise.py reads it
+    """where that map goes (and is reused from while ROM, spec and settings are unchanged); 08_visualise.py reads it
     from its own --gbc-regions-dir"""
     torch_threads: int = 1
     """torch CPU threads (1 is fastest for this small CNN on a shared 2-core machine)"""
@@ -66,11 +66,11 @@ def main(args: Args) -> Path:
     write_results(results, out_dir)
     bars = bars_of(results)
     for line in bar_lines(bars):
-        print(f"06: {line}")
-    print(f"06: wrote {out_dir}/ (probe_scores.md, causal.md, summary.json with the bars, ...)")
+        print(f"07: {line}")
+    print(f"07: wrote {out_dir}/ (probe_scores.md, causal.md, summary.json with the bars, ...)")
     if args.gbc_regions:
         gbc_dir = ram_regions_cached(args.gbc_regions_dir)
-        print(f"06: GBC RAM-to-screen map in {gbc_dir}/")
+        print(f"07: GBC RAM-to-screen map in {gbc_dir}/")
     passed = {name: b["pass"] for name, b in bars["key_variables_r2"].items()}
     passed.update({f"causal {name}": c["pass"] for name, c in bars["causal"].items()})
     print(json_line({"out_dir": out_dir, "seconds": round(time.perf_counter() - start, 1), "bars_passed": passed}))

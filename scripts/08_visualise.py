@@ -1,10 +1,10 @@
-"""Draw what step 06 found: every activation of every layer, labelled, beside the screen regions; one HTML report.
+"""Draw what step 07 found: every activation of every layer, labelled, beside the screen regions; one HTML report.
 
-    .venv/bin/python scripts/07_visualise.py                                     # the shipped pixel agent's folder
-    .venv/bin/python scripts/07_visualise.py --checkpoint runs/<run>/model.pt    # the folder 06 wrote for it
-    .venv/bin/python scripts/07_visualise.py --probe-dir artifacts/probe/BreakoutPy-v0/<agent>
+    .venv/bin/python scripts/08_visualise.py                                     # the shipped pixel agent's folder
+    .venv/bin/python scripts/08_visualise.py --checkpoint runs/<run>/model.pt    # the folder 07 wrote for it
+    .venv/bin/python scripts/08_visualise.py --probe-dir artifacts/probe/BreakoutPy-v0/<agent>
 
-Reads the folder scripts/06_probe.py wrote and adds to it: figures/*.png (probe scores, screen regions of every
+Reads the folder scripts/07_probe.py wrote and adds to it: figures/*.png (probe scores, screen regions of every
 variable, one figure per layer with every channel/unit, the causal check, the GBC RAM-to-screen map),
 figures/regions/<variable>.png, report.html (self-contained: opens from disk) and tensorboard/ (the same figures
 as TensorBoard images: `tensorboard --logdir <folder>/tensorboard`).
@@ -27,15 +27,15 @@ from breakout_py.files import json_line
 @dataclass
 class Args:
     probe_dir: str = ""
-    """the folder step 06 wrote; empty: the one it writes for --checkpoint / --env-id"""
+    """the folder step 07 wrote; empty: the one it writes for --checkpoint / --env-id"""
     checkpoint: str = ""
-    """the checkpoint given to step 06 (only names the default folder); empty: the shipped pixel agent"""
+    """the checkpoint given to step 07 (only names the default folder); empty: the shipped pixel agent"""
     env_id: str = "BreakoutPy-v0"
     """env of the agent (names the default folder)"""
     example: int = 0
-    """which of the example states step 06 kept to draw the activations of"""
+    """which of the example states step 07 kept to draw the activations of"""
     gbc_regions_dir: str = "artifacts/probe/GBCBreakout-v0/ram_regions"
-    """the GBC RAM-to-screen map written by step 06 (included when present)"""
+    """the GBC RAM-to-screen map written by step 07 (included when present)"""
     tensorboard: bool = True
     """also write the figures as TensorBoard images under <probe-dir>/tensorboard"""
 
@@ -47,7 +47,7 @@ def main(args: Args) -> Path:
         gbc = load_ram_regions(args.gbc_regions_dir)
     written = build_report(folder, gbc=gbc, example=args.example,
                            tensorboard_dir=folder / "tensorboard" if args.tensorboard else None)
-    print(f"07: wrote {written['report']} (open it in a browser), figures in {folder / 'figures'}/"
+    print(f"08: wrote {written['report']} (open it in a browser), figures in {folder / 'figures'}/"
           + (f", TensorBoard images in {written['tensorboard']}/" if "tensorboard" in written else ""))
     print(json_line({"report": written["report"], "figures": len(written) - 2}))
     return written["report"]
