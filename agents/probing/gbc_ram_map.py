@@ -1,6 +1,6 @@
 """The RAM-to-screen map of our GBC Breakout: which screen pixels each extracted RAM byte drives.
 
-For every feature of the ROM's state spec (`roms/breakout/breakout.state_spec.json`, gbc.extract_spec: the bytes
+For every feature of the ROM's state spec (`roms/breakout/breakout.state_spec.json`, gbc.extract.spec: the bytes
 and words the extractor kept) and each of a few play states, the byte is set to other values inside its recorded
 range and the game's own code draws the result (`gbc.emulated_render.EmulatedRenderer`: write, run until the
 screen shows it). The same run without the change is the reference; the changed pixels are the byte's region.
