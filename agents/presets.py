@@ -35,12 +35,12 @@ MEMORY_ENV_KWARGS = {"BreakoutPy-v0": {"obs_type": "state", "frame_skip": 4},
 
 # Env kwargs the pixel agent gets when --env-kwargs is left empty. Python Breakout: 42x42 frames (a 2x2-pixel ball
 # still covers one pixel), 2 stacked frames (enough for the ball's direction), 4 frames per decision. Chosen by
-# measured learning per CPU-second (README, "Choosing the pixel agent"): this frame and the two-layer CNN below learnt
-# faster than 4 stacked 64x64 frames with the three-layer CNN, which update 5x slower per sample. The Game Boy games'
-# 160x144 screens get the same 2 stacked 42x42 frames: the CNN updates 5.6x faster per frame than on 84x84 (the update
-# is ~80% of the time), and the GBC Breakout ball still shows as a pixel of its own (agents/trained/results/
-# training_speed.md, "GBC pixel agent: 42x42 frames"; the GBC agents shipped before were trained on 84x84 frames,
-# which their model files record).
+# measured learning per CPU-second (agents/trained/results/tuning.md, "Pixel agent"): this frame and the two-layer
+# CNN below learnt faster than 4 stacked 64x64 frames with the three-layer CNN, which update 5x slower per sample.
+# The Game Boy games' 160x144 screens get the same 2 stacked 42x42 frames: the CNN updates 5.6x faster per frame
+# than on 84x84 (the update is ~80% of the time), and the GBC Breakout ball still shows as a pixel of its own
+# (agents/trained/results/training_speed.md, "GBC pixel agent: 42x42 frames"; the GBC agents shipped before were
+# trained on 84x84 frames, which their model files record).
 PIXEL_ENV_KWARGS = {"BreakoutPy-v0": {"obs_type": "pixels", "obs_size": 42, "frame_stack": 2, "frame_skip": 4},
                     **{env_id: {"obs_type": "pixels", "obs_size": 42, "frame_stack": 2, "frame_skip": 4}
                        for env_id in GBC_GAMES}}
@@ -116,7 +116,8 @@ class PixelArgs(PPOArgs):
     """kernel size of each conv layer"""
     strides: tuple[int, ...] = field(default_factory=lambda: (2, 3))
     """stride of each conv layer: a stride-2 first layer keeps the ball's height linearly readable (6x6 filters at
-    stride 3 mixed ball and paddle: README, "The pixel agent's first layer"), at 1.7x the update cost"""
+    stride 3 mixed ball and paddle: agents/trained/results/training_breakoutpy.md, "The pixel agent's first
+    layer"), at 1.7x the update cost"""
     hidden_size: int = 128
     """width of the fully connected layer shared by actor and critic"""
 

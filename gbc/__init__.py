@@ -5,7 +5,7 @@
 - `GBCSnake-v0`: our own Snake ROM (roms/snake/), 5 actions NOOP/UP/DOWN/LEFT/RIGHT; batched the same way.
 - `GBCPong-v0`: our own Pong ROM (roms/pong/), 3 actions NOOP/UP/DOWN, reward = the player's points.
 - `GBCRunner-v0`: our own side-scrolling runner (roms/runner/), 3 actions NOOP/JUMP/DUCK; score = distance run.
-- `GBCShooter-v0`: our fixed shooter ROM (roms/shooter/), 6 actions NOOP/LEFT/RIGHT/FIRE/LEFT+FIRE/RIGHT+FIRE;
+- `GBCShooter-v0`: our fixed shooter ROM (roms/shooter/), 6 actions NOOP/LEFT/RIGHT/FIRE/LEFT+FIRE/RIGHT+FIRE.
 - `GBC-v0`: any profiled ROM, e.g. `gym.make("GBC-v0", profile="mygame")` for roms/mygame.profile.json.
 
 Observations: obs_type="ram" (WRAM + HRAM bytes), "pixels" (stacked greyscale frames) or "state" (the bytes a state

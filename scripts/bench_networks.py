@@ -4,7 +4,7 @@ forward + backward + Adam step, by network, input and minibatch size. Prints one
     .venv/bin/python scripts/bench_networks.py                    # the pixel candidates and the MLP widths
     .venv/bin/python scripts/bench_networks.py --threads 2 --seconds 3
 
-Used to choose the pixel agent's frame and CNN, and the minibatch sizes (README, "Speed, tuning and results"):
+Used to choose the pixel agent's frame and CNN, and the minibatch sizes (agents/trained/results/training_speed.md):
 the update is 60-90% of training time on the CPU, and its cost per sample decides how many gradient steps a
 second of training buys.
 """

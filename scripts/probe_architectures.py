@@ -7,7 +7,8 @@ candidate shapes, and of a trained agent, on the same probe data; one JSON line 
 The data are step 07's (agents.probing.python_breakout: play of the agent, sweeps, the ball grid), rendered at each
 trunk's frame size; the probes are step 07's ridge probes, scored with R^2 on its held-out split. A random-weights
 network is the control of step 07, so a trunk whose random first layer already reads a variable poorly leaves a
-trained agent little room above it. Used to choose the pixel agent's trunk (README, "The pixel agent's first layer").
+trained agent little room above it. Used to choose the pixel agent's trunk (agents/trained/results/
+training_breakoutpy.md, "The pixel agent's first layer").
 """
 
 from __future__ import annotations

@@ -78,7 +78,8 @@ class Args:
 
 # Search spaces. Values are those of the training scripts' Args fields (and env kwargs / network settings).
 # The first memory study sampled this wide space; its trials with frame skip 2-3, gamma 0.97/0.995 or one update
-# epoch did not learn within their budget (README), so the default space keeps the region around what learnt.
+# epoch did not learn within their budget (agents/trained/results/tuning.md), so the default space keeps the region
+# around what learnt.
 MEMORY_WIDE_SPACE = {
     "learning_rate": ("log", 1e-4, 3e-3),
     "anneal_lr": ("choice", [True, False]),
@@ -131,7 +132,8 @@ CNN_ARCHS = {
     "atari-small": {"channels": (16, 32, 32), "kernels": (8, 4, 3), "strides": (4, 2, 1), "hidden_size": 256},
     "two-layer": {"channels": (16, 32), "kernels": (6, 4), "strides": (3, 2), "hidden_size": 128},
     "two-layer-wide": {"channels": (32, 64), "kernels": (6, 4), "strides": (3, 2), "hidden_size": 256},
-    # 03_train_pixel.py's default: a stride-2 first layer, whose finer grid keeps the ball's height linear (README)
+    # 03_train_pixel.py's default: a stride-2 first layer, whose finer grid keeps the ball's height linear
+    # (agents/trained/results/training_breakoutpy.md, "The pixel agent's first layer")
     "two-layer-stride2": {"channels": (16, 32), "kernels": (4, 5), "strides": (2, 3), "hidden_size": 128},
 }
 SPACES = {"memory": MEMORY_SPACE, "memory-wide": MEMORY_WIDE_SPACE, "pixel": PIXEL_SPACE}

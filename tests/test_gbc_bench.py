@@ -1,5 +1,5 @@
 """gbc.bench and scripts/bench_envs.py print one JSON line per measurement, ALE beside ours (figures are not asserted:
-see README)."""
+see agents/trained/results/env_speed.md and games.md)."""
 
 import json
 import os

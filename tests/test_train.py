@@ -124,7 +124,7 @@ def quick_args(tmp_path, **overrides):
     return MemoryArgs(**defaults)
 
 
-# the CartPole settings the README uses for the 475-in-150k bar (RL Baselines3 Zoo's tuned PPO values)
+# the CartPole settings agents/README.md's Commands use for the 475-in-150k bar (RL Baselines3 Zoo's tuned PPO values)
 CARTPOLE = dict(env_id="CartPole-v1", num_envs=8, num_steps=32, gamma=0.98, gae_lambda=0.8, update_epochs=20,
                 num_minibatches=1, ent_coef=0.0, learning_rate=1e-3, hidden_sizes=(64, 64))
 

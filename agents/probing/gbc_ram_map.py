@@ -1,6 +1,6 @@
 """The RAM-to-screen map of our GBC Breakout: which screen pixels each extracted RAM byte drives.
 
-For every feature of the ROM's state spec (`roms/breakout/breakout.state_spec.json`, gbc.extract_spec: the bytes
+For every feature of the ROM's state spec (`roms/breakout/breakout.state_spec.json`, gbc.extract.spec: the bytes
 and words the extractor kept) and each of a few play states, the byte is set to other values inside its recorded
 range and the game's own code draws the result (`gbc.emulated_render.EmulatedRenderer`: write, run until the
 screen shows it). The same run without the change is the reference; the changed pixels are the byte's region.
@@ -173,7 +173,7 @@ def play_states(count: int, seed: int, frames_between: int = 150) -> list[bytes]
             if frames >= frames_between * (len(states) + 1) and gb.read("serve_timer") == 0 and gb.in_play() \
                     and gb.read("ball_y") < gb.profile.constants["PADDLE_Y"] - 8:
                 gb.hold(())
-                gb.tick(1, True)  # a state saved with a button held keeps it held (README timing contract)
+                gb.tick(1, True)  # a state saved with a button held keeps it held (roms/README.md, "Timing contract")
                 states.append(gb.save_state())
         return states
     finally:
