@@ -906,3 +906,82 @@ def test_record_video_stops_at_max_steps_and_uses_the_seed(tmp_path, monkeypatch
                                 device=torch.device("cpu")) == (0.0, 0)
     with imageio.get_reader(tmp_path / "f.mp4") as reader:
         assert len([frame for frame in reader]) == 1  # the reset frame alone
+
+
+class _ThreadsChosen(Exception):
+    pass
+
+
+@pytest.mark.parametrize("network, cnn", [(NETWORK, False), ({"type": "cnn"}, True)])
+def test_threads_are_chosen_from_the_setting_and_the_network_type(tmp_path, monkeypatch, network, cnn):
+    calls = []
+
+    def spy(requested, training_cnn):
+        calls.append((requested, training_cnn))
+        raise _ThreadsChosen  # stop before anything else is built
+
+    monkeypatch.setattr(trainer, "use_torch_threads", spy)
+    with pytest.raises(_ThreadsChosen):
+        train(tiny_args(tmp_path, torch_threads=3), "memory", network)
+    assert calls == [(3, cnn)] and type(calls[0][1]) is bool
+
+
+def test_a_signal_stops_training_after_checkpointing_the_last_whole_iteration(tmp_path, spies):
+    import signal
+
+    def send_sigterm_once(progress):
+        if progress["iteration"] == 1:
+            os.kill(os.getpid(), signal.SIGTERM)  # caught by train(): the stop comes at the next env step
+        return False
+
+    args = tiny_args(tmp_path)
+    with pytest.raises(trainer.TrainingStopped) as stopped:
+        train(args, "memory", NETWORK, callback=send_sigterm_once)
+    checkpoint = tmp_path / "runs" / "MutTick-v0__memory__s3__r" / "checkpoints" / "checkpoint.pt"
+    assert str(stopped.value) == (f"training stopped by SIGTERM; the checkpoint {checkpoint} holds env step 8: run the "
+                                  "same command again to resume from it")
+    saved = read_checkpoint(checkpoint)
+    assert (saved["global_step"], saved["iteration"]) == (8, 1)
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler is gone again
+    spies.updates.clear()
+    summary = train(args, "memory", NETWORK)  # the same command resumes at iteration 2
+    assert summary["global_step"] == 16 and len(spies.updates) == 1
+
+
+def test_an_env_that_dies_stops_training_after_saving(tmp_path, spies, monkeypatch):
+    from gbc.vector import WorkerDiedError
+
+    steps = {"n": 0}
+    real_make = trainer.make_vec_env
+
+    def make_dying(*a, **k):
+        envs = real_make(*a, **k)
+        real_step = envs.step
+
+        def step(actions):
+            steps["n"] += 1
+            if steps["n"] == 6:  # in the second iteration (4 steps each)
+                raise WorkerDiedError("worker 1 (pid 7) died: killed by signal SIGKILL")
+            return real_step(actions)
+
+        envs.step = step
+        return envs
+
+    monkeypatch.setattr(trainer, "make_vec_env", make_dying)
+    with pytest.raises(trainer.TrainingStopped) as stopped:
+        train(tiny_args(tmp_path), "memory", NETWORK)
+    assert str(stopped.value).startswith("training stopped because its env failed: worker 1 (pid 7) died")
+    assert "holds env step 8" in str(stopped.value)
+
+
+def test_env_failure_types_and_stop_messages():
+    from gbc.vector import WorkerDiedError
+
+    assert trainer.env_failure_types() == (WorkerDiedError,)
+    path = Path("runs/x/checkpoint.pt")
+    assert trainer.stopped_message(RuntimeError("boom"), ["SIGINT", "SIGTERM"], path, 5) == (
+        "training stopped by SIGINT; the checkpoint runs/x/checkpoint.pt holds env step 5: run the same command "
+        "again to resume from it")
+    assert trainer.stopped_message(RuntimeError("boom"), [], None, 0) == (
+        "training stopped because its env failed: boom; nothing was trained yet, so nothing was saved: run the same "
+        "command again to start")
