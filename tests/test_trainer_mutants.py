@@ -935,6 +935,7 @@ def test_a_signal_stops_training_after_checkpointing_the_last_whole_iteration(tm
         return False
 
     args = tiny_args(tmp_path)
+    before = signal.getsignal(signal.SIGTERM)
     with pytest.raises(trainer.TrainingStopped) as stopped:
         train(args, "memory", NETWORK, callback=send_sigterm_once)
     checkpoint = tmp_path / "runs" / "MutTick-v0__memory__s3__r" / "checkpoints" / "checkpoint.pt"
@@ -942,7 +943,7 @@ def test_a_signal_stops_training_after_checkpointing_the_last_whole_iteration(tm
                                   "same command again to resume from it")
     saved = read_checkpoint(checkpoint)
     assert (saved["global_step"], saved["iteration"]) == (8, 1)
-    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler is gone again
+    assert signal.getsignal(signal.SIGTERM) is before  # train()'s handler is gone again
     spies.updates.clear()
     summary = train(args, "memory", NETWORK)  # the same command resumes at iteration 2
     assert summary["global_step"] == 16 and len(spies.updates) == 1
