@@ -31,6 +31,7 @@ import math
 import os
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -211,6 +212,9 @@ def write_tables(study: optuna.Study, folder: Path) -> None:
                                           **best.user_attrs})
 
 
+STORAGE_ATTEMPTS = 5  # tries to open an RDB storage that other workers may be creating at the same moment
+
+
 def open_storage(storage: str, default_journal: Path) -> tuple[optuna.storages.BaseStorage, str]:
     """The study's storage and a description of where it is: an RDB URL (scheme://...) or a journal file path."""
     if "://" not in storage:
@@ -219,10 +223,16 @@ def open_storage(storage: str, default_journal: Path) -> tuple[optuna.storages.B
     import sqlalchemy.exc
 
     try:
-        try:
-            return optuna.storages.RDBStorage(storage), storage
-        except sqlalchemy.exc.IntegrityError:  # another worker created the database's tables at the same moment
-            return optuna.storages.RDBStorage(storage), storage
+        for attempt in range(STORAGE_ATTEMPTS):
+            try:
+                return optuna.storages.RDBStorage(storage), storage
+            except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.OperationalError) as err:
+                # another worker creating the database's tables at the same moment: "already exists", "locked"
+                racing = isinstance(err, sqlalchemy.exc.IntegrityError) or any(
+                    words in str(err) for words in ("already exists", "database is locked"))
+                if not racing or attempt == STORAGE_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
     except (sqlalchemy.exc.ArgumentError, sqlalchemy.exc.NoSuchModuleError, sqlalchemy.exc.OperationalError,
             ModuleNotFoundError) as err:
         reason = str(err).splitlines()[0] if str(err) else type(err).__name__
