@@ -20,6 +20,8 @@ OBS_TYPES = ("ram", "pixels", "state")
 
 class EnvArgumentError(UserError, ValueError):
     """A keyword argument of the env that it cannot take (training scripts pass them from --env-kwargs)."""
+
+
 # Without a seed variable in the profile, the reset idles a seeded number of frames (0..this-1) instead.
 MAX_SEED_IDLE_FRAMES = 60
 
