@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
+import gymnasium as gym
 import numpy as np
 
 from agents.trainer import run_env_label
@@ -230,8 +231,10 @@ def band(xs_per_run: list[np.ndarray], ys_per_run: list[np.ndarray], points: int
 
 
 def reference_lines(env_id: str, runs: list[Run], games: int) -> list[tuple[str, float]]:
-    """Mean returns of the scripted players at the frame skip(s) of the runs (Python and GBC Breakout; none for
-    other envs). Python Breakout plays `games` parallel games, GBC Breakout `games` episodes one after another."""
+    """Mean returns of the scripted players at the frame skip(s) of the runs: Python Breakout's, and on any of our
+    Game Boy games (an env id registered with a profile that has a scripted player) the random and the game's
+    scripted player; none for other envs. Python Breakout plays `games` parallel games, a GBC game `games` episodes
+    one after another."""
     if games < 1:
         return []
     if env_id == "BreakoutPy-v0":
@@ -240,14 +243,17 @@ def reference_lines(env_id: str, runs: list[Run], games: int) -> list[tuple[str,
         def mean_return(player: str, frame_skip: int) -> float:
             return float(play_games(player, games, frame_skip, seed=0).mean())
         default_skip = 2
-    elif env_id == "GBCBreakout-v0":
-        from gbc.baselines import AGENTS, play_episodes
+    else:
+        from gbc.baselines import SCRIPTED_PLAYERS, agent_names, play_episodes
+
+        game = gym.spec(env_id).kwargs.get("profile") if env_id in gym.registry else None
+        if game not in SCRIPTED_PLAYERS:
+            return []
+        AGENTS = agent_names(game)
 
         def mean_return(player: str, frame_skip: int) -> float:
-            return float(np.mean([r["return"] for r in play_episodes(player, games, frame_skip, seed=0)]))
+            return float(np.mean([r["return"] for r in play_episodes(player, games, frame_skip, seed=0, game=game)]))
         default_skip = 4
-    else:
-        return []
     lines = []
     for frame_skip in sorted({run.frame_skip or default_skip for run in runs}):
         for player in AGENTS:
@@ -302,7 +308,7 @@ def compare_runs(env_id: str, runs_dir: str | Path = "runs", out_dir: str | Path
                  baseline_games: int = 200) -> Path:
     """Compare the runs of `env_id` and write to `<out_dir>/<env_id>/`: comparison.md, comparison.csv (one row per
     agent), runs.csv (one row per run), returns.png and losses.png (the scripted players' mean scores over
-    `baseline_games` games as reference lines, for the two Breakouts). Returns that folder."""
+    `baseline_games` games as reference lines, for Python Breakout and our Game Boy games). Returns that folder."""
     if window < 1:
         raise UserError(f"--window must be at least 1, got {window}")
     runs = load_runs(env_id, runs_dir, run_glob, window)

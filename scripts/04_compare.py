@@ -49,7 +49,8 @@ class Args:
     """absolute returns whose first-reach step and time the table also reports, e.g. 108 54"""
     baseline_games: int = 200
     """games of each scripted player (breakout_py.baselines, gbc.baselines) drawn as reference lines at the runs'
-    frame skip, for BreakoutPy-v0 and GBCBreakout-v0 (GBC plays them one by one: about 0.4 s a game; 0: none)"""
+    frame skip, for BreakoutPy-v0 and each of our Game Boy games (GBC plays them one by one: 0.4 s a Breakout game;
+    0: none)"""
 
 
 def main(args: Args) -> Path:

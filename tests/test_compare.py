@@ -115,3 +115,14 @@ def test_gbc_reference_lines_are_the_scripted_players_mean_scores():
     follow = np.mean([r["return"] for r in play_episodes("follow_ball", 2, 4, seed=0)])
     assert lines[1][1] == pytest.approx(follow) and follow > lines[0][1] + 20
     assert compare.reference_lines("CartPole-v1", [run], games=2) == []
+
+
+@pytest.mark.skipif(not (REPO / "roms" / "pong" / "pong.gb").is_file(), reason="ROM not built: make -C roms")
+def test_reference_lines_of_a_new_game_are_its_own_scripted_player():
+    from gbc.baselines import play_episodes
+
+    run = compare.Run("r", "memory", 1, *(np.zeros(0),) * 4, {}, frame_skip=4)
+    lines = compare.reference_lines("GBCPong-v0", [run], games=1)
+    assert [label.split(" script")[0] for label, _ in lines] == ["random", "track-ball"]
+    track = play_episodes("track_ball", 1, 4, seed=0, game="pong")
+    assert lines[1][1] == pytest.approx(next(track)["return"])
