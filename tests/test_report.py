@@ -304,8 +304,10 @@ def test_units_are_labelled_only_above_a_threshold_and_the_random_control():
     assert [r["variable"] for r in rows] == ["ball_x", "", "", ""]
     assert rows[0]["address"] == "0xC0A6" and rows[2]["best_variable"] == "ball_x"
     assert abs(corr[1, 1]) > 0.99 and rows[1]["best_variable"] == "ball_x"  # the brick is not a candidate
-    assert rows[2]["unlabelled_because"].startswith("|r| below") and rows[3]["unlabelled_because"] == \
-        "not above random weights"
+    assert rows[2]["unlabelled_because"].startswith("|r| below")
+    assert rows[3]["unlabelled_because"] == "not 0.05 above random weights"
+    tie = unit_labels("fc1", (4,), corr, np.array([corr[0, 0] - 0.01, 1.0]), eligible, ["ball_x", "b"], {})
+    assert tie[0]["variable"] == ""  # a hair above the control is a tie
     # a conv channel: the best position of each channel, against the control's best position
     channels = channel_labels("conv1", (2, 1, 2), corr, control, eligible, ["ball_x", "brick_r1_c13"], {})
     assert [c["variable"] for c in channels] == ["ball_x", ""]

@@ -2,13 +2,15 @@
 report's activation charts).
 
 A unit (or a channel: its best position) is labelled with the variable it correlates with most, among the variables
-that vary on the test split, only when that |r| is at least LABEL_MIN_ABS_R and above what the same architecture
-with random weights reaches for that variable at that layer (its best unit, or its best channel position):
+that vary on the test split, only when that |r| is at least LABEL_MIN_ABS_R and at least LABEL_MARGIN above what the
+same architecture with random weights reaches for that variable at that layer (its best unit, or its best channel
+position):
 - a nearly constant target (a brick that breaks in a handful of states) correlates perfectly with some position by
   chance, so a variable labels units only when at least MIN_MINORITY_SHARE of the test split lies away from its
   most common value (for a 0/1 flag: a variance p(1 - p) of at least 0.0475);
 - a first conv layer passes the picture on nearly unchanged even untrained, so a channel that reads a pixel-level
-  variable as well as a random network does says nothing about what training built.
+  variable as well as a random network does says nothing about what training built (measured on GBC Breakout's
+  conv1: trained 0.9972 against random 0.9968 for a brick; the margin keeps such ties unlabelled).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any, Sequence
 import numpy as np
 
 LABEL_MIN_ABS_R = 0.3
+LABEL_MARGIN = 0.05
 MIN_MINORITY_SHARE = 0.05
 
 
@@ -46,8 +49,8 @@ def _label(abs_r: np.ndarray, control: np.ndarray, eligible: np.ndarray) -> tupl
         return -1, "no variable that varies on the test split correlates"
     if abs_r[k] < LABEL_MIN_ABS_R:
         return k, f"|r| below {LABEL_MIN_ABS_R}"
-    if abs_r[k] <= control[k]:
-        return k, "not above random weights"
+    if abs_r[k] < control[k] + LABEL_MARGIN:
+        return k, f"not {LABEL_MARGIN} above random weights"
     return k, ""
 
 

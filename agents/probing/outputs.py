@@ -12,7 +12,8 @@ from typing import Any, Callable
 import numpy as np
 
 from agents.probing.bars import best_scores, measure_bars
-from agents.probing.labels import LABEL_MIN_ABS_R, MIN_MINORITY_SHARE, channel_labels, unit_labels
+from agents.probing.labels import (LABEL_MARGIN, LABEL_MIN_ABS_R, MIN_MINORITY_SHARE, channel_labels,
+                                   unit_labels)
 from agents.probing.pipeline import ProbeResults
 from agents.probing.probes import PIXELS
 from breakout_py.files import atomic_write, atomic_write_with, markdown_table, write_json, write_table
@@ -135,7 +136,7 @@ def write_results(results: ProbeResults, out_dir: str | Path) -> list[Path]:
         "arrays": {title: {"shape": list(layout.shape), "names": list(layout.names)}
                    for title, layout in spec.arrays.items()},
         "causal_subset": spec.causal_subset,
-        "labels": {"min_abs_r": LABEL_MIN_ABS_R, "min_minority_share": MIN_MINORITY_SHARE,
+        "labels": {"min_abs_r": LABEL_MIN_ABS_R, "margin": LABEL_MARGIN, "min_minority_share": MIN_MINORITY_SHARE,
                    "too_constant_on_test": [n for n, ok in zip(names, eligible) if not ok]},
     }
     put("summary.json", lambda path: write_json(path, summary))

@@ -526,8 +526,8 @@ def _labels_rule(summary: dict[str, Any]) -> str:
                 "random-weights comparison; run scripts/07_probe.py again).</p>")
     too_constant = rule["too_constant_on_test"]
     return (f"<p>Labels: a unit (a channel: its best position) is labelled with the variable it correlates with "
-            f"most when that |r| is at least {rule['min_abs_r']} and above the best |r| any unit of the same layer "
-            f"reaches in the random-weights network; only variables with at least "
+            f"most when that |r| is at least {rule['min_abs_r']} and {rule['margin']} above the best |r| any unit of "
+            f"the same layer reaches in the random-weights network; only variables with at least "
             f"{rule['min_minority_share']:.0%} of the test split away from their most common value label units "
             f"(a nearly constant target correlates perfectly with some position by chance). "
             f"{len(too_constant)} variables too constant to label: "
