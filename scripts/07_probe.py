@@ -9,8 +9,8 @@ that play, renders the frame stacks, records every layer's activations, and writ
 artifacts/probe/<env_id>/<agent>/): probe_scores.csv/.md (every layer x variable, with the random-weights and
 raw-pixel controls), probe_best.csv, unit_labels.csv, channel_labels.csv, function_vectors.npz, correlations.npz,
 causal.csv/.md, regions.npz, examples.npz, summary.json. Probing a GBCBreakout-v0 agent with --gbc-regions (default
-on), it also maps that ROM's RAM to its screen (artifacts/probe/GBCBreakout-v0/ram_regions/). scripts/08_visualise.py turns all of it
-into figures and an HTML report. A GBCBreakout-v0 agent is probed the same way over frames the game draws itself
+on), it also maps that ROM's RAM to its screen (artifacts/probe/GBCBreakout-v0/ram_regions/).
+scripts/08_visualise.py turns all of it into figures and an HTML report. A GBCBreakout-v0 agent is probed the same way over frames the game draws itself
 (agents/probing/gbc_breakout.py), with smaller default sizes (the options left unset take the game's defaults).
 Prints one line per bar (variable, layer, R^2 against the random-weights control, pass or fail).
 """

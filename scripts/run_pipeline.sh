@@ -85,4 +85,5 @@ if [ "$ALL" = 1 ]; then
   helper report
 fi
 echo
-echo "pipeline done ($(date +%H:%M:%S)); reports: $OUT/<env id>/probe/report.html$([ "$ALL" = 1 ] && echo ", $OUT/games.html")"
+echo "pipeline done ($(date +%H:%M:%S)); reports: $OUT/<env id>/probe/report.html"
+[ "$ALL" = 0 ] || echo "across games: $OUT/games.html, $OUT/games.csv"

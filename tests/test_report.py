@@ -84,7 +84,10 @@ def test_probe_writes_every_table_and_scores_every_variable(report):
                  "examples.npz", "summary.json"):
         assert (folder / name).is_file(), name
     summary = json.loads((folder / "summary.json").read_text())
-    assert summary["bars"]["variables_scored"] == summary["bars"]["variables_total"] == 120
+    bars = summary["bars"]
+    # a brick never broken in the held-out blocks (one class) is listed as constant, not scored 1.00
+    assert bars["variables_scored"] + len(bars["variables_constant_on_test"]) == bars["variables_total"] == 120
+    assert bars["variables_scored"] > 20
     assert [layer["name"] for layer in summary["layers"]] == ["conv1", "conv2", "fc1", "actor", "critic"]
     vectors = np.load(folder / "function_vectors.npz")
     norms = np.linalg.norm(vectors["fc1/probe"], axis=1)

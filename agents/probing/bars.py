@@ -51,8 +51,9 @@ def measure_bars(scores: list[dict[str, Any]], key_test: dict[str, Any], causal:
 
     A key variable passes when some layer reads it with R^2 >= R2_BAR and above the same architecture with random
     weights at that same layer, "above" meaning that the 95% interval of the difference (a paired bootstrap over
-    held-out blocks of play; the control's R^2 floored at CONTROL_FLOOR in each resample) lies above 0: a first conv layer passes the picture on nearly unchanged even untrained,
-    so there trained and random networks tie, and only a layer where they differ tells what training built."""
+    held-out blocks of play; the control's R^2 floored at CONTROL_FLOOR in each resample) lies above 0: a first
+    conv layer passes the picture on nearly unchanged even untrained, so there trained and random networks tie, and
+    only a layer where they differ tells what training built."""
     best = best_scores(scores)
     r2 = {(row["network"], row["layer"], row["variable"]): row["score"] for row in scores}
     key = {}
