@@ -83,7 +83,7 @@ def test_cross_game_table_has_one_row_per_game_and_says_why_a_cell_is_empty(pipe
     assert pong["top key variables (06)"] == "no memory agent shipped"
     assert pong["probe R^2: best layer (random weights there; pixels)"] == "no pixel agent shipped"
     assert pong["scripted player"] == "not run: no scripted.json"
-    assert pong["reports"] == []
+    assert pong["reports"] == []  # the spec's picture was not copied
 
     assert python["extractor score"] == "BreakoutPy-v0 is not a Game Boy game (no RAM to extract or render)"
 

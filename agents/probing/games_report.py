@@ -123,6 +123,8 @@ def game_row(folder: Path) -> dict[str, Any]:
     game = json.loads((folder / GAME_FILE).read_text())
     steps = game["steps"]
     links = [(label, path) for label, path in LINKS if (folder / path).is_file()]
+    links += [("extractor's decisions", str(path.relative_to(folder)))
+              for path in sorted((folder / "extract").glob("*.state_spec.png"))]
     return dict(zip(COLUMNS, [game["game"], game["env_id"], *extractor_cells(folder, steps),
                               agent_cell(folder, game, "memory"), agent_cell(folder, game, "pixel"),
                               scripted_cell(folder, steps), key_variables_cell(folder, steps),
