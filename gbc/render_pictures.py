@@ -1,7 +1,7 @@
 """Pictures of memory dumps, as scripts/05_render_gbc.py writes them: every Nth dump as a PNG, a contact sheet and
 summary.json; with `compare`, each PNG shows the direct render (gbc.render), PyBoy's own screen and, for an episode
-recorded here, the emulated render (gbc.emulated_render) side by side, the pixels that differ from PyBoy's screen
-in magenta, and summary.json names the cause of each difference (gbc.render.CAUSES).
+recorded here, the emulated render (gbc.emulated_render) side by side, each named above it, the pixels that differ
+from PyBoy's screen in magenta, and summary.json names the cause of each difference (gbc.render.CAUSES).
 
 The dumps come from .npz files (gbc.dump.save_dumps) or from an episode of our ROM recorded from power-on
 (`record_with_states`), saved beside the pictures with the emulator state before every Nth frame.
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
+import cv2
 import numpy as np
 
 from breakout_py.errors import UserError
@@ -22,6 +23,23 @@ from gbc.dump import MODELS, Recording, concatenate, load_recording, save_dumps
 from gbc.emulated_render import EmulatedRenderer, record_episode
 from gbc.render import (CHUNK, check_recording, contact_sheet, enlarge, mark_differences, render_recorded,
                         side_by_side, write_png)
+
+
+# The compared panels' names, drawn above each panel of a PNG and of the contact sheet.
+PANEL_NAMES = ("direct render", "PyBoy screen", "emulated render")
+CAPTION_HEIGHT = 12
+
+
+def captioned(panels: list[np.ndarray], names: Sequence[str], gap: int = 4) -> np.ndarray:
+    """The panels side by side (gbc.render.side_by_side) under a strip naming each panel."""
+    picture = side_by_side(panels, gap)
+    strip = np.full((CAPTION_HEIGHT, picture.shape[1], 3), 32, np.uint8)
+    x = 0
+    for panel, name in zip(panels, names):
+        cv2.putText(strip, name, (x + 2, CAPTION_HEIGHT - 3), cv2.FONT_HERSHEY_PLAIN, 0.8, (255, 255, 255), 1,
+                    cv2.LINE_AA)
+        x += panel.shape[1] + gap
+    return np.concatenate([strip, picture], axis=0)
 
 
 class RenderRequestError(UserError, ValueError):
@@ -182,7 +200,7 @@ def _write_frames(job: RenderJob, recording: Recording, states: dict[int, bytes]
                                                           "cause": check.cause})
                 if emulated is not None:
                     panels.append(mark_differences(emulated.render(states[k], overrides, lag), screen))
-            picture = side_by_side(panels) if len(panels) > 1 else frame
+            picture = captioned(panels, PANEL_NAMES) if len(panels) > 1 else frame
             write_png(out_dir / "frames" / f"frame_{index:06d}.png", enlarge(picture, job.scale))
             if position in on_sheet:
                 sheet_pictures.append(picture)

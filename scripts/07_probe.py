@@ -8,9 +8,9 @@ Plays the agent, sweeps every variable of Python Breakout's ideal state over its
 that play, renders the frame stacks, records every layer's activations, and writes to --out-dir (default
 artifacts/probe/<env_id>/<agent>/): probe_scores.csv/.md (every layer x variable, with the random-weights and
 raw-pixel controls), probe_best.csv, unit_labels.csv, channel_labels.csv, function_vectors.npz, correlations.npz,
-causal.csv/.md, regions.npz, examples.npz, summary.json. With --gbc-regions (default on) it also maps our GBC
-ROM's RAM to its screen (artifacts/probe/GBCBreakout-v0/ram_regions/). scripts/08_visualise.py turns all of it
-into figures and an HTML report. A GBCBreakout-v0 agent is probed the same way over frames the game draws itself
+causal.csv/.md, regions.npz, examples.npz, summary.json. Probing a GBCBreakout-v0 agent with --gbc-regions (default
+on), it also maps that ROM's RAM to its screen (artifacts/probe/GBCBreakout-v0/ram_regions/).
+scripts/08_visualise.py turns all of it into figures and an HTML report. A GBCBreakout-v0 agent is probed the same way over frames the game draws itself
 (agents/probing/gbc_breakout.py), with smaller default sizes (the options left unset take the game's defaults).
 Prints one line per bar (variable, layer, R^2 against the random-weights control, pass or fail).
 """
@@ -28,7 +28,7 @@ import tyro
 from agents.probing.bars import bar_lines
 from agents.probing.game import ProbeConfig
 from agents.probing.games import run_probe
-from agents.probing.gbc_ram_map import ram_regions_cached
+from agents.probing.gbc_ram_map import MAP_ENV_ID, ram_regions_cached
 from agents.probing.outputs import bars_of, write_results
 from agents.probing.pipeline import default_out_dir, load_probe_agent
 from breakout_py.errors import run_script
@@ -47,7 +47,7 @@ class Args(ProbeConfig):
     out_dir: str = ""
     """where the results go; empty: artifacts/probe/<env_id>/<agent name>/"""
     gbc_regions: bool = True
-    """also map the GBC ROM's RAM bytes to its screen (cached per ROM)"""
+    """when the agent plays GBCBreakout-v0, also map that ROM's RAM bytes to its screen (cached per ROM)"""
     gbc_regions_dir: str = "artifacts/probe/GBCBreakout-v0/ram_regions"
     """where that map goes (and is reused from while ROM, spec and settings are unchanged); 08_visualise.py reads it
     from its own --gbc-regions-dir"""
@@ -68,7 +68,7 @@ def main(args: Args) -> Path:
     for line in bar_lines(bars):
         print(f"07: {line}")
     print(f"07: wrote {out_dir}/ (probe_scores.md, causal.md, summary.json with the bars, ...)")
-    if args.gbc_regions:
+    if args.gbc_regions and results.setup.env_id == MAP_ENV_ID:
         gbc_dir = ram_regions_cached(args.gbc_regions_dir)
         print(f"07: GBC RAM-to-screen map in {gbc_dir}/")
     passed = {name: b["pass"] for name, b in bars["key_variables_r2"].items()}

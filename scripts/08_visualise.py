@@ -19,7 +19,7 @@ import tyro
 
 from agents.probing.gbc_ram_map import load_ram_regions
 from agents.probing.pipeline import agent_name, default_out_dir
-from agents.probing.report import build_report
+from agents.probing.report import build_report, probe_env_id
 from breakout_py.errors import run_script
 from breakout_py.files import json_line
 
@@ -35,7 +35,7 @@ class Args:
     example: int = 0
     """which of the example states step 07 kept to draw the activations of"""
     gbc_regions_dir: str = "artifacts/probe/GBCBreakout-v0/ram_regions"
-    """the GBC RAM-to-screen map written by step 07 (included when present)"""
+    """the GBC RAM-to-screen map written by step 07 (included when present, in that game's report only)"""
     tensorboard: bool = True
     """also write the figures as TensorBoard images under <probe-dir>/tensorboard"""
 
@@ -45,6 +45,10 @@ def main(args: Args) -> Path:
     gbc = None
     if args.gbc_regions_dir and Path(args.gbc_regions_dir).is_dir():
         gbc = load_ram_regions(args.gbc_regions_dir)
+        env_id = probe_env_id(folder)
+        if env_id is not None and gbc["env_id"] != env_id:
+            print(f"08: {args.gbc_regions_dir} maps {gbc['env_id']}'s RAM, not {env_id}'s: left out of this report")
+            gbc = None
     written = build_report(folder, gbc=gbc, example=args.example,
                            tensorboard_dir=folder / "tensorboard" if args.tensorboard else None)
     print(f"08: wrote {written['report']} (open it in a browser), figures in {folder / 'figures'}/"

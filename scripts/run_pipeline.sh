@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# The main job, on the trained agents shipped in agents/trained/ (no training): in a few minutes on 2 CPU cores,
-#   01  extract the GBC ROM's state variables from recorded RAM and score them against the symbols file
-#   05  record a GBC episode and render its memory dumps, compared with PyBoy's own screen
-#   --  evaluate the shipped memory and pixel agents on Python Breakout (100 games each)
-#   06  key variables: the inputs the shipped memory agents of Python Breakout and GBC Breakout depend on
-#   07  probe the shipped pixel agent (probes, function vectors, causal check, screen regions, GBC RAM-to-screen map)
-#   08  turn the probe into figures and one self-contained HTML report
-#   07+08 again for the shipped GBC Breakout pixel agent (frames drawn by the game itself; RAM addresses on labels)
+# Every step on a game's shipped agents (agents/trained/manifest.json; no training), into <out-dir>/<env id>/:
+#   01  extract the GBC ROM's state variables from recorded RAM, scored against its symbols file (extract/)
+#   05  record a GBC episode and render its memory dumps, compared with PyBoy's own screen (render/)
+#   --  the scripted player's games (scripted.json) and each shipped agent's evaluation, 100 games (evaluate/)
+#   06  key variables: the inputs the shipped memory agent depends on (key_variables/)
+#   07  probe the shipped pixel agent: probes, function vectors, causal check, screen regions (probe/)
+#   08  its figures and one self-contained HTML report (probe/report.html)
+# A step whose agent is not shipped prints one "skipped: ..." line saying how to train it, and the game goes on.
 #
-#   scripts/run_pipeline.sh [--out-dir artifacts/pipeline]
+#   scripts/run_pipeline.sh                  # --game breakout-py --game breakout
+#   scripts/run_pipeline.sh --game NAME      # breakout-py, breakout, snake, pong, runner, shooter, or a .profile.json
+#   scripts/run_pipeline.sh --all-games      # every game, then <out-dir>/games.csv and games.html across games
+#   options: --out-dir DIR (artifacts/pipeline), --scripted-games N (10)
 #
 # Training from scratch instead of using the shipped agents: scripts/run_all.sh --full (see README).
 set -euo pipefail
@@ -16,34 +19,71 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}  # idle torch threads sleep rather than spin (agents/cpu_threads.py)
 OUT=artifacts/pipeline
+SCRIPTED_GAMES=10
+GAMES=()
+ALL=0
+fail() { echo "error: run_pipeline.sh: $1 (see scripts/run_pipeline.sh --help)" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
-    --out-dir) OUT=$2; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
-    *) echo "error: run_pipeline.sh: unknown option '$1' (see scripts/run_pipeline.sh --help)" >&2; exit 2 ;;
+    --out-dir) [ $# -ge 2 ] || fail "--out-dir needs a folder"; OUT=$2; shift ;;
+    --game) [ $# -ge 2 ] || fail "--game needs a game name"; GAMES+=("$2"); shift ;;
+    --all-games) ALL=1 ;;
+    --scripted-games) [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || fail "--scripted-games needs a positive number"
+      SCRIPTED_GAMES=$2; shift ;;
+    -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1' "$0"; exit 0 ;;
+    *) fail "unknown option '$1'" ;;
   esac
   shift
 done
+helper() { "$PY" scripts/pipeline_game.py "$@" --out-root "$OUT"; }
+if [ "$ALL" = 1 ]; then
+  [ ${#GAMES[@]} -eq 0 ] || fail "give either --all-games or --game, not both"
+  mapfile -t GAMES < <(helper games)
+elif [ ${#GAMES[@]} -eq 0 ]; then
+  GAMES=(breakout-py breakout)
+fi
+# every game's name is checked before any step runs: a typo costs seconds, not a run
+PLANS=()
+for game in "${GAMES[@]}"; do
+  plan=$(helper plan --game "$game") || exit 2  # its one error line is on stderr
+  PLANS+=("$plan")
+done
 step() { echo; echo "== $1 ($(date +%H:%M:%S))"; }
+skipped() { [ "$1" != run ] && echo "$1"; }
 
-step "01 state extractor"
-"$PY" scripts/01_extract_state.py --out "$OUT/state_spec/breakout.state_spec.json"
-step "05 GBC render"
-"$PY" scripts/05_render_gbc.py --record --compare --every 25 --out-dir "$OUT/render_gbc"
-step "evaluate the shipped agents"
-for agent in memory pixel; do
-  "$PY" scripts/evaluate.py --agent "$agent" --episodes 100 --greedy --out-dir "$OUT/evaluate"
+for i in "${!GAMES[@]}"; do
+  eval "${PLANS[$i]}"  # GAME_OUT, ENV_ID, ENV_KWARGS, PROFILE, STEP_* and GREEDY_* (scripts/pipeline_game.py plan)
+  game=${GAMES[$i]}
+  echo; echo "==== $game: $ENV_ID -> $GAME_OUT/"
+  kwargs=(); [ -z "$ENV_KWARGS" ] || kwargs=(--env-kwargs "$ENV_KWARGS")
+  step "01 state extractor"
+  skipped "$STEP_EXTRACT" || "$PY" scripts/01_extract_state.py --env-id "$ENV_ID" "${kwargs[@]}" \
+    --out "$GAME_OUT/extract/$(basename "$PROFILE" .profile.json).state_spec.json"
+  step "05 GBC render"
+  skipped "$STEP_RENDER" || "$PY" scripts/05_render_gbc.py --game "$PROFILE" --record --compare --every 25 \
+    --out-dir "$GAME_OUT/render"
+  step "scripted player ($SCRIPTED_GAMES games)"
+  skipped "$STEP_SCRIPTED" || helper scripted --game "$game" --episodes "$SCRIPTED_GAMES"
+  for agent in memory pixel; do
+    step "evaluate the shipped $agent agent (100 games)"
+    line=STEP_EVALUATE_${agent^^}; greedy=GREEDY_${agent^^}
+    skipped "${!line}" || "$PY" scripts/evaluate.py --agent "$agent" --env-id "$ENV_ID" --episodes 100 ${!greedy} \
+      --out-dir "$GAME_OUT/evaluate"
+  done
+  step "06 key variables of the shipped memory agent"
+  skipped "$STEP_KEY_VARIABLES" || "$PY" scripts/06_key_variables.py --env-id "$ENV_ID" \
+    --out-dir "$GAME_OUT/key_variables"
+  step "07 + 08 probe the shipped pixel agent, and its report"
+  if ! skipped "$STEP_PROBE"; then
+    "$PY" scripts/07_probe.py --env-id "$ENV_ID" --out-dir "$GAME_OUT/probe" --gbc-regions-dir "$GAME_OUT/ram_regions"
+    "$PY" scripts/08_visualise.py --probe-dir "$GAME_OUT/probe" --gbc-regions-dir "$GAME_OUT/ram_regions"
+  fi
+  echo; echo "$game done ($(date +%H:%M:%S)): $GAME_OUT/"
 done
-step "06 key variables of the shipped memory agents"
-for env_id in BreakoutPy-v0 GBCBreakout-v0; do
-  "$PY" scripts/06_key_variables.py --env-id "$env_id" --out-dir "$OUT/key_variables/$env_id"
-done
-step "07 probe the shipped pixel agent"
-"$PY" scripts/07_probe.py --out-dir "$OUT/probe" --gbc-regions-dir "$OUT/gbc_ram_regions"
-step "08 report"
-"$PY" scripts/08_visualise.py --probe-dir "$OUT/probe" --gbc-regions-dir "$OUT/gbc_ram_regions"
-step "07 + 08 for the shipped GBC Breakout pixel agent"
-"$PY" scripts/07_probe.py --env-id GBCBreakout-v0 --no-gbc-regions --out-dir "$OUT/probe_gbc"
-"$PY" scripts/08_visualise.py --probe-dir "$OUT/probe_gbc"
+if [ "$ALL" = 1 ]; then
+  step "the cross-game report"
+  helper report
+fi
 echo
-echo "pipeline done ($(date +%H:%M:%S)); the reports: $OUT/probe/report.html, $OUT/probe_gbc/report.html"
+echo "pipeline done ($(date +%H:%M:%S)); reports: $OUT/<env id>/probe/report.html"
+[ "$ALL" = 0 ] || echo "across games: $OUT/games.html, $OUT/games.csv"

@@ -557,3 +557,15 @@ def test_render_requests_that_do_not_go_together(tmp_path, job, message):
     with pytest.raises(RenderRequestError, match=message):
         render_pictures(job)
     assert not any(tmp_path.iterdir())  # refused before anything was recorded or written
+
+
+def test_compared_panels_are_named_above_each_panel():
+    from gbc.render_pictures import CAPTION_HEIGHT, PANEL_NAMES, captioned
+
+    panels = [np.zeros((144, 160, 3), np.uint8) for _ in range(3)]
+    picture = captioned(panels, PANEL_NAMES)
+    assert picture.shape == (144 + CAPTION_HEIGHT, 3 * 160 + 2 * 4, 3)
+    strip = picture[:CAPTION_HEIGHT].max(axis=(0, 2))
+    for k in range(3):  # white text over the start of each panel
+        start = k * (160 + 4)
+        assert strip[start:start + 60].max() > 200, PANEL_NAMES[k]

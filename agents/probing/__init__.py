@@ -11,6 +11,8 @@ The game-independent core, which names no game's variables:
 - `causal`: the causal check (steering along function vectors, random directions of the same norm as control).
 - `bars`: the bar rule (R^2 above the random-weights control, every variable scored, causal success) and one
   short line per bar.
+- `labels`: which variable labels a unit or a conv channel (a threshold, a margin over the random-weights network,
+  a target that varies on the test split).
 - `outputs`: writes everything step 08 reads (tables, npz, summary.json), through breakout_py.files.
 
 One adapter per game family, and which env each probes:
@@ -22,10 +24,13 @@ Step 06, apart from the probe: `key_variables` (game-independent: permutation im
 agent with bootstrap intervals, gradient x input, the score of the top ones, the files) and `key_variable_games`
 (each env's features named from its symbols file, held-out play of the agent, the run).
 
-Also apart: `gbc_ram_map` (which screen pixels each RAM byte of our GBC ROM drives) and `report` (step 08: figures and
-one self-contained HTML report from the files step 07 wrote).
+Also apart: `gbc_ram_map` (which screen pixels each RAM byte of our GBC ROM drives), `report` (step 08: figures and
+one self-contained HTML report from the files step 07 wrote), and for scripts/run_pipeline.sh `game_runs` (a game
+named on its command line: env id, folder, which shipped agents each step needs) and `games_report` (the cross-game
+games.csv and games.html).
 
-Imports go one way, with no circle: game on probes; causal on game; pipeline on causal; bars on probes; outputs on
-pipeline and bars; the adapters on game and probes (gbc_breakout also on gbc_ram_map); games on the adapters and
-pipeline. The core never imports an adapter; only games and the scripts know them.
+Imports go one way, with no circle: game on probes; causal on game; pipeline on causal and labels; bars on probes;
+outputs on pipeline, bars and labels; report on bars; game_runs on games; games_report on game_runs; the adapters on
+game and probes (gbc_breakout also on gbc_ram_map); games on the adapters and pipeline. The core never imports an
+adapter; only games and the scripts know them.
 """

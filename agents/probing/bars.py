@@ -1,7 +1,9 @@
 """The bars of step 07 (the issue's figures) from its probe scores and causal rows, and one short line per bar.
 
 - R^2 bar: a key variable (GameSpec.key_variables) passes when some layer reads it with R^2 >= R2_BAR and above
-  the same architecture with random weights at that layer (see `measure_bars`).
+  the same architecture with random weights at that layer (see `measure_bars`). A control below R^2 0 predicts
+  worse than the test mean would; it counts as 0 (CONTROL_FLOOR), the mean any probe could fall back on, so the
+  comparison is with the better of the two and its interval stays bounded.
 - Every variable scored: a probe score for each, or the variable is constant on the test split.
 - Causal bar: steering a variable with a predicted policy direction moves the policy that way in >= CAUSAL_BAR of
   the trials, at its best layer and direction.
@@ -16,6 +18,7 @@ import numpy as np
 from agents.probing.probes import r2_difference_interval
 
 R2_BAR = 0.9
+CONTROL_FLOOR = 0.0
 CAUSAL_BAR = 0.8
 
 
@@ -48,8 +51,9 @@ def measure_bars(scores: list[dict[str, Any]], key_test: dict[str, Any], causal:
 
     A key variable passes when some layer reads it with R^2 >= R2_BAR and above the same architecture with random
     weights at that same layer, "above" meaning that the 95% interval of the difference (a paired bootstrap over
-    held-out blocks of play) lies above 0: a first conv layer passes the picture on nearly unchanged even untrained,
-    so there trained and random networks tie, and only a layer where they differ tells what training built."""
+    held-out blocks of play; the control's R^2 floored at CONTROL_FLOOR in each resample) lies above 0: a first
+    conv layer passes the picture on nearly unchanged even untrained, so there trained and random networks tie, and
+    only a layer where they differ tells what training built."""
     best = best_scores(scores)
     r2 = {(row["network"], row["layer"], row["variable"]): row["score"] for row in scores}
     key = {}
@@ -58,7 +62,8 @@ def measure_bars(scores: list[dict[str, Any]], key_test: dict[str, Any], causal:
         layers = {}
         for layer, pred in key_test["trained"].items():
             low, high = r2_difference_interval(key_test["targets"][:, k], pred[:, k],
-                                               key_test["random_weights"][layer][:, k], key_test["groups"])
+                                               key_test["random_weights"][layer][:, k], key_test["groups"],
+                                               floor_b=CONTROL_FLOOR)
             layers[layer] = {"r2": r2[("trained", layer, name)],
                              "random_weights_r2": r2[("random_weights", layer, name)], "difference_ci95": [low, high]}
         above = [layer for layer, v in layers.items() if v["r2"] >= R2_BAR and v["difference_ci95"][0] > 0]

@@ -31,7 +31,8 @@ from breakout_py.errors import UserError
 from breakout_py.files import atomic_write, atomic_write_with, markdown_table, write_json, write_table
 from gbc.hardware import SCREEN_HEIGHT, SCREEN_WIDTH, WRAM_START
 
-DEFAULT_REGION_DIR = Path("artifacts") / "probe" / "GBCBreakout-v0" / "ram_regions"
+MAP_ENV_ID = "GBCBreakout-v0"  # the env whose ROM this map is of: only its probe report carries the map
+DEFAULT_REGION_DIR = Path("artifacts") / "probe" / MAP_ENV_ID / "ram_regions"
 CONDITIONS = ("none", "brick_break", "ball_lost")
 # A ball speed of one pixel per frame in the game's 1/256-px units (ball_dx/ball_dy in the symbols file).
 ONE_PIXEL_PER_FRAME = 256
@@ -308,7 +309,8 @@ def ram_regions_cached(out_dir: str | Path = DEFAULT_REGION_DIR, states: int = 3
 
 
 def load_ram_regions(folder: str | Path) -> dict[str, Any]:
-    """What the report needs: maps, labels, the background frame and an HTML intro and table."""
+    """What the report needs: maps, labels, the background frame, an HTML intro and table, and the env id of the
+    game it maps (MAP_ENV_ID)."""
     folder = Path(folder)
     missing = [name for name in ("regions.npz", "ram_regions.csv") if not (folder / name).is_file()]
     if missing:
@@ -327,5 +329,5 @@ def load_ram_regions(folder: str | Path) -> dict[str, Any]:
     intro = (f"<p>{len(rows)} RAM features of the state spec; {good} of {len(checked)} regions checked against "
              "the game's constants (ball, paddle, score, lives, each brick) lie where the game draws them.</p>")
     return {"maps": data["maps"], "labels": [str(x) for x in data["labels"]], "background": data["background"],
-            "html_intro": intro, "html_table": table, "rows": rows}
+            "html_intro": intro, "html_table": table, "rows": rows, "env_id": MAP_ENV_ID}
 

@@ -12,6 +12,8 @@ from typing import Any, Callable
 import numpy as np
 
 from agents.probing.bars import best_scores, measure_bars
+from agents.probing.labels import (LABEL_MARGIN, LABEL_MIN_ABS_R, MIN_MINORITY_SHARE, channel_labels,
+                                   unit_labels)
 from agents.probing.pipeline import ProbeResults
 from agents.probing.probes import PIXELS
 from breakout_py.files import atomic_write, atomic_write_with, markdown_table, write_json, write_table
@@ -83,24 +85,14 @@ def write_results(results: ProbeResults, out_dir: str | Path) -> list[Path]:
     put_text("probe_scores.md", "".join(md))
 
     unit_rows, channel_rows = [], []
+    names = _variables_of(results)
+    eligible = results.label_eligible if results.label_eligible is not None else np.ones(len(names), dtype=bool)
     for layer in results.layers:
         corr = results.correlations[layer.name]
-        names = _variables_of(results)
-        best_var = np.abs(corr).argmax(1)
-        best_r = corr[np.arange(len(corr)), best_var]
-        for unit in range(len(corr)):
-            position = np.unravel_index(unit, layer.shape)
-            name = names[best_var[unit]] if best_r[unit] != 0 else ""
-            unit_rows.append({"layer": layer.name, "unit": unit, "index": "/".join(map(str, position)),
-                              "variable": name, "address": spec.addresses.get(name, ""),
-                              "r": float(best_r[unit]), "abs_r": float(abs(best_r[unit]))})
+        control = results.control_abs_r.get(layer.name, np.zeros(len(names)))
+        unit_rows += unit_labels(layer.name, layer.shape, corr, control, eligible, names, spec.addresses)
         if layer.kind == "conv":
-            per_channel = np.abs(corr).reshape(layer.shape[0], -1, corr.shape[1]).max(1)  # (C, K)
-            for c in range(layer.shape[0]):
-                k = int(per_channel[c].argmax())
-                channel_rows.append({"layer": layer.name, "channel": c, "variable": names[k],
-                                     "address": spec.addresses.get(names[k], ""),
-                                     "abs_r": float(per_channel[c, k])})
+            channel_rows += channel_labels(layer.name, layer.shape, corr, control, eligible, names, spec.addresses)
     put_rows("unit_labels.csv", unit_rows)
     put_rows("channel_labels.csv", channel_rows)
 
@@ -144,6 +136,8 @@ def write_results(results: ProbeResults, out_dir: str | Path) -> list[Path]:
         "arrays": {title: {"shape": list(layout.shape), "names": list(layout.names)}
                    for title, layout in spec.arrays.items()},
         "causal_subset": spec.causal_subset,
+        "labels": {"min_abs_r": LABEL_MIN_ABS_R, "margin": LABEL_MARGIN, "min_minority_share": MIN_MINORITY_SHARE,
+                   "too_constant_on_test": [n for n, ok in zip(names, eligible) if not ok]},
     }
     put("summary.json", lambda path: write_json(path, summary))
     return written

@@ -22,6 +22,7 @@ from agents.networks import build_network
 from agents.probing.causal import causal_check
 from agents.probing.game import (KIND_PLAY, GameAdapter, GameSpec, ProbeConfig, ProbeSetup, check_actions,
                                  with_game_defaults)
+from agents.probing.labels import best_abs_r, varies_enough
 from agents.probing.probes import (PIXELS, TEST, Layer, ProbeError, ProbeFit, check_variables, find_layers,
                                    fit_probes, mean_difference, record_activations, select_layers, split_by_group,
                                    unit_correlations, unit_norm)
@@ -52,6 +53,8 @@ class ProbeResults:
     timings: dict[str, dict[str, float]] = field(default_factory=dict)
     constant_on_test: list[str] = field(default_factory=list)  # probed variables with one value on the test split
     key_test: dict[str, Any] = field(default_factory=dict)  # NetworkFindings.key_test, for the bars' intervals
+    control_abs_r: dict[str, np.ndarray] = field(default_factory=dict)  # NetworkFindings.control_abs_r
+    label_eligible: np.ndarray | None = None  # NetworkFindings.label_eligible
 
 
 def print_progress(message: str) -> None:
@@ -158,6 +161,8 @@ class NetworkFindings:
     activations: dict[str, np.ndarray]  # layer -> (N, size) of the trained network
     constant_on_test: list[str]  # variables with a single value on the test split (no R^2 defined)
     key_test: dict[str, Any]  # the key variables' test targets, blocks and probe predictions per network and layer
+    control_abs_r: dict[str, np.ndarray]  # layer -> (K,) best |r| of any random-weights unit (labels' control)
+    label_eligible: np.ndarray  # (K,) the variable varies enough on the test split to label units (labels.py)
 
 
 def probe_network(agent: nn.Module, spec: GameSpec, actions: tuple[int, int], obs: np.ndarray, targets: np.ndarray,
@@ -192,6 +197,7 @@ def probe_network(agent: nn.Module, spec: GameSpec, actions: tuple[int, int], ob
                          max_train=config.max_train, pcs=config.pcs, seed=config.seed)
         scores += _score_rows(fit, "random_weights", layer.name, variables, binary)
         key_test["random_weights"][layer.name] = fit.predict(control_acts[layer.name][test])[:, keys]
+    control_abs_r = {layer.name: best_abs_r(unit_correlations(control_acts[layer.name], targets)) for layer in layers}
     del control_acts
     pixel_fit = fit_probes(obs.reshape(len(obs), -1), targets, split, binary, subset=is_play,
                            max_train=config.max_train, pcs=config.pcs, seed=config.seed)
@@ -214,7 +220,7 @@ def probe_network(agent: nn.Module, spec: GameSpec, actions: tuple[int, int], ob
     test_targets = targets[split == TEST]
     constant = [name for k, name in enumerate(variables) if np.ptp(test_targets[:, k]) == 0]
     return NetworkFindings(scores, correlations, probe_dirs, meandiff_dirs, meandiff_norms, causal, trained, constant,
-                           key_test)
+                           key_test, control_abs_r, varies_enough(test_targets))
 
 
 def run_game_probe(adapter: GameAdapter, agent: nn.Module, checkpoint: dict[str, Any], source: str,
@@ -256,7 +262,8 @@ def run_game_probe(adapter: GameAdapter, agent: nn.Module, checkpoint: dict[str,
         sweep_source=samples.sweep_source, scores=found.scores, correlations=found.correlations,
         probe_directions=found.probe_directions, meandiff_directions=found.meandiff_directions,
         meandiff_norms=found.meandiff_norms, causal=found.causal, regions=regions, region_counts=region_counts,
-        examples=examples, timings=timings, constant_on_test=found.constant_on_test, key_test=found.key_test)
+        examples=examples, timings=timings, constant_on_test=found.constant_on_test, key_test=found.key_test,
+        control_abs_r=found.control_abs_r, label_eligible=found.label_eligible)
 
 
 def sample_counts(kind: np.ndarray, kind_names: tuple[str, ...], split: np.ndarray, is_play: np.ndarray

@@ -235,9 +235,11 @@ def r2_score(y: np.ndarray, pred: np.ndarray) -> np.ndarray:
 
 
 def r2_difference_interval(y: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray, groups: np.ndarray,
-                           resamples: int = 2000, level: float = 0.95, seed: int = 0) -> tuple[float, float]:
+                           resamples: int = 2000, level: float = 0.95, seed: int = 0,
+                           floor_b: float | None = None) -> tuple[float, float]:
     """Percentile interval of R^2(pred_a) - R^2(pred_b) on targets `y` (n,), by a paired bootstrap that resamples
-    whole `groups` (the held-out blocks of play, whose samples are not independent)."""
+    whole `groups` (the held-out blocks of play, whose samples are not independent). With `floor_b`, R^2(pred_b)
+    counts as at least that in each resample (0: a control worse than predicting the mean counts as the mean)."""
     _, group = np.unique(groups, return_inverse=True)
     per_group = np.stack([np.bincount(group, weights=w, minlength=group.max() + 1) for w in
                           (np.ones_like(y), y, y * y, (y - pred_a) ** 2, (y - pred_b) ** 2)])  # (5, G)
@@ -246,18 +248,20 @@ def r2_difference_interval(y: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray
     n, sy, syy, sse_a, sse_b = (picks @ per_group.T).T  # each (resamples,)
     sst = syy - sy * sy / n
     with np.errstate(divide="ignore", invalid="ignore"):
-        diff = (sse_b - sse_a) / sst  # R^2(a) - R^2(b)
+        r2_b = 1 - sse_b / sst
+        diff = (1 - sse_a / sst) - (r2_b if floor_b is None else np.maximum(r2_b, floor_b))
     diff = diff[np.isfinite(diff)]
     tail = (1 - level) / 2
     return float(np.quantile(diff, tail)), float(np.quantile(diff, 1 - tail))
 
 
 def balanced_accuracy(y: np.ndarray, pred: np.ndarray) -> np.ndarray:
-    """Mean recall of the classes present, per column (binary 0/1 targets)."""
+    """Mean recall of the two classes, per column (binary 0/1 targets); NaN where one class is missing."""
     scores = np.full(y.shape[1], np.nan)
     for k in range(y.shape[1]):
         recalls = [np.mean(pred[y[:, k] == c, k] == c) for c in (0, 1) if np.any(y[:, k] == c)]
-        scores[k] = np.mean(recalls) if recalls else np.nan
+        # with one class present every constant guess scores 1.0: no score, as R^2 of a constant target
+        scores[k] = np.mean(recalls) if len(recalls) == 2 else np.nan
     return scores
 
 

@@ -26,6 +26,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import breakout_py  # noqa: E402
+from agents.probing.bars import CONTROL_FLOOR  # noqa: E402
 from breakout_py.errors import UserError  # noqa: E402
 from breakout_py.files import atomic_write  # noqa: E402
 
@@ -90,8 +91,14 @@ def load_probe_outputs(folder: str | Path) -> ProbeOutputs:
                         {k: examples[k] for k in examples.files})
 
 
+def probe_env_id(folder: str | Path) -> str | None:
+    """The env id of the agent step 07 probed into `folder` (its summary.json); None when there is none yet."""
+    path = Path(folder) / "summary.json"
+    return json.loads(path.read_text()).get("env_id") if path.is_file() else None
+
+
 def _png(fig) -> bytes:
-    if fig._suptitle is not None:
+    if fig._suptitle is not None and fig.get_layout_engine() is None:
         with warnings.catch_warnings():  # a figure too crowded for tight_layout keeps its own spacing
             warnings.simplefilter("ignore", UserWarning)
             fig.tight_layout(rect=(0, 0, 1, 0.97))
@@ -164,7 +171,8 @@ def fig_array_scores(outputs: ProbeOutputs, title: str) -> bytes:
     panels = [("trained", l) for l in layers] + [("random_weights", l) for l in layers] + [("pixels", "pixels")]
     cols = min(4, len(panels))
     rows = int(np.ceil(len(panels) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(3.3 * cols, 1.5 * rows), dpi=100, squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.3 * cols, 1.7 * rows + 0.4), dpi=100, squeeze=False,
+                             layout="constrained")
     for ax, (net, layer) in zip(axes.ravel(), panels):
         grid = np.array([table.get((net, layer, n), np.nan) for n in layout["names"]]).reshape(layout["shape"])
         image = ax.imshow(grid, cmap="viridis", vmin=0.5, vmax=1.0)
@@ -174,13 +182,14 @@ def fig_array_scores(outputs: ProbeOutputs, title: str) -> bytes:
     for ax in axes.ravel()[len(panels):]:
         ax.axis("off")
     fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.8, label="balanced accuracy")
-    fig.text(0.4, 1.0, f"{title}: probe of each element, laid out as the game does", fontsize=9, ha="center")
+    fig.suptitle(f"{title}: probe of each element, laid out as the game does", fontsize=9)
     return _png(fig)
 
 
 def fig_regions(outputs: ProbeOutputs, names: list[str], columns: int, title: str, size: float = 1.6) -> bytes:
     rows = int(np.ceil(len(names) / columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(size * columns, size * 1.12 * rows), dpi=100, squeeze=False)
+    fig, axes = plt.subplots(rows, columns, figsize=(size * columns, size * 1.25 * rows + 0.4), dpi=100,
+                             squeeze=False, layout="constrained")
     background = _background(outputs)
     for ax, name in zip(axes.ravel(), names):
         heat = _region(outputs, name)
@@ -213,7 +222,8 @@ def fig_conv_layer(outputs: ProbeOutputs, layer: dict[str, Any], example: int) -
     n = acts.shape[0]
     cols = 8
     rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols * 2, figsize=(cols * 2 * 0.95, rows * 1.25), dpi=100, squeeze=False)
+    fig, axes = plt.subplots(rows, cols * 2, figsize=(cols * 2 * 0.95, rows * 1.45 + 0.4), dpi=100, squeeze=False,
+                             layout="constrained")
     background = _background(outputs)
     vmax = float(acts.max()) if acts.max() > 0 else 1.0
     for c in range(rows * cols):
@@ -226,10 +236,10 @@ def fig_conv_layer(outputs: ProbeOutputs, layer: dict[str, Any], example: int) -
         ax_act.imshow(acts[c], cmap="magma", vmin=0, vmax=vmax, interpolation="nearest")
         ax_act.set_xticks([])
         ax_act.set_yticks([])
-        ax_act.set_title(f"ch{c} {label['variable']}\n{_address(label['variable'], outputs)} "
+        ax_act.set_title(f"ch{c} {label['variable'] or 'unlabelled'}\n{_address(label['variable'], outputs)} "
                          f"|r|={float(label['abs_r']):.2f}", fontsize=5.5)
-        _overlay(ax_reg, background, _region(outputs, label["variable"]))
-        ax_reg.set_title("its region", fontsize=5.5)
+        _overlay(ax_reg, background, _region(outputs, label["variable"]) if label["variable"] else None)
+        ax_reg.set_title("its region" if label["variable"] else "no label", fontsize=5.5)
     fig.suptitle(f"{layer['name']} ({layer['path']}, {n} channels of {acts.shape[1]}x{acts.shape[2]}): activation "
                  f"of example {example} | screen region of the channel's best variable", fontsize=8)
     return _png(fig)
@@ -260,7 +270,7 @@ def fig_dense_layer(outputs: ProbeOutputs, layer: dict[str, Any], example: int) 
                    for i in idx]
         ax.barh(np.arange(idx.size), acts[idx], color=colours, height=0.8)
         ax.set_yticks(np.arange(idx.size), [
-            f"{names[i] if names else f'u{i}'}  {units[i]['variable'] or 'constant'} "
+            f"{names[i] if names else f'u{i}'}  {units[i]['variable'] or 'unlabelled'} "
             f"{_address(units[i]['variable'], outputs)} |r|={float(units[i]['abs_r']):.2f}" for i in idx],
             fontsize=5 if idx.size > 16 else 7)
         ax.invert_yaxis()
@@ -278,7 +288,8 @@ def fig_dense_layer(outputs: ProbeOutputs, layer: dict[str, Any], example: int) 
 def fig_examples(outputs: ProbeOutputs) -> bytes:
     obs = outputs.examples["obs"]
     n, frames = obs.shape[:2]
-    fig, axes = plt.subplots(n, frames, figsize=(1.5 * frames, 1.6 * n), dpi=100, squeeze=False)
+    fig, axes = plt.subplots(n, frames, figsize=(1.5 * frames, 1.8 * n + 0.3), dpi=100, squeeze=False,
+                             layout="constrained")
     for i in range(n):
         for k in range(frames):
             axes[i, k].imshow(_colour(outputs, obs[i, k]), interpolation="nearest")
@@ -321,7 +332,8 @@ def fig_gbc_regions(gbc: dict[str, Any]) -> bytes:
     maps, labels, background = gbc["maps"], gbc["labels"], gbc["background"]
     cols = 8
     rows = int(np.ceil(len(labels) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.9, rows * 1.9), dpi=90, squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.9, rows * 2.1 + 0.4), dpi=90, squeeze=False,
+                             layout="constrained")
     for ax, heat, label in zip(axes.ravel(), maps, labels):
         _overlay(ax, background, heat)
         ax.set_title(label, fontsize=6)
@@ -381,6 +393,21 @@ window.addEventListener('load', function () {
 """ % (STATUS_ID, OK_PREFIX)
 
 
+def _control(r2: float) -> str:
+    """A random-weights control's R^2, saying what a negative one means."""
+    if r2 < CONTROL_FLOOR:
+        return f"{r2:.3f}: below {CONTROL_FLOOR:g}, worse than predicting the mean, counted as {CONTROL_FLOOR:g}"
+    return f"{r2:.3f}"
+
+
+CONTROL_NOTE = (f"<p>Against the random-weights control: a layer counts when the 95% interval of R^2(trained) - "
+                f"R^2(random weights) at that layer lies above 0 (paired bootstrap over held-out blocks of play). "
+                f"A control below R^2 {CONTROL_FLOOR:g} predicts worse than the test mean would, so it counts as "
+                f"{CONTROL_FLOOR:g}: the comparison is with the mean, not with a failed fit. Variables with one "
+                "value on the test split (one class for a flag) get no score: R^2 is undefined there, and a "
+                "balanced accuracy of one class would be 1.00 for any constant guess.</p>")
+
+
 def _bars_html(bars: dict[str, Any]) -> str:
     rows = []
     for name, b in bars.get("key_variables_r2", {}).items():
@@ -388,33 +415,37 @@ def _bars_html(bars: dict[str, Any]) -> str:
         if chosen:
             c = b["layers"][chosen]
             low, high = c["difference_ci95"]
-            measured = (f"{chosen}: {c['r2']:.3f} (random weights there {c['random_weights_r2']:.3f}, difference "
-                        f"95% CI [{low:.3f}, {high:.3f}])")
+            measured = (f"{chosen}: {c['r2']:.3f} (random weights there {_control(c['random_weights_r2'])}, "
+                        f"difference 95% CI [{low:.3f}, {high:.3f}])")
         else:
             measured = "no layer"
         measured += (f"; best layer {b['best_layer']}: {b['r2']:.3f} (random weights there "
-                     f"{b['random_weights_r2']:.3f}); pixels {b['pixels_r2']:.3f}")
+                     f"{_control(b['random_weights_r2'])}); pixels {b['pixels_r2']:.3f}")
         rows.append([f"{name}: a layer with R^2 >= 0.9, above the random-weights network at that layer", measured,
                      b["pass"]])
     constant = bars.get("variables_constant_on_test", [])
-    rows.append(["all variables scored (R^2 is undefined for a variable constant on the test split)",
+    rows.append(["all variables scored (no score for a variable constant on the test split: one value, or one "
+                 "class for a flag)",
                  f"{bars['variables_scored']} of {bars['variables_total']}"
-                 + (f"; constant on the test split: {', '.join(constant)}" if constant else ""),
+                 + (f"; constant on the test split, not scored: {', '.join(constant)}" if constant else ""),
                  bars["variables_scored"] + len(constant) == bars["variables_total"]])
     for name, c in bars.get("causal", {}).items():
         rows.append([f"steering {name} moves the policy as predicted in >= 80% of states",
                      f"{c['layer']} {c['direction']}: {c['policy_success']:.3f} (seed std "
                      f"{c['policy_success_seed_std']:.3f}); random directions {c['random_policy_success']:.3f}",
                      c["pass"]])
-    return _table(["bar", "measured", "reached"],
-                  [[r[0], r[1], f'<span class="{"pass" if r[2] else "fail"}">{"yes" if r[2] else "no"}</span>']
-                   for r in rows], raw_columns=(2,))
+    return CONTROL_NOTE + _table(["bar", "measured", "reached"],
+                                 [[r[0], r[1], f'<span class="{"pass" if r[2] else "fail"}">'
+                                   f'{"yes" if r[2] else "no"}</span>'] for r in rows], raw_columns=(2,))
 
 
 def build_report(folder: str | Path, gbc: dict[str, Any] | None = None, example: int = 0,
                  tensorboard_dir: str | Path | None = None) -> dict[str, Path]:
     """Writes figures/*.png, report.html and (optionally) TensorBoard images for the step-06 folder `folder`."""
     outputs = load_probe_outputs(folder)
+    if gbc is not None and gbc["env_id"] != outputs.summary["env_id"]:
+        raise UserError(f"the RAM-to-screen map is of {gbc['env_id']}, the probe in {folder} of "
+                        f"{outputs.summary['env_id']}: pass the map only to {gbc['env_id']}'s report")
     n_examples = outputs.examples["obs"].shape[0]
     if not 0 <= example < n_examples:
         raise UserError(f"example {example} does not exist: step 07 kept {n_examples} examples (0-{n_examples - 1}); "
@@ -487,9 +518,44 @@ def _best_table(outputs: ProbeOutputs, best: list[dict[str, str]], thumb: dict[s
                     thumb.get(b["variable"], "")] for b in best], raw_columns=(9,))
 
 
+def _labels_rule(summary: dict[str, Any]) -> str:
+    """What a unit's label means (agents/probing/labels.py), with the thresholds step 07 used."""
+    rule = summary.get("labels")
+    if rule is None:
+        return ("<p>Labels: each unit's best variable by |r| (written by an older step 07: no threshold and no "
+                "random-weights comparison; run scripts/07_probe.py again).</p>")
+    too_constant = rule["too_constant_on_test"]
+    return (f"<p>Labels: a unit (a channel: its best position) is labelled with the variable it correlates with "
+            f"most when that |r| is at least {rule['min_abs_r']} and {rule['margin']} above the best |r| any unit of "
+            f"the same layer reaches in the random-weights network; only variables with at least "
+            f"{rule['min_minority_share']:.0%} of the test split away from their most common value label units "
+            f"(a nearly constant target correlates perfectly with some position by chance). "
+            f"{len(too_constant)} variables too constant to label: "
+            f"{html.escape(', '.join(too_constant)) if too_constant else 'none'}.</p>")
+
+
+def _label_cell(row: dict[str, str]) -> str:
+    """A unit's label, or why it has none and its best variable (older step-07 folders: the best variable)."""
+    if row["variable"]:
+        return row["variable"]
+    why = row.get("unlabelled_because", "")
+    best = row.get("best_variable", "")
+    return f"unlabelled: {why} (best {best})" if why and best else f"unlabelled: {why}" if why else "unlabelled"
+
+
 def _number(value: float | None) -> float:
     """summary.json writes NaN (e.g. the mean score when no game finished) as null."""
     return float("nan") if value is None else float(value)
+
+
+def _play_sentence(play: dict[str, Any]) -> str:
+    """How the agent's play went, without a mean of no games."""
+    finished = int(play["episodes_finished"])
+    if finished == 0:
+        return ("Play: no game finished within the probe's play (its games are cut short), so there is no mean "
+                "score.")
+    return (f"Play: {finished} game{'s' if finished > 1 else ''} finished, mean score "
+            f"{_number(play['mean_score_of_finished_episodes']):.1f}.")
 
 
 def _html(outputs: ProbeOutputs, figures: dict[str, bytes], thumbs: dict[str, bytes], gbc: dict[str, Any] | None,
@@ -504,9 +570,8 @@ def _html(outputs: ProbeOutputs, figures: dict[str, bytes], thumbs: dict[str, by
              f"{s['obs_size']}, frame skip {s['frame_skip']}. Data: {s['data']['samples']} samples ("
              + ", ".join(f"{n} {k.removesuffix('_samples').replace('_', ' ')}" for k, n in s["data"].items()
                          if k.endswith("_samples")) +
-             f"); test split {s['data']['test']} ({s['data']['test_play']} play). Play: "
-             f"{s['play']['episodes_finished']} games finished, mean score "
-             f"{_number(s['play']['mean_score_of_finished_episodes']):.1f}. Step 07 took "
+             f"); test split {s['data']['test']} ({s['data']['test_play']} play). {_play_sentence(s['play'])} "
+             "Step 07 took "
              f"{s['timings_s'].get('total', {}).get('wall_s', float('nan')):.0f} s "
              f"({s['timings_s'].get('total', {}).get('cpu_s', float('nan')):.0f} s CPU).</p>",
              "<h2>Bars</h2>", _bars_html(s["bars"]),
@@ -535,21 +600,28 @@ def _html(outputs: ProbeOutputs, figures: dict[str, bytes], thumbs: dict[str, by
          s["causal_subset"].replace("_", " "), "effect mean", "effect std", "TV mean"], causal_rows) + "</details>")
     parts += ["<h2>Screen regions</h2>", _img(figures["regions_scalars"], "regions of the scalars")]
     parts += [_img(figures[f"regions_{title.lower()}"], f"regions of the {title.lower()}") for title in outputs.arrays]
-    parts += ["<h2>Every activation of every layer</h2>", _img(figures["examples"], "example inputs")]
+    parts += ["<h2>Every activation of every layer</h2>", _labels_rule(s), _img(figures["examples"], "example inputs")]
     for layer in s["layers"]:
         parts.append(f"<h3>{html.escape(layer['name'])} <small>({html.escape(layer['path'])}, "
                      f"{'x'.join(map(str, layer['shape']))})</small></h3>")
         parts.append(_img(figures[f"layer_{layer['name']}"], f"activations of {layer['name']}"))
         if layer["kind"] == "conv":
-            rows = [[c["channel"], c["variable"], _address(c["variable"], outputs), c["abs_r"],
-                     thumb.get(c["variable"], "")] for c in outputs.channels if c["layer"] == layer["name"]]
-            header = ["channel", "best variable", "address", "best |r| over positions", "screen region"]
+            rows = [[c["channel"], _label_cell(c), _address(c["variable"], outputs), c["abs_r"],
+                     c.get("random_weights_abs_r", ""), thumb.get(c["variable"], "")]
+                    for c in outputs.channels if c["layer"] == layer["name"]]
+            header = ["channel", "label (best variable)", "address", "best |r| over positions",
+                      "random weights' best |r|", "screen region"]
         else:
-            rows = [[u["unit"], u["variable"] or "constant", _address(u["variable"], outputs), u["abs_r"],
-                     thumb.get(u["variable"], "")] for u in outputs.units if u["layer"] == layer["name"]]
-            header = ["unit", "best variable", "address", "|r|", "screen region"]
-        parts.append(f"<details><summary>{len(rows)} labels</summary>" + _table(header, rows, raw_columns=(4,))
-                     + "</details>")
+            rows = [[u["unit"], _label_cell(u), _address(u["variable"], outputs), u["abs_r"],
+                     u.get("random_weights_abs_r", ""), thumb.get(u["variable"], "")]
+                    for u in outputs.units if u["layer"] == layer["name"]]
+            header = ["unit", "label (best variable)", "address", "|r|", "random weights' best |r|",
+                      "screen region"]
+        source = outputs.channels if layer["kind"] == "conv" else outputs.units
+        labelled = sum(1 for r in source if r["layer"] == layer["name"] and r["variable"])
+        parts.append(f"<details><summary>{len(rows)} {'channels' if layer['kind'] == 'conv' else 'units'}, "
+                     f"{labelled} labelled</summary>"
+                     + _table(header, rows, raw_columns=(5,)) + "</details>")
     if gbc is not None:
         parts += ["<h2>GBC Breakout: RAM-to-screen map</h2>", gbc.get("html_intro", ""),
                   _img(figures["gbc_ram_regions"], "GBC RAM regions"), gbc.get("html_table", "")]

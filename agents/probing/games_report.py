@@ -1,0 +1,170 @@
+"""The cross-game report of `scripts/run_pipeline.sh --all-games`: one row per game folder under the pipeline's out
+root (each holds the game.json agents.probing.game_runs wrote and what the steps wrote beside it), as games.csv and
+a self-contained games.html.
+
+Per game: the extractor's kept and dropped bytes and its score against the symbols file (01); the shipped agents'
+evaluation returns (this run's, else the manifest's) beside the scripted player's mean; the top key variables of the
+memory agent (06); the probe's best-layer R^2 of the probed key variables against both controls (07); links to the
+game's reports. A cell that does not apply says why (the step's skip line, or the file that is missing).
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from agents.probing.game_runs import GAME_FILE, SCRIPTED_FILE
+from breakout_py.errors import UserError
+from breakout_py.files import atomic_write, write_table
+from gbc.extract.score import bars_met, score_spec
+from gbc.profiles import ROMS_DIR
+
+CSV_NAME = "games.csv"
+HTML_NAME = "games.html"
+TOP_KEY_VARIABLES = 5
+COLUMNS = ("game", "env id", "extractor kept bytes", "extractor dropped bytes", "extractor score",
+           "memory agent return", "pixel agent return", "scripted player", "top key variables (06)",
+           "probe R^2: best layer (random weights there; pixels)", "reports")
+# Files linked from a game's row, when the step wrote them (relative to the game's folder).
+LINKS = (("probe report", "probe/report.html"), ("key variables", "key_variables/key_variables.png"),
+         ("render contact sheet", "render/contact_sheet.png"), ("RAM-to-screen map", "ram_regions/ram_regions.md"))
+
+
+def _why(step_line: str) -> str:
+    """A step's skip line as a cell: the reason, without the "skipped: " prefix."""
+    return step_line.removeprefix("skipped: ")
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def extractor_cells(folder: Path, steps: dict[str, str]) -> list[str]:
+    """(kept bytes, dropped bytes, score) of the spec 01 wrote into <folder>/extract/."""
+    if steps["extract"] != "run":
+        return [_why(steps["extract"])] * 3
+    specs = sorted((folder / "extract").glob("*.state_spec.json"))
+    if not specs:
+        return [f"not run: no extract/*.state_spec.json in {folder.name}"] * 3
+    spec = json.loads(specs[0].read_text())
+    summary = spec["summary"]
+    dropped = summary["dropped_bytes"]
+    dropped_cell = f"{sum(dropped.values())} (" + ", ".join(f"{k} {v}" for k, v in dropped.items() if v) + ")"
+    rom_path = (spec.get("rom") or {}).get("path")
+    symbols = ROMS_DIR.parent / rom_path if rom_path else None
+    symbols = symbols.with_suffix(".symbols.json") if symbols is not None else None
+    if symbols is None or not symbols.is_file():
+        score = "not scored: the ROM has no symbols file"
+    else:
+        scored = score_spec(spec, json.loads(symbols.read_text()))
+        score = (f"state recall {scored['state_recall']:.0%}, screen bytes kept {scored['screen_bytes_kept']}, "
+                 f"runtime + scratch {scored['runtime_scratch_share']:.0%} of kept; bars "
+                 f"{'met' if bars_met(scored) else 'not met'}")
+    return [f"{summary['kept_bytes']} ({summary['features']} features)", dropped_cell, score]
+
+
+def agent_cell(folder: Path, game: dict[str, Any], agent: str) -> str:
+    """The shipped agent's mean return: this run's evaluation, else the manifest's; with its training budget."""
+    step = game["steps"][f"evaluate_{agent}"]
+    if step != "run":
+        return f"no {agent} agent shipped"
+    shipped = game["shipped"][agent]
+    evaluation = _read_json(folder / "evaluate" / f"{game['env_id'].replace('/', '-')}__{agent}__shipped.json")
+    where = "this run"
+    if evaluation is None:
+        evaluation, where = shipped.get("evaluation") or {}, "manifest"
+    if "mean_return" not in evaluation:
+        return "shipped, not evaluated: no evaluate/ result and no evaluation in the manifest"
+    steps = shipped.get("global_step")
+    trained = f"; trained {steps / 1e6:.1f}M steps, {shipped.get('train_seconds', 0):.0f} s" if steps else ""
+    return (f"{evaluation['mean_return']:.1f} over {evaluation.get('episodes', '?')} games "
+            f"({'greedy' if evaluation.get('greedy') else 'sampled'}, {where}){trained}")
+
+
+def scripted_cell(folder: Path, steps: dict[str, str]) -> str:
+    if steps["scripted"] != "run":
+        return _why(steps["scripted"])
+    result = _read_json(folder / SCRIPTED_FILE)
+    if result is None:
+        return f"not run: no {SCRIPTED_FILE}"
+    return f"{result['agent']}: {result['mean_score']:.1f} over {result['episodes']} games"
+
+
+def key_variables_cell(folder: Path, steps: dict[str, str]) -> str:
+    if steps["key_variables"] != "run":
+        return "no memory agent shipped"
+    path = folder / "key_variables" / "key_variables.csv"
+    if not path.is_file():
+        return "not run: no key_variables/key_variables.csv"
+    with open(path, newline="") as f:
+        rows = sorted(csv.DictReader(f), key=lambda r: int(r["rank"]))[:TOP_KEY_VARIABLES]
+    return ", ".join(r["symbol"] or r["feature"] for r in rows)
+
+
+def probe_cell(folder: Path, steps: dict[str, str]) -> str:
+    if steps["probe"] != "run":
+        return "no pixel agent shipped" if "no shipped pixel agent" in steps["probe"] else _why(steps["probe"])
+    summary = _read_json(folder / "probe" / "summary.json")
+    if summary is None:
+        return "not run: no probe/summary.json"
+    parts = []
+    for name, bar in summary["bars"]["key_variables_r2"].items():
+        parts.append(f"{name} {bar['best_layer']} {bar['r2']:.2f} ({bar['random_weights_r2']:.2f}; "
+                     f"{bar['pixels_r2']:.2f}){'' if bar['pass'] else ' below the bar'}")
+    return "; ".join(parts) or "no key variables probed"
+
+
+def game_row(folder: Path) -> dict[str, Any]:
+    """The row of one game folder (it holds game.json)."""
+    game = json.loads((folder / GAME_FILE).read_text())
+    steps = game["steps"]
+    links = [(label, path) for label, path in LINKS if (folder / path).is_file()]
+    links += [("extractor's decisions", str(path.relative_to(folder)))
+              for path in sorted((folder / "extract").glob("*.state_spec.png"))]
+    return dict(zip(COLUMNS, [game["game"], game["env_id"], *extractor_cells(folder, steps),
+                              agent_cell(folder, game, "memory"), agent_cell(folder, game, "pixel"),
+                              scripted_cell(folder, steps), key_variables_cell(folder, steps),
+                              probe_cell(folder, steps),
+                              [(label, f"{folder.name}/{path}") for label, path in links]]))
+
+
+def games_rows(root: str | Path) -> list[dict[str, Any]]:
+    """One row per game folder under `root`, in folder name order."""
+    folders = sorted(p.parent for p in Path(root).glob(f"*/{GAME_FILE}"))
+    return [game_row(folder) for folder in folders]
+
+
+def _html_cell(value: Any) -> str:
+    if isinstance(value, list):
+        return " | ".join(f'<a href="{html.escape(path)}">{html.escape(label)}</a>' for label, path in value) \
+            or "none written"
+    return html.escape(str(value))
+
+
+def write_games_report(root: str | Path) -> dict[str, Path]:
+    """games.csv and games.html in `root` from its game folders; returns their paths."""
+    root = Path(root)
+    rows = games_rows(root)
+    if not rows:
+        raise UserError(f"no game folders (*/{GAME_FILE}) under {root}: run scripts/run_pipeline.sh --game "
+                                "NAME first")
+    csv_path = write_table(root / CSV_NAME, list(COLUMNS), [
+        [" ".join(path for _, path in row[c]) if isinstance(row[c], list) else row[c] for c in COLUMNS]
+        for row in rows])
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
+    body = "".join("<tr>" + "".join(f"<td>{_html_cell(row[c])}</td>" for c in COLUMNS) + "</tr>" for row in rows)
+    page = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>The pipeline on every game</title><style>"
+            "body{font-family:sans-serif;margin:1.5em;color:#222} table{border-collapse:collapse;font-size:12px}"
+            "td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top} th{background:#eee}"
+            "</style></head><body><h1>The pipeline on every game</h1>"
+            f"<p>{len(rows)} games under {html.escape(str(root))}, written "
+            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by scripts/run_pipeline.sh --all-games. "
+            "Returns: mean over the evaluation's games (this run's evaluation, else the manifest's). Probe: for "
+            "each key variable of the probe, R^2 at the trained network's best layer, then in brackets the same "
+            "architecture with random weights at that layer and a probe on the raw pixels.</p>"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></body></html>")
+    return {"csv": csv_path, "html": atomic_write(root / HTML_NAME, page)}

@@ -1,0 +1,136 @@
+"""The pipeline on every game: the cross-game table (agents.probing.games_report) built from small fake per-game
+folders, what run_pipeline.sh plans for a game from the manifest (agents.probing.game_runs), and the script's
+--help and its one-line errors."""
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agents.probing.game_runs import GameNameError, plan, resolve_game
+from agents.probing.games_report import COLUMNS, games_rows, write_games_report
+from breakout_py.errors import UserError
+from breakout_py.files import write_json, write_table
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONWARNINGS": "ignore"}
+
+
+def _manifest(tmp_path: Path, *entries: tuple[str, str]) -> Path:
+    """A trained/ folder whose manifest ships (agent, env id) `entries` (no model files: only the manifest is read)."""
+    trained = tmp_path / "trained"
+    write_json(trained / "manifest.json", {"agents": [
+        {"agent": agent, "env_id": env_id, "env_kwargs": {}, "file": f"{env_id}__{agent}.pt",
+         "global_step": 3_000_000, "train_seconds": 900.0,
+         "evaluation": {"episodes": 100, "mean_return": 50.0, "greedy": False}} for agent, env_id in entries]})
+    return trained
+
+
+def _everything(folder: Path) -> None:
+    """What every step writes for GBC Breakout, in miniature."""
+    (folder / "extract").mkdir()
+    shutil.copy(ROOT / "roms/breakout/breakout.state_spec.json", folder / "extract" / "breakout.state_spec.json")
+    write_json(folder / "evaluate" / "GBCBreakout-v0__memory__shipped.json",
+               {"episodes": 100, "mean_return": 104.46, "greedy": False})  # the pixel agent's: from the manifest
+    write_json(folder / "scripted.json", {"agent": "follow_ball", "episodes": 10, "mean_score": 112.6})
+    write_table(folder / "key_variables" / "key_variables.csv", ["feature", "symbol", "rank"],
+                [["0xC0A5", "paddle_x", 2], ["0xC0A6", "ball_x", 1], ["0xC0FF", "", 3]])
+    write_json(folder / "probe" / "summary.json", {"bars": {"key_variables_r2": {
+        "ball_x": {"best_layer": "conv2", "r2": 0.968, "random_weights_r2": 0.942, "pixels_r2": 0.489, "pass": True},
+        "ball_y": {"best_layer": "fc1", "r2": 0.5, "random_weights_r2": -0.57, "pixels_r2": 0.2, "pass": False}}}})
+    (folder / "probe" / "report.html").write_text("<html></html>")
+
+
+@pytest.fixture()
+def pipeline_root(tmp_path) -> Path:
+    """GBC Breakout with every output, Pong with only the extractor's, Python Breakout planned but not run."""
+    root = tmp_path / "pipeline"
+    trained = _manifest(tmp_path, ("memory", "GBCBreakout-v0"), ("pixel", "GBCBreakout-v0"))
+    _, breakout = plan("breakout", root, trained)
+    _everything(breakout)
+    _, pong = plan("pong", root, trained)
+    (pong / "extract").mkdir()
+    shutil.copy(ROOT / "roms/pong/pong.state_spec.json", pong / "extract" / "pong.state_spec.json")
+    plan("breakout-py", root, trained)
+    return root
+
+
+def test_cross_game_table_has_one_row_per_game_and_says_why_a_cell_is_empty(pipeline_root):
+    rows = {row["game"]: row for row in games_rows(pipeline_root)}
+    assert list(rows) == ["breakout-py", "breakout", "pong"]  # folder order: BreakoutPy, GBCBreakout, GBCPong
+    breakout, pong, python = rows["breakout"], rows["pong"], rows["breakout-py"]
+
+    spec = json.loads((ROOT / "roms/breakout/breakout.state_spec.json").read_text())
+    assert breakout["extractor kept bytes"].startswith(f"{spec['summary']['kept_bytes']} (")
+    assert breakout["extractor dropped bytes"].startswith(f"{sum(spec['summary']['dropped_bytes'].values())} (")
+    assert breakout["extractor score"].startswith("state recall ")
+    assert breakout["memory agent return"].startswith("104.5 over 100 games (sampled, this run); trained 3.0M")
+    assert breakout["pixel agent return"].startswith("50.0 over 100 games (sampled, manifest)")
+    assert breakout["scripted player"] == "follow_ball: 112.6 over 10 games"
+    assert breakout["top key variables (06)"] == "ball_x, paddle_x, 0xC0FF"
+    probe = breakout["probe R^2: best layer (random weights there; pixels)"]
+    assert probe == "ball_x conv2 0.97 (0.94; 0.49); ball_y fc1 0.50 (-0.57; 0.20) below the bar"
+    assert breakout["reports"] == [("probe report", "GBCBreakout-v0/probe/report.html")]
+
+    assert pong["extractor kept bytes"] == "16 (16 features)"
+    assert pong["memory agent return"] == "no memory agent shipped"
+    assert pong["pixel agent return"] == "no pixel agent shipped"
+    assert pong["top key variables (06)"] == "no memory agent shipped"
+    assert pong["probe R^2: best layer (random weights there; pixels)"] == "no pixel agent shipped"
+    assert pong["scripted player"] == "not run: no scripted.json"
+    assert pong["reports"] == []  # the spec's picture was not copied
+
+    assert python["extractor score"] == "BreakoutPy-v0 is not a Game Boy game (no RAM to extract or render)"
+
+
+def test_cross_game_files_are_written(pipeline_root):
+    written = write_games_report(pipeline_root)
+    with open(written["csv"], newline="") as f:
+        table = list(csv.DictReader(f))
+    assert [r["env id"] for r in table] == ["BreakoutPy-v0", "GBCBreakout-v0", "GBCPong-v0"]
+    assert list(table[0]) == list(COLUMNS)
+    assert table[1]["reports"] == "GBCBreakout-v0/probe/report.html"
+    page = written["html"].read_text()
+    assert '<a href="GBCBreakout-v0/probe/report.html">probe report</a>' in page
+    assert page.count("<tr>") == 4 and "no pixel agent shipped" in page
+    with pytest.raises(UserError, match="no game folders"):
+        write_games_report(pipeline_root / "empty")
+
+
+def test_plan_takes_the_shipped_agents_from_the_manifest(tmp_path):
+    trained = _manifest(tmp_path, ("memory", "GBCPong-v0"))
+    target, folder = plan("pong", tmp_path / "out", trained)
+    assert folder == tmp_path / "out" / "GBCPong-v0" and (folder / "game.json").is_file()
+    assert target.steps["evaluate_memory"] == target.steps["key_variables"] == "run"
+    assert target.steps["evaluate_pixel"].startswith("skipped: no shipped pixel agent for GBCPong-v0 (train it "
+                                                     "with scripts/03_train_pixel.py --env-id GBCPong-v0")
+    trained = _manifest(tmp_path / "b", ("pixel", "GBCPong-v0"))
+    target, _ = plan("pong", tmp_path / "out", trained)
+    assert target.steps["probe"].startswith("skipped: step 07 has no probe adapter for GBCPong-v0")
+    assert resolve_game("breakout-py").env_id == "BreakoutPy-v0"
+    with pytest.raises(GameNameError, match=r"--game 'tetris' is no game we know: use one of \['breakout-py'"):
+        resolve_game("tetris")
+
+
+def _pipeline(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", "scripts/run_pipeline.sh", *args], cwd=ROOT, env=ENV, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_run_pipeline_help_and_one_line_errors(tmp_path):
+    shown = _pipeline("--help")
+    assert shown.returncode == 0 and "--all-games" in shown.stdout and "set -e" not in shown.stdout
+    for args, message in [(("--game", "tetris"), "error: --game 'tetris' is no game we know"),
+                          (("--bogus",), "error: run_pipeline.sh: unknown option '--bogus'"),
+                          (("--game",), "error: run_pipeline.sh: --game needs a game name"),
+                          (("--all-games", "--game", "pong"), "error: run_pipeline.sh: give either --all-games")]:
+        result = _pipeline(*args, "--out-dir", str(tmp_path)) if args[-1] != "--game" else _pipeline(*args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert result.stderr.strip().splitlines() == [result.stderr.strip()] and \
+            result.stderr.startswith(message), (args, result.stderr)
+    assert not any(tmp_path.iterdir())  # nothing ran
