@@ -11,7 +11,7 @@ from gymnasium import spaces
 
 from breakout_py.errors import UserError
 from gbc.emulator import GameBoy
-from gbc.extract.spec import StateSpec, default_spec_path
+from gbc.extract.spec import STATE_SCALINGS, StateSpec, default_spec_path
 from gbc.hardware import FRAMES_PER_SECOND, RAM_OBS_SIZE, SCREEN_HEIGHT, SCREEN_WIDTH
 from gbc.profiles import GameProfile
 
@@ -41,7 +41,9 @@ class GameBoyEnv(gym.Env):
     step), greyscale, area-downscaled to obs_size x obs_size, uint8 (frame_stack, obs_size, obs_size), oldest first.
     obs_type="state": the RAM bytes a state spec keeps (scripts/01_extract_state.py), float32 in [0, 1], one per
     feature (`gbc.extract.spec` says how bytes, signed and 16-bit values are scaled); `state_spec` is the spec's
-    path (or a loaded StateSpec), by default the one beside the ROM (<rom>.state_spec.json).
+    path (or a loaded StateSpec), by default the one beside the ROM (<rom>.state_spec.json); `state_scaling` "range"
+    (each feature by its recorded range) or "arrays" (an array's members further divided by sqrt(members): what the
+    memory agent trains on, agents/presets.py).
     Each action is held for `frame_skip` frames.
     """
 
@@ -57,6 +59,7 @@ class GameBoyEnv(gym.Env):
         render_mode: str | None = None,
         render_scale: int = 3,
         state_spec: str | StateSpec | None = None,
+        state_scaling: str = "range",
     ):
         if obs_type not in OBS_TYPES:
             raise EnvArgumentError(f"obs_type must be one of {OBS_TYPES}, got {obs_type!r}")
@@ -76,6 +79,11 @@ class GameBoyEnv(gym.Env):
 
         if state_spec is not None and obs_type != "state":
             raise EnvArgumentError(f"state_spec is only used with obs_type='state', not {obs_type!r}")
+        if state_scaling not in STATE_SCALINGS:
+            raise EnvArgumentError(f"state_scaling must be one of {STATE_SCALINGS}, got {state_scaling!r}")
+        if state_scaling != "range" and obs_type != "state":
+            raise EnvArgumentError(f"state_scaling is only used with obs_type='state', not {obs_type!r}")
+        self.state_scaling = state_scaling
         self.game = GameBoy(profile)
         self.profile = self.game.profile
         self.action_space = spaces.Discrete(len(self.profile.actions))
@@ -98,8 +106,12 @@ class GameBoyEnv(gym.Env):
         self._window = None
 
     def _load_state_spec(self, state_spec: str | StateSpec | None) -> StateSpec:
-        spec = state_spec if isinstance(state_spec, StateSpec) else StateSpec.load(
-            default_spec_path(self.profile.rom_path) if state_spec is None else state_spec)
+        if isinstance(state_spec, StateSpec):
+            spec = state_spec if state_spec.scaling == self.state_scaling else StateSpec(
+                state_spec.data, state_spec.path, self.state_scaling)
+        else:
+            spec = StateSpec.load(default_spec_path(self.profile.rom_path) if state_spec is None else state_spec,
+                                  self.state_scaling)
         spec.check_game_boy(self.profile.name, self.profile.sha1, RAM_OBS_SIZE)
         return spec
 

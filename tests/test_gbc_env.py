@@ -202,6 +202,29 @@ def test_state_observation_is_the_spec_bytes_of_ram_scaled():
     env.close()
 
 
+def test_arrays_scaling_gives_an_array_the_weight_of_one_feature():
+    ranged = GameBoyEnv("breakout", obs_type="state")
+    arrays = GameBoyEnv("breakout", obs_type="state", state_scaling="arrays", state_spec=ranged.state_spec)
+    try:
+        members = np.array([str(f["group"]).startswith("array@") for f in ranged.state_spec.data["features"]])
+        assert members.sum() == 108  # the bricks
+        for env in (ranged, arrays):
+            env.reset(seed=3)
+        for _ in range(30):
+            a, *_ = arrays.step(ACTION_RIGHT)
+            r, *_ = ranged.step(ACTION_RIGHT)
+            assert np.array_equal(a[~members], r[~members])
+            assert np.allclose(a[members], r[members] / np.sqrt(108)) and r[members].max() == 1.0
+        assert arrays.observation_space.contains(a)
+    finally:
+        ranged.close()
+        arrays.close()
+    with pytest.raises(ValueError, match="state_scaling must be one of"):
+        GameBoyEnv("breakout", obs_type="state", state_scaling="log")
+    with pytest.raises(ValueError, match="state_scaling is only used with obs_type='state'"):
+        GameBoyEnv("breakout", obs_type="ram", state_scaling="arrays")
+
+
 def test_state_spec_for_another_rom_or_env_is_a_clear_error(tmp_path):
     import json
 

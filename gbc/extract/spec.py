@@ -7,6 +7,12 @@ The observation is one float32 per feature, in [0, 1]:
     value -= 256 if signed and value >= 128            or  65536 if signed and value >= 32768
     obs   = clip((value - min) / (max - min), 0, 1)
 
+With `scaling="arrays"` (what the memory agent trains on: agents/presets.py) each member of an array of n
+members is further divided by sqrt(n), so that an array adds the input variance of one feature rather than n: on
+GBC Breakout the 108 brick flags at full range swamped the ball and paddle positions in the first layer, and the
+agent needed ~5x more steps than on the raw RAM (agents/trained/results/training_gbc.md, "Why the extracted state
+learned slower"). `scaling="range"` is the plain formula above (the shipped GBC Breakout memory agent's input).
+
 min and max are the feature's range over the recording (in the signed domain for signed features), so a value
 never seen while recording (a faster ball, a higher score) reads as 0 or 1. A byte is signed when its values
 sit on both sides of 0 as int8 and span less that way (e.g. -1, 0, 1 stored as 255, 0, 1); a word is signed
@@ -31,6 +37,7 @@ SPEC_VERSION = 1
 SPEC_SUFFIX = ".state_spec.json"
 GAME_BOY_LAYOUT = "gameboy_wram_hram"
 FLAT_LAYOUT = "flat"
+STATE_SCALINGS = ("range", "arrays")
 
 
 class StateSpecError(UserError, ValueError):
@@ -51,9 +58,12 @@ def default_spec_path(rom_path: Path) -> Path:
 class StateSpec:
     """A loaded spec: which RAM bytes make the state observation, and how they are scaled."""
 
-    def __init__(self, data: dict[str, Any], path: Path | str = "<spec>"):
+    def __init__(self, data: dict[str, Any], path: Path | str = "<spec>", scaling: str = "range"):
         self.path = Path(path)
         self.data = data
+        if scaling not in STATE_SCALINGS:
+            raise StateSpecError(f"state scaling must be one of {STATE_SCALINGS}, got {scaling!r}")
+        self.scaling = scaling
         if not isinstance(data, dict) or data.get("format") != SPEC_FORMAT:
             raise StateSpecError(f"{self.path} is not a state spec (no \"format\": \"{SPEC_FORMAT}\"); write one with "
                                  "scripts/01_extract_state.py")
@@ -69,6 +79,8 @@ class StateSpec:
             signed = np.array([bool(f["signed"]) for f in features])
             low = np.array([f["min"] for f in features], np.float64)
             high = np.array([f["max"] for f in features], np.float64)
+            groups = [f.get("group") for f in features]
+            arrays = {g["name"] for g in data.get("groups", []) if g.get("kind") == "array"}
         except (KeyError, TypeError, IndexError, ValueError) as err:
             raise StateSpecError(f"{self.path} is malformed ({type(err).__name__}: {err}); extract it again with "
                                  "scripts/01_extract_state.py") from err
@@ -85,10 +97,14 @@ class StateSpec:
         self._wrap_at = np.where(hi >= 0, 32768.0, 128.0).astype(np.float32)
         self._wrap = np.where(signed, np.where(hi >= 0, 65536.0, 256.0), 0.0).astype(np.float32)
         self._low = low.astype(np.float32)
-        self._scale = (1.0 / (high - low)).astype(np.float32)
+        scale = 1.0 / (high - low)
+        if scaling == "arrays":
+            members = {g: groups.count(g) for g in arrays}
+            scale /= np.sqrt([members.get(g, 1) for g in groups])
+        self._scale = scale.astype(np.float32)
 
     @classmethod
-    def load(cls, path: Path | str) -> StateSpec:
+    def load(cls, path: Path | str, scaling: str = "range") -> StateSpec:
         path = Path(path)
         if not path.is_file():
             raise StateSpecError(f"no state spec at {path}; write one with `.venv/bin/python scripts/01_extract_state.py"
@@ -99,7 +115,7 @@ class StateSpec:
             data = json.loads(path.read_text())
         except (OSError, json.JSONDecodeError) as err:
             raise StateSpecError(f"cannot read state spec {path}: {err}") from err
-        return cls(data, path)
+        return cls(data, path, scaling)
 
     @property
     def size(self) -> int:
@@ -128,7 +144,8 @@ class StateSpec:
             )
 
     def transform(self, ram: np.ndarray) -> np.ndarray:
-        """(..., observation_size) uint8 RAM -> (..., size) float32 in [0, 1]."""
+        """(..., observation_size) uint8 RAM -> (..., size) float32 in [0, 1] (an array member in [0, 1/sqrt(n)] with
+        scaling "arrays")."""
         lo = ram[..., self._lo].astype(np.float32)
         value = lo + ram[..., self._hi].astype(np.float32) * self._hi_weight
         value -= np.where(value >= self._wrap_at, self._wrap, np.float32(0))
