@@ -339,6 +339,11 @@ def render_recorded(recording: Recording, indices: np.ndarray, use_scanline_regi
         k = int(indices[row])
         used = np.flatnonzero(starts[row] >= 0)
         bounds = [int(starts[row, i]) for i in used] + [SCREEN_HEIGHT]
+        last_lcdc = recording.raster_registers[k, used[-1], RASTER_REGISTERS.index(LCDC)]
+        if recording.dumps.lcd_first_frame[k] or not last_lcdc & LCDC_ENABLE:
+            # A blank frame (the first after the LCD came on, or the LCD switched off during it): PyBoy paints it
+            # in BGP's colour 0 as it is when line 143 is done or the LCD goes off, the last segment's.
+            used, bounds = used[-1:], [0, SCREEN_HEIGHT]
         for i, start, end in zip(used, bounds[:-1], bounds[1:]):
             if start >= end:
                 continue
