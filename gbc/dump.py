@@ -507,8 +507,9 @@ class Recorder:
 
     The writes are caught with PyBoy hooks on every instruction that can write those registers, found by a
     recursive-descent disassembly of the ROM (`gbc.sm83`: `LDH (n),A`, `LD (a16),A`, and `LD (C),A` with C checked
-    when it runs). Limits: code run from RAM or from a switchable ROM bank of a ROM with a mapper, and code reached
-    only through `JP (HL)`, is not hooked."""
+    when it runs), logged as (LY, STAT mode) before they run and drawn from the line `first_line_drawn_after` gives.
+    Limits: code run from RAM or from a switchable ROM bank of a ROM with a mapper, and code reached only through
+    `JP (HL)`, is not hooked; nor are writes through a pointer (`LD (HL),A`, ...)."""
 
     def __init__(self, pyboy, rom_sha1: str = ""):
         self.pyboy = pyboy
