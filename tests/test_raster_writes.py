@@ -117,6 +117,14 @@ def test_the_disassembly_finds_the_write_instructions_and_not_operand_or_data_by
     assert rom[wait] == 0xC9
 
 
+def test_code_in_a_switchable_bank_is_followed_only_without_a_mapper():
+    rom = bytearray(cartridge(bytes([0xCD, 0x00, 0x40, 0x18, 0xFE]), cgb=False))  # call 0x4000; jr -2 (forever)
+    rom[0x4000:0x4003] = bytes([0xE0, 0x47, 0xC9])  # ldh (BGP),a; ret
+    assert [w.address for w in register_writes(bytes(rom), frozenset({BGP}))] == [0x4000]  # 32 KiB: one bank
+    banked = bytes(rom) + bytes(0x8000)  # 64 KiB: which bank is at 0x4000 is not known before it runs
+    assert register_writes(banked, frozenset({BGP})) == []
+
+
 def _record(rom: bytes, model: str, frames: int):
     pyboy = new_pyboy(rom, model)
     try:
