@@ -17,33 +17,25 @@ LOGO = slice(0x104, 0x134)  # the Nintendo logo the boot ROM checks: copied from
 MAIN = 0x150
 
 
-def assemble(parts: list) -> tuple[bytes, dict[str, int]]:
-    """Bytes from `parts` placed at MAIN: ints and bytes as they are, a str is a label here, ("jr", label),
-    ("call", label) and ("jp", label) jump to a label. Returns the code and the labels' addresses."""
+def assemble(parts: list) -> bytes:
+    """Code placed at MAIN: an int is a byte, a str a label here, ("jr", label) and ("call", label) jump to one."""
+    sizes = {"jr": 2, "call": 3}
     labels, address = {}, MAIN
-    sizes = {"jr": 2, "call": 3, "jp": 3}
     for part in parts:
         if isinstance(part, str):
             labels[part] = address
         else:
-            address += sizes[part[0]] if isinstance(part, tuple) else len(bytes(part) if not isinstance(part, int)
-                                                                           else [part])
-    code, address = bytearray(), MAIN
+            address += sizes[part[0]] if isinstance(part, tuple) else 1
+    code = bytearray()
     for part in parts:
-        if isinstance(part, str):
-            continue
         if isinstance(part, tuple):
             op, label = part
             target = labels[label]
-            if op == "jr":
-                piece = bytes([0x18, (target - address - 2) & 0xFF])
-            else:
-                piece = bytes([0xCD if op == "call" else 0xC3]) + target.to_bytes(2, "little")
-        else:
-            piece = bytes([part]) if isinstance(part, int) else bytes(part)
-        code += piece
-        address += len(piece)
-    return bytes(code), labels
+            jump = [0x18, (target - MAIN - len(code) - 2) & 0xFF] if op == "jr" else [0xCD, target & 0xFF, target >> 8]
+            code += bytes(jump)
+        elif isinstance(part, int):
+            code.append(part)
+    return bytes(code)
 
 
 def cartridge(code: bytes, cgb: bool) -> bytes:
@@ -87,7 +79,7 @@ def mid_frame_rom(cgb: bool) -> bytes:
     """A main loop (interrupts off) that changes the palette on lines 64 (mode 2/3), 96 (in HBlank: drawn from
     97) and 120, each with another store instruction, and restores it in VBlank."""
     first, second, third, frame = (0x1B, 0xE4, 0x93, 0xE4) if not cgb else (0x001F, 0x7C00, 0x03E0, 0x7FFF)
-    code, _ = assemble([
+    code = assemble([
         0xF3,  # di
         "loop",
         *wait_ly(64), *palette_write(cgb, "ldh", first),
