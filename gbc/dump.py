@@ -55,6 +55,7 @@ from gbc.hardware import (
     WRAM_BANK_SIZE,
     WRAM_START,
 )
+from gbc.sm83 import register_writes
 
 # Memory regions and PPU registers (Pan Docs: https://gbdev.io/pandocs/Memory_Map.html,
 # https://gbdev.io/pandocs/Hardware_Reg_List.html).
@@ -120,7 +121,7 @@ FIELDS: dict[str, _Field] = {
 }
 SCREEN_SHAPE = (SCREEN_HEIGHT, SCREEN_WIDTH, 3)
 SCANLINE_SHAPE = (SCREEN_HEIGHT, 4)  # SCX, SCY, WX, WY per line
-# Raster segments: what an LCD STAT interrupt handler (vector 0x0048) changed while a frame was drawn. Segment i
+# Raster segments: what the game's code changed while a frame was drawn (`Recorder`). Segment i
 # starts on line `raster_lines[i]` (-1: unused) with LCDC, BGP, OBP0, OBP1 = `raster_registers[i]` and the CGB
 # palette RAM (background then objects) = `raster_palettes[i]`; lines above the first segment use the dump's.
 RASTER_SEGMENTS = 8
@@ -128,7 +129,6 @@ RASTER_REGISTERS = (0xFF40, 0xFF47, 0xFF48, 0xFF49)  # LCDC, BGP, OBP0, OBP1
 RASTER_SHAPES = {"raster_lines": ((RASTER_SEGMENTS,), np.int16),
                  "raster_registers": ((RASTER_SEGMENTS, len(RASTER_REGISTERS)), np.uint8),
                  "raster_palettes": ((RASTER_SEGMENTS, 2 * 64), np.uint8)}
-STAT_VECTOR, VBLANK_VECTOR = 0x0048, 0x0040  # interrupt vectors (https://gbdev.io/pandocs/Interrupts.html)
 
 
 @dataclass
@@ -465,9 +465,51 @@ def scanline_registers_pyboy(pyboy) -> np.ndarray:
 
 
 
+# Registers whose writes while a frame is drawn `Recorder` draws as raster segments: LCDC, BGP, OBP0, OBP1 and the
+# CGB palette data (SCX, SCY, WX, WY come per line from PyBoy itself: `scanline_registers_pyboy`).
+RASTER_WRITE_REGISTERS = frozenset({*RASTER_REGISTERS, BCPD, OCPD})
+ROM_BANK_SIZE = 0x4000
+ROM_SIZE_HEADER = 0x0148  # cartridge header: ROM size is 32 KiB << this byte
+STAT_MODE_HBLANK, STAT_MODE_VBLANK = 0, 1
+
+
+def rom_pyboy(pyboy) -> bytes:
+    """The ROM code that runs without bank switching, read from a running PyBoy: bank 0 and, for a 32 KiB ROM,
+    bank 1 (what `gbc.sm83` disassembles). Read before any hook is registered (a hook patches its ROM byte)."""
+    def bank(number: int, base: int) -> bytes:  # PyBoy's bank reads stop one byte short of a bank's end
+        return bytes(pyboy.memory[number, base : base + ROM_BANK_SIZE - 1]) + bytes(
+            [pyboy.memory[number, base + ROM_BANK_SIZE - 1]])
+
+    rom = bank(0, 0)
+    return rom + bank(1, ROM_BANK_SIZE) if rom[ROM_SIZE_HEADER] == 0 else rom
+
+
+def first_line_drawn_after(ly: int, mode: int) -> int:
+    """The first screen line PyBoy 2.8.1 draws with a register value written at (LY, STAT mode): it draws a whole
+    line at the end of mode 3, so a write in mode 2 or 3 shows from line LY, one in HBlank (mode 0) from LY + 1;
+    one in VBlank (mode 1) shows in the next frame (>= 144). Measured in tests/test_raster_writes.py."""
+    if mode == STAT_MODE_VBLANK:
+        return SCREEN_HEIGHT
+    return ly + 1 if mode == STAT_MODE_HBLANK else ly
+
+
+def _no_segments() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One frame's raster arrays with no segment (see RASTER_SHAPES)."""
+    return (np.full(RASTER_SEGMENTS, -1, np.int16), np.zeros((RASTER_SEGMENTS, len(RASTER_REGISTERS)), np.uint8),
+            np.zeros((RASTER_SEGMENTS, 2 * PALETTE_RAM_SIZE), np.uint8))
+
+
 class Recorder:
     """Records a running PyBoy frame by frame: the dump before each tick, and the screen and per-line registers
-    after it, so that `screens[k]` is the frame drawn from `dumps[k]` (see gbc.render's timing contract)."""
+    after it, so that `screens[k]` is the frame drawn from `dumps[k]` (see gbc.render's timing contract), and the
+    raster segments: what any code (main loop or interrupt handler) wrote to LCDC, BGP, OBP0, OBP1 and the CGB
+    palette RAM while the frame was drawn.
+
+    The writes are caught with PyBoy hooks on every instruction that can write those registers, found by a
+    recursive-descent disassembly of the ROM (`gbc.sm83`: `LDH (n),A`, `LD (a16),A`, and `LD (C),A` with C checked
+    when it runs), logged as (LY, STAT mode) before they run and drawn from the line `first_line_drawn_after` gives.
+    Limits: code run from RAM or from a switchable ROM bank of a ROM with a mapper, and code reached only through
+    `JP (HL)`, is not hooked; nor are writes through a pointer (`LD (HL),A`, ...)."""
 
     def __init__(self, pyboy, rom_sha1: str = ""):
         self.pyboy = pyboy
@@ -477,36 +519,67 @@ class Recorder:
         self._screens: list[np.ndarray] = []
         self._lines: list[np.ndarray] = []
         self._raster: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        # What the game's code changes while a frame is drawn: the registers (and CGB palettes) at the entry of
-        # every LCD STAT interrupt and of the VBlank interrupt. Values at entry i + 1 are what handler i set.
-        self._events: list[tuple[int, list[int], list[int]]] = []
+        # This frame's writes: (LY, STAT mode, register, value, CGB palette index), in the order they ran.
+        self._writes: list[tuple[int, int, int, int, int]] = []
         self._cgb = bool(_motherboard(pyboy).cgb)
-        pyboy.hook_register(0, STAT_VECTOR, self._on_interrupt, True)
-        pyboy.hook_register(0, VBLANK_VECTOR, self._on_interrupt, False)
+        self.write_instructions = register_writes(rom_pyboy(pyboy), RASTER_WRITE_REGISTERS)
+        for write in self.write_instructions:
+            bank = 0 if write.address < ROM_BANK_SIZE else 1
+            pyboy.hook_register(bank, write.address, self._on_write, write.register)
 
-    def _on_interrupt(self, stat: bool) -> None:
-        memory = self.pyboy.memory
-        registers = [memory[r] for r in RASTER_REGISTERS]
-        palettes = (_read_palette_ram(memory, BCPS, BCPD) + _read_palette_ram(memory, OCPS, OCPD)) if self._cgb else []
-        self._events.append((memory[LY] if stat else -1, registers, palettes))
+    def _on_write(self, register: int | None) -> None:
+        """Called before a hooked instruction runs: A is the value it is about to write."""
+        memory, cpu = self.pyboy.memory, self.pyboy.register_file
+        if register is None:  # LD (C),A
+            register = IO_START + cpu.C
+            if register not in RASTER_WRITE_REGISTERS:
+                return
+        index = 0
+        if register in (BCPD, OCPD):
+            if not self._cgb:
+                return
+            index = memory[BCPS if register == BCPD else OCPS] & (PALETTE_RAM_SIZE - 1)
+        self._writes.append((memory[LY], memory[STAT] & STAT_MODE_MASK, register, cpu.A, index))
 
-    def _segments(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """This frame's raster segments from the interrupts seen during it. A handler entered on line L changes
-        what PyBoy draws from line L + 1 on (measured on our Runner, DMG and CGB)."""
-        lines = np.full(RASTER_SEGMENTS, -1, np.int16)
-        registers = np.zeros((RASTER_SEGMENTS, len(RASTER_REGISTERS)), np.uint8)
-        palettes = np.zeros((RASTER_SEGMENTS, 128), np.uint8)
-        stats = [k for k, event in enumerate(self._events) if event[0] >= 0]
-        segment = 0
-        for k in stats:
-            if k + 1 >= len(self._events) or segment == RASTER_SEGMENTS:
+    def _segments(self, dump: MemoryDump) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """This frame's raster segments from the writes during it: a segment starts on the first line a write
+        changed, with the registers and palettes as they were then; lines above the first use the dump's. Writes
+        on more than RASTER_SEGMENTS lines go into the last segment (that frame is then drawn only in part).
+
+        PyBoy paints a frame blank, in BGP's colour 0, when the LCD is switched off during it (with BGP as it is
+        then: a last segment with the LCD off) and at the end of a frame the LCD is off throughout (all its writes
+        go to line 0); a frame in which the LCD comes on keeps the last frame's blank (no segments)."""
+        lines, registers, palettes = _no_segments()
+        registers_drawn = dump.io[0, np.array(RASTER_REGISTERS) - IO_START]  # by the current segment
+        palettes_drawn = np.concatenate([dump.bg_palette_ram[0], dump.obj_palette_ram[0]])
+        state, palette_state = registers_drawn.copy(), palettes_drawn.copy()
+        lcd_was_on = bool(registers_drawn[RASTER_REGISTERS.index(LCDC)] & LCDC_ENABLE)
+        segment = -1
+        for ly, mode, register, value, index in self._writes:
+            switched = register == LCDC and bool(value & LCDC_ENABLE) != lcd_was_on
+            if not lcd_was_on:
+                if switched:
+                    return _no_segments()
+                line = 0
+            elif switched:  # off: the frame ends here
+                line = min(first_line_drawn_after(ly, mode), SCREEN_HEIGHT - 1)
+            else:
+                line = first_line_drawn_after(ly, mode)
+                if line >= SCREEN_HEIGHT:
+                    continue  # the next dump holds it
+            if register in RASTER_REGISTERS:
+                state[RASTER_REGISTERS.index(register)] = value
+            else:
+                palette_state[index + (PALETTE_RAM_SIZE if register == OCPD else 0)] = value
+            if (state == registers_drawn).all() and (palette_state == palettes_drawn).all():
+                continue
+            if segment < 0 or (line > lines[segment] and segment < RASTER_SEGMENTS - 1):
+                segment += 1
+                lines[segment] = line
+            registers[segment], palettes[segment] = state, palette_state
+            registers_drawn, palettes_drawn = registers[segment], palettes[segment]
+            if switched:
                 break
-            _, after, after_palettes = self._events[k + 1]
-            lines[segment] = min(SCREEN_HEIGHT, self._events[k][0] + 1)
-            registers[segment] = after
-            if after_palettes:
-                palettes[segment] = after_palettes
-            segment += 1
         return lines, registers, palettes
 
     def __len__(self) -> int:
@@ -520,12 +593,13 @@ class Recorder:
         for button in wanted - self._held:
             self.pyboy.button_press(button)
         self._held = wanted
-        self._dumps.append(dump_pyboy(self.pyboy, self.rom_sha1))
-        self._events.clear()
+        dump = dump_pyboy(self.pyboy, self.rom_sha1)
+        self._dumps.append(dump)
+        self._writes.clear()
         self.pyboy.tick(1, True)
         self._screens.append(self.pyboy.screen.ndarray[:, :, :3].copy())
         self._lines.append(scanline_registers_pyboy(self.pyboy))
-        self._raster.append(self._segments())
+        self._raster.append(self._segments(dump))
 
     def recording(self) -> Recording:
         if not self._dumps:

@@ -339,6 +339,11 @@ def render_recorded(recording: Recording, indices: np.ndarray, use_scanline_regi
         k = int(indices[row])
         used = np.flatnonzero(starts[row] >= 0)
         bounds = [int(starts[row, i]) for i in used] + [SCREEN_HEIGHT]
+        last_lcdc = recording.raster_registers[k, used[-1], RASTER_REGISTERS.index(LCDC)]
+        if recording.dumps.lcd_first_frame[k] or not last_lcdc & LCDC_ENABLE:
+            # A blank frame (the first after the LCD came on, or the LCD switched off during it): PyBoy paints it
+            # in BGP's colour 0 as it is when line 143 is done or the LCD goes off, the last segment's.
+            used, bounds = used[-1:], [0, SCREEN_HEIGHT]
         for i, start, end in zip(used, bounds[:-1], bounds[1:]):
             if start >= end:
                 continue
@@ -371,6 +376,9 @@ CAUSES = {
     "end-of-frame LCDC",
     "mid_frame_video_write": "VRAM or OAM written while the frame was drawn: the differing lines show the next "
     "dump's VRAM/OAM",
+    "write_at_line_edge": "a register was written within a few cycles of a line's end (the end of mode 3, or on a "
+    "DMG the 4 cycles after LY advances): the recording places a write by LY and STAT mode and draws it one line "
+    "early or late (see gbc.dump.first_line_drawn_after)",
     "unexplained": "no known cause: a renderer difference, or VRAM/OAM/palette/LCDC writes during the frame",
 }
 # An LCD STAT interrupt (IE bit 1) with a source enabled in STAT (bits 3-6: HBlank, VBlank, OAM, LY=LYC) runs
@@ -416,6 +424,8 @@ def check_recording(recording: Recording, use_scanline_registers: bool = True) -
             rows = tuple(np.flatnonzero(frame_differs.any(axis=(1, 2))).tolist())
             cause = _cause(recording, index, per_line is not None)
             if cause == "unexplained":
+                cause = _line_edge_cause(recording, index, rows)
+            if cause == "unexplained":
                 cause = _video_write_cause(recording, index, list(rows), use_scanline_registers)
             if cause == "unexplained":  # a change the interrupts did not catch (e.g. the main loop's)
                 cause = _raster_cause(d, index, frames[offset], recording.screens[index], list(rows))
@@ -439,6 +449,15 @@ def _cause(recording: Recording, k: int, lines_used: bool) -> str:
         if (recording.screens[k] == colour).all():
             return "blank_palette_changed"
     return "unexplained"
+
+
+def _line_edge_cause(recording: Recording, k: int, rows: tuple[int, ...]) -> str:
+    """write_at_line_edge when every differing line is next to a raster segment's first line, else unexplained."""
+    if not recording.has_raster:
+        return "unexplained"
+    starts = recording.raster_lines[k][recording.raster_lines[k] >= 0]
+    edges = set(starts.tolist()) | set((starts - 1).tolist())
+    return "write_at_line_edge" if starts.size and set(rows) <= edges else "unexplained"
 
 
 def _video_write_cause(recording: Recording, k: int, rows: list[int], use_scanline_registers: bool) -> str:

@@ -417,11 +417,10 @@ def test_direct_render_equals_pyboy_on_episodes(episode):
     summary = summarize(checks)
     lcd_on = (d.register(LCDC) & LCDC_ENABLE) != 0
     switched_off = int((lcd_on[:-1] & ~lcd_on[1:]).sum())
-    # PyBoy shows a blank frame when the LCD is switched off during it; that and a DMG's blank-screen palette
-    # change are the only differences, each named.
-    assert summary["differing_by_cause"].get("lcd_switched_off", 0) == switched_off
-    assert set(summary["differing_by_cause"]) <= {"lcd_switched_off", "blank_palette_changed"}
-    assert summary["equal"] >= summary["frames"] - switched_off - 1 > 400
+    # PyBoy shows a frame blank when the LCD is switched off during it, in BGP's colour 0 as it is then, and a
+    # frame with the LCD off in BGP's colour as the frame ends: the recorded writes draw those too.
+    assert switched_off > 0
+    assert summary == {"frames": len(d), "equal": len(d), "differing_by_cause": {}}
     boot = np.flatnonzero((recording.scanline_registers[:, :, 0] != recording.scanline_registers[:, :1, 0]).any(axis=1))
     assert boot.size > 10 and all(checks[i].equal for i in boot), "boot animation, per-line SCX, drawn exactly"
 
