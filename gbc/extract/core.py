@@ -31,7 +31,7 @@ import numpy as np
 
 from gbc.extract.record import Recording, RecordingError
 from gbc.extract.spec import SPEC_FORMAT, SPEC_VERSION
-from gbc.hardware import OAM_SIZE, PAGE_SIZE, TILE_MAP_STARTS, VRAM_START, WRAM_END, WRAM_START
+from gbc.hardware import OAM_SIZE, PAGE_SIZE, TILE_MAP_STARTS, VRAM_START, WRAM_BANK_SIZE, WRAM_END, WRAM_START
 
 # Bases a 16-bit VRAM pointer in RAM may be relative to: absolute, VRAM start, each tile map.
 VRAM_POINTER_BASES = (0, VRAM_START, *TILE_MAP_STARTS)
@@ -148,6 +148,7 @@ class Feature:
     minimum: int
     maximum: int
     group: str | None = None
+    bank: int = 0  # CGB WRAM bank of a banked byte (0: the RAM observation's own bytes)
 
 
 @dataclass
@@ -165,6 +166,12 @@ class Extraction:
     pages: list[dict[str, Any]]
     stack: dict[str, Any] | None
     settings: ExtractSettings
+    banks: np.ndarray | None = None  # (N,) CGB WRAM bank of each index (0: the RAM observation), None: no banks
+    wram_banks: dict[str, Any] | None = None  # the recording's bank summary
+    observation_size: int | None = None  # leading indices that are the RAM observation (None: all)
+
+    def label(self, index: int) -> str:
+        return _label(self.addresses, self.banks, index)
 
     def decision(self, index: int) -> str:
         """'kept' or the drop reason of one observation index."""
@@ -223,7 +230,8 @@ def extract(recording: Recording, settings: ExtractSettings = ExtractSettings())
     return Extraction(
         size=recording.size, addresses=addresses, frames=recording.frames, episodes=recording.episodes,
         transitions=transitions, stats=stats, constant=constant, base=recording.base.copy(), features=features,
-        groups=groups, pages=pages, stack=stack, settings=settings,
+        groups=groups, pages=pages, stack=stack, settings=settings, banks=recording.banks,
+        wram_banks=recording.wram_banks, observation_size=recording.observation_size,
     )
 
 
@@ -249,7 +257,8 @@ def _oam_dma_sources(recording: Recording, stats: dict[int, ByteStats], settings
     oam = trace.oam
     with_sprites = oam.any(axis=1)
     pages = []
-    page_starts = np.flatnonzero((addresses % PAGE_SIZE == 0) & (addresses >= WRAM_START) & (addresses < WRAM_END))
+    observed = addresses[: recording.observation_size]  # a DMA reads the bank switched in, as the observation does
+    page_starts = np.flatnonzero((observed % PAGE_SIZE == 0) & (observed >= WRAM_START) & (observed < WRAM_END))
     for start in page_starts:
         block = np.arange(start, start + OAM_SIZE)
         changing = [int(i) for i in block if int(i) in stats]
@@ -308,7 +317,7 @@ def _stack(recording: Recording, stats: dict[int, ByteStats], settings: ExtractS
     addresses = recording.addresses
     lowest, highest = int(sp.min()), int(sp.max())
     summary = {"lowest_sp": f"{lowest:#06x}", "highest_sp": f"{highest:#06x}", "dropped": 0}
-    at_sp = np.flatnonzero(addresses == lowest)
+    at_sp = np.flatnonzero(addresses[: recording.observation_size] == lowest)
     if not len(at_sp):
         return summary  # SP outside the observed RAM
     dropped, gap, index = [], 0, int(at_sp[0]) - 1
@@ -438,7 +447,8 @@ def _vram_buffers(recording: Recording, stats: dict[int, ByteStats], play: np.nd
 
     # A weak match counts only inside a run of matching bytes (a buffer is an array; a lone score or direction
     # byte whose values happen to be tile numbers is not).
-    address_of = {i: int(recording.addresses[i]) for i in evidence}
+    locations = recording.locations  # bank and address: the same address in another bank is not a neighbour
+    address_of = {i: int(locations[i]) for i in evidence}
     matching = {i for i, e in evidence.items() if strong(e) or moving(e)}
     matching_addresses = np.array(sorted(address_of[i] for i in matching), np.int64)
     accepted = {i for i in matching if strong(evidence[i]) or evidence[i]["matched_values"] >= settings.vram_many_values
@@ -464,7 +474,7 @@ def _vram_buffers(recording: Recording, stats: dict[int, ByteStats], play: np.nd
     member_addresses = np.array(sorted(address_of[i] for i in members)) if members else np.zeros(0, np.int64)
     # Any changing byte between two members is taken with them, even one whose changes left VRAM as it was
     # (a queue entry holding the tile already on screen); address_of covers every changing byte for this.
-    address_of = {int(index): int(recording.addresses[index]) for index in position}
+    address_of = {int(index): int(locations[index]) for index in position}
     filled = set()
     reach = settings.cluster_gap + 1
     for i in position:
@@ -494,7 +504,7 @@ def _buffer_bookkeeping(recording: Recording, stats: dict[int, ByteStats], posit
     `buffer_flag_frames` frames at a time (set while the frame queues, cleared when VBlank copies)."""
     if not buffer:
         return
-    addresses = recording.addresses
+    addresses = recording.locations
     buffer_addresses = {int(addresses[i]) for i in buffer}
     changing = {int(addresses[i]) for i in position}
     for index, j in position.items():
@@ -613,7 +623,7 @@ def _duplicates(recording: Recording, stats: dict[int, ByteStats], settings: Ext
         key = recording.column(j).tobytes()
         original = first_of.setdefault(key, int(index))
         if original != int(index):
-            _drop(stat, "duplicate", of=_hex(recording.addresses[original]))
+            _drop(stat, "duplicate", of=_label(recording.addresses, recording.banks, original))
 
 
 def _signed_bytes(stats: dict[int, ByteStats], columns: np.ndarray, values: np.ndarray) -> None:
@@ -673,12 +683,12 @@ def _features_and_groups(recording: Recording, stats: dict[int, ByteStats], cons
             if kind is not None:
                 words[lo] = kind
     for lo, kind in words.items():
-        name = f"word@{int(addresses[lo]):#06x}"
+        name = f"word@{_label(addresses, recording.banks, lo)}"
         stats[lo].group = stats[lo + 1].group = name
         for i in (lo, lo + 1):
             stats[i].flags.append("word_lo" if i == lo else "word_hi")
         groups.append({"name": name, "kind": "word", "word": kind, "addresses": [_hex(addresses[lo]),
-                       _hex(addresses[lo + 1])]})
+                       _hex(addresses[lo + 1])], **_bank_entry(recording, lo)})
     _signed_bytes(stats, recording.columns, recording.values)
     # Arrays: runs of flag-like kept bytes with the same few values; unchanging bytes holding one of those
     # values may sit between members (an element that never changed in the recording).
@@ -687,11 +697,12 @@ def _features_and_groups(recording: Recording, stats: dict[int, ByteStats], cons
 
     def close_run():
         if len(run) >= settings.array_min_members:
-            name = f"array@{int(addresses[run[0]]):#06x}"
+            name = f"array@{_label(addresses, recording.banks, run[0])}"
             for i in run:
                 stats[i].group = name
             groups.append({"name": name, "kind": "array", "values": sorted(run_values),
-                           "first": _hex(addresses[run[0]]), "last": _hex(addresses[run[-1]]), "members": len(run)})
+                           "first": _hex(addresses[run[0]]), "last": _hex(addresses[run[-1]]), "members": len(run),
+                           **_bank_entry(recording, run[0])})
 
     for i in kept:
         stat = stats[i]
@@ -719,15 +730,17 @@ def _features_and_groups(recording: Recording, stats: dict[int, ByteStats], cons
             signed = words[i] == "signed"
             if signed:
                 word = word - 65536 * (word >= 32768)
-            features.append(Feature(f"{int(addresses[i]):#06x}", [i, i + 1], [int(addresses[i]), int(addresses[i + 1])],
-                                    signed, int(word.min()), int(word.max()), stat.group))
+            features.append(Feature(_label(addresses, recording.banks, i), [i, i + 1],
+                                    [int(addresses[i]), int(addresses[i + 1])], signed, int(word.min()),
+                                    int(word.max()), stat.group, recording.bank(i)))
             continue
         signed = "signed" in stat.flags
         low, high = stat.minimum, stat.maximum
         if signed:
             column = recording.full(np.array([i]))[:, 0].astype(np.int8)
             low, high = int(column.min()), int(column.max())
-        features.append(Feature(f"{int(addresses[i]):#06x}", [i], [int(addresses[i])], signed, low, high, stat.group))
+        features.append(Feature(_label(addresses, recording.banks, i), [i], [int(addresses[i])], signed, low, high,
+                                stat.group, recording.bank(i)))
     return features, groups
 
 
@@ -742,6 +755,18 @@ def _gap_holds(recording: Recording, constant: np.ndarray, previous: int, index:
 
 def _hex(address) -> str:
     return f"{int(address):#06x}"
+
+
+def _bank_entry(recording: Recording, index: int) -> dict[str, int]:
+    """{"bank": b} for a byte of CGB WRAM bank b, {} for the RAM observation's (so bank-free specs are unchanged)."""
+    bank = recording.bank(index)
+    return {"bank": bank} if bank else {}
+
+
+def _label(addresses: np.ndarray, banks: np.ndarray | None, index: int) -> str:
+    """A byte's name without a symbols file: its address, and for a banked CGB WRAM byte its bank ("2:0xd000")."""
+    bank = 0 if banks is None else int(banks[index])
+    return f"{bank}:{_hex(addresses[index])}" if bank else _hex(addresses[index])
 
 
 # --- the spec file ---------------------------------------------------------------------------------------------
@@ -762,19 +787,23 @@ def build_spec(extraction: Extraction, *, env_id: str, env_kwargs: dict[str, Any
             feature_of[i] = k
         features.append({"index": k, "name": feature.name, "addresses": [_hex(a) for a in feature.addresses],
                          "obs_indices": feature.indices, "type": _feature_type(feature), "signed": feature.signed,
-                         "min": feature.minimum, "max": feature.maximum, "group": feature.group})
+                         "min": feature.minimum, "max": feature.maximum, "group": feature.group,
+                         **({"bank": feature.bank} if feature.bank else {})})
     kept, dropped = [], []
     for i in sorted(extraction.stats):
         stat = extraction.stats[i]
-        entry = {"address": _hex(stat.address), "obs_index": i, "min": stat.minimum, "max": stat.maximum,
-                 "distinct": stat.distinct, "changes": stat.changes, "change_rate": round(stat.change_rate, 6),
-                 "flags": stat.flags}
+        bank = 0 if extraction.banks is None else int(extraction.banks[i])
+        entry = {"address": _hex(stat.address), **({"bank": bank} if bank else {}), "obs_index": i,
+                 "min": stat.minimum, "max": stat.maximum, "distinct": stat.distinct, "changes": stat.changes,
+                 "change_rate": round(stat.change_rate, 6), "flags": stat.flags}
         if stat.reason is None:
             kept.append({**entry, "feature": feature_of[i], "group": stat.group})
         else:
             dropped.append({**entry, "reason": stat.reason, "evidence": _jsonable(stat.evidence)})
-    # Constant bytes, as runs of consecutive addresses.
-    constant = np.flatnonzero(extraction.constant)
+    # Constant bytes of the RAM observation, as runs of consecutive addresses (a recorded WRAM bank's constant
+    # bytes are counted in "wram_banks").
+    observed = extraction.size if extraction.observation_size is None else extraction.observation_size
+    constant = np.flatnonzero(extraction.constant[:observed])
     if len(constant):
         breaks = np.flatnonzero((np.diff(constant) != 1) | (np.diff(addresses[constant]) != 1)) + 1
         for run in np.split(constant, breaks):
@@ -788,7 +817,7 @@ def build_spec(extraction: Extraction, *, env_id: str, env_kwargs: dict[str, Any
             dropped.append(entry)
     dropped.sort(key=lambda e: e["obs_index"])
     reasons = {reason: 0 for reason in DROP_REASONS}
-    reasons["constant"] = int(extraction.constant.sum())
+    reasons["constant"] = len(constant)
     for stat in extraction.stats.values():
         if stat.reason is not None:
             reasons[stat.reason] += 1
@@ -807,8 +836,16 @@ def build_spec(extraction: Extraction, *, env_id: str, env_kwargs: dict[str, Any
         "groups": extraction.groups,
         "oam_dma_pages": extraction.pages,
         "stack": extraction.stack,
+        **({"wram_banks": {**extraction.wram_banks, "constant_bytes": int(extraction.constant[observed:].sum())
+                                                                       - _unrecorded_bytes(extraction)}}
+           if extraction.wram_banks is not None else {}),
         "dropped": dropped,
     }
+
+
+def _unrecorded_bytes(extraction: Extraction) -> int:
+    """Banked indices of banks that were not recorded (switched in at every frame's end: the observation's)."""
+    return len(extraction.wram_banks["switched_in"]) * WRAM_BANK_SIZE
 
 
 def _jsonable(value: Any) -> Any:

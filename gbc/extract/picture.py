@@ -1,7 +1,8 @@
 """A picture of the extractor's decisions: the RAM as a grid, each byte coloured by what was decided.
 
-Top: every byte of the observation, 128 per row. Bottom: the 32-byte rows that hold any changing byte, large,
-with the names of variables (from a symbols file, when the caller has one) written on their first byte.
+Top: every byte of the observation, 128 per row. Bottom: the 32-byte rows that hold any changing byte, large (CGB
+WRAM banks' rows too, labelled bank:address), with the names of variables (from a symbols file, when the caller
+has one) written on their first byte.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ DETAIL_COLUMNS = 32
 
 def draw_decisions(extraction: Extraction, path: Path | str, *, title: str,
                    names: dict[int, str] | None = None) -> Path:
-    """Write the PNG to `path` (atomically). `names`: address -> variable name, drawn on the detail rows."""
+    """Write the PNG to `path` (atomically). `names`: index (of the observation, or banked) -> variable name,
+    drawn on the detail rows."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -51,9 +53,10 @@ def draw_decisions(extraction: Extraction, path: Path | str, *, title: str,
     addresses = extraction.addresses
     names = names or {}
 
-    overview_rows = -(-extraction.size // OVERVIEW_COLUMNS)
+    observed = extraction.observation_size or extraction.size
+    overview_rows = -(-observed // OVERVIEW_COLUMNS)
     grid = np.full(overview_rows * OVERVIEW_COLUMNS, np.nan)
-    grid[: extraction.size] = code
+    grid[:observed] = code[:observed]
     row_starts = np.arange(0, extraction.size, DETAIL_COLUMNS)
     busy = [s for s in row_starts if (code[s : s + DETAIL_COLUMNS] != order.index("constant")).any()]
 
@@ -63,7 +66,7 @@ def draw_decisions(extraction: Extraction, path: Path | str, *, title: str,
     top.imshow(grid.reshape(overview_rows, OVERVIEW_COLUMNS), cmap=cmap, vmin=-0.5, vmax=len(order) - 0.5,
                aspect="auto", interpolation="nearest")
     ticks = np.arange(0, overview_rows, max(1, overview_rows // 16))
-    top.set_yticks(ticks, [f"{int(addresses[min(t * OVERVIEW_COLUMNS, extraction.size - 1)]):#06x}" for t in ticks],
+    top.set_yticks(ticks, [f"{int(addresses[min(t * OVERVIEW_COLUMNS, observed - 1)]):#06x}" for t in ticks],
                    fontsize=7)
     top.xaxis.tick_top()
     top.set_xticks([0, 32, 64, 96, 127], ["+0", "+32", "+64", "+96", "+127"], fontsize=7)
@@ -76,7 +79,7 @@ def draw_decisions(extraction: Extraction, path: Path | str, *, title: str,
         chunk = code[start : start + DETAIL_COLUMNS]
         detail[r, : len(chunk)] = chunk
     bottom.imshow(detail, cmap=cmap, vmin=-0.5, vmax=len(order) - 0.5, aspect="auto", interpolation="nearest")
-    bottom.set_yticks(range(len(busy)), [f"{int(addresses[s]):#06x}" for s in busy], fontsize=7)
+    bottom.set_yticks(range(len(busy)), [extraction.label(s) for s in busy], fontsize=7)
     bottom.set_xticks(range(DETAIL_COLUMNS), [f"{k:X}" for k in range(DETAIL_COLUMNS)], fontsize=6)
     bottom.set_xticks(np.arange(-0.5, DETAIL_COLUMNS, 1), minor=True)
     bottom.set_yticks(np.arange(-0.5, len(busy), 1), minor=True)
@@ -87,7 +90,7 @@ def draw_decisions(extraction: Extraction, path: Path | str, *, title: str,
             index = start + k
             if index >= extraction.size:
                 break
-            name = names.get(int(addresses[index]))
+            name = names.get(index)
             if name:
                 bottom.text(k, r + 0.45, name, rotation=90, fontsize=6.5, va="center", ha="left",
                             rotation_mode="anchor", clip_on=True)

@@ -156,6 +156,20 @@ def rom_entry(profile: GameProfile | None) -> dict[str, Any] | None:
             "sha1": profile.sha1.lower()}
 
 
+def symbol_names(symbols: dict[str, Any], addresses: Any, banks: Any) -> dict[int, str]:
+    """Index -> variable name (on its first byte) for the picture; a banked variable (the symbols file's
+    "cgb_wram_bank") names the byte of its bank."""
+    index_of = {(0 if banks is None else int(b), int(a)): i
+                for i, (a, b) in enumerate(zip(addresses.tolist(), banks.tolist() if banks is not None else
+                                               [0] * len(addresses)))}
+    names = {}
+    for variable in symbols["variables"]:
+        key = (int(variable.get("cgb_wram_bank", 0)), int(variable["address"]))
+        if key in index_of:
+            names[index_of[key]] = variable["name"]
+    return names
+
+
 def _load_average() -> float:
     return round(os.getloadavg()[0], 2)
 
@@ -186,7 +200,7 @@ def run_extraction(job: ExtractionJob, log: Callable[[str], None] = print) -> di
     symbols = load_json(symbols_path) if symbols_path is not None and symbols_path.is_file() else None
     if job.picture:
         # Names from the symbols file label the picture only; the decisions above never saw them.
-        names = {int(v["address"]): v["name"] for v in symbols["variables"]} if symbols is not None else {}
+        names = symbol_names(symbols, extraction.addresses, extraction.banks) if symbols is not None else {}
         picture = draw_decisions(extraction, picture_path(out), names=names,
                                  title=f"{job.env_id}: {extraction.frames} frames, {extraction.episodes} episodes; "
                                        f"{len(spec['kept'])} bytes kept -> {len(spec['features'])} features")
