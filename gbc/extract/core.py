@@ -25,10 +25,11 @@ Nothing here reads a symbols file: the decisions come from the recording alone.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
+from gbc.extract.perturb import OVERWRITTEN, READ, TrialOutcome, TrialRequest
 from gbc.extract.record import Recording, RecordingError
 from gbc.extract.spec import SPEC_FORMAT, SPEC_VERSION
 from gbc.hardware import OAM_SIZE, PAGE_SIZE, TILE_MAP_STARTS, VRAM_START, WRAM_BANK_SIZE, WRAM_END, WRAM_START
@@ -36,11 +37,17 @@ from gbc.hardware import OAM_SIZE, PAGE_SIZE, TILE_MAP_STARTS, VRAM_START, WRAM_
 # Bases a 16-bit VRAM pointer in RAM may be relative to: absolute, VRAM start, each tile map.
 VRAM_POINTER_BASES = (0, VRAM_START, *TILE_MAP_STARTS)
 DROP_REASONS = ("constant", "oam_dma_source", "oam_page_select", "vram_buffer", "stack", "frame_counter", "input",
-                "after_game_over", "duplicate")
+                "after_game_over", "duplicate", "overwritten_before_read")
 
 
 class RecordingTooShortError(RecordingError):
     """Too few in-play frame transitions to tell anything apart."""
+
+
+class Replayer(Protocol):
+    """Runs perturbation trials on a recording (gbc.extract.perturb.EmulatorReplayer; tests use their own)."""
+
+    def run(self, requests: list[TrialRequest], max_frames: int) -> list[TrialOutcome]: ...
 
 
 @dataclass(frozen=True)
@@ -108,6 +115,19 @@ class ExtractSettings:
     """changes after game over (frame and frame before both after it) that make a byte runtime"""
     keep_frame_counters: bool = False
     keep_inputs: bool = False
+    overwrite_test: bool = True
+    """run the perturbation test for scratch (Game Boy only: it replays the recording in the emulator)"""
+    overwrite_max_change_rate: float = 0.002
+    """only kept bytes that change at most this often (per transition) are tried"""
+    overwrite_trials: int = 4
+    overwrite_min_trials: int = 2
+    """values held tried per byte (one interval each, the most frequent values first), and trials needed"""
+    overwrite_max_interval: int = 3000
+    """longest interval between two changes of a byte that a trial replays (frames)"""
+    overwrite_slack: int = 2
+    """frames replayed past the byte's next recorded change"""
+    overwrite_max_frames: int = 300_000
+    """emulated frames for the whole test, at most (the bytes left untried are kept)"""
     word_subset_share: float = 0.95
     """share of a high byte's changes that coincide with a change of the byte below it"""
     word_carry_share: float = 0.9
@@ -169,6 +189,7 @@ class Extraction:
     banks: np.ndarray | None = None  # (N,) CGB WRAM bank of each index (0: the RAM observation), None: no banks
     wram_banks: dict[str, Any] | None = None  # the recording's bank summary
     observation_size: int | None = None  # leading indices that are the RAM observation (None: all)
+    overwrite_test: dict[str, int] | None = None  # what the perturbation test tried (None: not run)
 
     def label(self, index: int) -> str:
         return _label(self.addresses, self.banks, index)
@@ -191,7 +212,10 @@ def _play_transitions(recording: Recording) -> np.ndarray:
     return play
 
 
-def extract(recording: Recording, settings: ExtractSettings = ExtractSettings()) -> Extraction:
+def extract(recording: Recording, settings: ExtractSettings = ExtractSettings(),
+            replayer: Replayer | None = None) -> Extraction:
+    """Decide every byte (see the module docstring). `replayer` (gbc.extract.perturb.EmulatorReplayer for a Game
+    Boy) runs the perturbation test for scratch; without one, no byte is dropped as overwritten before read."""
     play = _play_transitions(recording)
     transitions = int(play.sum())
     if transitions < settings.min_transitions:
@@ -226,12 +250,15 @@ def extract(recording: Recording, settings: ExtractSettings = ExtractSettings())
     _inputs(recording, stats, play, settings)
     _after_game_over(recording, stats, changed, settings)
     _duplicates(recording, stats, settings)
+    overwrite_test = None
+    if replayer is not None and settings.overwrite_test:
+        overwrite_test = _overwritten_before_read(recording, stats, changed, play, replayer, settings)
     features, groups = _features_and_groups(recording, stats, constant, play, settings)
     return Extraction(
         size=recording.size, addresses=addresses, frames=recording.frames, episodes=recording.episodes,
         transitions=transitions, stats=stats, constant=constant, base=recording.base.copy(), features=features,
         groups=groups, pages=pages, stack=stack, settings=settings, banks=recording.banks,
-        wram_banks=recording.wram_banks, observation_size=recording.observation_size,
+        wram_banks=recording.wram_banks, observation_size=recording.observation_size, overwrite_test=overwrite_test,
     )
 
 
@@ -626,6 +653,67 @@ def _duplicates(recording: Recording, stats: dict[int, ByteStats], settings: Ext
             _drop(stat, "duplicate", of=_label(recording.addresses, recording.banks, original))
 
 
+def _overwritten_before_read(recording: Recording, stats: dict[int, ByteStats], changed: np.ndarray,
+                             play: np.ndarray, replayer: Replayer, settings: ExtractSettings) -> dict[str, int]:
+    """Scratch that changes when the game's state does: a rarely changing kept byte whose value, perturbed right
+    after a change, the game overwrites at its next change before anything else differs (gbc.extract.perturb).
+    One trial per value the byte holds (the most frequent first, up to `overwrite_trials`; a value whose interval
+    reads the byte, such as an empty cell a snake's head enters, keeps it), each on an interval within one
+    episode no longer than `overwrite_max_interval`; at least `overwrite_min_trials`. Every trial must say
+    "overwritten"; trials run in rounds, and a byte leaves the test at its first other outcome."""
+    episode = np.cumsum(recording.episode_start)
+    plans: dict[int, list[TrialRequest]] = {}
+    for j, index in enumerate(recording.columns.tolist()):
+        stat = stats[index]
+        if stat.reason is not None or stat.changes < 2 or stat.change_rate > settings.overwrite_max_change_rate:
+            continue
+        frames = np.flatnonzero(changed[:, j]) + 1  # the frames at whose end the byte holds a new value
+        column = recording.column(j)
+        intervals = [(int(a), int(b)) for a, b in zip(frames[:-1], frames[1:])
+                     if episode[a] == episode[b] and b - a <= settings.overwrite_max_interval]
+        first_of: dict[int, tuple[int, int]] = {}
+        for a, b in intervals:
+            first_of.setdefault(int(column[a]), (a, b))
+        counts = np.bincount(column, minlength=256)
+        held = sorted(first_of, key=lambda v: (-counts[v], v))[: settings.overwrite_trials]
+        if len(held) < min(settings.overwrite_min_trials, len(np.flatnonzero(counts))):
+            continue
+        if len(held) < settings.overwrite_min_trials:  # a byte with one value held: more intervals of it
+            held_intervals = [first_of[v] for v in held] + [i for i in intervals if i not in first_of.values()]
+        else:
+            held_intervals = [first_of[v] for v in held]
+        held_intervals = held_intervals[: max(settings.overwrite_min_trials, len(held))]
+        if len(held_intervals) < settings.overwrite_min_trials:
+            continue
+        values = np.flatnonzero(counts)
+        plans[index] = []
+        for a, b in held_intervals:
+            other = values[values != column[a]]  # a value the game itself gives the byte
+            value = int(other[np.searchsorted(other, column[a]) % len(other)])
+            plans[index].append(TrialRequest(index, a, min(b + settings.overwrite_slack, recording.frames - 1), value))
+    verdicts: dict[int, list[str]] = {index: [] for index in plans}
+    unread: dict[int, list[int]] = {index: [] for index in plans}
+    trials = 0
+    for round_ in range(max((len(p) for p in plans.values()), default=0)):
+        requests = [plan[round_] for index, plan in plans.items()
+                    if round_ < len(plan) and all(v == OVERWRITTEN for v in verdicts[index])]
+        if not requests:
+            break
+        trials += len(requests)
+        for request, outcome in zip(requests, replayer.run(requests, settings.overwrite_max_frames)):
+            verdicts[request.index].append(outcome.verdict)
+            unread[request.index].append(outcome.frames)
+    dropped = 0
+    for index, plan in plans.items():
+        if len(verdicts[index]) == len(plan) and all(v == OVERWRITTEN for v in verdicts[index]):
+            dropped += 1
+            _drop(stats[index], "overwritten_before_read", trials=len(plan), unread_frames=unread[index],
+                  perturbed_at=[r.start for r in plan], values=[r.value for r in plan])
+    return {"bytes_tried": len(plans), "trials": trials, "dropped": dropped,
+            "kept_as_read": sum(READ in v for v in verdicts.values()),
+            "emulated_frames": int(getattr(replayer, "emulated_frames", 0))}
+
+
 def _signed_bytes(stats: dict[int, ByteStats], columns: np.ndarray, values: np.ndarray) -> None:
     for j, index in enumerate(columns):
         stat = stats[int(index)]
@@ -839,6 +927,7 @@ def build_spec(extraction: Extraction, *, env_id: str, env_kwargs: dict[str, Any
         **({"wram_banks": {**extraction.wram_banks, "constant_bytes": int(extraction.constant[observed:].sum())
                                                                        - _unrecorded_bytes(extraction)}}
            if extraction.wram_banks is not None else {}),
+        **({"overwrite_test": extraction.overwrite_test} if extraction.overwrite_test is not None else {}),
         "dropped": dropped,
     }
 

@@ -25,12 +25,14 @@ COLOURS = {
     "input": "#17becf",
     "after_game_over": "#9edae5",
     "duplicate": "#bcbd22",
+    "overwritten_before_read": "#7f7f7f",
 }
 LABELS = {
     "kept": "kept (state)", "constant": "constant", "oam_dma_source": "OAM DMA source (screen)",
     "oam_page_select": "OAM page select (screen)", "vram_buffer": "VRAM buffer (screen)", "stack": "stack (dead, live)",
     "frame_counter": "frame counter", "input": "input mirror",
     "after_game_over": "changes after game over (runtime)", "duplicate": "copy of a kept byte",
+    "overwritten_before_read": "overwritten before read (scratch)",
 }
 OVERVIEW_COLUMNS = 128
 DETAIL_COLUMNS = 32

@@ -24,6 +24,7 @@ import gymnasium as gym
 import gbc  # noqa: F401  (registers the envs, so gym.spec knows the Game Boy ids)
 from gbc.baselines import SCRIPTED_PLAYERS, RandomAgent
 from gbc.extract.core import ExtractSettings, build_spec, extract
+from gbc.extract.perturb import EmulatorReplayer
 from gbc.extract.picture import draw_decisions
 from gbc.extract.record import PolicySource, RecordingError, check_env_id, is_game_boy_env_id, record_ram
 from gbc.extract.score import bars_met, format_score, load_json, score_spec
@@ -187,8 +188,17 @@ def run_extraction(job: ExtractionJob, log: Callable[[str], None] = print) -> di
     recording = record_ram(job.env_id, job.env_kwargs, sources, job.frames, job.seed, job.max_episode_frames,
                            progress=log)
     recorded, cpu_recorded = time.perf_counter(), time.process_time()
-    extraction = extract(recording, job.settings)
+    replayer = None
+    if profile is not None and job.settings.overwrite_test:
+        replayer = EmulatorReplayer(job.env_id, job.env_kwargs, recording, job.seed, job.max_episode_frames)
+    try:
+        extraction = extract(recording, job.settings, replayer)
+    finally:
+        if replayer is not None:
+            replayer.close()
     extracted, cpu_extracted = time.perf_counter(), time.process_time()
+    if extraction.overwrite_test is not None:
+        log(f"perturbation test: {extraction.overwrite_test}")
 
     spec = build_spec(extraction, env_id=job.env_id, env_kwargs=job.env_kwargs,
                       layout=GAME_BOY_LAYOUT if profile is not None else FLAT_LAYOUT, rom=rom_entry(profile),
