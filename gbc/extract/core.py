@@ -119,7 +119,7 @@ class ExtractSettings:
     """run the perturbation test for scratch (Game Boy only: it replays the recording in the emulator)"""
     overwrite_max_change_rate: float = 0.002
     """only kept bytes that change at most this often (per transition) are tried"""
-    overwrite_trials: int = 4
+    overwrite_trials: int = 3
     overwrite_min_trials: int = 2
     """values held tried per byte (one interval each, the most frequent values first), and trials needed"""
     overwrite_max_interval: int = 3000
@@ -691,25 +691,19 @@ def _overwritten_before_read(recording: Recording, stats: dict[int, ByteStats], 
             other = values[values != column[a]]  # a value the game itself gives the byte
             value = int(other[np.searchsorted(other, column[a]) % len(other)])
             plans[index].append(TrialRequest(index, a, min(b + settings.overwrite_slack, recording.frames - 1), value))
+    requests = [request for plan in plans.values() for request in plan]
     verdicts: dict[int, list[str]] = {index: [] for index in plans}
     unread: dict[int, list[int]] = {index: [] for index in plans}
-    trials = 0
-    for round_ in range(max((len(p) for p in plans.values()), default=0)):
-        requests = [plan[round_] for index, plan in plans.items()
-                    if round_ < len(plan) and all(v == OVERWRITTEN for v in verdicts[index])]
-        if not requests:
-            break
-        trials += len(requests)
-        for request, outcome in zip(requests, replayer.run(requests, settings.overwrite_max_frames)):
-            verdicts[request.index].append(outcome.verdict)
-            unread[request.index].append(outcome.frames)
+    for request, outcome in zip(requests, replayer.run(requests, settings.overwrite_max_frames) if requests else []):
+        verdicts[request.index].append(outcome.verdict)
+        unread[request.index].append(outcome.frames)
     dropped = 0
     for index, plan in plans.items():
         if len(verdicts[index]) == len(plan) and all(v == OVERWRITTEN for v in verdicts[index]):
             dropped += 1
             _drop(stats[index], "overwritten_before_read", trials=len(plan), unread_frames=unread[index],
                   perturbed_at=[r.start for r in plan], values=[r.value for r in plan])
-    return {"bytes_tried": len(plans), "trials": trials, "dropped": dropped,
+    return {"bytes_tried": len(plans), "trials": len(requests), "dropped": dropped,
             "kept_as_read": sum(READ in v for v in verdicts.values()),
             "emulated_frames": int(getattr(replayer, "emulated_frames", 0))}
 

@@ -22,7 +22,9 @@ import numpy as np
 
 from gbc.extract.record import Recording, make_recording_env
 from gbc.extract.video import VideoMemory
-from gbc.hardware import RAM_OBS_SIZE, WRAM_BANK_SIZE, WRAM_END, WRAM_START, WRAM_SWITCHED_START
+from gbc.hardware import HRAM_START, RAM_OBS_SIZE, WRAM_BANK_SIZE, WRAM_END, WRAM_START, WRAM_SWITCHED_START
+
+_WRAM_SIZE = WRAM_END - WRAM_START  # the observation's WRAM part
 
 OVERWRITTEN, READ, UNDECIDED = "overwritten", "read", "undecided"
 
@@ -63,48 +65,51 @@ def judge_trial(perturbed: np.ndarray, reference: np.ndarray, others_differ: np.
 
 
 class _Machine:
-    """One emulator of the replay: everything the game can have changed, as one block of bytes per frame."""
+    """One emulator of the replay, and what the game can have changed: WRAM (every bank on CGB), HRAM, VRAM
+    (every bank) and OAM, read as zero-copy views where PyBoy allows."""
 
     def __init__(self, env_id: str, env_kwargs: dict[str, Any], max_episode_frames: int):
         self.env = make_recording_env(env_id, {**env_kwargs, "obs_type": "ram"}, max_episode_frames)
         self.game = self.env.unwrapped.game
         self.video = VideoMemory(self.game.pyboy)
         self.cgb = self.game.ram.cgb
+        self._actions = self.game.profile.actions
 
-    def snapshot(self) -> bytes:
-        """WRAM (every bank on CGB, else the observation's WRAM), HRAM, VRAM (every bank) and OAM."""
-        ram = self.game.ram.read()
-        wram = self.game.ram.wram_banks().tobytes() if self.cgb else ram[: WRAM_END - WRAM_START].tobytes()
-        return wram + ram[WRAM_END - WRAM_START :].tobytes() + self.video.vram().tobytes() + self.video.oam().tobytes()
+    def wram(self) -> bytes:
+        return self.game.ram.wram_banks().tobytes() if self.cgb else self.game.ram.read()[:_WRAM_SIZE].tobytes()
 
-    def position(self, index: int) -> int:
-        """Where recording index `index` sits in `snapshot()` now (a 0xD000 byte of the observation: in the bank
-        switched in now)."""
-        wram_size = len(self.game.ram.wram_banks().reshape(-1)) if self.cgb else WRAM_END - WRAM_START
+    def rest(self) -> bytes:
+        """HRAM, VRAM and OAM."""
+        return self.game.ram.read()[_WRAM_SIZE:].tobytes() + self.video.vram().tobytes() + self.video.oam().tobytes()
+
+    def position(self, index: int) -> tuple[bool, int]:
+        """(in WRAM, position in `wram()` or else in `rest()`) of recording index `index` now (a 0xD000 byte of
+        the observation: in the bank switched in now)."""
         if index >= RAM_OBS_SIZE:  # banked: bank b's byte sits at b * 4096 + offset
-            return index - RAM_OBS_SIZE + WRAM_BANK_SIZE
-        wram_part = WRAM_END - WRAM_START
-        if index < wram_part:
+            return True, index - RAM_OBS_SIZE + WRAM_BANK_SIZE
+        if index < _WRAM_SIZE:
             if self.cgb and index >= WRAM_BANK_SIZE:
-                return self.game.ram.switched_bank() * WRAM_BANK_SIZE + index - WRAM_BANK_SIZE
-            return index
-        return wram_size + index - wram_part
+                return True, self.game.ram.switched_bank() * WRAM_BANK_SIZE + index - WRAM_BANK_SIZE
+            return True, index
+        return False, index - _WRAM_SIZE
 
     def write(self, index: int, value: int) -> None:
         memory = self.game.pyboy.memory
         if index >= RAM_OBS_SIZE:
             offset = index - RAM_OBS_SIZE
             memory[1 + offset // WRAM_BANK_SIZE, WRAM_SWITCHED_START + offset % WRAM_BANK_SIZE] = value
-        elif index < WRAM_END - WRAM_START:
+        elif index < _WRAM_SIZE:
             memory[WRAM_START + index] = value
         else:
-            memory[0xFF80 + index - (WRAM_END - WRAM_START)] = value
+            memory[HRAM_START + index - _WRAM_SIZE] = value
 
     def load(self, state: bytes, held: tuple[str, ...]) -> None:
         self.game.load_state(state, held)
 
     def step(self, action: int) -> None:
-        self.env.unwrapped.step(action)  # no time limit: the replay stops where the recording did
+        """One frame with the action's buttons held, as the recording env's step (frame_skip=1) plays it."""
+        self.game.hold(self._actions[action])
+        self.game.tick(1, False)
 
     def close(self) -> None:
         self.env.close()
@@ -113,8 +118,9 @@ class _Machine:
 class EmulatorReplayer:
     """Replays a recording's episodes (each from its seeded reset, with the recorded actions) and runs trials.
 
-    Per episode one emulator plays forward to each trial's start frame (checking that it sees the recorded RAM,
-    so a replay that went its own way is never judged) and saves its state there; two more load that state, one
+    One emulator plays forward to each trial's start frame, from its episode's reset or from the nearest state it
+    saved before (checking that it sees the recorded RAM, so a replay that went its own way is never judged),
+    and saves its state there; two more load that state, one
     gets the perturbed value, and both replay the recorded inputs in lockstep until `judge_trial` can tell."""
 
     def __init__(self, env_id: str, env_kwargs: dict[str, Any], recording: Recording, seed: int,
@@ -124,35 +130,50 @@ class EmulatorReplayer:
         starts = np.flatnonzero(recording.episode_start)
         self._episode_starts = starts
         self._seeds = _episode_seeds(recording, seed, len(starts))
+        self._saved: dict[int, tuple[bytes, tuple[str, ...]]] = {}  # frame -> main's state there (and buttons)
         self.emulated_frames = 0
 
     def run(self, requests: list[TrialRequest], max_frames: int) -> list[TrialOutcome]:
-        """Outcomes in the order of `requests`; UNDECIDED for those met once this replayer has emulated
-        `max_frames` frames in all (over every call)."""
+        """Outcomes in the order of `requests`, run in the order of their start frames (one pass through the
+        recording). UNDECIDED (0 frames) for those met once this replayer has emulated `max_frames` frames in all,
+        and for the later trials of a byte that an earlier one found read or undecided (they cannot change what
+        the extractor concludes)."""
         outcomes: list[TrialOutcome | None] = [None] * len(requests)
         order = sorted(range(len(requests)), key=lambda k: (requests[k].start, requests[k].index))
         main, reference, perturbed = self._machines
-        episode, frame, state = -1, -1, None
+        frame = -1  # main's frame (-1: main must start from a reset or a saved state)
+        settled: set[int] = set()  # indices with an outcome other than OVERWRITTEN
         for k in order:
             request = requests[k]
-            if self.emulated_frames >= max_frames:
+            if self.emulated_frames >= max_frames or request.index in settled:
                 outcomes[k] = TrialOutcome(UNDECIDED, 0)
+                settled.add(request.index)
                 continue
-            wanted = int(np.searchsorted(self._episode_starts, request.start, side="right") - 1)
-            if wanted != episode or frame > request.start:
-                episode, frame, state = wanted, int(self._episode_starts[wanted]), None
-                main.env.reset(seed=self._seeds[wanted])
+            episode = int(np.searchsorted(self._episode_starts, request.start, side="right") - 1)
+            episode_start = int(self._episode_starts[episode])
+            if frame < episode_start or frame > request.start:
+                # From the latest state saved in this episode at or before the start (earlier calls' trials), or
+                # from the episode's seeded reset.
+                saved = [f for f in self._saved if episode_start <= f <= request.start]
+                if saved:
+                    frame = max(saved)
+                    main.load(*self._saved[frame])
+                else:
+                    frame = episode_start
+                    main.env.reset(seed=self._seeds[episode])
             while frame < request.start:
                 frame += 1
                 main.step(int(self.recording.actions[frame]))
                 self.emulated_frames += 1
-                state = None
-            if state is None:
+            if frame not in self._saved:
                 if not self._sees_recording(main, frame):
                     outcomes[k] = TrialOutcome(UNDECIDED, 0)
+                    settled.add(request.index)
                     continue
-                state = (main.game.save_state(), main.game.held)
-            outcomes[k] = self._trial(request, state, reference, perturbed)
+                self._saved[frame] = (main.game.save_state(), main.game.held)
+            outcomes[k] = self._trial(request, self._saved[frame], reference, perturbed)
+            if outcomes[k].verdict != OVERWRITTEN:
+                settled.add(request.index)
         return outcomes  # type: ignore[return-value]
 
     def _sees_recording(self, machine: _Machine, frame: int) -> bool:
@@ -176,11 +197,12 @@ class EmulatorReplayer:
             reference.step(action)
             perturbed.step(action)
             self.emulated_frames += 2
-            position = reference.position(request.index)
-            ours, theirs = bytearray(perturbed.snapshot()), reference.snapshot()
+            in_wram, position = reference.position(request.index)
+            ours, theirs = (perturbed.wram(), reference.wram()) if in_wram else (perturbed.rest(), reference.rest())
             values[0, k], values[1, k] = ours[position], theirs[position]
-            ours[position] = theirs[position]
-            others_differ[k] = ours != theirs
+            others_differ[k] = (ours[:position] != theirs[:position] or ours[position + 1 :] != theirs[position + 1 :]
+                                or (perturbed.rest() != reference.rest() if in_wram else
+                                    perturbed.wram() != reference.wram()))
             if others_differ[k] or values[0, k] == values[1, k]:
                 return judge_trial(values[0, : k + 1], values[1, : k + 1], others_differ[: k + 1])
         return judge_trial(values[0], values[1], others_differ)
