@@ -15,11 +15,17 @@
    - `stack`: a byte below the lowest stack pointer seen at the end of a frame: dead stack, what calls left.
 3. `frame_counter`: steps by +1 (or -1) on nearly every frame, whatever happens (dropped unless asked).
 4. `input`: a function of the action held in the frame or the frame before (a joypad mirror).
-5. Otherwise kept. Kept bytes are flagged (`timer`, `signed`) and grouped: 16-bit words (carry or sign
+5. `after_game_over` (still changes after game over), `duplicate` (a copy of an earlier kept byte).
+6. `overwritten_before_read` (Game Boy, with a replayer): the perturbation test of gbc.extract.perturb, for scratch
+   that changes exactly when the state does.
+7. Otherwise kept. Kept bytes are flagged (`timer`, `signed`) and grouped: 16-bit words (carry or sign
    extension between adjacent bytes) become one feature; runs of flag-like bytes with the same few values
    (e.g. brick flags) form an array group, one feature per byte.
 
-Nothing here reads a symbols file: the decisions come from the recording alone.
+On CGB hardware the recording also holds WRAM banks 1-7 (gbc.extract.record.WramBankRecorder): banked bytes are
+decided like the others, kept apart by bank where addresses matter (neighbours, names "2:0xd000").
+
+Nothing here reads a symbols file: the decisions come from the recording (and its replay) alone.
 """
 
 from __future__ import annotations
@@ -660,7 +666,7 @@ def _overwritten_before_read(recording: Recording, stats: dict[int, ByteStats], 
     One trial per value the byte holds (the most frequent first, up to `overwrite_trials`; a value whose interval
     reads the byte, such as an empty cell a snake's head enters, keeps it), each on an interval within one
     episode no longer than `overwrite_max_interval`; at least `overwrite_min_trials`. Every trial must say
-    "overwritten"; trials run in rounds, and a byte leaves the test at its first other outcome."""
+    "overwritten" (the replayer skips a byte's later trials once one says otherwise)."""
     episode = np.cumsum(recording.episode_start)
     plans: dict[int, list[TrialRequest]] = {}
     for j, index in enumerate(recording.columns.tolist()):
