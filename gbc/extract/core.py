@@ -134,6 +134,8 @@ class ExtractSettings:
     """frames replayed past the byte's next recorded change"""
     overwrite_max_frames: int = 300_000
     """emulated frames for the whole test, at most (the bytes left untried are kept)"""
+    overwrite_max_bytes: int = 64
+    """bytes tried, at most (those whose changes come with the most other kept bytes' first; the rest are kept)"""
     word_subset_share: float = 0.95
     """share of a high byte's changes that coincide with a change of the byte below it"""
     word_carry_share: float = 0.9
@@ -668,11 +670,20 @@ def _overwritten_before_read(recording: Recording, stats: dict[int, ByteStats], 
     episode no longer than `overwrite_max_interval`; at least `overwrite_min_trials`. Every trial must say
     "overwritten" (the replayer skips a byte's later trials once one says otherwise)."""
     episode = np.cumsum(recording.episode_start)
-    plans: dict[int, list[TrialRequest]] = {}
+    kept_columns = [j for j, index in enumerate(recording.columns.tolist()) if stats[index].reason is None]
+    kept_changing = changed[:, kept_columns].sum(axis=1)  # per transition: how many kept bytes change
+    candidates = []
     for j, index in enumerate(recording.columns.tolist()):
         stat = stats[index]
-        if stat.reason is not None or stat.changes < 2 or stat.change_rate > settings.overwrite_max_change_rate:
-            continue
+        if stat.reason is None and stat.changes >= 2 and stat.change_rate <= settings.overwrite_max_change_rate:
+            # Generation buffers are written while a wave or level is generated, when many variables change at
+            # once: the bytes whose changes come in the largest bursts are tried first.
+            burst = float(kept_changing[changed[:, j]].mean())
+            candidates.append((-burst, index, j))
+    plans: dict[int, list[TrialRequest]] = {}
+    for _, index, j in sorted(candidates):
+        if len(plans) == settings.overwrite_max_bytes:
+            break
         frames = np.flatnonzero(changed[:, j]) + 1  # the frames at whose end the byte holds a new value
         column = recording.column(j)
         intervals = [(int(a), int(b)) for a, b in zip(frames[:-1], frames[1:])
@@ -682,18 +693,13 @@ def _overwritten_before_read(recording: Recording, stats: dict[int, ByteStats], 
             first_of.setdefault(int(column[a]), (a, b))
         counts = np.bincount(column, minlength=256)
         held = sorted(first_of, key=lambda v: (-counts[v], v))[: settings.overwrite_trials]
-        if len(held) < min(settings.overwrite_min_trials, len(np.flatnonzero(counts))):
-            continue
-        if len(held) < settings.overwrite_min_trials:  # a byte with one value held: more intervals of it
-            held_intervals = [first_of[v] for v in held] + [i for i in intervals if i not in first_of.values()]
-        else:
-            held_intervals = [first_of[v] for v in held]
-        held_intervals = held_intervals[: max(settings.overwrite_min_trials, len(held))]
-        if len(held_intervals) < settings.overwrite_min_trials:
+        chosen = [first_of[v] for v in held]
+        chosen += [i for i in intervals if i not in chosen][: max(0, settings.overwrite_min_trials - len(chosen))]
+        if len(chosen) < settings.overwrite_min_trials:
             continue
         values = np.flatnonzero(counts)
         plans[index] = []
-        for a, b in held_intervals:
+        for a, b in chosen:
             other = values[values != column[a]]  # a value the game itself gives the byte
             value = int(other[np.searchsorted(other, column[a]) % len(other)])
             plans[index].append(TrialRequest(index, a, min(b + settings.overwrite_slack, recording.frames - 1), value))
