@@ -64,6 +64,8 @@ def test_a_byte_changing_only_in_a_bank_never_switched_in_is_recorded_and_kept()
                       recording={})
     entry = next(e for e in spec["kept"] if e["obs_index"] == level)
     assert entry["address"] == "0xd010" and entry["bank"] == 2
+    assert spec["observation_size"] == RAM_OBS_SIZE and spec["wram_banks"]["recorded"] == [2, 3, 4, 5, 6, 7]
+    assert StateSpec(spec).wram_offsets.tolist() == [2 * WRAM_BANK_SIZE + 0x10]  # the env reads it from bank 2
     symbols = {"variables": [{"name": "level", "address": 0xD010, "size": 1, "kind": "state", "cgb_wram_bank": 2},
                              {"name": "stack_byte", "address": 0xDFF0, "size": 1, "kind": "runtime"}]}
     score = score_spec(spec, symbols)

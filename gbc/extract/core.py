@@ -917,7 +917,7 @@ def build_spec(extraction: Extraction, *, env_id: str, env_kwargs: dict[str, Any
             reasons[stat.reason] += 1
     return {
         "format": SPEC_FORMAT, "version": SPEC_VERSION,
-        "env_id": env_id, "env_kwargs": env_kwargs, "layout": layout, "observation_size": extraction.size,
+        "env_id": env_id, "env_kwargs": env_kwargs, "layout": layout, "observation_size": observed,
         "rom": rom,
         "recording": {**recording, "frames": extraction.frames, "episodes": extraction.episodes,
                       "transitions": extraction.transitions},
