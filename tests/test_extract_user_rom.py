@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 
+from gbc.extract.core import ExtractSettings
 from gbc.extract.pipeline import ExtractionJob, run_extraction
 from gbc.profiles import ROMS_DIR, read_symbols
 
@@ -70,7 +71,9 @@ def test_banked_bytes_and_the_perturbation_test_decide_the_same_without_symbols(
         "game_over": {"variable": "game_state", "op": "==", "value": 2},
         "actions": [[], ["a"], ["down"]],
     }))
-    job = dict(env_id="GBC-v0", env_kwargs={"profile": str(profile)}, frames=3000, picture=False)
+    # A short recording: bytes changing up to once per 50 frames are tried (8 at most), the banked ones included.
+    settings = ExtractSettings(overwrite_max_change_rate=0.02, overwrite_max_bytes=8)
+    job = dict(env_id="GBC-v0", env_kwargs={"profile": str(profile)}, frames=3000, picture=False, settings=settings)
     hidden = run_extraction(ExtractionJob(**job, out=tmp_path / "hidden.json"), log=lambda line: None)
     shutil.copyfile(RUNNER / "runner.symbols.json", tmp_path / "myrunner.symbols.json")
     shown = run_extraction(ExtractionJob(**job, out=tmp_path / "shown.json"), log=lambda line: None)

@@ -132,6 +132,8 @@ class ExtractSettings:
     """longest interval between two changes of a byte that a trial replays (frames)"""
     overwrite_slack: int = 2
     """frames replayed past the byte's next recorded change"""
+    overwrite_min_unread_frames: int = 30
+    """an overwrite sooner than this after the perturbation is a cache recomputed all the time: kept"""
     overwrite_max_frames: int = 300_000
     """emulated frames for the whole test, at most (the bytes left untried are kept)"""
     overwrite_max_bytes: int = 64
@@ -664,7 +666,8 @@ def _duplicates(recording: Recording, stats: dict[int, ByteStats], settings: Ext
 def _overwritten_before_read(recording: Recording, stats: dict[int, ByteStats], changed: np.ndarray,
                              play: np.ndarray, replayer: Replayer, settings: ExtractSettings) -> dict[str, int]:
     """Scratch that changes when the game's state does: a rarely changing kept byte whose value, perturbed right
-    after a change, the game overwrites at its next change before anything else differs (gbc.extract.perturb).
+    after a change, the game overwrites before anything else differs (gbc.extract.perturb), and not at once (a
+    byte rewritten within `overwrite_min_unread_frames` is recomputed from other state all the time).
     One trial per value the byte holds (the most frequent first, up to `overwrite_trials`; a value whose interval
     reads the byte, such as an empty cell a snake's head enters, keeps it), each on an interval within one
     episode no longer than `overwrite_max_interval`; at least `overwrite_min_trials`. Every trial must say
@@ -707,7 +710,13 @@ def _overwritten_before_read(recording: Recording, stats: dict[int, ByteStats], 
     verdicts: dict[int, list[str]] = {index: [] for index in plans}
     unread: dict[int, list[int]] = {index: [] for index in plans}
     for request, outcome in zip(requests, replayer.run(requests, settings.overwrite_max_frames) if requests else []):
-        verdicts[request.index].append(outcome.verdict)
+        verdict = outcome.verdict
+        if verdict == OVERWRITTEN and outcome.frames < settings.overwrite_min_unread_frames:
+            # Rewritten within a few frames: the game recomputes it from other state all the time (a cache such as
+            # Runner's next_obstacle_kind, rewritten every frame), not a buffer that lies unread until the next
+            # time something is generated.
+            verdict = "rewritten_at_once"
+        verdicts[request.index].append(verdict)
         unread[request.index].append(outcome.frames)
     dropped = 0
     for index, plan in plans.items():
