@@ -4,9 +4,9 @@ A generation buffer (Shooter's `wave_column_order`, a shuffled column order draw
 while the wave is laid out) changes exactly when the game's state does, so a passive recording cannot tell it
 from state. Writing into it can: from the frame where the byte got a new value, one emulator replays the
 recorded inputs as they were and a second one replays them with a different value written into the byte. A byte
-whose perturbed value the game overwrites (back to the unperturbed run's value, at the byte's next recorded
-change) before any other RAM byte (every CGB WRAM bank and HRAM), VRAM or OAM differs was not read in between;
-one whose change spreads or persists was. As OCAtari does for its RAM annotations, the test changes RAM and
+whose perturbed value the game overwrites (back to the unperturbed run's value; the replay runs to the byte's
+next recorded change) before any other RAM byte (every CGB WRAM bank and HRAM), VRAM or OAM differs was not read
+in between; one whose change spreads or persists was. As OCAtari does for its RAM annotations, the test changes RAM and
 watches what follows, here with the recording's own inputs.
 
 `judge_trial` is the rule on the two replays; `EmulatorReplayer` runs the replays for the extractor
@@ -119,9 +119,9 @@ class EmulatorReplayer:
     """Replays a recording's episodes (each from its seeded reset, with the recorded actions) and runs trials.
 
     One emulator plays forward to each trial's start frame, from its episode's reset or from the nearest state it
-    saved before (checking that it sees the recorded RAM, so a replay that went its own way is never judged),
-    and saves its state there; two more load that state, one
-    gets the perturbed value, and both replay the recorded inputs in lockstep until `judge_trial` can tell."""
+    saved before (checking that it sees the recorded RAM, so a replay that went its own way is never judged), and
+    saves its state there; two more load that state, one gets the perturbed value, and both replay the recorded
+    inputs in lockstep until `judge_trial` can tell."""
 
     def __init__(self, env_id: str, env_kwargs: dict[str, Any], recording: Recording, seed: int,
                  max_episode_frames: int):
