@@ -9,7 +9,7 @@ import numpy as np
 from pyboy import PyBoy
 
 from gbc.dump import MemoryDump, dump_pyboy
-from gbc.hardware import LCDC, LCDC_ENABLE
+from gbc.hardware import BUTTONS, LCDC, LCDC_ENABLE
 from gbc.memory import RamReader
 from gbc.profiles import GameProfile, ProfileError, Variable, get_profile
 
@@ -94,6 +94,21 @@ class GameBoy:
         buffer = io.BytesIO()
         self.pyboy.save_state(buffer)
         return buffer.getvalue()
+
+    def load_state(self, state: bytes, held: tuple[str, ...] = ()) -> None:
+        """Go back to a `save_state()`, holding exactly the buttons `held` (those held when it was saved, for a
+        replay that goes on as the original run did)."""
+        self.pyboy.load_state(io.BytesIO(state))
+        for button in BUTTONS:
+            self.pyboy.button_release(button)
+        for button in held:
+            self.pyboy.button_press(button)
+        self._held = tuple(held)
+
+    @property
+    def held(self) -> tuple[str, ...]:
+        """The buttons held now."""
+        return self._held
 
     # --- time and input ----------------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from gymnasium import spaces
 
 from breakout_py.errors import UserError
 from gbc.emulator import GameBoy
-from gbc.extract.spec import STATE_SCALINGS, StateSpec, default_spec_path
+from gbc.extract.spec import STATE_SCALINGS, StateSpec, StateSpecError, default_spec_path
 from gbc.hardware import FRAMES_PER_SECOND, RAM_OBS_SIZE, SCREEN_HEIGHT, SCREEN_WIDTH
 from gbc.profiles import GameProfile
 
@@ -113,6 +113,9 @@ class GameBoyEnv(gym.Env):
             spec = StateSpec.load(default_spec_path(self.profile.rom_path) if state_spec is None else state_spec,
                                   self.state_scaling)
         spec.check_game_boy(self.profile.name, self.profile.sha1, RAM_OBS_SIZE)
+        if spec.banked and not self.game.ram.cgb:
+            raise StateSpecError(f"{spec.path} reads CGB WRAM banks 1-7, but this emulator runs DMG hardware, "
+                                 "which has none; extract a spec on this hardware with scripts/01_extract_state.py")
         return spec
 
     def get_action_meanings(self) -> list[str]:
@@ -161,6 +164,9 @@ class GameBoyEnv(gym.Env):
         if self.obs_type == "ram":
             return self.game.ram.read()
         if self.obs_type == "state":
+            if self.state_spec.banked:  # bytes of CGB WRAM banks, read from their bank whichever is switched in
+                return self.state_spec.transform(self.game.ram.read(),
+                                                 self.game.ram.read_wram(self.state_spec.wram_offsets))
             return self.state_spec.transform(self.game.ram.read())
         return self._frames.copy()
 

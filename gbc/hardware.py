@@ -30,6 +30,13 @@ LCDC_ENABLE = 0x80
 
 RAM_OBS_SIZE = (WRAM_END - WRAM_START) + (HRAM_END - HRAM_START)  # 8192 + 127 = 8319 bytes
 
+# CGB WRAM banks 1-7 at 0xD000-0xDFFF, each whatever bank SVBK switches in. The extractor records them beside the
+# RAM observation (which sees only the bank switched in): bank b's byte at address a has the index
+# RAM_OBS_SIZE + (b - 1) * WRAM_BANK_SIZE + (a - WRAM_SWITCHED_START) (`banked_index`) in its recordings and specs.
+WRAM_SWITCHED_START = WRAM_START + WRAM_BANK_SIZE
+CGB_WRAM_BANKS = 8
+BANKED_OBS_SIZE = RAM_OBS_SIZE + (CGB_WRAM_BANKS - 1) * WRAM_BANK_SIZE
+
 SCREEN_WIDTH = 160
 SCREEN_HEIGHT = 144
 # The LCD refreshes at 4194304 / 70224 Hz (https://gbdev.io/pandocs/Rendering.html).
@@ -48,3 +55,19 @@ def ram_obs_index(address: int) -> int:
         f"address {address:#06x} is neither in WRAM ({WRAM_START:#06x}-{WRAM_END - 1:#06x}) "
         f"nor in HRAM ({HRAM_START:#06x}-{HRAM_END - 1:#06x}), so it is not part of the RAM observation"
     )
+
+
+def banked_index(bank: int, address: int) -> int:
+    """Index of CGB WRAM bank `bank`'s byte at `address` (0xD000-0xDFFF) beside the RAM observation (see above)."""
+    if not (1 <= bank < CGB_WRAM_BANKS and WRAM_SWITCHED_START <= address < WRAM_END):
+        raise ValueError(f"bank {bank} address {address:#06x} is not in a switchable CGB WRAM bank (1-7, "
+                         f"{WRAM_SWITCHED_START:#06x}-{WRAM_END - 1:#06x})")
+    return RAM_OBS_SIZE + (bank - 1) * WRAM_BANK_SIZE + (address - WRAM_SWITCHED_START)
+
+
+def banked_location(index: int) -> tuple[int, int]:
+    """(bank, address) of a banked index (inverse of `banked_index`)."""
+    if not RAM_OBS_SIZE <= index < BANKED_OBS_SIZE:
+        raise ValueError(f"index {index} is not a banked WRAM index ({RAM_OBS_SIZE}..{BANKED_OBS_SIZE - 1})")
+    offset = index - RAM_OBS_SIZE
+    return 1 + offset // WRAM_BANK_SIZE, WRAM_SWITCHED_START + offset % WRAM_BANK_SIZE

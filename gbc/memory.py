@@ -16,7 +16,17 @@ import warnings
 import numpy as np
 from pyboy import PyBoy
 
-from gbc.hardware import HRAM_END, HRAM_START, RAM_OBS_SIZE, SVBK, WRAM_BANK_SIZE, WRAM_END, WRAM_START
+from gbc.hardware import (
+    CGB_WRAM_BANKS,
+    HRAM_END,
+    HRAM_START,
+    RAM_OBS_SIZE,
+    SVBK,
+    WRAM_BANK_SIZE,
+    WRAM_END,
+    WRAM_START,
+    WRAM_SWITCHED_START,
+)
 
 # Layout of PyBoy 2.8.1's Cython object `pyboy.core.ram.RAM` (pyboy/core/ram.c, struct __pyx_obj_5pyboy_4core_3ram_RAM):
 #   PyObject_HEAD (16 bytes), vtable pointer (8), __Pyx_memviewslice internal_ram0 (memview*, data*, shape[8],
@@ -45,6 +55,15 @@ def _find_ram_object(pyboy: PyBoy):
     return None
 
 
+def _has_wram_banks(pyboy: PyBoy) -> bool:
+    """Whether PyBoy emulates CGB hardware (8 WRAM banks): it refuses a bank above 1 otherwise."""
+    try:
+        pyboy.memory[CGB_WRAM_BANKS - 1, WRAM_SWITCHED_START]
+    except Exception:  # PyBoy raises a bare Exception for a bank the cartridge's hardware lacks
+        return False
+    return True
+
+
 def _map_buffers(pyboy: PyBoy) -> tuple[np.ndarray, np.ndarray] | None:
     """Zero-copy views of (all WRAM banks, HRAM), or None where the layout is not the one described above."""
     ram = _find_ram_object(pyboy)
@@ -62,16 +81,17 @@ def _map_buffers(pyboy: PyBoy) -> tuple[np.ndarray, np.ndarray] | None:
 
 
 class RamReader:
-    """Copies WRAM (0xC000-0xDFFF, as the CPU sees it) then HRAM (0xFF80-0xFFFE) into one uint8 array."""
+    """Copies WRAM (0xC000-0xDFFF, as the CPU sees it) then HRAM (0xFF80-0xFFFE) into one uint8 array; on CGB
+    hardware it also reads every WRAM bank (`wram_banks`, `read_wram`), switched in or not."""
 
     def __init__(self, pyboy: PyBoy, *, allow_fast: bool = True):
         self._pyboy = pyboy  # keeps the emulator (and so the mapped buffers) alive as long as this reader
-        self._cgb = False
+        self._cgb = _has_wram_banks(pyboy)
         self._wram = self._hram = None
         mapped = _map_buffers(pyboy) if allow_fast else None
         if mapped is not None:
             self._wram, self._hram = mapped
-            self._cgb = len(self._wram) == 0x8000
+            self._cgb = len(self._wram) == CGB_WRAM_BANKS * WRAM_BANK_SIZE
             if not np.array_equal(self._read_mapped(), self._read_public()):
                 warnings.warn("gbc: PyBoy's RAM layout is not the expected one; using the slower public memory API")
                 self._wram = self._hram = None
@@ -86,6 +106,36 @@ class RamReader:
     def read(self) -> np.ndarray:
         """A fresh uint8 array of RAM_OBS_SIZE bytes."""
         return self._read_mapped() if self._wram is not None else self._read_public()
+
+    @property
+    def cgb(self) -> bool:
+        """Whether the emulator runs CGB hardware, with WRAM banks 1-7 behind 0xD000-0xDFFF."""
+        return self._cgb
+
+    def switched_bank(self) -> int:
+        """The WRAM bank the CPU sees at 0xD000-0xDFFF now (always 1 on DMG hardware)."""
+        return ((self._pyboy.memory[SVBK] & 0x07) or 1) if self._cgb else 1
+
+    def wram_banks(self) -> np.ndarray:
+        """(8, 4096) uint8, CGB only: WRAM bank 0 (0xC000-0xCFFF) then banks 1-7 (0xD000-0xDFFF). Mapped: a live
+        view of PyBoy's memory (copy what you keep); otherwise a copy read bank by bank (slow)."""
+        if not self._cgb:
+            raise ValueError("WRAM banks 1-7 exist on CGB hardware only; this emulator runs a DMG")
+        if self._wram is not None:
+            return self._wram.reshape(CGB_WRAM_BANKS, WRAM_BANK_SIZE)
+        memory = self._pyboy.memory
+        banks = [memory[WRAM_START:WRAM_SWITCHED_START]]
+        # PyBoy 2.8.1 refuses a banked slice that reaches WRAM_END, so the last byte is read on its own.
+        banks += [memory[b, WRAM_SWITCHED_START : WRAM_END - 1] + [memory[b, WRAM_END - 1]]
+                  for b in range(1, CGB_WRAM_BANKS)]
+        return np.array(banks, dtype=np.uint8)
+
+    def read_wram(self, offsets: np.ndarray) -> np.ndarray:
+        """The bytes at `offsets` into `wram_banks()` flattened (bank * 4096 + address - 0xC000 for bank 0,
+        bank * 4096 + address - 0xD000 for banks 1-7), a fresh uint8 array."""
+        if self._wram is not None:
+            return self._wram[offsets]
+        return self.wram_banks().reshape(-1)[offsets]
 
     def _read_mapped(self) -> np.ndarray:
         out = np.empty(RAM_OBS_SIZE, dtype=np.uint8)

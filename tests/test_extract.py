@@ -197,6 +197,6 @@ def test_spec_errors_name_the_problem(tmp_path):
     spec_dict["observation_size"] = 8319
     with pytest.raises(ValueError, match="SHA-1 abab.*SHA-1 cdcd"):
         StateSpec(spec_dict).check_game_boy("breakout", "cd" * 20, 8319)
-    spec_dict["features"][0]["obs_indices"] = [9000]
+    spec_dict["features"][0]["obs_indices"] = [40000]  # past the RAM observation and the CGB WRAM banks after it
     with pytest.raises(ValueError, match="outside"):
         StateSpec(spec_dict)

@@ -4,9 +4,12 @@ variables, and write them as a state spec that `obs_type="state"` reads.
 Its stages, one module each:
 
 1. `record` (with `video`): play an env with a few policies and keep the RAM of every frame (plus, on a Game
-   Boy, OAM, VRAM changes, the DMA register and the stack pointer, read fast from PyBoy by `video`).
+   Boy, OAM, VRAM changes, the DMA register and the stack pointer, read fast from PyBoy by `video`, and on CGB
+   hardware the WRAM banks that are not switched in).
 2. `core`: decide every byte of the recording (constant, screen data, dead stack, frame counter, joypad mirror,
-   or kept) and group the kept ones into features (16-bit words, arrays); `build_spec` makes the spec's JSON.
+   copies, scratch overwritten before read, or kept) and group the kept ones into features (16-bit words,
+   arrays); `build_spec` makes the spec's JSON. `perturb` replays the recording in the emulator for its
+   perturbation test (a byte perturbed after it changed: read before the game overwrote it, or not).
 3. `spec`: the spec file's format and `StateSpec`, which turns RAM into the state observation (gbc.env uses it).
 4. `picture`: a PNG of the decisions, byte by byte.
 5. `score`: the spec scored against a ROM's symbols file, the ground truth the extractor never reads.

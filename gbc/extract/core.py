@@ -15,32 +15,45 @@
    - `stack`: a byte below the lowest stack pointer seen at the end of a frame: dead stack, what calls left.
 3. `frame_counter`: steps by +1 (or -1) on nearly every frame, whatever happens (dropped unless asked).
 4. `input`: a function of the action held in the frame or the frame before (a joypad mirror).
-5. Otherwise kept. Kept bytes are flagged (`timer`, `signed`) and grouped: 16-bit words (carry or sign
+5. `after_game_over` (still changes after game over), `duplicate` (a copy of an earlier kept byte).
+6. `overwritten_before_read` (Game Boy, with a replayer): the perturbation test of gbc.extract.perturb, for scratch
+   that changes exactly when the state does.
+7. Otherwise kept. Kept bytes are flagged (`timer`, `signed`) and grouped: 16-bit words (carry or sign
    extension between adjacent bytes) become one feature; runs of flag-like bytes with the same few values
    (e.g. brick flags) form an array group, one feature per byte.
 
-Nothing here reads a symbols file: the decisions come from the recording alone.
+On CGB hardware the recording also holds WRAM banks 1-7 (gbc.extract.record.WramBankRecorder): banked bytes are
+decided like the others, kept apart by bank where addresses matter (neighbours, names "2:0xd000").
+
+Nothing here reads a symbols file: the decisions come from the recording (and its replay) alone.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
+from gbc.extract.perturb import OVERWRITTEN, READ, TrialOutcome, TrialRequest
 from gbc.extract.record import Recording, RecordingError
 from gbc.extract.spec import SPEC_FORMAT, SPEC_VERSION
-from gbc.hardware import OAM_SIZE, PAGE_SIZE, TILE_MAP_STARTS, VRAM_START, WRAM_END, WRAM_START
+from gbc.hardware import OAM_SIZE, PAGE_SIZE, TILE_MAP_STARTS, VRAM_START, WRAM_BANK_SIZE, WRAM_END, WRAM_START
 
 # Bases a 16-bit VRAM pointer in RAM may be relative to: absolute, VRAM start, each tile map.
 VRAM_POINTER_BASES = (0, VRAM_START, *TILE_MAP_STARTS)
 DROP_REASONS = ("constant", "oam_dma_source", "oam_page_select", "vram_buffer", "stack", "frame_counter", "input",
-                "after_game_over", "duplicate")
+                "after_game_over", "duplicate", "overwritten_before_read")
 
 
 class RecordingTooShortError(RecordingError):
     """Too few in-play frame transitions to tell anything apart."""
+
+
+class Replayer(Protocol):
+    """Runs perturbation trials on a recording (gbc.extract.perturb.EmulatorReplayer; tests use their own)."""
+
+    def run(self, requests: list[TrialRequest], max_frames: int) -> list[TrialOutcome]: ...
 
 
 @dataclass(frozen=True)
@@ -108,6 +121,23 @@ class ExtractSettings:
     """changes after game over (frame and frame before both after it) that make a byte runtime"""
     keep_frame_counters: bool = False
     keep_inputs: bool = False
+    overwrite_test: bool = True
+    """run the perturbation test for scratch (Game Boy only: it replays the recording in the emulator)"""
+    overwrite_max_change_rate: float = 0.002
+    """only kept bytes that change at most this often (per transition) are tried"""
+    overwrite_trials: int = 3
+    overwrite_min_trials: int = 2
+    """values held tried per byte (one interval each, the most frequent values first), and trials needed"""
+    overwrite_max_interval: int = 3000
+    """longest interval between two changes of a byte that a trial replays (frames)"""
+    overwrite_slack: int = 2
+    """frames replayed past the byte's next recorded change"""
+    overwrite_min_unread_frames: int = 30
+    """an overwrite sooner than this after the perturbation is a cache recomputed all the time: kept"""
+    overwrite_max_frames: int = 300_000
+    """emulated frames for the whole test, at most (the bytes left untried are kept)"""
+    overwrite_max_bytes: int = 64
+    """bytes tried, at most (those whose changes come with the most other kept bytes' first; the rest are kept)"""
     word_subset_share: float = 0.95
     """share of a high byte's changes that coincide with a change of the byte below it"""
     word_carry_share: float = 0.9
@@ -148,6 +178,7 @@ class Feature:
     minimum: int
     maximum: int
     group: str | None = None
+    bank: int = 0  # CGB WRAM bank of a banked byte (0: the RAM observation's own bytes)
 
 
 @dataclass
@@ -165,6 +196,13 @@ class Extraction:
     pages: list[dict[str, Any]]
     stack: dict[str, Any] | None
     settings: ExtractSettings
+    banks: np.ndarray | None = None  # (N,) CGB WRAM bank of each index (0: the RAM observation), None: no banks
+    wram_banks: dict[str, Any] | None = None  # the recording's bank summary
+    observation_size: int | None = None  # leading indices that are the RAM observation (None: all)
+    overwrite_test: dict[str, int] | None = None  # what the perturbation test tried (None: not run)
+
+    def label(self, index: int) -> str:
+        return _label(self.addresses, self.banks, index)
 
     def decision(self, index: int) -> str:
         """'kept' or the drop reason of one observation index."""
@@ -184,7 +222,10 @@ def _play_transitions(recording: Recording) -> np.ndarray:
     return play
 
 
-def extract(recording: Recording, settings: ExtractSettings = ExtractSettings()) -> Extraction:
+def extract(recording: Recording, settings: ExtractSettings = ExtractSettings(),
+            replayer: Replayer | None = None) -> Extraction:
+    """Decide every byte (see the module docstring). `replayer` (gbc.extract.perturb.EmulatorReplayer for a Game
+    Boy) runs the perturbation test for scratch; without one, no byte is dropped as overwritten before read."""
     play = _play_transitions(recording)
     transitions = int(play.sum())
     if transitions < settings.min_transitions:
@@ -219,11 +260,15 @@ def extract(recording: Recording, settings: ExtractSettings = ExtractSettings())
     _inputs(recording, stats, play, settings)
     _after_game_over(recording, stats, changed, settings)
     _duplicates(recording, stats, settings)
+    overwrite_test = None
+    if replayer is not None and settings.overwrite_test:
+        overwrite_test = _overwritten_before_read(recording, stats, changed, play, replayer, settings)
     features, groups = _features_and_groups(recording, stats, constant, play, settings)
     return Extraction(
         size=recording.size, addresses=addresses, frames=recording.frames, episodes=recording.episodes,
         transitions=transitions, stats=stats, constant=constant, base=recording.base.copy(), features=features,
-        groups=groups, pages=pages, stack=stack, settings=settings,
+        groups=groups, pages=pages, stack=stack, settings=settings, banks=recording.banks,
+        wram_banks=recording.wram_banks, observation_size=recording.observation_size, overwrite_test=overwrite_test,
     )
 
 
@@ -249,7 +294,8 @@ def _oam_dma_sources(recording: Recording, stats: dict[int, ByteStats], settings
     oam = trace.oam
     with_sprites = oam.any(axis=1)
     pages = []
-    page_starts = np.flatnonzero((addresses % PAGE_SIZE == 0) & (addresses >= WRAM_START) & (addresses < WRAM_END))
+    observed = addresses[: recording.observation_size]  # a DMA reads the bank switched in, as the observation does
+    page_starts = np.flatnonzero((observed % PAGE_SIZE == 0) & (observed >= WRAM_START) & (observed < WRAM_END))
     for start in page_starts:
         block = np.arange(start, start + OAM_SIZE)
         changing = [int(i) for i in block if int(i) in stats]
@@ -308,7 +354,7 @@ def _stack(recording: Recording, stats: dict[int, ByteStats], settings: ExtractS
     addresses = recording.addresses
     lowest, highest = int(sp.min()), int(sp.max())
     summary = {"lowest_sp": f"{lowest:#06x}", "highest_sp": f"{highest:#06x}", "dropped": 0}
-    at_sp = np.flatnonzero(addresses == lowest)
+    at_sp = np.flatnonzero(addresses[: recording.observation_size] == lowest)
     if not len(at_sp):
         return summary  # SP outside the observed RAM
     dropped, gap, index = [], 0, int(at_sp[0]) - 1
@@ -438,7 +484,8 @@ def _vram_buffers(recording: Recording, stats: dict[int, ByteStats], play: np.nd
 
     # A weak match counts only inside a run of matching bytes (a buffer is an array; a lone score or direction
     # byte whose values happen to be tile numbers is not).
-    address_of = {i: int(recording.addresses[i]) for i in evidence}
+    locations = recording.locations  # bank and address: the same address in another bank is not a neighbour
+    address_of = {i: int(locations[i]) for i in evidence}
     matching = {i for i, e in evidence.items() if strong(e) or moving(e)}
     matching_addresses = np.array(sorted(address_of[i] for i in matching), np.int64)
     accepted = {i for i in matching if strong(evidence[i]) or evidence[i]["matched_values"] >= settings.vram_many_values
@@ -464,7 +511,7 @@ def _vram_buffers(recording: Recording, stats: dict[int, ByteStats], play: np.nd
     member_addresses = np.array(sorted(address_of[i] for i in members)) if members else np.zeros(0, np.int64)
     # Any changing byte between two members is taken with them, even one whose changes left VRAM as it was
     # (a queue entry holding the tile already on screen); address_of covers every changing byte for this.
-    address_of = {int(index): int(recording.addresses[index]) for index in position}
+    address_of = {int(index): int(locations[index]) for index in position}
     filled = set()
     reach = settings.cluster_gap + 1
     for i in position:
@@ -494,7 +541,7 @@ def _buffer_bookkeeping(recording: Recording, stats: dict[int, ByteStats], posit
     `buffer_flag_frames` frames at a time (set while the frame queues, cleared when VBlank copies)."""
     if not buffer:
         return
-    addresses = recording.addresses
+    addresses = recording.locations
     buffer_addresses = {int(addresses[i]) for i in buffer}
     changing = {int(addresses[i]) for i in position}
     for index, j in position.items():
@@ -613,7 +660,73 @@ def _duplicates(recording: Recording, stats: dict[int, ByteStats], settings: Ext
         key = recording.column(j).tobytes()
         original = first_of.setdefault(key, int(index))
         if original != int(index):
-            _drop(stat, "duplicate", of=_hex(recording.addresses[original]))
+            _drop(stat, "duplicate", of=_label(recording.addresses, recording.banks, original))
+
+
+def _overwritten_before_read(recording: Recording, stats: dict[int, ByteStats], changed: np.ndarray,
+                             play: np.ndarray, replayer: Replayer, settings: ExtractSettings) -> dict[str, int]:
+    """Scratch that changes when the game's state does: a rarely changing kept byte whose value, perturbed right
+    after a change, the game overwrites before anything else differs (gbc.extract.perturb), and not at once (a
+    byte rewritten within `overwrite_min_unread_frames` is recomputed from other state all the time).
+    One trial per value the byte holds (the most frequent first, up to `overwrite_trials`; a value whose interval
+    reads the byte, such as an empty cell a snake's head enters, keeps it), each on an interval within one
+    episode no longer than `overwrite_max_interval`; at least `overwrite_min_trials`. Every trial must say
+    "overwritten" (the replayer skips a byte's later trials once one says otherwise)."""
+    episode = np.cumsum(recording.episode_start)
+    kept_columns = [j for j, index in enumerate(recording.columns.tolist()) if stats[index].reason is None]
+    kept_changing = changed[:, kept_columns].sum(axis=1)  # per transition: how many kept bytes change
+    candidates = []
+    for j, index in enumerate(recording.columns.tolist()):
+        stat = stats[index]
+        if stat.reason is None and stat.changes >= 2 and stat.change_rate <= settings.overwrite_max_change_rate:
+            # Generation buffers are written while a wave or level is generated, when many variables change at
+            # once: the bytes whose changes come in the largest bursts are tried first.
+            burst = float(kept_changing[changed[:, j]].mean())
+            candidates.append((-burst, index, j))
+    plans: dict[int, list[TrialRequest]] = {}
+    for _, index, j in sorted(candidates):
+        if len(plans) == settings.overwrite_max_bytes:
+            break
+        frames = np.flatnonzero(changed[:, j]) + 1  # the frames at whose end the byte holds a new value
+        column = recording.column(j)
+        intervals = [(int(a), int(b)) for a, b in zip(frames[:-1], frames[1:])
+                     if episode[a] == episode[b] and b - a <= settings.overwrite_max_interval]
+        first_of: dict[int, tuple[int, int]] = {}
+        for a, b in intervals:
+            first_of.setdefault(int(column[a]), (a, b))
+        counts = np.bincount(column, minlength=256)
+        held = sorted(first_of, key=lambda v: (-counts[v], v))[: settings.overwrite_trials]
+        chosen = [first_of[v] for v in held]
+        chosen += [i for i in intervals if i not in chosen][: max(0, settings.overwrite_min_trials - len(chosen))]
+        if len(chosen) < settings.overwrite_min_trials:
+            continue
+        values = np.flatnonzero(counts)
+        plans[index] = []
+        for a, b in chosen:
+            other = values[values != column[a]]  # a value the game itself gives the byte
+            value = int(other[np.searchsorted(other, column[a]) % len(other)])
+            plans[index].append(TrialRequest(index, a, min(b + settings.overwrite_slack, recording.frames - 1), value))
+    requests = [request for plan in plans.values() for request in plan]
+    verdicts: dict[int, list[str]] = {index: [] for index in plans}
+    unread: dict[int, list[int]] = {index: [] for index in plans}
+    for request, outcome in zip(requests, replayer.run(requests, settings.overwrite_max_frames) if requests else []):
+        verdict = outcome.verdict
+        if verdict == OVERWRITTEN and outcome.frames < settings.overwrite_min_unread_frames:
+            # Rewritten within a few frames: the game recomputes it from other state all the time (a cache such as
+            # Runner's next_obstacle_kind, rewritten every frame), not a buffer that lies unread until the next
+            # time something is generated.
+            verdict = "rewritten_at_once"
+        verdicts[request.index].append(verdict)
+        unread[request.index].append(outcome.frames)
+    dropped = 0
+    for index, plan in plans.items():
+        if len(verdicts[index]) == len(plan) and all(v == OVERWRITTEN for v in verdicts[index]):
+            dropped += 1
+            _drop(stats[index], "overwritten_before_read", trials=len(plan), unread_frames=unread[index],
+                  perturbed_at=[r.start for r in plan], values=[r.value for r in plan])
+    return {"bytes_tried": len(plans), "trials": len(requests), "dropped": dropped,
+            "kept_as_read": sum(READ in v for v in verdicts.values()),
+            "emulated_frames": int(getattr(replayer, "emulated_frames", 0))}
 
 
 def _signed_bytes(stats: dict[int, ByteStats], columns: np.ndarray, values: np.ndarray) -> None:
@@ -673,12 +786,12 @@ def _features_and_groups(recording: Recording, stats: dict[int, ByteStats], cons
             if kind is not None:
                 words[lo] = kind
     for lo, kind in words.items():
-        name = f"word@{int(addresses[lo]):#06x}"
+        name = f"word@{_label(addresses, recording.banks, lo)}"
         stats[lo].group = stats[lo + 1].group = name
         for i in (lo, lo + 1):
             stats[i].flags.append("word_lo" if i == lo else "word_hi")
         groups.append({"name": name, "kind": "word", "word": kind, "addresses": [_hex(addresses[lo]),
-                       _hex(addresses[lo + 1])]})
+                       _hex(addresses[lo + 1])], **_bank_entry(recording, lo)})
     _signed_bytes(stats, recording.columns, recording.values)
     # Arrays: runs of flag-like kept bytes with the same few values; unchanging bytes holding one of those
     # values may sit between members (an element that never changed in the recording).
@@ -687,11 +800,12 @@ def _features_and_groups(recording: Recording, stats: dict[int, ByteStats], cons
 
     def close_run():
         if len(run) >= settings.array_min_members:
-            name = f"array@{int(addresses[run[0]]):#06x}"
+            name = f"array@{_label(addresses, recording.banks, run[0])}"
             for i in run:
                 stats[i].group = name
             groups.append({"name": name, "kind": "array", "values": sorted(run_values),
-                           "first": _hex(addresses[run[0]]), "last": _hex(addresses[run[-1]]), "members": len(run)})
+                           "first": _hex(addresses[run[0]]), "last": _hex(addresses[run[-1]]), "members": len(run),
+                           **_bank_entry(recording, run[0])})
 
     for i in kept:
         stat = stats[i]
@@ -719,15 +833,17 @@ def _features_and_groups(recording: Recording, stats: dict[int, ByteStats], cons
             signed = words[i] == "signed"
             if signed:
                 word = word - 65536 * (word >= 32768)
-            features.append(Feature(f"{int(addresses[i]):#06x}", [i, i + 1], [int(addresses[i]), int(addresses[i + 1])],
-                                    signed, int(word.min()), int(word.max()), stat.group))
+            features.append(Feature(_label(addresses, recording.banks, i), [i, i + 1],
+                                    [int(addresses[i]), int(addresses[i + 1])], signed, int(word.min()),
+                                    int(word.max()), stat.group, recording.bank(i)))
             continue
         signed = "signed" in stat.flags
         low, high = stat.minimum, stat.maximum
         if signed:
             column = recording.full(np.array([i]))[:, 0].astype(np.int8)
             low, high = int(column.min()), int(column.max())
-        features.append(Feature(f"{int(addresses[i]):#06x}", [i], [int(addresses[i])], signed, low, high, stat.group))
+        features.append(Feature(_label(addresses, recording.banks, i), [i], [int(addresses[i])], signed, low, high,
+                                stat.group, recording.bank(i)))
     return features, groups
 
 
@@ -742,6 +858,18 @@ def _gap_holds(recording: Recording, constant: np.ndarray, previous: int, index:
 
 def _hex(address) -> str:
     return f"{int(address):#06x}"
+
+
+def _bank_entry(recording: Recording, index: int) -> dict[str, int]:
+    """{"bank": b} for a byte of CGB WRAM bank b, {} for the RAM observation's (so bank-free specs are unchanged)."""
+    bank = recording.bank(index)
+    return {"bank": bank} if bank else {}
+
+
+def _label(addresses: np.ndarray, banks: np.ndarray | None, index: int) -> str:
+    """A byte's name without a symbols file: its address, and for a banked CGB WRAM byte its bank ("2:0xd000")."""
+    bank = 0 if banks is None else int(banks[index])
+    return f"{bank}:{_hex(addresses[index])}" if bank else _hex(addresses[index])
 
 
 # --- the spec file ---------------------------------------------------------------------------------------------
@@ -762,19 +890,23 @@ def build_spec(extraction: Extraction, *, env_id: str, env_kwargs: dict[str, Any
             feature_of[i] = k
         features.append({"index": k, "name": feature.name, "addresses": [_hex(a) for a in feature.addresses],
                          "obs_indices": feature.indices, "type": _feature_type(feature), "signed": feature.signed,
-                         "min": feature.minimum, "max": feature.maximum, "group": feature.group})
+                         "min": feature.minimum, "max": feature.maximum, "group": feature.group,
+                         **({"bank": feature.bank} if feature.bank else {})})
     kept, dropped = [], []
     for i in sorted(extraction.stats):
         stat = extraction.stats[i]
-        entry = {"address": _hex(stat.address), "obs_index": i, "min": stat.minimum, "max": stat.maximum,
-                 "distinct": stat.distinct, "changes": stat.changes, "change_rate": round(stat.change_rate, 6),
-                 "flags": stat.flags}
+        bank = 0 if extraction.banks is None else int(extraction.banks[i])
+        entry = {"address": _hex(stat.address), **({"bank": bank} if bank else {}), "obs_index": i,
+                 "min": stat.minimum, "max": stat.maximum, "distinct": stat.distinct, "changes": stat.changes,
+                 "change_rate": round(stat.change_rate, 6), "flags": stat.flags}
         if stat.reason is None:
             kept.append({**entry, "feature": feature_of[i], "group": stat.group})
         else:
             dropped.append({**entry, "reason": stat.reason, "evidence": _jsonable(stat.evidence)})
-    # Constant bytes, as runs of consecutive addresses.
-    constant = np.flatnonzero(extraction.constant)
+    # Constant bytes of the RAM observation, as runs of consecutive addresses (a recorded WRAM bank's constant
+    # bytes are counted in "wram_banks").
+    observed = extraction.size if extraction.observation_size is None else extraction.observation_size
+    constant = np.flatnonzero(extraction.constant[:observed])
     if len(constant):
         breaks = np.flatnonzero((np.diff(constant) != 1) | (np.diff(addresses[constant]) != 1)) + 1
         for run in np.split(constant, breaks):
@@ -788,13 +920,13 @@ def build_spec(extraction: Extraction, *, env_id: str, env_kwargs: dict[str, Any
             dropped.append(entry)
     dropped.sort(key=lambda e: e["obs_index"])
     reasons = {reason: 0 for reason in DROP_REASONS}
-    reasons["constant"] = int(extraction.constant.sum())
+    reasons["constant"] = len(constant)
     for stat in extraction.stats.values():
         if stat.reason is not None:
             reasons[stat.reason] += 1
     return {
         "format": SPEC_FORMAT, "version": SPEC_VERSION,
-        "env_id": env_id, "env_kwargs": env_kwargs, "layout": layout, "observation_size": extraction.size,
+        "env_id": env_id, "env_kwargs": env_kwargs, "layout": layout, "observation_size": observed,
         "rom": rom,
         "recording": {**recording, "frames": extraction.frames, "episodes": extraction.episodes,
                       "transitions": extraction.transitions},
@@ -807,8 +939,17 @@ def build_spec(extraction: Extraction, *, env_id: str, env_kwargs: dict[str, Any
         "groups": extraction.groups,
         "oam_dma_pages": extraction.pages,
         "stack": extraction.stack,
+        **({"wram_banks": {**extraction.wram_banks, "constant_bytes": int(extraction.constant[observed:].sum())
+                                                                       - _unrecorded_bytes(extraction)}}
+           if extraction.wram_banks is not None else {}),
+        **({"overwrite_test": extraction.overwrite_test} if extraction.overwrite_test is not None else {}),
         "dropped": dropped,
     }
+
+
+def _unrecorded_bytes(extraction: Extraction) -> int:
+    """Banked indices of banks that were not recorded (switched in at every frame's end: the observation's)."""
+    return len(extraction.wram_banks["switched_in"]) * WRAM_BANK_SIZE
 
 
 def _jsonable(value: Any) -> Any:

@@ -1,7 +1,8 @@
 """A picture of the extractor's decisions: the RAM as a grid, each byte coloured by what was decided.
 
-Top: every byte of the observation, 128 per row. Bottom: the 32-byte rows that hold any changing byte, large,
-with the names of variables (from a symbols file, when the caller has one) written on their first byte.
+Top: every byte of the observation, 128 per row. Bottom: the 32-byte rows that hold any changing byte, large (CGB
+WRAM banks' rows too, labelled bank:address), with the names of variables (from a symbols file, when the caller
+has one) written on their first byte.
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ COLOURS = {
     "input": "#17becf",
     "after_game_over": "#9edae5",
     "duplicate": "#bcbd22",
+    "overwritten_before_read": "#7f7f7f",
 }
 LABELS = {
     "kept": "kept (state)", "constant": "constant", "oam_dma_source": "OAM DMA source (screen)",
     "oam_page_select": "OAM page select (screen)", "vram_buffer": "VRAM buffer (screen)", "stack": "stack (dead, live)",
     "frame_counter": "frame counter", "input": "input mirror",
     "after_game_over": "changes after game over (runtime)", "duplicate": "copy of a kept byte",
+    "overwritten_before_read": "overwritten before read (scratch)",
 }
 OVERVIEW_COLUMNS = 128
 DETAIL_COLUMNS = 32
@@ -37,7 +40,8 @@ DETAIL_COLUMNS = 32
 
 def draw_decisions(extraction: Extraction, path: Path | str, *, title: str,
                    names: dict[int, str] | None = None) -> Path:
-    """Write the PNG to `path` (atomically). `names`: address -> variable name, drawn on the detail rows."""
+    """Write the PNG to `path` (atomically). `names`: index (of the observation, or banked) -> variable name,
+    drawn on the detail rows."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -51,9 +55,10 @@ def draw_decisions(extraction: Extraction, path: Path | str, *, title: str,
     addresses = extraction.addresses
     names = names or {}
 
-    overview_rows = -(-extraction.size // OVERVIEW_COLUMNS)
+    observed = extraction.observation_size or extraction.size
+    overview_rows = -(-observed // OVERVIEW_COLUMNS)
     grid = np.full(overview_rows * OVERVIEW_COLUMNS, np.nan)
-    grid[: extraction.size] = code
+    grid[:observed] = code[:observed]
     row_starts = np.arange(0, extraction.size, DETAIL_COLUMNS)
     busy = [s for s in row_starts if (code[s : s + DETAIL_COLUMNS] != order.index("constant")).any()]
 
@@ -63,7 +68,7 @@ def draw_decisions(extraction: Extraction, path: Path | str, *, title: str,
     top.imshow(grid.reshape(overview_rows, OVERVIEW_COLUMNS), cmap=cmap, vmin=-0.5, vmax=len(order) - 0.5,
                aspect="auto", interpolation="nearest")
     ticks = np.arange(0, overview_rows, max(1, overview_rows // 16))
-    top.set_yticks(ticks, [f"{int(addresses[min(t * OVERVIEW_COLUMNS, extraction.size - 1)]):#06x}" for t in ticks],
+    top.set_yticks(ticks, [f"{int(addresses[min(t * OVERVIEW_COLUMNS, observed - 1)]):#06x}" for t in ticks],
                    fontsize=7)
     top.xaxis.tick_top()
     top.set_xticks([0, 32, 64, 96, 127], ["+0", "+32", "+64", "+96", "+127"], fontsize=7)
@@ -76,7 +81,7 @@ def draw_decisions(extraction: Extraction, path: Path | str, *, title: str,
         chunk = code[start : start + DETAIL_COLUMNS]
         detail[r, : len(chunk)] = chunk
     bottom.imshow(detail, cmap=cmap, vmin=-0.5, vmax=len(order) - 0.5, aspect="auto", interpolation="nearest")
-    bottom.set_yticks(range(len(busy)), [f"{int(addresses[s]):#06x}" for s in busy], fontsize=7)
+    bottom.set_yticks(range(len(busy)), [extraction.label(s) for s in busy], fontsize=7)
     bottom.set_xticks(range(DETAIL_COLUMNS), [f"{k:X}" for k in range(DETAIL_COLUMNS)], fontsize=6)
     bottom.set_xticks(np.arange(-0.5, DETAIL_COLUMNS, 1), minor=True)
     bottom.set_yticks(np.arange(-0.5, len(busy), 1), minor=True)
@@ -87,7 +92,7 @@ def draw_decisions(extraction: Extraction, path: Path | str, *, title: str,
             index = start + k
             if index >= extraction.size:
                 break
-            name = names.get(int(addresses[index]))
+            name = names.get(index)
             if name:
                 bottom.text(k, r + 0.45, name, rotation=90, fontsize=6.5, va="center", ha="left",
                             rotation_mode="anchor", clip_on=True)

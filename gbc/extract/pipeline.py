@@ -24,6 +24,7 @@ import gymnasium as gym
 import gbc  # noqa: F401  (registers the envs, so gym.spec knows the Game Boy ids)
 from gbc.baselines import SCRIPTED_PLAYERS, RandomAgent
 from gbc.extract.core import ExtractSettings, build_spec, extract
+from gbc.extract.perturb import EmulatorReplayer
 from gbc.extract.picture import draw_decisions
 from gbc.extract.record import PolicySource, RecordingError, check_env_id, is_game_boy_env_id, record_ram
 from gbc.extract.score import bars_met, format_score, load_json, score_spec
@@ -156,6 +157,20 @@ def rom_entry(profile: GameProfile | None) -> dict[str, Any] | None:
             "sha1": profile.sha1.lower()}
 
 
+def symbol_names(symbols: dict[str, Any], addresses: Any, banks: Any) -> dict[int, str]:
+    """Index -> variable name (on its first byte) for the picture; a banked variable (the symbols file's
+    "cgb_wram_bank") names the byte of its bank."""
+    index_of = {(0 if banks is None else int(b), int(a)): i
+                for i, (a, b) in enumerate(zip(addresses.tolist(), banks.tolist() if banks is not None else
+                                               [0] * len(addresses)))}
+    names = {}
+    for variable in symbols["variables"]:
+        key = (int(variable.get("cgb_wram_bank", 0)), int(variable["address"]))
+        if key in index_of:
+            names[index_of[key]] = variable["name"]
+    return names
+
+
 def _load_average() -> float:
     return round(os.getloadavg()[0], 2)
 
@@ -173,8 +188,17 @@ def run_extraction(job: ExtractionJob, log: Callable[[str], None] = print) -> di
     recording = record_ram(job.env_id, job.env_kwargs, sources, job.frames, job.seed, job.max_episode_frames,
                            progress=log)
     recorded, cpu_recorded = time.perf_counter(), time.process_time()
-    extraction = extract(recording, job.settings)
+    replayer = None
+    if profile is not None and job.settings.overwrite_test:
+        replayer = EmulatorReplayer(job.env_id, job.env_kwargs, recording, job.seed, job.max_episode_frames)
+    try:
+        extraction = extract(recording, job.settings, replayer)
+    finally:
+        if replayer is not None:
+            replayer.close()
     extracted, cpu_extracted = time.perf_counter(), time.process_time()
+    if extraction.overwrite_test is not None:
+        log(f"perturbation test: {extraction.overwrite_test}")
 
     spec = build_spec(extraction, env_id=job.env_id, env_kwargs=job.env_kwargs,
                       layout=GAME_BOY_LAYOUT if profile is not None else FLAT_LAYOUT, rom=rom_entry(profile),
@@ -186,7 +210,7 @@ def run_extraction(job: ExtractionJob, log: Callable[[str], None] = print) -> di
     symbols = load_json(symbols_path) if symbols_path is not None and symbols_path.is_file() else None
     if job.picture:
         # Names from the symbols file label the picture only; the decisions above never saw them.
-        names = {int(v["address"]): v["name"] for v in symbols["variables"]} if symbols is not None else {}
+        names = symbol_names(symbols, extraction.addresses, extraction.banks) if symbols is not None else {}
         picture = draw_decisions(extraction, picture_path(out), names=names,
                                  title=f"{job.env_id}: {extraction.frames} frames, {extraction.episodes} episodes; "
                                        f"{len(spec['kept'])} bytes kept -> {len(spec['features'])} features")

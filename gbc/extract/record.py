@@ -3,7 +3,10 @@
 A `Recording` keeps only the bytes that ever change (columns) plus one row of every byte's first value, so
 100,000 frames of 8 KiB of Game Boy RAM take a few MB instead of 830. When the env is a Game Boy, it also keeps,
 per frame, what finding screen data needs: OAM, the DMA register, the stack pointer, and every VRAM byte that
-changed since the frame before (address, bank, new value).
+changed since the frame before (address, bank, new value). On CGB hardware it also sees WRAM banks 1-7
+(`WramBankRecorder`): the RAM observation shows only the bank switched in at a frame's end, so a game's data in
+another bank (switched in only while the game works on it) would never be seen to change. Banked bytes get the
+indices after the observation's (`gbc.hardware.banked_index`) and are decided like any other byte.
 
 `record_ram()` drives any Gymnasium env whose observation is a flat uint8 RAM vector (or a `GameBoyEnv`, whose RAM
 it reads directly) with a list of policies, one RAM vector per env step (Game Boy envs are made with
@@ -21,7 +24,21 @@ import numpy as np
 
 from breakout_py.errors import UserError
 from gbc.extract.video import VideoMemory
-from gbc.hardware import HRAM_START, OAM_SIZE, RAM_OBS_SIZE, VRAM_BANK_SIZE, VRAM_START, WRAM_END, WRAM_START
+from gbc.hardware import (
+    BANKED_OBS_SIZE,
+    CGB_WRAM_BANKS,
+    HRAM_START,
+    OAM_SIZE,
+    RAM_OBS_SIZE,
+    VRAM_BANK_SIZE,
+    VRAM_START,
+    WRAM_BANK_SIZE,
+    WRAM_END,
+    WRAM_START,
+    WRAM_SWITCHED_START,
+    banked_location,
+)
+from gbc.memory import RamReader
 
 # Frames whose VRAM changed in more bytes than this (a full redraw) store no VRAM changes and are left out of the
 # VRAM matching: they would match anything and would cost memory.
@@ -78,6 +95,8 @@ class Recording:
     game_boy: GameBoyTrace | None = None
     sources: list[dict[str, Any]] = field(default_factory=list)
     after_game_over: np.ndarray | None = None  # (T,) bool: a frame after its episode's game over (None: none)
+    banks: np.ndarray | None = None  # (N,) uint8: the CGB WRAM bank of each index (0: the RAM observation's own)
+    wram_banks: dict[str, Any] | None = None  # which banks were recorded, which were the observation's (CGB only)
     _by_column: np.ndarray | None = field(default=None, repr=False, compare=False)  # values.T, made on first use
 
     @property
@@ -92,10 +111,27 @@ class Recording:
     def episodes(self) -> int:
         return int(self.episode_start.sum())
 
+    @property
+    def observation_size(self) -> int:
+        """How many leading indices are the env's RAM observation (the rest: banked WRAM bytes)."""
+        return self.size if self.banks is None else int(np.count_nonzero(self.banks == 0))
+
+    def bank(self, index: int) -> int:
+        """The CGB WRAM bank of an index, 0 for the RAM observation's bytes."""
+        return 0 if self.banks is None else int(self.banks[index])
+
+    @property
+    def locations(self) -> np.ndarray:
+        """(N,) int64 keys that tell bytes apart by bank and address (bank * 0x10000 + address): adjacent bytes of
+        one bank are adjacent keys; the same address in two banks is not the same byte."""
+        if self.banks is None:
+            return self.addresses
+        return self.addresses + 0x10000 * self.banks.astype(np.int64)
+
     @classmethod
     def from_frames(cls, frames: np.ndarray, episode_start: np.ndarray | None = None,
                     actions: np.ndarray | None = None, addresses: np.ndarray | None = None,
-                    game_boy: GameBoyTrace | None = None) -> Recording:
+                    game_boy: GameBoyTrace | None = None, banks: np.ndarray | None = None) -> Recording:
         """A recording from a full (T, N) uint8 array (tests, small envs). Default: one episode, no actions."""
         frames = np.asarray(frames)
         if frames.ndim != 2 or frames.dtype != np.uint8:
@@ -114,7 +150,7 @@ class Recording:
             episode_start=np.asarray(episode_start, bool),
             actions=np.asarray(actions, np.int16),
             addresses=np.arange(frames.shape[1], dtype=np.int64) if addresses is None else np.asarray(addresses),
-            game_boy=game_boy,
+            game_boy=game_boy, banks=None if banks is None else np.asarray(banks, np.uint8),
         )
 
     @property
@@ -145,18 +181,114 @@ class Recording:
         return out.T
 
 
-def game_boy_addresses() -> np.ndarray:
-    """Address of each index of the Game Boy RAM observation (WRAM then HRAM, as gbc.hardware.ram_obs_index)."""
+def game_boy_addresses(banked: bool = False) -> np.ndarray:
+    """Address of each index of the Game Boy RAM observation (WRAM then HRAM, as gbc.hardware.ram_obs_index),
+    then, when `banked`, of CGB WRAM banks 1-7 (gbc.hardware.banked_index)."""
     wram = np.arange(WRAM_START, WRAM_END)
-    return np.concatenate([wram, np.arange(HRAM_START, HRAM_START + RAM_OBS_SIZE - len(wram))]).astype(np.int64)
+    parts = [wram, np.arange(HRAM_START, HRAM_START + RAM_OBS_SIZE - len(wram))]
+    if banked:
+        parts.append(np.tile(np.arange(WRAM_SWITCHED_START, WRAM_END), CGB_WRAM_BANKS - 1))
+    return np.concatenate(parts).astype(np.int64)
+
+
+def game_boy_banks() -> np.ndarray:
+    """(BANKED_OBS_SIZE,) uint8: the WRAM bank of each index of a banked recording (0: the RAM observation)."""
+    banks = np.zeros(BANKED_OBS_SIZE, np.uint8)
+    banks[RAM_OBS_SIZE:] = [banked_location(i)[0] for i in range(RAM_OBS_SIZE, BANKED_OBS_SIZE, WRAM_BANK_SIZE)
+                            for _ in range(WRAM_BANK_SIZE)]
+    return banks
+
+
+class WramBankRecorder:
+    """The changes of CGB WRAM banks 1-7 frame by frame, read from PyBoy's WRAM array (all eight banks).
+
+    The bank switched in at a frame's end is what the RAM observation shows, so it is not compared that frame
+    (its stack changes every frame); a bank that is switched in at the end of every frame is the observation's
+    and is not recorded at all. Per frame, the other banks are compared with the frame before as one block of
+    bytes (a few microseconds) and only the bytes that changed are kept."""
+
+    def __init__(self, reader: RamReader):
+        self._reader = reader
+        self._previous = reader.wram_banks()[1:].copy()  # (7, 4096) banks 1-7 as last compared
+        self._initial = self._previous.copy()
+        self._previous_bytes: tuple[int, bytes] | None = None  # (switched bank, the other banks' bytes)
+        self._switched: list[int] = []
+        self._changes: list[tuple[int, int, np.ndarray, np.ndarray]] = []  # (frame, bank, offsets, values)
+
+    def attach(self, reader: RamReader) -> None:
+        self._reader = reader
+
+    def add(self, frame: int) -> None:
+        switched = self._reader.switched_bank()
+        self._switched.append(switched)
+        others = self._reader.wram_banks()[1:]
+        # Compare the banks other than the switched one as one block (index switched - 1 left out).
+        now = others[:switched - 1].tobytes() + others[switched:].tobytes()
+        if self._previous_bytes is not None and self._previous_bytes == (switched, now):
+            return
+        for bank in range(1, CGB_WRAM_BANKS):
+            if bank == switched:
+                continue
+            where = np.flatnonzero(others[bank - 1] != self._previous[bank - 1])
+            if len(where):
+                values = others[bank - 1, where]
+                self._changes.append((frame, bank, where, values))
+                self._previous[bank - 1, where] = values
+        self._previous_bytes = (switched, now)
+
+    def finish(self, frames: int, view: Callable[[np.ndarray, np.ndarray], np.ndarray],
+               view_base: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        """(base of the 7 banks' bytes (28672,), the banked indices that change (K,), their values (T, K), a
+        summary). `view(frames, offsets)`: the observation's 0xD000 bytes at those offsets on those frames (for the
+        frames where a recorded bank was the one switched in); `view_base`: those 4096 bytes on frame 0."""
+        switched = np.array(self._switched, np.uint8)
+        in_view = [b for b in range(1, CGB_WRAM_BANKS) if (switched == b).all()]
+        recorded = [b for b in range(1, CGB_WRAM_BANKS) if b not in in_view]
+        base = self._initial.copy()
+        if len(switched):
+            base[switched[0] - 1] = view_base  # the bank switched in on frame 0 holds what the observation shows
+        columns, blocks = [], []
+        for bank in recorded:
+            events = [(f, o, v) for f, b, o, v in self._changes if b == bank]
+            shown = np.flatnonzero(switched == bank)
+            event_frames = np.concatenate([np.full(len(o), f, np.int64) for f, o, _ in events] or [np.zeros(0, np.int64)])
+            event_offsets = np.concatenate([o for _, o, _ in events] or [np.zeros(0, np.int64)])
+            event_values = np.concatenate([v for _, _, v in events] or [np.zeros(0, np.uint8)])
+            offsets = set(event_offsets.tolist())
+            if len(shown):
+                offsets.update(np.flatnonzero((view(shown, np.arange(WRAM_BANK_SIZE)) != base[bank - 1]).any(axis=0))
+                               .tolist())
+            offsets = np.array(sorted(offsets), np.int64)
+            if not len(offsets):
+                continue
+            values = np.empty((frames, len(offsets)), np.uint8)
+            every_frame = np.arange(frames)
+            for k, offset in enumerate(offsets.tolist()):  # each change holds until the next one
+                mine = event_offsets == offset
+                last = np.searchsorted(event_frames[mine], every_frame, side="right") - 1
+                values[:, k] = np.where(last >= 0, event_values[mine][np.maximum(last, 0)], base[bank - 1, offset])
+            if len(shown):
+                values[shown] = view(shown, offsets)
+            changing = (values != values[:1]).any(axis=0)
+            columns.append(RAM_OBS_SIZE + (bank - 1) * WRAM_BANK_SIZE + offsets[changing])
+            blocks.append(values[:, changing])
+        flat_base = base.reshape(-1)
+        columns_all = np.concatenate(columns) if columns else np.zeros(0, np.int64)
+        values_all = np.concatenate(blocks, axis=1) if blocks else np.zeros((frames, 0), np.uint8)
+        if frames:  # the recording's base is frame 0
+            flat_base[columns_all - RAM_OBS_SIZE] = values_all[0]
+        summary = {"recorded": recorded, "switched_in": in_view, "changing_bytes": int(len(columns_all))}
+        return flat_base, columns_all, values_all, summary
 
 
 class RamRecorder:
     """Collects frames in chunks and keeps, per chunk, only the columns that change within it."""
 
-    def __init__(self, size: int, video: VideoMemory | None = None, chunk_frames: int = CHUNK_FRAMES):
+    def __init__(self, size: int, video: VideoMemory | None = None, chunk_frames: int = CHUNK_FRAMES,
+                 banks: WramBankRecorder | None = None):
         self._size = size
         self._video = video  # None without a Game Boy
+        self._banks = banks  # None without CGB WRAM banks
         self._chunk = np.empty((chunk_frames, size), np.uint8)
         self._filled = 0
         self._chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (first row, columns, values)
@@ -180,10 +312,12 @@ class RamRecorder:
     def size(self) -> int:
         return self._size
 
-    def attach(self, video: VideoMemory) -> None:
+    def attach(self, video: VideoMemory, ram: RamReader | None = None) -> None:
         """Read the Game Boy state from another emulator from now on (the next frame must start an episode)."""
         self._video = video
         self._previous_vram = None
+        if self._banks is not None and ram is not None:
+            self._banks.attach(ram)
 
     def add(self, ram: np.ndarray, action: int, episode_start: bool, after_game_over: bool = False) -> None:
         if ram.shape != (self._size,):
@@ -198,6 +332,8 @@ class RamRecorder:
         self._after_game_over.append(after_game_over)
         if self._video is not None:
             self._add_video(frame, episode_start)
+        if self._banks is not None:
+            self._banks.add(frame)
 
     def _add_video(self, frame: int, episode_start: bool) -> None:
         video = self._video
@@ -244,10 +380,32 @@ class RamRecorder:
         trace = None
         if self._video is not None:
             trace = self._finish_video()
+        banks, wram_banks = None, None
+        if self._banks is not None:
+            base, columns, values, wram_banks = self._finish_banks(base, columns.astype(np.int64), values)
+            addresses, banks = game_boy_addresses(banked=True), game_boy_banks()
         return Recording(base=base, columns=columns.astype(np.int64), values=values,
                          episode_start=np.array(self._episode_start, bool),
                          actions=np.array(self._actions, np.int16), addresses=addresses, game_boy=trace,
-                         sources=list(sources or []), after_game_over=np.array(self._after_game_over, bool))
+                         sources=list(sources or []), after_game_over=np.array(self._after_game_over, bool),
+                         banks=banks, wram_banks=wram_banks)
+
+    def _finish_banks(self, base: np.ndarray, columns: np.ndarray, values: np.ndarray):
+        """The observation's columns followed by the banked ones."""
+        view_start = WRAM_SWITCHED_START - WRAM_START
+
+        def view(frames: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+            indices = view_start + np.asarray(offsets)
+            where = np.searchsorted(columns, indices)
+            present = (where < len(columns)) & (columns[np.minimum(where, len(columns) - 1)] == indices)
+            out = np.broadcast_to(base[indices], (len(frames), len(indices))).copy()
+            out[:, present] = values[np.ix_(frames, where[present])]
+            return out
+
+        banked_base, banked_columns, banked_values, summary = self._banks.finish(
+            self.frames, view, base[view_start : view_start + WRAM_BANK_SIZE])
+        return (np.concatenate([base, banked_base]), np.concatenate([columns, banked_columns]),
+                np.concatenate([values, banked_values], axis=1), summary)
 
     def _finish_video(self) -> GameBoyTrace:
         if self._vram_changes:
@@ -332,12 +490,13 @@ def record_ram(env_id: str, env_kwargs: dict[str, Any], sources: list[PolicySour
         else:
             size, read_ram = check_ram_observation_space(env_id, env.observation_space), (lambda obs: obs)
         if recorder is None:
-            recorder = RamRecorder(size, VideoMemory(game.pyboy) if game_boy else None)
+            banks = WramBankRecorder(game.ram) if game_boy and game.ram.cgb else None
+            recorder = RamRecorder(size, VideoMemory(game.pyboy) if game_boy else None, banks=banks)
             addresses = game_boy_addresses() if game_boy else np.arange(size, dtype=np.int64)
         elif recorder.size != size:
             raise RecordingError(f"policy {source.name!r} changes the env's RAM layout; use the same env for all")
         elif game_boy:
-            recorder.attach(VideoMemory(game.pyboy))
+            recorder.attach(VideoMemory(game.pyboy), game.ram)
         start, recorded, episodes, episode = time.perf_counter(), 0, 0, 0
         while recorded < share:
             episode_seed = seed + episode

@@ -7,6 +7,9 @@ bytes that changed in the recording (a byte that never changed cannot be found, 
 `screen`, `runtime` and `scratch` bytes kept, and the runtime + scratch share of all kept bytes; the `state`
 variables kept, and those that never changed.
 
+A variable in a CGB WRAM bank (the symbols file's "cgb_wram_bank") is compared with the spec's bytes of that bank
+(recorded beside the observation); a bank the game kept switched in at every frame's end is the observation's own.
+
 The bars (issue 18): every changed state byte kept, no screen byte kept, runtime + scratch at most 5% of the kept
 bytes.
 """
@@ -19,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from breakout_py.errors import UserError
+from gbc.hardware import WRAM_END, WRAM_SWITCHED_START
 
 
 KINDS = ("state", "screen", "runtime", "scratch")
@@ -29,17 +33,28 @@ class ScoreError(UserError, ValueError):
     """A spec or symbols file that cannot be read, or the two describe different ROMs."""
 
 
-def decisions_by_address(spec: dict[str, Any]) -> dict[int, str]:
-    """address -> 'kept' or the drop reason, for every byte of the spec's observation."""
-    decided: dict[int, str] = {}
+def decisions_by_address(spec: dict[str, Any]) -> dict[tuple[int, int], str]:
+    """(bank, address) -> 'kept' or the drop reason, for every byte of the spec's observation (bank 0) and of the
+    CGB WRAM banks it recorded (bank 1-7; their bytes not listed never changed)."""
+    decided: dict[tuple[int, int], str] = {}
+    for bank in (spec.get("wram_banks") or {}).get("recorded", []):
+        for address in range(WRAM_SWITCHED_START, WRAM_END):
+            decided[(int(bank), address)] = "constant"
     for entry in spec["kept"]:
-        decided[int(entry["address"], 16)] = "kept"
+        decided[(int(entry.get("bank", 0)), int(entry["address"], 16))] = "kept"
     for entry in spec["dropped"]:
         first = int(entry["address"], 16)
         last = int(entry.get("last", entry["address"]), 16)
         for address in range(first, last + 1):
-            decided[address] = entry["reason"]
+            decided[(int(entry.get("bank", 0)), address)] = entry["reason"]
     return decided
+
+
+def variable_bank(variable: dict[str, Any], spec: dict[str, Any]) -> int:
+    """The bank key of a symbols-file variable in `decisions_by_address`: 0 (the observation) unless it lives
+    in a CGB WRAM bank the spec recorded apart."""
+    bank = int(variable.get("cgb_wram_bank", 0))
+    return bank if bank in (spec.get("wram_banks") or {}).get("recorded", []) else 0
 
 
 def score_spec(spec: dict[str, Any], symbols: dict[str, Any]) -> dict[str, Any]:
@@ -55,7 +70,7 @@ def score_spec(spec: dict[str, Any], symbols: dict[str, Any]) -> dict[str, Any]:
                          f"{symbols['sha1']}: they are not the same ROM")
     decided = decisions_by_address(spec)
     rows = []
-    labelled: set[int] = set()
+    labelled: set[tuple[int, int]] = set()
     per_kind = {kind: {"bytes": 0, "kept": 0, "changed": 0, "kept_changed": 0} for kind in KINDS}
     never_changed_state: list[str] = []
     kept_bytes_by_kind: dict[str, list[str]] = {"screen": [], "runtime": [], "scratch": []}
@@ -63,10 +78,11 @@ def score_spec(spec: dict[str, Any], symbols: dict[str, Any]) -> dict[str, Any]:
         kind = variable["kind"]
         size = int(variable["size"])
         reasons = Counter()
+        bank = variable_bank(variable, spec)
         for offset in range(size):
-            address = int(variable["address"]) + offset
-            labelled.add(address)
-            decision = decided.get(address, "not observed")
+            key = (bank, int(variable["address"]) + offset)
+            labelled.add(key)
+            decision = decided.get(key, "not observed")
             reasons[decision] += 1
             label = variable["name"] if size == 1 else f"{variable['name']}[{offset}]"
             if kind in per_kind:
@@ -90,7 +106,7 @@ def score_spec(spec: dict[str, Any], symbols: dict[str, Any]) -> dict[str, Any]:
                      "size": size, "kept": kept, "decisions": dict(reasons), "verdict": verdict})
     state = per_kind["state"]
     state_variables = [r for r in rows if r["kind"] == "state"]
-    unlabelled_kept = sorted(a for a, d in decided.items() if d == "kept" and a not in labelled)
+    unlabelled_kept = sorted(k for k, d in decided.items() if d == "kept" and k not in labelled)
     kept_total = sum(d == "kept" for d in decided.values())
     not_state = len(kept_bytes_by_kind["runtime"]) + len(kept_bytes_by_kind["scratch"])
     return {
@@ -109,7 +125,7 @@ def score_spec(spec: dict[str, Any], symbols: dict[str, Any]) -> dict[str, Any]:
         "state_variables_kept": sum(r["kept"] > 0 for r in state_variables),
         "state_variables_never_changed": [r["name"] for r in state_variables if r["verdict"] == "never changed"],
         "state_variables_missed": [r["name"] for r in state_variables if r["verdict"] == "dropped"],
-        "unlabelled_bytes_kept": [f"{a:#06x}" for a in unlabelled_kept],
+        "unlabelled_bytes_kept": [f"{b}:{a:#06x}" if b else f"{a:#06x}" for b, a in unlabelled_kept],
         "variables": rows,
     }
 

@@ -18,6 +18,11 @@ never seen while recording (a faster ball, a higher score) reads as 0 or 1. A by
 sit on both sides of 0 as int8 and span less that way (e.g. -1, 0, 1 stored as 255, 0, 1); a word is signed
 when its int16 values have both signs and span less than 4096 (a velocity in 1/256 px per frame).
 
+A feature may read a byte of a CGB WRAM bank (its "bank", 1-7, beside its address; obs index
+`gbc.hardware.banked_index(bank, address)`, past the RAM observation): the observation reads it from that bank,
+switched in or not (`wram_offsets` says which bytes the env must read; none for a spec without banked features,
+which costs nothing extra).
+
 A spec names the ROM it was extracted from (SHA-1) and the RAM layout; a mismatch with the env is an error.
 """
 
@@ -31,6 +36,7 @@ import numpy as np
 
 from breakout_py.errors import UserError
 from breakout_py.files import write_json
+from gbc.hardware import BANKED_OBS_SIZE, RAM_OBS_SIZE, WRAM_BANK_SIZE
 
 SPEC_FORMAT = "gbc.state_spec"
 SPEC_VERSION = 1
@@ -86,8 +92,15 @@ class StateSpec:
                                  "scripts/01_extract_state.py") from err
         if not len(features):
             raise StateSpecError(f"{self.path} keeps no byte, so the state observation would be empty")
-        if (lo < 0).any() or (lo >= self.observation_size).any() or (hi >= self.observation_size).any():
-            raise StateSpecError(f"{self.path} names observation indices outside 0..{self.observation_size - 1}")
+        limit = BANKED_OBS_SIZE if self.layout == GAME_BOY_LAYOUT else self.observation_size
+        if (lo < 0).any() or (lo >= limit).any() or (hi >= limit).any():
+            raise StateSpecError(f"{self.path} names observation indices outside 0..{limit - 1}")
+        # Banked bytes (indices past the RAM observation) are read apart and appended to it, in this order.
+        banked = np.unique(np.concatenate([lo, hi])[np.concatenate([lo, hi]) >= self.observation_size])
+        self.wram_offsets = banked - RAM_OBS_SIZE + WRAM_BANK_SIZE  # into gbc.memory.RamReader.wram_banks()
+        position = {int(index): self.observation_size + k for k, index in enumerate(banked.tolist())}
+        lo = np.array([position.get(int(i), int(i)) for i in lo], np.int64)
+        hi = np.array([position.get(int(i), int(i)) for i in hi], np.int64)
         if not (high > low).all():
             raise StateSpecError(f"{self.path} has a feature whose max is not above its min")
         self.names = [str(f["name"]) for f in features]
@@ -143,9 +156,20 @@ class StateSpec:
                 f"'{{\"profile\": \"{profile_name}\"}}' (GBCBreakout-v0 for our Breakout)"
             )
 
-    def transform(self, ram: np.ndarray) -> np.ndarray:
+    @property
+    def banked(self) -> bool:
+        """Whether some feature reads a CGB WRAM bank (then `transform` needs those bytes too)."""
+        return len(self.wram_offsets) > 0
+
+    def transform(self, ram: np.ndarray, wram: np.ndarray | None = None) -> np.ndarray:
         """(..., observation_size) uint8 RAM -> (..., size) float32 in [0, 1] (an array member in [0, 1/sqrt(n)] with
-        scaling "arrays")."""
+        scaling "arrays"). A banked spec also takes `wram`,
+        (..., len(wram_offsets)): the WRAM bytes at `wram_offsets` (gbc.memory.RamReader.read_wram)."""
+        if self.banked:
+            if wram is None:
+                raise StateSpecError(f"{self.path} reads CGB WRAM banks: pass their bytes (RamReader.read_wram("
+                                     "spec.wram_offsets)) beside the RAM observation")
+            ram = np.concatenate([ram, wram], axis=-1)
         lo = ram[..., self._lo].astype(np.float32)
         value = lo + ram[..., self._hi].astype(np.float32) * self._hi_weight
         value -= np.where(value >= self._wrap_at, self._wrap, np.float32(0))
