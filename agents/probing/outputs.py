@@ -1,6 +1,6 @@
 """Writing what step 07 found, for step 08 and for people: tables (CSV and Markdown), arrays (npz) and
-summary.json (sizes, layers, timings, the bars, and the game's variable layout that the report draws), every file
-through breakout_py.files (atomic; strict JSON).
+summary.json (sizes, layers, timings, the bars, and the game's variable layout that the report draws), and the
+function-vector screen maps (agents.probing.screen_maps), every file through breakout_py.files (atomic; strict JSON).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import numpy as np
 from agents.probing.bars import best_scores, measure_bars
 from agents.probing.pipeline import ProbeResults
 from agents.probing.probes import PIXELS
+from agents.probing.screen_maps import summary_of, write_screen_maps
 from breakout_py.files import atomic_write, atomic_write_with, markdown_table, write_json, write_table
 
 
@@ -143,8 +144,10 @@ def write_results(results: ProbeResults, out_dir: str | Path) -> list[Path]:
         "addresses": dict(spec.addresses), "families": dict(spec.families),
         "arrays": {title: {"shape": list(layout.shape), "names": list(layout.names)}
                    for title, layout in spec.arrays.items()},
-        "causal_subset": spec.causal_subset,
+        "causal_subset": spec.causal_subset, "screen_maps": summary_of(results.screen_maps),
     }
+    if results.screen_maps:
+        written += write_screen_maps(results.screen_maps, results.screen_backdrops, out)
     put("summary.json", lambda path: write_json(path, summary))
     return written
 
