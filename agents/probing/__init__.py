@@ -12,6 +12,8 @@ The game-independent core, which names no game's variables:
 - `bars`: the bar rule (R^2 above the random-weights control, every variable scored, causal success) and one
   short line per bar.
 - `outputs`: writes everything step 08 reads (tables, npz, summary.json), through breakout_py.files.
+- `screen_maps`: function-vector screen maps (a variable's direction mapped onto the screen through the network)
+  against the game's perturbation map of the variable: top-k IoU, pointing game, their files.
 
 One adapter per game family, and which env each probes:
 - `python_breakout`: Python Breakout (BreakoutPy-v0): play, sweeps with consistent frame histories, renders.
@@ -25,7 +27,8 @@ agent with bootstrap intervals, gradient x input, the score of the top ones, the
 Also apart: `gbc_ram_map` (which screen pixels each RAM byte of our GBC ROM drives) and `report` (step 08: figures and
 one self-contained HTML report from the files step 07 wrote).
 
-Imports go one way, with no circle: game on probes; causal on game; pipeline on causal; bars on probes; outputs on
-pipeline and bars; the adapters on game and probes (gbc_breakout also on gbc_ram_map); games on the adapters and
-pipeline. The core never imports an adapter; only games and the scripts know them.
+Imports go one way, with no circle: screen_maps on probes; game on probes and screen_maps; causal on game; pipeline
+on causal and screen_maps; bars on probes; outputs on pipeline, bars and screen_maps; the adapters on game, probes and
+screen_maps (gbc_breakout also on gbc_ram_map); games on the adapters and pipeline. The core never imports an adapter;
+only games and the scripts know them.
 """
