@@ -34,7 +34,7 @@ METHODS = ("gradient", "gradient_x_input", "gradient_x_foreground")
 DIRECTIONS = ("probe", "meandiff")  # the function vectors of agents.probing.probes: probe weights, mean difference
 # Chosen by measurement on both shipped pixel agents (agents/trained/results/probe.md, "Function-vector screen maps").
 DEFAULT_METHOD = "gradient_x_foreground"
-DEFAULT_DIRECTION = "probe"
+DEFAULT_DIRECTION = "meandiff"
 
 
 @dataclass
