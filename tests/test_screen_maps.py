@@ -10,8 +10,8 @@ import torch
 
 from agents.networks import CNNAgent
 from agents.probing.probes import ProbeError, find_layers
-from agents.probing.screen_maps import (DEFAULT_METHOD, METHODS, ScreenPerturbations, map_variable, pointing_hit, to_screen,
-                                        top_k_iou, top_k_pixels)
+from agents.probing.screen_maps import (DEFAULT_METHOD, METHODS, ScreenPerturbations, map_variable, pointing_hit,
+                                        pointing_tolerance, to_screen, top_k_iou, top_k_pixels)
 
 SIZE, SCALE = 16, 2  # the network sees 16x16 frames of a 32x32 screen
 PLANTED_ROWS = (2, 4)  # square A (the variable) lives in these network rows; its x is the variable
@@ -132,6 +132,12 @@ def test_pointing_game_on_hand_made_maps():
     heat[4, 4] = 2.0
     assert not pointing_hit(heat, reference)
     assert not pointing_hit(np.zeros((5, 5)), reference)  # a flat map points nowhere
+    heat[4, 4] = 0.0
+    heat[3, 4] = 3.0  # one row below and two columns right of the region's corner (2, 2)
+    assert not pointing_hit(heat, reference) and not pointing_hit(heat, reference, tolerance=1)
+    assert pointing_hit(heat, reference, tolerance=2)
+    assert pointing_tolerance((42, 42), (84, 84)) == 2 and pointing_tolerance((84, 84), (144, 160)) == 2
+    assert pointing_tolerance((84, 84), (84, 84)) == 0
 
 
 def test_upsampling_keeps_a_hot_pixel_in_place():

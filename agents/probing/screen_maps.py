@@ -8,7 +8,8 @@ and its agreement with the game's own perturbation map of that variable. Game-in
 - `to_screen`: maps at the network's input size upsampled (bilinear) to the screen's size, for agents that see
   downscaled frames.
 - `top_k_iou` and `pointing_hit`: IoU of the map's k highest pixels with the reference's region (k = the region's
-  pixel count), and whether the map's highest pixel lies in the region.
+  pixel count), and whether the map's highest pixel lies in the region, within a tolerance of one network input pixel
+  on the screen (the map holds no finer detail; the pointing game of Zhang et al. 2016 allows 15 px).
 - `map_variable`: both measures for one variable, layer and method, over the states of a `ScreenPerturbations`:
   each state's network inputs (the state, then the state with the variable perturbed) and the fraction of the
   perturbations that changed each screen pixel (the reference). What a game supplies is that object
@@ -59,6 +60,7 @@ class ScreenMap:
     reference: np.ndarray  # (H, W) mean change frequency over the same states
     iou: float  # top-k IoU of the two means (nan when the reference is empty)
     k: int  # pixels in the reference's region
+    tolerance: int  # the pointing game's tolerance, screen pixels (pointing_tolerance)
     state_iou: np.ndarray  # (B',) per state with a region: top-k IoU of its map with its own region
     hits: np.ndarray  # (B',) per state with a region: the map of the state itself peaks inside its region
     chosen: bool = False  # the layer and method of the variable's headline figures
@@ -137,14 +139,21 @@ def top_k_iou(heat: np.ndarray, reference: np.ndarray, k: int | None = None) -> 
     return float(np.sum(ours & theirs) / np.sum(ours | theirs)), k
 
 
-def pointing_hit(heat: np.ndarray, reference: np.ndarray) -> bool:
-    """The pointing game: the map's highest pixel lies in the reference's region (a map with no positive pixel
-    misses)."""
+def pointing_hit(heat: np.ndarray, reference: np.ndarray, tolerance: int = 0) -> bool:
+    """The pointing game: the map's highest pixel lies in the reference's region, or within `tolerance` pixels of it
+    (in both directions); a map with no positive pixel misses."""
     if heat.shape != reference.shape:
         raise ProbeError(f"map {heat.shape} and reference {reference.shape} differ in shape")
     if heat.max() <= 0:
         return False
-    return bool(reference.flat[int(np.argmax(heat))] > 0)
+    y, x = np.unravel_index(int(np.argmax(heat)), heat.shape)
+    return bool((reference[max(y - tolerance, 0):y + tolerance + 1, max(x - tolerance, 0):x + tolerance + 1] > 0).any())
+
+
+def pointing_tolerance(input_shape: tuple[int, ...], screen_shape: tuple[int, ...]) -> int:
+    """Screen pixels per network input pixel (rounded up): 0 when the network sees the screen at its own size."""
+    ratio = max(screen / size for screen, size in zip(screen_shape, input_shape))
+    return 0 if ratio <= 1 else int(np.ceil(ratio))
 
 
 def _normalised(maps: np.ndarray) -> np.ndarray:
@@ -160,8 +169,9 @@ def map_variable(agent: nn.Module, layer: Layer, direction: np.ndarray, perturba
     reference of `perturbations`.
 
     Each state's map is the mean of the normalised maps of its inputs (the state and its perturbed versions: the
-    states the reference diffed), upsampled to the screen; its pointing game uses the map of the state itself. The
-    variable's map is the mean over the states whose reference region is not empty."""
+    states the reference diffed), upsampled to the screen; its pointing game uses the map of the state itself, with
+    a tolerance of one network input pixel (`pointing_tolerance`). The variable's map is the mean over the states
+    whose reference region is not empty."""
     obs = perturbations.obs
     states, inputs = obs.shape[:2]
     screen_shape = perturbations.changed.shape[1:]
@@ -170,14 +180,15 @@ def map_variable(agent: nn.Module, layer: Layer, direction: np.ndarray, perturba
     per_state = per_input.mean(1)
     drawn = np.flatnonzero(perturbations.changed.reshape(states, -1).max(1) > 0)
     state_iou = np.array([top_k_iou(per_state[b], perturbations.changed[b])[0] for b in drawn])
-    hits = np.array([pointing_hit(per_input[b, 0], perturbations.changed[b]) for b in drawn], dtype=bool)
+    tolerance = pointing_tolerance(obs.shape[-2:], screen_shape)
+    hits = np.array([pointing_hit(per_input[b, 0], perturbations.changed[b], tolerance) for b in drawn], dtype=bool)
     if drawn.size:
         mean_map, reference = per_state[drawn].mean(0), perturbations.changed[drawn].mean(0)
     else:
         mean_map, reference = per_state.mean(0), np.zeros(screen_shape, dtype=np.float32)
     iou, k = top_k_iou(mean_map, reference)
     return ScreenMap(variable, layer.name, direction_kind, method, mean_map.astype(np.float32), reference.astype(np.float32), iou, k,
-                     state_iou, hits)
+                     tolerance, state_iou, hits)
 
 
 def choose(maps: list[ScreenMap], best_layer: dict[str, str], method: str = DEFAULT_METHOD,
@@ -196,6 +207,7 @@ def summary_of(maps: list[ScreenMap]) -> dict[str, Any]:
     return {"method": next((m.method for m in maps if m.chosen), DEFAULT_METHOD),
             "direction": next((m.direction for m in maps if m.chosen), DEFAULT_DIRECTION),
             "variables": {m.variable: {"layer": m.layer, "iou": m.iou, "k": m.k, "pointing_hit_rate": m.hit_rate,
+                                       "pointing_tolerance_px": m.tolerance,
                                        "states": int(m.hits.size), "state_iou_median": m.state_iou_median}
                           for m in chosen},
             "median_iou": float(np.median([m.iou for m in chosen])) if chosen else float("nan"),
@@ -212,12 +224,12 @@ def screen_map_lines(maps: list[ScreenMap]) -> list[str]:
             lines.append(f"screen map {m.variable}: perturbing it changed no screen pixel in the states tried")
             continue
         lines.append(f"screen map {m.variable} ({m.layer} {m.direction}, {m.method}): IoU {m.iou:.2f} with the perturbation map "
-                     f"(top {m.k} px), pointing game {int(m.hits.sum())}/{m.hits.size} = {m.hit_rate:.0%}")
+                     f"(top {m.k} px), pointing game {int(m.hits.sum())}/{m.hits.size} = {m.hit_rate:.0%} (within {m.tolerance} px)")
     return lines
 
 
 CSV_HEADER = ["variable", "layer", "direction", "method", "chosen", "iou", "k", "pointing_hit_rate", "pointing_states",
-              "state_iou_median"]
+              "pointing_tolerance_px", "state_iou_median"]
 
 
 def write_screen_maps(maps: list[ScreenMap], backdrop: dict[str, np.ndarray], out_dir: str | Path) -> list[Path]:
@@ -231,8 +243,8 @@ def write_screen_maps(maps: list[ScreenMap], backdrop: dict[str, np.ndarray], ou
         arrays[f"{m.variable}/reference"] = m.reference
         arrays[f"{m.variable}/screen"] = backdrop[m.variable]
     written = [atomic_write_with(out / "screen_maps.npz", lambda tmp: np.savez_compressed(tmp, **arrays))]
-    rows = [[m.variable, m.layer, m.direction, m.method, m.chosen, m.iou, m.k, m.hit_rate, m.hits.size, m.state_iou_median]
-            for m in maps]
+    rows = [[m.variable, m.layer, m.direction, m.method, m.chosen, m.iou, m.k, m.hit_rate, m.hits.size, m.tolerance,
+             m.state_iou_median] for m in maps]
     written.append(write_table(out / "screen_maps.csv", CSV_HEADER, rows))
     for m in maps:
         if m.chosen:
