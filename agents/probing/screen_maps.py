@@ -266,16 +266,16 @@ def figure_png(m: ScreenMap, screen: np.ndarray) -> bytes:
               (m.reference, "perturbation map (the game redrawn)")]
     for ax, (heat, title) in zip(axes, panels):
         ax.imshow(screen, cmap="gray", interpolation="nearest", alpha=0.5)
-        if heat.max() > 0:
-            ax.imshow(np.ma.masked_where(heat <= 0, heat), cmap="inferno", interpolation="nearest", alpha=0.85,
-                      vmin=0, vmax=float(heat.max()))
-        if m.k:
-            ax.contour(top_k_pixels(m.reference, m.k), levels=[0.5], colors="cyan", linewidths=0.6)
+        if heat.max() > 0:  # the faintest 5% left out, so the screen shows through
+            ax.imshow(np.ma.masked_where(heat < 0.05 * heat.max(), heat), cmap="inferno", interpolation="nearest",
+                      alpha=0.85, vmin=0, vmax=float(heat.max()))
+        if m.k and heat is m.mean_map:
+            ax.contour(m.reference > 0, levels=[0.5], colors="cyan", linewidths=0.4, alpha=0.8)
         ax.set_title(title, fontsize=8)
         ax.set_xticks([])
         ax.set_yticks([])
     fig.suptitle(f"{m.variable}: IoU of the top {m.k} px {m.iou:.2f}; pointing game {m.hit_rate:.0%} of "
-                 f"{m.hits.size} states (cyan: the perturbation map's region)", fontsize=8)
+                 f"{m.hits.size} states (within {m.tolerance} px); cyan: the perturbation map's region", fontsize=8)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", bbox_inches="tight")
     plt.close(fig)
