@@ -79,7 +79,8 @@ class ProbeConfig:
     alpha_scale: float = 1.0
     """steering strength, in units of the layer's mean activation difference between high and low values"""
     region_bases: int = 32
-    """base states whose perturbations make the screen-region maps"""
+    """base states whose perturbations make the screen-region maps; also the most held-out play states of the
+    function-vector screen maps (agents.probing.screen_maps)"""
     examples: int = 4
     """example states whose every activation step 08 draws"""
     group_steps: Optional[int] = None
