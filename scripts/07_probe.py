@@ -8,11 +8,14 @@ Plays the agent, sweeps every variable of Python Breakout's ideal state over its
 that play, renders the frame stacks, records every layer's activations, and writes to --out-dir (default
 artifacts/probe/<env_id>/<agent>/): probe_scores.csv/.md (every layer x variable, with the random-weights and
 raw-pixel controls), probe_best.csv, unit_labels.csv, channel_labels.csv, function_vectors.npz, correlations.npz,
-causal.csv/.md, regions.npz, examples.npz, summary.json. Probing a GBCBreakout-v0 agent with --gbc-regions (default
-on), it also maps that ROM's RAM to its screen (artifacts/probe/GBCBreakout-v0/ram_regions/).
-scripts/08_visualise.py turns all of it into figures and an HTML report. A GBCBreakout-v0 agent is probed the same way over frames the game draws itself
+causal.csv/.md, regions.npz, examples.npz, screen_maps.npz/.csv and screen_maps/<variable>.png (each key
+variable's function vector mapped onto the screen beside the game's perturbation map), summary.json. Probing a
+GBCBreakout-v0 agent with --gbc-regions (default on), it also maps that ROM's RAM to its screen
+(artifacts/probe/GBCBreakout-v0/ram_regions/). scripts/08_visualise.py turns all of it into figures and an HTML
+report. A GBCBreakout-v0 agent is probed the same way over frames the game draws itself
 (agents/probing/gbc_breakout.py), with smaller default sizes (the options left unset take the game's defaults).
-Prints one line per bar (variable, layer, R^2 against the random-weights control, pass or fail).
+Prints one line per bar (variable, layer, R^2 against the random-weights control, pass or fail) and per screen map
+(IoU with the perturbation map, pointing-game hit rate).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from agents.probing.games import run_probe
 from agents.probing.gbc_ram_map import MAP_ENV_ID, ram_regions_cached
 from agents.probing.outputs import bars_of, write_results
 from agents.probing.pipeline import default_out_dir, load_probe_agent
+from agents.probing.screen_maps import screen_map_lines
 from breakout_py.errors import run_script
 from breakout_py.files import json_line
 
@@ -66,6 +70,8 @@ def main(args: Args) -> Path:
     write_results(results, out_dir)
     bars = bars_of(results)
     for line in bar_lines(bars):
+        print(f"07: {line}")
+    for line in screen_map_lines(results.screen_maps):
         print(f"07: {line}")
     print(f"07: wrote {out_dir}/ (probe_scores.md, causal.md, summary.json with the bars, ...)")
     if args.gbc_regions and results.setup.env_id == MAP_ENV_ID:

@@ -143,6 +143,10 @@ def test_probe_and_report_end_to_end(tmp_path):
     assert all(line.split(",")[4].startswith("0x") for line in units[1:] if line.split(",")[3])
     causal = (out / "causal.csv").read_text()
     assert ",ball_x,random," in causal and ",paddle_x,probe," in causal
+    # the screen maps compare with the game's own 160x144 screen, the agent seeing 32x32
+    maps = np.load(out / "screen_maps.npz")
+    assert maps["ball_x/reference"].shape == maps["ball_x/conv1/probe/gradient_x_foreground"].shape == (144, 160)
+    assert maps["paddle_x/reference"].max() > 0
     visualise = subprocess.run([sys.executable, "scripts/08_visualise.py", "--probe-dir", str(out),
                                 "--gbc-regions-dir", ""], cwd=ROOT, env=env, capture_output=True, text=True,
                                timeout=600)

@@ -74,6 +74,7 @@ def test_probe_prints_one_short_line_per_bar_and_where_it_wrote(probed):
     assert len(lines) == len(bars["key_variables_r2"]) + 1 + len(bars["causal"]) == 6
     assert all(len(line) < 300 for line in stdout.splitlines())  # no line carries the whole summary (once 3 KB)
     assert f"07: wrote {out}/" in stdout
+    assert len([line for line in stdout.splitlines() if line.startswith("07: screen map ")]) == 3
     assert json.loads(stdout.strip().splitlines()[-1])["out_dir"] == str(out)
 
 
@@ -81,7 +82,7 @@ def test_probe_writes_every_table_and_scores_every_variable(report):
     folder = report.parent
     for name in ("probe_scores.csv", "probe_scores.md", "probe_best.csv", "unit_labels.csv", "channel_labels.csv",
                  "function_vectors.npz", "correlations.npz", "causal.csv", "causal.md", "regions.npz",
-                 "examples.npz", "summary.json"):
+                 "examples.npz", "summary.json", "screen_maps.csv", "screen_maps.npz"):
         assert (folder / name).is_file(), name
     summary = json.loads((folder / "summary.json").read_text())
     bars = summary["bars"]
@@ -94,6 +95,9 @@ def test_probe_writes_every_table_and_scores_every_variable(report):
     assert vectors["fc1/probe"].shape == (120, 16) and np.allclose(norms[norms > 0], 1.0, atol=1e-5)
     causal = (folder / "causal.csv").read_text()
     assert "ball_x,random" in causal and "paddle_x,probe" in causal
+    maps = (folder / "screen_maps.csv").read_text().splitlines()
+    assert len(maps) == 1 + 3 * 3 * 2 * 3  # key variables x hidden layers x directions x methods
+    assert sorted(summary["screen_maps"]["variables"]) == ["ball_x", "ball_y", "paddle_x"]
 
 
 def test_report_has_every_layer_and_tensorboard_images(report):
@@ -105,6 +109,8 @@ def test_report_has_every_layer_and_tensorboard_images(report):
     events = list((report.parent / "tensorboard").glob("events.out.tfevents.*"))
     assert events and events[0].stat().st_size > 10_000
     assert len(list((report.parent / "figures" / "regions").glob("*.png"))) == 120
+    assert "Function-vector screen maps" in page
+    assert all(f'alt="screen map of {name}"' in page for name in ("ball_x", "ball_y", "paddle_x"))
 
 
 def test_report_lays_out_array_variables_as_summary_json_says(report, tmp_path):

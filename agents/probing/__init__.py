@@ -14,6 +14,8 @@ The game-independent core, which names no game's variables:
 - `labels`: which variable labels a unit or a conv channel (a threshold, a margin over the random-weights network,
   a target that varies on the test split).
 - `outputs`: writes everything step 08 reads (tables, npz, summary.json), through breakout_py.files.
+- `screen_maps`: function-vector screen maps (a variable's direction mapped onto the screen through the network)
+  against the game's perturbation map of the variable: top-k IoU, pointing game, their files.
 
 One adapter per game family, and which env each probes:
 - `python_breakout`: Python Breakout (BreakoutPy-v0): play, sweeps with consistent frame histories, renders.
@@ -29,8 +31,9 @@ one self-contained HTML report from the files step 07 wrote), and for scripts/ru
 named on its command line: env id, folder, which shipped agents each step needs) and `games_report` (the cross-game
 games.csv and games.html).
 
-Imports go one way, with no circle: game on probes; causal on game; pipeline on causal and labels; bars on probes;
-outputs on pipeline, bars and labels; report on bars; game_runs on games; games_report on game_runs; the adapters on
-game and probes (gbc_breakout also on gbc_ram_map); games on the adapters and pipeline. The core never imports an
-adapter; only games and the scripts know them.
+Imports go one way, with no circle: screen_maps on probes; game on probes and screen_maps; causal on game; pipeline
+on causal, labels and screen_maps; bars on probes; outputs on pipeline, bars, labels and screen_maps; report on bars;
+game_runs on games; games_report on game_runs; the adapters on game, probes and screen_maps (gbc_breakout also on
+gbc_ram_map); games on the adapters and pipeline. The core never imports an adapter; only games and the scripts know
+them.
 """

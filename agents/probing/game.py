@@ -13,7 +13,11 @@ A game adapter is a module-level object satisfying `GameAdapter`:
 - `play(agent, setup, config)` then `build_samples(play, setup, config) -> GameSamples`: the agent's own play and
   the sweeps made from it, as frame stacks with the value of every variable;
 - `high_low_masks(samples, k)` and `screen_regions(samples, max_bases)`: samples with a high and a low value of
-  variable k (for its mean-difference direction), and the screen pixels each variable's perturbations change.
+  variable k (for its mean-difference direction), and the screen pixels each variable's perturbations change;
+- `screen_perturbations(play, setup, k, states, count) -> ScreenPerturbations`: variable k perturbed (about
+  `count` values) in the play samples `states` (indices into play, as GameSamples.base): the network's input of
+  each state and of each perturbed version, and the fraction of perturbations that changed each pixel of the game's
+  own screen (the reference of agents.probing.screen_maps).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import numpy as np
 import torch.nn as nn
 
 from agents.probing.probes import ProbeError
+from agents.probing.screen_maps import ScreenPerturbations
 
 KIND_PLAY = 0  # GameSamples.kind of a sample from the agent's own play; other kinds are the game's sweeps
 
@@ -74,7 +79,8 @@ class ProbeConfig:
     alpha_scale: float = 1.0
     """steering strength, in units of the layer's mean activation difference between high and low values"""
     region_bases: int = 32
-    """base states whose perturbations make the screen-region maps"""
+    """base states whose perturbations make the screen-region maps; also the most held-out play states of the
+    function-vector screen maps (agents.probing.screen_maps)"""
     examples: int = 4
     """example states whose every activation step 08 draws"""
     group_steps: Optional[int] = None
@@ -172,6 +178,9 @@ class GameAdapter(Protocol):
     def high_low_masks(self, samples: GameSamples, k: int) -> tuple[np.ndarray, np.ndarray]: ...
 
     def screen_regions(self, samples: GameSamples, max_bases: int) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def screen_perturbations(self, play: Any, setup: ProbeSetup, k: int, states: np.ndarray,
+                             count: int) -> ScreenPerturbations: ...
 
 
 def check_actions(spec: GameSpec, setup: ProbeSetup) -> tuple[int, int]:

@@ -39,6 +39,7 @@ import torch.nn as nn
 from agents.probing.game import KIND_PLAY, ArrayLayout, GameSamples, GameSpec, ProbeConfig, ProbeSetup
 from agents.probing.gbc_ram_map import load_features
 from agents.probing.probes import ProbeError, sample_actions
+from agents.probing.screen_maps import ScreenPerturbations
 from gbc.emulated_render import SCREEN_LAG_FRAMES, EmulatedRenderer
 from gbc.env import grey_frame
 from gbc.hardware import ram_obs_index
@@ -334,6 +335,37 @@ def sweep_regions(data: GameSamples, count: int, max_bases: int) -> tuple[np.nda
     return maps, counts
 
 
+def screen_perturbations(play: GBCPlay, setup: ProbeSetup, variables: Sequence[Variable], k: int,
+                         states: np.ndarray, count: int) -> ScreenPerturbations:
+    """Variable k's RAM bytes perturbed in the play samples `states`, as gbc_ram_map perturbs a byte: written into
+    each frame's saved state (`count` values over its observed range, 1st-99th percentile of play, shifted in the
+    earlier frames by the translate rule; 0 and 1 for a flag), the game's own code draws the screen (160x144),
+    diffed against the same frames drawn unchanged; the network's inputs are those screens as the env shows them.
+    A variable the game draws only on events (bricks, score, lives) changes nothing here: its map stays empty."""
+    variable = variables[k]
+    if variable.binary:
+        values = np.array([0, 1])
+    else:
+        lo, hi = np.round(np.quantile(decode(play.shown, variables)[:, k], (0.01, 0.99))).astype(int)
+        values = np.unique(np.round(np.linspace(lo, hi, count)).astype(int))
+    renderer = EmulatedRenderer(get_profile("breakout"))
+    obs, changed, screen = [], [], []
+    try:
+        for b in states:
+            stacks = [[renderer.run(state, overrides, with_dump=False).frame
+                       for state, overrides in zip(play.states[b], frame_overrides)]
+                      for frame_overrides in [[{}] * len(play.states[b])]
+                      + [translated(variables, play.written[b], {k: int(value)}) for value in values]]
+            base = np.stack(stacks[0])
+            changed.append(np.mean([(np.stack(stack) != base).any(axis=(0, 3)) for stack in stacks[1:]], axis=0))
+            obs.append([[grey_frame(frame, setup.obs_size) for frame in stack] for stack in stacks])
+            screen.append(base[-1].mean(axis=2).astype(np.uint8))
+    finally:
+        renderer.close()
+    return ScreenPerturbations(obs=np.array(obs, dtype=np.uint8), changed=np.array(changed, dtype=np.float32),
+                               screen=np.array(screen))
+
+
 # --- The adapter ------------------------------------------------------------------------------------------------------
 
 def _family(name: str) -> str:
@@ -393,6 +425,10 @@ class GBCBreakout:
 
     def screen_regions(self, samples: GameSamples, max_bases: int) -> tuple[np.ndarray, np.ndarray]:
         return sweep_regions(samples, len(self.variables), max_bases)
+
+    def screen_perturbations(self, play: GBCPlay, setup: ProbeSetup, k: int, states: np.ndarray,
+                             count: int) -> ScreenPerturbations:
+        return screen_perturbations(play, setup, self.variables, k, states, count)
 
 
 ADAPTER = GBCBreakout()

@@ -1,6 +1,6 @@
 """Writing what step 07 found, for step 08 and for people: tables (CSV and Markdown), arrays (npz) and
-summary.json (sizes, layers, timings, the bars, and the game's variable layout that the report draws), every file
-through breakout_py.files (atomic; strict JSON).
+summary.json (sizes, layers, timings, the bars, and the game's variable layout that the report draws), and the
+function-vector screen maps (agents.probing.screen_maps), every file through breakout_py.files (atomic; strict JSON).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from agents.probing.labels import (LABEL_MARGIN, LABEL_MIN_ABS_R, MIN_MINORITY_S
                                    unit_labels)
 from agents.probing.pipeline import ProbeResults
 from agents.probing.probes import PIXELS
+from agents.probing.screen_maps import summary_of, write_screen_maps
 from breakout_py.files import atomic_write, atomic_write_with, markdown_table, write_json, write_table
 
 
@@ -135,10 +136,12 @@ def write_results(results: ProbeResults, out_dir: str | Path) -> list[Path]:
         "addresses": dict(spec.addresses), "families": dict(spec.families),
         "arrays": {title: {"shape": list(layout.shape), "names": list(layout.names)}
                    for title, layout in spec.arrays.items()},
-        "causal_subset": spec.causal_subset,
+        "causal_subset": spec.causal_subset, "screen_maps": summary_of(results.screen_maps),
         "labels": {"min_abs_r": LABEL_MIN_ABS_R, "margin": LABEL_MARGIN, "min_minority_share": MIN_MINORITY_SHARE,
                    "too_constant_on_test": [n for n, ok in zip(names, eligible) if not ok]},
     }
+    if results.screen_maps:
+        written += write_screen_maps(results.screen_maps, results.screen_backdrops, out)
     put("summary.json", lambda path: write_json(path, summary))
     return written
 

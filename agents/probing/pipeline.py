@@ -1,7 +1,8 @@
 """Step 07 on any game, given its adapter (agents.probing.game.GameAdapter): the agent's play and sweeps from the
 adapter, then the game-independent middle (`probe_network`: activations, probes against the random-weights and
 raw-pixel controls, unit correlations, function vectors, the causal check), the screen regions and a few example
-states, gathered in `ProbeResults` for agents.probing.outputs.write_results.
+states, and the function-vector screen maps of the key variables (agents.probing.screen_maps), gathered in
+`ProbeResults` for agents.probing.outputs.write_results.
 
 It also finds the agent to probe (a checkpoint, or the shipped pixel agent) and names its output folder.
 """
@@ -26,6 +27,7 @@ from agents.probing.labels import best_abs_r, varies_enough
 from agents.probing.probes import (PIXELS, TEST, Layer, ProbeError, ProbeFit, check_variables, find_layers,
                                    fit_probes, mean_difference, record_activations, select_layers, split_by_group,
                                    unit_correlations, unit_norm)
+from agents.probing.screen_maps import METHODS, ScreenMap, choose, hidden_layers, map_variable
 
 
 @dataclass
@@ -55,6 +57,8 @@ class ProbeResults:
     key_test: dict[str, Any] = field(default_factory=dict)  # NetworkFindings.key_test, for the bars' intervals
     control_abs_r: dict[str, np.ndarray] = field(default_factory=dict)  # NetworkFindings.control_abs_r
     label_eligible: np.ndarray | None = None  # NetworkFindings.label_eligible
+    screen_maps: list[ScreenMap] = field(default_factory=list)  # key variables x hidden layers x methods
+    screen_backdrops: dict[str, np.ndarray] = field(default_factory=dict)  # per mapped variable: a screen (H, W)
 
 
 def print_progress(message: str) -> None:
@@ -254,6 +258,12 @@ def run_game_probe(adapter: GameAdapter, agent: nn.Module, checkpoint: dict[str,
     examples = example_states(samples.obs, samples.targets, in_flight if in_flight.any() else is_play,
                               found.activations, layers, config)
     lap("regions_and_examples")
+    candidates = is_play & (split == TEST)
+    maps, backdrops = function_vector_maps(
+        adapter, agent, play, setup, spec, variables, layers, found,
+        samples.base[candidates & samples.in_flight] if (candidates & samples.in_flight).any()
+        else samples.base[candidates], np.median(samples.obs[is_play], axis=0), config, log)
+    lap("screen_maps")
     return ProbeResults(
         source=source, setup=setup, spec=spec, config=config, layers=layers, readout_layer=readout.name,
         data_counts=counts,
@@ -263,7 +273,38 @@ def run_game_probe(adapter: GameAdapter, agent: nn.Module, checkpoint: dict[str,
         probe_directions=found.probe_directions, meandiff_directions=found.meandiff_directions,
         meandiff_norms=found.meandiff_norms, causal=found.causal, regions=regions, region_counts=region_counts,
         examples=examples, timings=timings, constant_on_test=found.constant_on_test, key_test=found.key_test,
-        control_abs_r=found.control_abs_r, label_eligible=found.label_eligible)
+        control_abs_r=found.control_abs_r, label_eligible=found.label_eligible,
+        screen_maps=maps, screen_backdrops=backdrops)
+
+
+def function_vector_maps(adapter: GameAdapter, agent: nn.Module, play: Any, setup: ProbeSetup, spec: GameSpec,
+                         variables: list[str], layers: list[Layer], found: NetworkFindings, pool: np.ndarray,
+                         background: np.ndarray, config: ProbeConfig,
+                         log: Callable[[str], None] = print_progress) -> tuple[list[ScreenMap], dict[str, np.ndarray]]:
+    """The screen maps of the probed key variables along both function vectors (probe, mean difference) at every
+    hidden layer, by every method, over at most `config.region_bases` of the held-out play states `pool` (indices into play), each
+    perturbed over `config.sweep_count` values by the adapter; `background` (F, S, S): the per-pixel median of play.
+    Each variable's headline map is at the layer where its probe scores best. Returns the maps and a screen per
+    variable (the figures' backdrop)."""
+    mapped = [name for name in spec.key_variables if name in variables]
+    states = np.sort(np.random.default_rng(config.seed).choice(pool, min(config.region_bases, pool.size),
+                                                               replace=False))
+    hidden = hidden_layers(layers)
+    if not mapped or not hidden or states.size == 0:
+        return [], {}
+    trained = {(r["layer"], r["variable"]): r["score"] for r in found.scores if r["network"] == "trained"}
+    best = {name: max(hidden, key=lambda layer: np.nan_to_num(trained.get((layer.name, name), np.nan),
+                                                                nan=-np.inf)).name for name in mapped}
+    maps, backdrops = [], {}
+    for name in mapped:
+        perturbed = adapter.screen_perturbations(play, setup, spec.names.index(name), states, config.sweep_count)
+        backdrops[name] = perturbed.screen[0]
+        for layer in hidden:
+            for kind, directions in (("probe", found.probe_directions), ("meandiff", found.meandiff_directions)):
+                maps += [map_variable(agent, layer, directions[layer.name][variables.index(name)], perturbed, name,
+                                      method, background, kind) for method in METHODS]
+        log(f"07: screen maps of {name} ({states.size} held-out states)")
+    return choose(maps, best), backdrops
 
 
 def sample_counts(kind: np.ndarray, kind_names: tuple[str, ...], split: np.ndarray, is_play: np.ndarray

@@ -29,6 +29,7 @@ from breakout_py.env import DEFAULT_FRAME_SKIP
 
 from agents.probing.game import KIND_PLAY, ArrayLayout, GameSamples, GameSpec, ProbeConfig, ProbeSetup
 from agents.probing.probes import ProbeError, sample_actions
+from agents.probing.screen_maps import ScreenPerturbations
 
 VARIABLES = breakout_py.STATE_NAMES
 SCALARS = VARIABLES[:core.BRICKS_OFFSET]
@@ -371,6 +372,26 @@ def screen_regions(data: GameSamples, max_bases: int = 32) -> tuple[np.ndarray, 
     return maps, counts
 
 
+def screen_perturbations(play: PlayData, setup: ProbeSetup, name: str, states: np.ndarray,
+                         count: int) -> ScreenPerturbations:
+    """Variable `name` perturbed in the play samples `states`: set to each of its `count` sweep values (0 and 1 for
+    a flag or brick) with the history rewritten by its rule, as the sweeps do; the network's inputs rendered at the
+    agent's frame size, the screen at the game's own size (core.SCREEN_SIZE), diffed against the state's."""
+    index = breakout_py.STATE_INDEX[name]
+    values = np.array([0.0, 1.0], dtype=np.float32) if name in BINARY else \
+        sweep_values(name, play.vectors[:, index], count)[0]
+    history = take(play.history, states)
+    network, screen = breakout_py.Renderer(setup.obs_size), breakout_py.Renderer(core.SCREEN_SIZE)
+    base_screen = render_stacks(screen, history)
+    obs = [render_stacks(network, history)]
+    changed = np.zeros((len(states), core.SCREEN_SIZE, core.SCREEN_SIZE), dtype=np.float32)
+    for value in values:
+        moved = set_variable(history, name, np.full(len(states), value), setup.frame_skip)
+        obs.append(render_stacks(network, moved))
+        changed += (render_stacks(screen, moved) != base_screen).any(axis=1)
+    return ScreenPerturbations(obs=np.stack(obs, axis=1), changed=changed / len(values), screen=base_screen[:, -1])
+
+
 # --- The adapter ------------------------------------------------------------------------------------------------------
 
 def _family(name: str) -> str:
@@ -416,6 +437,10 @@ class PythonBreakout:
 
     def screen_regions(self, samples: GameSamples, max_bases: int) -> tuple[np.ndarray, np.ndarray]:
         return screen_regions(samples, max_bases)
+
+    def screen_perturbations(self, play: PlayData, setup: ProbeSetup, k: int, states: np.ndarray,
+                             count: int) -> ScreenPerturbations:
+        return screen_perturbations(play, setup, VARIABLES[k], states, count)
 
 
 ADAPTER = PythonBreakout()
