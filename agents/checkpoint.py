@@ -73,6 +73,19 @@ def check_compatible(path: str | Path, payload: dict[str, Any], agent: nn.Module
         )
 
 
+def check_state_spec(trained: dict[str, str] | None, current: dict[str, str] | None, where: str | Path) -> None:
+    """Raise CheckpointError when an agent trained on one state spec (the `state_spec` an env states in its metadata:
+    path and SHA-256 of what defines the observation) meets an env that reads another. Agents without a record
+    (trained before it existed, or on envs without a spec) pass."""
+    if trained and current and trained["sha256"] != current["sha256"]:
+        raise CheckpointError(
+            f"{where} was trained on the state spec {trained['path']} (SHA-256 {trained['sha256'][:12]}...), but this "
+            f"env reads {current['path']} (SHA-256 {current['sha256'][:12]}...), which makes another observation. Use "
+            f"the spec it was trained on: restore it (git checkout -- {trained['path']}) or pass its path as "
+            "state_spec in --env-kwargs"
+        )
+
+
 def load_into(path: str | Path, agent: nn.Module, optimizer: torch.optim.Optimizer | None = None,
               payload: dict[str, Any] | None = None) -> dict[str, Any]:
     """Load model (and optimizer) state from `path` (or its already-read `payload`) into existing objects."""
@@ -97,4 +110,5 @@ def load_agent(path: str | Path, device: str | torch.device = "cpu") -> tuple[nn
     except (TypeError, ValueError) as err:
         raise CheckpointError(f"checkpoint {path} has an unusable network config {payload['network']}: {err}") from err
     load_into(path, agent, payload=payload)
+    agent.trained_state_spec = payload.get("state_spec")  # checked against the env it plays (check_state_spec)
     return agent.to(device).eval(), payload

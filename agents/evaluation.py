@@ -9,14 +9,16 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from agents.checkpoint import CheckpointError
+from agents.checkpoint import CheckpointError, check_state_spec
 from agents.trainer import make_vec_env
 from breakout_py.baselines import play_first_games
 from breakout_py.errors import UserError
 
 
 def check_agent_fits_env(agent: nn.Module, envs: gym.vector.VectorEnv, where: str) -> None:
-    """Raise CheckpointError when the env's observations or actions are not those the network was built for."""
+    """Raise CheckpointError when the env's observations or actions are not those the network was built for, or
+    when the env reads another state spec than the one the agent trained on (agents.checkpoint.load_agent)."""
+    check_state_spec(getattr(agent, "trained_state_spec", None), envs.metadata.get("state_spec"), where)
     config = agent.config
     obs_shape = list(envs.single_observation_space.shape)
     n_actions = int(envs.single_action_space.n)
@@ -30,8 +32,9 @@ def check_agent_fits_env(agent: nn.Module, envs: gym.vector.VectorEnv, where: st
 
 def evaluate_agent(agent: nn.Module, env_id: str, env_kwargs: dict[str, Any], episodes: int, seed: int,
                    greedy: bool = False, where: str = "the model",
-                   device: str | torch.device = "cpu") -> dict[str, np.ndarray]:
-    """Returns and lengths of the first game of each of `episodes` parallel envs, seeded with `seed`.
+                   device: str | torch.device = "cpu") -> dict[str, Any]:
+    """Returns and lengths of the first game of each of `episodes` parallel envs, seeded with `seed`, and the state
+    spec the env read (`state_spec`: its metadata's record, None without one).
 
     Actions are sampled from the policy (as in training) unless `greedy`, which takes the most probable one.
     """
@@ -52,7 +55,7 @@ def evaluate_agent(agent: nn.Module, env_id: str, env_kwargs: dict[str, Any], ep
         returns, lengths = play_first_games(envs, seed, choose_actions)
     finally:
         envs.close()
-    return {"returns": returns, "lengths": lengths}
+    return {"returns": returns, "lengths": lengths, "state_spec": envs.metadata.get("state_spec")}
 
 
 def summarise_returns(returns: np.ndarray) -> dict[str, float]:

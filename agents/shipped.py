@@ -72,6 +72,7 @@ def load_shipped(agent: str = "pixel", env_id: str = "BreakoutPy-v0", device: st
                               "the file was changed; restore it with git checkout or re-ship it with "
                               "scripts/evaluate.py --ship")
     network, checkpoint = load_agent(path, device)
+    network.trained_state_spec = network.trained_state_spec or entry.get("state_spec")
     if (checkpoint["env_id"], checkpoint["env_kwargs"]) != (entry["env_id"], entry["env_kwargs"]):
         raise CheckpointError(f"{path} was trained on {checkpoint['env_id']} {checkpoint['env_kwargs']}, the manifest "
                               f"says {entry['env_id']} {entry['env_kwargs']}; re-ship it with scripts/evaluate.py --ship")
@@ -95,6 +96,8 @@ def ship(model_path: Path, checkpoint: dict[str, Any], evaluation: dict[str, Any
         "seed": args["seed"], "run_name": args.get("run_name"), "training_args": args,
         "evaluation": evaluation, **provenance,
     }
+    if checkpoint.get("state_spec"):
+        entry["state_spec"] = checkpoint["state_spec"]  # the spec's path and digest, checked when it is played
     manifest = read_manifest(trained_dir)
     manifest["agents"] = [e for e in manifest["agents"] if (e["agent"], e["env_id"]) != (agent, env_id)] + [entry]
     manifest["agents"].sort(key=lambda e: (e["env_id"], e["agent"]))

@@ -35,7 +35,7 @@ import torch
 import torch.optim as optim
 from gymnasium.vector import AutoresetMode
 
-from agents.checkpoint import CheckpointError, load_into, read_checkpoint, save_checkpoint
+from agents.checkpoint import CheckpointError, check_state_spec, load_into, read_checkpoint, save_checkpoint
 from agents.cpu_threads import use_torch_threads
 from agents.networks import build_network
 from agents.ppo import Rollout, compute_gae, ppo_update
@@ -361,6 +361,7 @@ def train(args: PPOArgs, agent_name: str, network: dict[str, Any],
                 f"{payload['env_kwargs']}, not {args.env_id} with {env_kwargs}; resume with the same --env-id and "
                 "--env-kwargs, or pick a new --run-name"
             )
+        check_state_spec(payload.get("state_spec"), envs.metadata.get("state_spec"), checkpoint_path)
         global_step, start_iteration = payload["global_step"], payload["iteration"] + 1
         resumed_seconds = payload["train_seconds"]
         if start_iteration > args.num_iterations and (run_dir / FINAL_MODEL_NAME).exists():  # say so, log nothing
@@ -401,7 +402,8 @@ def train(args: PPOArgs, agent_name: str, network: dict[str, Any],
                 "train_seconds": train_seconds(),
                 "args": dataclasses.asdict(args), "rng": rng_state,
                 "obs_shape": list(obs_space.shape), "obs_dtype": str(obs_space.dtype),
-                "n_actions": int(envs.single_action_space.n), "commit": commit, "device": str(device)}
+                "n_actions": int(envs.single_action_space.n), "commit": commit, "device": str(device),
+                "state_spec": envs.metadata.get("state_spec")}
 
     # rollout storage; observations keep the env's dtype (uint8 frames stay 1 byte each)
     shape = (args.num_steps, args.num_envs)

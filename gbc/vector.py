@@ -149,6 +149,8 @@ class BatchedGameBoyEnv(VectorEnv):
         probe = GameBoyEnv(**env_kwargs)
         self.single_observation_space = probe.observation_space
         self.single_action_space = probe.action_space
+        if "state_spec" in probe.metadata:
+            self.metadata = {**self.metadata, "state_spec": probe.metadata["state_spec"]}
         probe.close()
         self.num_envs = num_envs
         self.num_workers = num_workers

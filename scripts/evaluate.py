@@ -101,7 +101,9 @@ def main(args: Args) -> dict:
                                                      "min_return", "max_return", "mean_length", "seed", "greedy")}
         provenance = {"commit": checkpoint.get("commit", "unknown"), "trained_on": checkpoint.get("device", "cpu"),
                       "evaluated_on": f"{platform.machine()} {os.cpu_count()} CPUs, torch {torch.__version__}"}
-        entry = ship(Path(args.model), checkpoint, evaluation, provenance)
+        # the spec it trained on (a checkpoint from before the record: the one this evaluation read)
+        state_spec = checkpoint.get("state_spec") or results["state_spec"]
+        entry = ship(Path(args.model), {**checkpoint, "state_spec": state_spec}, evaluation, provenance)
         print(f"shipped {args.model} as agents/trained/{entry['file']} (manifest agents/trained/manifest.json)")
     return summary
 

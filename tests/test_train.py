@@ -307,3 +307,47 @@ def test_video_of_odd_sized_frames_is_padded_to_even_h264(tmp_path):
         frames = [frame for frame in reader]
     assert len(frames) == 8 and frames[0].shape == (10, 14, 3)
     assert [p.name for p in path.parent.iterdir()] == ["episode.mp4"]  # no temp file left behind
+
+
+def test_an_agent_names_its_state_spec_and_refuses_another(tmp_path):
+    """A memory agent trained on a GBC state spec records the spec's path and digest; evaluation, 06's play and a
+    resume refuse an env whose spec makes another observation, naming the one to restore (issue 18, item 5)."""
+    from agents.evaluation import evaluate_agent
+    from agents.probing.key_variable_games import record_play_states
+    import gbc
+
+    committed = gbc.extract.spec.default_spec_path(gbc.get_profile("breakout").rom_path)
+    args = MemoryArgs(env_id="GBCBreakout-v0", env_kwargs='{"obs_type": "state"}', total_timesteps=256,
+                      num_envs=2, num_steps=128, runs_dir=str(tmp_path), run_name="spec", progress_bar=False,
+                      video_interval=0)
+    summary = train_memory(args)
+    agent, payload = load_agent(summary["final_model"])
+    trained = payload["state_spec"]
+    assert trained["path"] == "roms/breakout/breakout.state_spec.json" and len(trained["sha256"]) == 64
+    assert agent.trained_state_spec == trained
+    # the same spec passes; a spec with one feature's range changed (same shape) is refused
+    evaluate_agent(agent, "GBCBreakout-v0", {"obs_type": "state"}, episodes=1, seed=0)
+    spec = json.loads(committed.read_text())
+    spec["features"][1]["max"] += 1
+    other = tmp_path / "other.state_spec.json"
+    other.write_text(json.dumps(spec))
+    moved = {"obs_type": "state", "state_spec": str(other)}
+    with pytest.raises(CheckpointError, match=r"trained on the state spec roms/breakout/breakout.state_spec.json "
+                                              r".*git checkout -- roms/breakout/breakout.state_spec.json"):
+        evaluate_agent(agent, "GBCBreakout-v0", moved, episodes=1, seed=0)
+    with pytest.raises(CheckpointError, match="another observation"):
+        record_play_states(agent, "GBCBreakout-v0", moved, states=2, keep_every=1, num_envs=1, seed=0)
+    # an evidence-only change (what a re-extraction with the same decisions writes) keeps the digest
+    spec["features"][1]["max"] -= 1
+    spec["summary"] = {"note": "evidence changed"}
+    other.write_text(json.dumps(spec))
+    evaluate_agent(agent, "GBCBreakout-v0", moved, episodes=1, seed=0)
+    # a resumed run whose spec file changed under the same env kwargs
+    copy = tmp_path / "copy.state_spec.json"
+    copy.write_text(committed.read_text())
+    kwargs = json.dumps({"obs_type": "state", "state_spec": str(copy)})
+    train_memory(dataclasses.replace(args, env_kwargs=kwargs, run_name="resume", checkpoint_interval=1))
+    spec["features"][1]["max"] += 1
+    copy.write_text(json.dumps(spec))
+    with pytest.raises(CheckpointError, match="another observation"):
+        train_memory(dataclasses.replace(args, env_kwargs=kwargs, run_name="resume", total_timesteps=512))

@@ -33,7 +33,7 @@ from agents.probing.key_variables import (
     score_top,
     write_key_variables,
 )
-from agents.checkpoint import load_agent
+from agents.checkpoint import check_state_spec, load_agent
 from agents.shipped import load_shipped
 from agents.trainer import make_vec_env
 from breakout_py.baselines import FOLLOW_BALL_READS
@@ -153,6 +153,8 @@ def record_play_states(agent: nn.Module, env_id: str, env_kwargs: dict[str, Any]
     kept: list[np.ndarray] = []
     steps = finished = 0
     try:
+        check_state_spec(getattr(agent, "trained_state_spec", None), envs.metadata.get("state_spec"),
+                         "the memory agent")
         obs, _ = envs.reset(seed=seed)
         while sum(len(block) for block in kept) < states:
             if steps % keep_every == 0:

@@ -28,6 +28,7 @@ A spec names the ROM it was extracted from (SHA-1) and the RAM layout; a mismatc
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -129,6 +130,19 @@ class StateSpec:
         except (OSError, json.JSONDecodeError) as err:
             raise StateSpecError(f"cannot read state spec {path}: {err}") from err
         return cls(data, path, scaling)
+
+    @property
+    def fingerprint(self) -> dict[str, str]:
+        """Which observation this spec makes: its path and a SHA-256 of what defines the observation (layout, each
+        feature's bytes, bank, sign, range and group, the scaling), not of the evidence beside it. An agent records
+        it when it trains, and evaluation refuses a spec with another digest (agents.evaluation)."""
+        keys = ("obs_indices", "bank", "signed", "min", "max", "group")
+        defining = {"layout": self.layout, "observation_size": self.observation_size, "scaling": self.scaling,
+                    "features": [{k: f.get(k) for k in keys} for f in self.data["features"]]}
+        digest = hashlib.sha256(json.dumps(defining, sort_keys=True).encode()).hexdigest()
+        path = self.path.resolve()
+        shown = path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path
+        return {"path": str(shown), "sha256": digest}
 
     @property
     def size(self) -> int:
