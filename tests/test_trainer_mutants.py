@@ -475,7 +475,8 @@ def test_checkpoints_every_interval_then_the_final_model(tmp_path, spies):
     assert paths == [(checkpoint, True, 2, 16), (checkpoint, True, 3, 24), (run_dir / "model.pt", False, 3, 24)]
     state = spies.checkpoints[-1][2]
     assert set(state) == {"agent_name", "env_id", "env_kwargs", "global_step", "iteration", "train_seconds", "args",
-                          "rng", "obs_shape", "obs_dtype", "n_actions", "commit", "device"}
+                          "rng", "obs_shape", "obs_dtype", "n_actions", "commit", "device", "state_spec"}
+    assert state["state_spec"] is None  # an env without a state spec in its metadata
     assert (state["agent_name"], state["env_id"], state["env_kwargs"]) == ("memory", "MutTick-v0", {"lives": True})
     assert (state["obs_shape"], state["obs_dtype"], state["n_actions"]) == ([2], "float32", 2)
     assert state["args"] == dataclasses.asdict(args) and state["device"] == "cpu"
