@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -404,6 +405,29 @@ def test_a_batch_may_mix_models_and_blank_frames():
 @pytest.fixture(scope="module", params=MODELS)
 def episode(request):
     return request.param, record_episode("breakout", request.param, seed=5)  # a game that breaks bricks
+
+
+def test_a_large_batch_drawn_on_threads_equals_frame_by_frame_even_in_a_forked_child(episode):
+    _, recording = episode
+    indices = np.arange(len(recording.dumps))[::2]  # over 2 x THREAD_CHUNK frames: split over the cores
+    assert len(indices) >= 2 * 64
+    dumps, lines = recording.dumps[indices], recording.scanline_registers[indices]
+    batch = render(dumps, lines)
+    one_by_one = np.concatenate([render(dumps[[k]], lines[[k]]) for k in range(len(indices))])
+    assert np.array_equal(batch, one_by_one)
+    pid = os.fork()  # an env worker forked after a batch: the parent's pool threads are not there
+    if pid == 0:
+        os._exit(0 if np.array_equal(render(dumps, lines), batch) else 1)
+    for _ in range(600):  # a child waiting on the parent's threads would hang: give it 60 s
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        pytest.fail("render() in a forked child hung on the parent's thread pool")
+    assert status == 0
 
 
 def test_direct_render_equals_pyboy_on_episodes(episode):
