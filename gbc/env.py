@@ -95,7 +95,7 @@ class GameBoyEnv(gym.Env):
                 self.game.close()
                 raise
             self.observation_space = spaces.Box(0.0, 1.0, (self.state_spec.size,), np.float32)
-            # what a trainer records and an evaluation checks (agents.evaluation.check_state_spec)
+            # what a trainer records and an evaluation checks (agents.checkpoint.check_state_spec)
             self.metadata = {**self.metadata, "state_spec": self.state_spec.fingerprint}
         elif obs_type == "ram":
             self.observation_space = spaces.Box(0, 255, (RAM_OBS_SIZE,), np.uint8)
