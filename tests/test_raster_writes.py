@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gbc.dump import BCPD, BGP, RASTER_SEGMENTS, Recorder, Recording, empty_dumps, first_line_drawn_after
+from gbc.dump import BCPD, BGP, Recorder, Recording, empty_dumps, first_line_drawn_after
 from gbc.emulated_render import new_pyboy, record_episode
 from gbc.render import check_recording, render, render_recorded
 from gbc.sm83 import code_addresses, register_writes
@@ -146,15 +146,8 @@ def test_a_write_shows_from_its_line_in_modes_2_and_3_and_from_the_next_in_hblan
         10, 10, 11, 144, 144]
 
 
-def test_a_difference_next_to_a_segments_first_line_is_named_a_write_at_the_line_edge():
-    dumps = empty_dumps(1, model="DMG")
-    dumps.vram[:, 0, :0x1800] = np.random.default_rng(0).integers(0, 256, 0x1800)
-    dumps.io[:, 0x40], dumps.io[:, 0x47] = 0x91, 0xE4
-    lines = np.full((1, RASTER_SEGMENTS), -1, np.int16)
-    registers = np.zeros((1, RASTER_SEGMENTS, 4), np.uint8)
-    lines[0, 0], registers[0, 0] = 100, (0x91, 0x1B, 0, 0)  # from line 100: BGP reversed
-    raster = dict(raster_lines=lines, raster_registers=registers,
-                  raster_palettes=np.zeros((1, RASTER_SEGMENTS, 128), np.uint8))
+def test_a_difference_next_to_a_segments_first_line_is_named_a_write_at_the_line_edge(palette_split):
+    dumps, raster = palette_split  # from line 100: BGP reversed
     drawn = render_recorded(Recording(dumps, **raster), np.arange(1))
     other = render(empty_dumps(1, model="DMG"))[0]  # the LCD off: a blank line
     causes = []

@@ -74,20 +74,14 @@ def test_a_frame_changed_by_a_raster_interrupt_names_palette_or_lcdc_never_unexp
     assert causes == ["mid_frame_palette", "mid_frame_lcdc", "unexplained"]
 
 
-def test_raster_segments_draw_each_part_of_the_frame_with_its_registers():
+def test_raster_segments_draw_each_part_of_the_frame_with_its_registers(palette_split):
     import dataclasses
 
-    from gbc.dump import RASTER_SEGMENTS, Recording, empty_dumps
+    from gbc.dump import Recording
     from gbc.render import render, render_recorded
 
-    dumps = empty_dumps(1, model="DMG")
-    dumps.vram[:, 0, :0x1800] = np.random.default_rng(0).integers(0, 256, 0x1800)
-    dumps.io[:, 0x40], dumps.io[:, 0x47] = 0x91, 0xE4
-    lines = np.full((1, RASTER_SEGMENTS), -1, np.int16)
-    registers = np.zeros((1, RASTER_SEGMENTS, 4), np.uint8)
-    lines[0, 0], registers[0, 0] = 100, (0x91, 0x1B, 0, 0)  # from line 100: the palette reversed
-    recording = Recording(dumps, raster_lines=lines, raster_registers=registers,
-                          raster_palettes=np.zeros((1, RASTER_SEGMENTS, 128), np.uint8))
+    dumps, raster = palette_split  # from line 100: the palette reversed
+    recording = Recording(dumps, **raster)
     drawn = render_recorded(recording, np.arange(1))[0]
     io = dumps.io.copy()
     io[:, 0x47] = 0x1B
