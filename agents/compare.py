@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
-import gymnasium as gym
 import numpy as np
 
 from agents.trainer import run_env_label
@@ -238,25 +237,26 @@ def reference_lines(env_id: str, runs: list[Run], games: int) -> list[tuple[str,
     if games < 1:
         return []
     if env_id == "BreakoutPy-v0":
-        from breakout_py.baselines import AGENTS, play_games
+        from breakout_py.baselines import AGENTS as players, play_games
 
         def mean_return(player: str, frame_skip: int) -> float:
             return float(play_games(player, games, frame_skip, seed=0).mean())
         default_skip = 2
     else:
+        from gbc import GAME_ENV_IDS
         from gbc.baselines import SCRIPTED_PLAYERS, agent_names, play_episodes
 
-        game = gym.spec(env_id).kwargs.get("profile") if env_id in gym.registry else None
+        game = next((name for name, game_env_id in GAME_ENV_IDS.items() if game_env_id == env_id), None)
         if game not in SCRIPTED_PLAYERS:
             return []
-        AGENTS = agent_names(game)
+        players = agent_names(game)
 
         def mean_return(player: str, frame_skip: int) -> float:
             return float(np.mean([r["return"] for r in play_episodes(player, games, frame_skip, seed=0, game=game)]))
         default_skip = 4
     lines = []
     for frame_skip in sorted({run.frame_skip or default_skip for run in runs}):
-        for player in AGENTS:
+        for player in players:
             mean = mean_return(player, frame_skip)
             lines.append((f"{player.replace('_', '-')} script, frame skip {frame_skip}: {mean:.1f}", mean))
     return lines

@@ -53,8 +53,12 @@ _ENTRY_POINTS = {  # env id: (entry point, vector entry point, kwargs)
     "GBCPong-v0": ("gbc.env:GameBoyEnv", "gbc.vector:make_batched_env", {"profile": "pong"}),
     "GBCRunner-v0": ("gbc.env:GameBoyEnv", "gbc.vector:make_batched_env", {"profile": "runner"}),
     "GBCShooter-v0": ("gbc.env:GameBoyEnv", "gbc.vector:make_batched_env", {"profile": "shooter"}),
-    "GBC-v0": ("gbc:make_profiled_env", "gbc:make_profiled_batched_env", {}),
+    "GBC-v0": ("gbc:make_profiled_env", "gbc:make_profiled_batched_env", {}),  # PROFILED_ENV_ID
 }
+# Our own games: profile name -> env id, in the order they are registered.
+GAME_ENV_IDS = {kwargs["profile"]: env_id for env_id, (_, _, kwargs) in _ENTRY_POINTS.items() if "profile" in kwargs}
+PROFILED_ENV_ID = "GBC-v0"  # the env of any profiled ROM (a user's), the profile in its kwargs
+
 for _env_id, (_entry_point, _vector_entry_point, _kwargs) in _ENTRY_POINTS.items():
     if _env_id not in gym.registry:
         gym.register(
@@ -69,6 +73,8 @@ __all__ = [
     "BatchedGameBoyEnv",
     "DumpError",
     "EmulatedRenderer",
+    "GAME_ENV_IDS",
+    "PROFILED_ENV_ID",
     "MemoryDump",
     "GameBoyEnv",
     "GameProfile",

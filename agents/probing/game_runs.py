@@ -14,11 +14,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 
 import breakout_py
-import gbc  # noqa: F401  (registers the GBC env ids)
+from gbc import GAME_ENV_IDS, PROFILED_ENV_ID
 from agents.probing.games import ADAPTERS
 from agents.shipped import read_manifest
 from breakout_py.baselines import play_games
@@ -29,7 +28,6 @@ from gbc.profiles import PROFILE_SUFFIX, ProfileError, UnknownProfileError, get_
 
 PYTHON_BREAKOUT = "breakout-py"
 PYTHON_BREAKOUT_PLAYER = "follow_ball"  # breakout_py.baselines' scripted player
-PROFILED_ENV_ID = "GBC-v0"  # the env of any profiled ROM (gbc/__init__.py)
 GAME_FILE = "game.json"
 SCRIPTED_FILE = "scripted.json"
 
@@ -40,8 +38,7 @@ class GameNameError(UserError, ValueError):
 
 def gbc_games() -> list[str]:
     """Our GBC games' profile names, in the order gbc registers their env ids."""
-    return [spec.kwargs["profile"] for spec in gym.registry.values()
-            if spec.id.startswith("GBC") and spec.id != PROFILED_ENV_ID and "profile" in spec.kwargs]
+    return list(GAME_ENV_IDS)
 
 
 def all_games() -> list[str]:
@@ -62,11 +59,6 @@ class GameTarget:
     steps: dict[str, str] = field(default_factory=dict)  # step -> "run" or the line saying why it is skipped
 
 
-def _gbc_env_id(profile: str) -> str | None:
-    return next((spec.id for spec in gym.registry.values()
-                 if spec.id != PROFILED_ENV_ID and spec.kwargs.get("profile") == profile), None)
-
-
 def resolve_game(name: str) -> GameTarget:
     """The GameTarget of `name`, or GameNameError listing the names it accepts."""
     if name == PYTHON_BREAKOUT:
@@ -78,7 +70,7 @@ def resolve_game(name: str) -> GameTarget:
                             f"{PROFILE_SUFFIX} file") from err
     except (ProfileError, OSError, ValueError) as err:
         raise GameNameError(f"--game {name!r}: {err}") from err
-    env_id = _gbc_env_id(name)
+    env_id = GAME_ENV_IDS.get(name)
     player = SCRIPTED_PLAYERS.get(profile.name)
     if env_id is not None:
         return GameTarget(name, env_id, {}, name, env_id, player.name if player else "")
