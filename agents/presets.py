@@ -30,10 +30,11 @@ from breakout_py.files import json_text
 # had. On the Game Boy the memory agent reads the bytes the extractor kept (step 01's spec committed beside each ROM);
 # '{"obs_type": "ram"}' gives it the whole RAM instead. Other env ids (CartPole-v1) get no kwargs.
 GBC_GAMES = ("GBCBreakout-v0", "GBCSnake-v0", "GBCPong-v0", "GBCRunner-v0", "GBCShooter-v0")  # our own ROMs
-# On a Game Boy game the extracted state with each array counted as one feature ("arrays", gbc.extract.spec): with
-# plain range scaling GBC Breakout's 108 brick flags swamped the positions and the agent needed ~8x more steps to
-# reach 54 (agents/trained/results/training_gbc.md, "Why the extracted state learned slower").
-MEMORY_ENV_KWARGS = {"BreakoutPy-v0": {"obs_type": "state", "frame_skip": 4},
+# On both Breakouts (and every Game Boy game) the state with each array counted as one feature ("arrays":
+# breakout_py.env, gbc.extract.spec): with plain range scaling the 108 brick flags swamped the positions and the
+# agent needed several times the steps (agents/trained/results/training_gbc.md, "Why the extracted state learned
+# slower"; training_breakoutpy.md, "Brick flags scaled as one feature").
+MEMORY_ENV_KWARGS = {"BreakoutPy-v0": {"obs_type": "state", "frame_skip": 4, "state_scaling": "arrays"},
                      **{env_id: {"obs_type": "state", "state_scaling": "arrays"} for env_id in GBC_GAMES}}
 
 # Env kwargs the pixel agent gets when --env-kwargs is left empty. Python Breakout: 42x42 frames (a 2x2-pixel ball

@@ -19,6 +19,12 @@ from .render import Renderer, colorize
 from .window import Window
 
 OBS_TYPES = ("state", "pixels")
+# How the "state" observation is scaled. "range": every feature in [0, 1] (or [-1, 1]) as STATE_NAMES describes.
+# "arrays": the 108 brick flags are further divided by sqrt(108), so that the wall adds the input variance of one
+# feature rather than 108 (what the memory agent trains on, agents/presets.py): at full range the flags swamp the
+# ball and paddle in the first layer and PPO needs several times the steps (agents/trained/results/
+# training_breakoutpy.md, "Brick flags scaled as one feature"; gbc.extract.spec's "arrays" does the same).
+STATE_SCALINGS = ("range", "arrays")
 RENDER_MODES = ("human", "rgb_array")
 DEFAULT_FRAME_SKIP = 2  # game frames per agent step: 15 decisions per second of game time
 DEFAULT_MAX_EPISODE_STEPS = 10_000  # agent steps (20,000 frames, 11 minutes of game time) before truncation
@@ -31,9 +37,14 @@ def _check_positive_int(name: str, value, minimum: int = 1) -> int:
     return int(value)
 
 
-def _check_config(obs_type, obs_size, frame_stack, frame_skip, max_episode_steps, render_mode, render_scale):
+def _check_config(obs_type, obs_size, frame_stack, frame_skip, max_episode_steps, render_mode, render_scale,
+                  state_scaling):
     if obs_type not in OBS_TYPES:
         raise ValueError(f"unknown obs_type {obs_type!r}: use one of {OBS_TYPES}")
+    if state_scaling not in STATE_SCALINGS:
+        raise ValueError(f"unknown state_scaling {state_scaling!r}: use one of {STATE_SCALINGS}")
+    if state_scaling != "range" and obs_type != "state":
+        raise ValueError(f"state_scaling {state_scaling!r} scales obs_type 'state' only, not {obs_type!r}: drop it")
     if render_mode is not None and render_mode not in RENDER_MODES:
         raise ValueError(f"unknown render_mode {render_mode!r}: use None or one of {RENDER_MODES}")
     return (
@@ -45,18 +56,32 @@ def _check_config(obs_type, obs_size, frame_stack, frame_skip, max_episode_steps
     )
 
 
-def observation_space(obs_type: str, obs_size: int, frame_stack: int) -> spaces.Box:
+def state_scale(state_scaling: str) -> np.ndarray | None:
+    """Per-feature factor of the "state" observation over core.state_vector (None: "range", none applied)."""
+    if state_scaling == "range":
+        return None
+    scale = np.ones(core.STATE_DIM, dtype=np.float32)
+    scale[core.BRICKS_OFFSET:] /= np.sqrt(len(core.BRICK_NAMES))
+    return scale
+
+
+def observation_space(obs_type: str, obs_size: int, frame_stack: int, state_scaling: str = "range") -> spaces.Box:
     """The observation space of one game."""
     if obs_type == "state":
-        return spaces.Box(core.STATE_LOW, core.STATE_HIGH, dtype=np.float32)
+        scale = state_scale(state_scaling)
+        if scale is None:
+            return spaces.Box(core.STATE_LOW, core.STATE_HIGH, dtype=np.float32)
+        return spaces.Box(core.STATE_LOW * scale, core.STATE_HIGH * scale, dtype=np.float32)
     return spaces.Box(0, 255, shape=(frame_stack, obs_size, obs_size), dtype=np.uint8)
 
 
 class _Games:
     """N games with frame skip, observations and step counts; shared by the single and the vector env."""
 
-    def __init__(self, num_games, obs_type, obs_size, frame_stack, frame_skip, max_episode_steps):
+    def __init__(self, num_games, obs_type, obs_size, frame_stack, frame_skip, max_episode_steps,
+                 state_scaling="range"):
         self.state = core.GameState.empty(num_games)
+        self.state_scale = state_scale(state_scaling)
         self.frame_skip = frame_skip
         self.max_episode_steps = max_episode_steps
         self.renderer = Renderer(obs_size)
@@ -98,7 +123,10 @@ class _Games:
 
     def observation(self) -> np.ndarray:
         if self.frames is None:
-            return core.state_vector(self.state)
+            vectors = core.state_vector(self.state)
+            if self.state_scale is not None:
+                vectors *= self.state_scale
+            return vectors
         stack = self.frames.shape[1]
         oldest_first = (np.arange(1, stack + 1) + self.newest) % stack
         return np.take(self.frames, oldest_first, axis=1)
@@ -127,16 +155,17 @@ class BreakoutEnv(gym.Env):
         max_episode_steps: int = DEFAULT_MAX_EPISODE_STEPS,
         render_mode: str | None = None,
         render_scale: int = DEFAULT_RENDER_SCALE,
+        state_scaling: str = "range",
     ):
         obs_size, frame_stack, frame_skip, max_episode_steps, render_scale = _check_config(
-            obs_type, obs_size, frame_stack, frame_skip, max_episode_steps, render_mode, render_scale
+            obs_type, obs_size, frame_stack, frame_skip, max_episode_steps, render_mode, render_scale, state_scaling
         )
         self.obs_type = obs_type
         self.render_mode = render_mode
         self.render_scale = render_scale
-        self.observation_space = observation_space(obs_type, obs_size, frame_stack)
+        self.observation_space = observation_space(obs_type, obs_size, frame_stack, state_scaling)
         self.action_space = spaces.Discrete(core.NUM_ACTIONS)
-        self._games = _Games(1, obs_type, obs_size, frame_stack, frame_skip, max_episode_steps)
+        self._games = _Games(1, obs_type, obs_size, frame_stack, frame_skip, max_episode_steps, state_scaling)
         self._all = np.ones(1, dtype=bool)
         self._window = Window(scale=render_scale * 2) if render_mode == "human" else None
 
@@ -215,19 +244,21 @@ class BreakoutVectorEnv(VectorEnv):
         max_episode_steps: int = DEFAULT_MAX_EPISODE_STEPS,
         render_mode: str | None = None,
         render_scale: int = DEFAULT_RENDER_SCALE,
+        state_scaling: str = "range",
     ):
         self.num_envs = _check_positive_int("num_envs", num_envs)
         obs_size, frame_stack, frame_skip, max_episode_steps, render_scale = _check_config(
-            obs_type, obs_size, frame_stack, frame_skip, max_episode_steps, render_mode, render_scale
+            obs_type, obs_size, frame_stack, frame_skip, max_episode_steps, render_mode, render_scale, state_scaling
         )
         self.obs_type = obs_type
         self.render_mode = render_mode
         self.render_scale = render_scale
-        self.single_observation_space = observation_space(obs_type, obs_size, frame_stack)
+        self.single_observation_space = observation_space(obs_type, obs_size, frame_stack, state_scaling)
         self.single_action_space = spaces.Discrete(core.NUM_ACTIONS)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
-        self._games = _Games(self.num_envs, obs_type, obs_size, frame_stack, frame_skip, max_episode_steps)
+        self._games = _Games(self.num_envs, obs_type, obs_size, frame_stack, frame_skip, max_episode_steps,
+                             state_scaling)
         self._autoreset = np.zeros(self.num_envs, dtype=bool)
         self._all = np.ones(self.num_envs, dtype=bool)
         self._window = Window(scale=render_scale * 2) if render_mode == "human" else None

@@ -259,3 +259,23 @@ def test_human_window_shows_the_colour_frame_enlarged(vector):
             assert np.array_equal(window, expected)
     finally:
         env.close()
+
+
+def test_arrays_scaling_divides_only_the_brick_flags_by_the_root_of_their_number():
+    plain, scaled = BreakoutVectorEnv(num_envs=3), BreakoutVectorEnv(num_envs=3, state_scaling="arrays")
+    plain_obs, _ = plain.reset(seed=4)
+    scaled_obs, _ = scaled.reset(seed=4)
+    for _ in range(30):  # bricks break and the ball moves: the same games, observed two ways
+        actions = np.array([1, 2, 0])
+        plain_obs, *_ = plain.step(actions)
+        scaled_obs, *_ = scaled.step(actions)
+    bricks = slice(core.BRICKS_OFFSET, None)
+    np.testing.assert_array_equal(scaled_obs[:, :core.BRICKS_OFFSET], plain_obs[:, :core.BRICKS_OFFSET])
+    np.testing.assert_allclose(scaled_obs[:, bricks], plain_obs[:, bricks] / np.sqrt(108), rtol=1e-6)
+    # the whole wall has the squared norm of one feature at full range
+    np.testing.assert_allclose((scaled.single_observation_space.high[bricks] ** 2).sum(), 1.0, rtol=1e-5)
+    check_env(BreakoutEnv(state_scaling="arrays"))
+    with pytest.raises(ValueError, match="unknown state_scaling 'bytes'"):
+        BreakoutEnv(state_scaling="bytes")
+    with pytest.raises(ValueError, match="scales obs_type 'state' only"):
+        make_vec(2, obs_type="pixels", state_scaling="arrays")
