@@ -229,9 +229,12 @@ def compare_hidden(name: str, out_root: str | Path) -> dict[str, Any]:
     extracted = out / "extract" / f"{user_profile_name(name)}.state_spec.json"
     if extracted.is_file() and agent_spec.is_file():
         specs = {"user's 01": StateSpec.load(extracted), "the agent's": StateSpec.load(agent_spec)}
+        kept = {int(a, 16) for f in specs["user's 01"].data["features"] for a in f["addresses"]}
+        top_bytes = [int(a, 16) for row in comparison["hidden_top"] for a in row["addresses"].split()]
         comparison["state_spec"] = {
             "same_observation": len({s.fingerprint["sha256"] for s in specs.values()}) == 1,
             "features": {which: s.size for which, s in specs.items()},
+            "top_bytes_kept_by_users_01": [sum(b in kept for b in top_bytes), len(top_bytes)],
             "note": "the agent reads the spec it trained on; a user's 01 records random play only (no scripted "
                     "player, no seed variable), so its kept bytes and ranges may differ"}
     write_json(out / HIDDEN_COMPARISON_FILE, {"game": name, "symbols_hidden_of": target.symbols_hidden_of,
