@@ -13,6 +13,7 @@ import pytest
 
 from agents.probing.game_runs import SYMBOLS_RUN_DIR, USER_ROM_DIR, compare_hidden, plan
 from agents.probing.key_variable_games import features_for_env, load_memory_agent, run_key_variables
+from gbc.extract.spec import StateSpec
 from gbc.profiles import ROMS_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,3 +71,12 @@ def test_hide_symbols_needs_one_of_our_gbc_games(tmp_path):
                                 env=env, capture_output=True, text=True, timeout=60)
         assert result.returncode == 2 and result.stderr.startswith(message), (args, result.stderr)
     assert not any(tmp_path.iterdir())
+
+
+def test_a_specs_fingerprint_leaves_names_out():
+    # the agent's spec beside a user's copy is the same observation whatever its features are called
+    data = json.loads((ROMS_DIR / "pong/pong.state_spec.json").read_text())
+    renamed = {**data, "features": [{**f, "name": f"var{k}"} for k, f in enumerate(data["features"])]}
+    assert StateSpec(renamed).fingerprint["sha256"] == StateSpec(data).fingerprint["sha256"]
+    moved = {**data, "features": [{**f, "max": f["max"] + 1} for f in data["features"]]}
+    assert StateSpec(moved).fingerprint["sha256"] != StateSpec(data).fingerprint["sha256"]
