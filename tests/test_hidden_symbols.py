@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from agents.probing.game_runs import SYMBOLS_RUN_DIR, USER_ROM_DIR, compare_hidden, plan
+from agents.probing.games_report import games_rows
 from agents.probing.key_variable_games import features_for_env, load_memory_agent, run_key_variables
 from gbc.extract.spec import StateSpec
 from gbc.profiles import ROMS_DIR
@@ -60,6 +61,8 @@ def test_hidden_symbols_run_names_features_by_address_and_never_reads_the_symbol
     for row in comparison["hidden_top"]:  # named afterwards from the symbols run's table, by address
         assert row["symbol"] == symbols[int(row["addresses"], 16)] and row["symbols_run_rank"] is not None
     assert json.loads((out / "hidden_vs_symbols.json").read_text())["overlap"] == comparison["overlap"]
+    row = games_rows(tmp_path)[0]  # the cross-game table tells it from the game's own run
+    assert row["game"] == "pong (symbols hidden)" and row["memory agent return"].startswith("symbols hidden")
 
 
 def test_hide_symbols_needs_one_of_our_gbc_games(tmp_path):
