@@ -26,11 +26,11 @@ import numpy as np
 import breakout_py
 from gbc import GAME_ENV_IDS, PROFILED_ENV_ID
 from agents.probing.games import ADAPTERS
+from agents.probing.key_variable_games import compare_by_address
 from agents.shipped import read_manifest
 from breakout_py.baselines import play_games
 from breakout_py.errors import UserError
 from breakout_py.files import atomic_write, write_json
-from agents.probing.key_variable_games import compare_by_address
 from gbc.baselines import SCRIPTED_PLAYERS, play_episodes
 from gbc.extract.spec import StateSpec, default_spec_path
 from gbc.profiles import PROFILE_SUFFIX, ROMS_DIR, ProfileError, UnknownProfileError, get_profile
