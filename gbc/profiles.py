@@ -439,6 +439,11 @@ _BUILTIN: dict[str, Callable[[], GameProfile]] = {
 }
 
 
+def builtin_profile_names() -> list[str]:
+    """Our own games' profile names (their symbols files give every address)."""
+    return list(_BUILTIN)
+
+
 def _user_profile_files(roms_dir: Path) -> dict[str, Path]:
     """User profiles found in roms/, by the file name without `.profile.json`."""
     if not roms_dir.is_dir():

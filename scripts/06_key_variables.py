@@ -3,6 +3,8 @@
     .venv/bin/python scripts/06_key_variables.py                                   # shipped memory agent, BreakoutPy-v0
     .venv/bin/python scripts/06_key_variables.py --env-id GBCBreakout-v0           # shipped memory agent, GBC Breakout
     .venv/bin/python scripts/06_key_variables.py --checkpoint runs/<run>/model.pt  # any memory agent
+    .venv/bin/python scripts/06_key_variables.py --env-id GBCPong-v0 --profile DIR/user_pong.profile.json
+                                     # the same agent on a user's copy of its ROM (scripts/run_pipeline.sh --hide-symbols)
 
 Plays the agent (actions sampled from its policy, a seed of its own) and keeps --states observations; shuffles each
 feature's column over those states and measures how far the policy (KL) and the value move, with a bootstrap
@@ -37,6 +39,9 @@ class Args:
     """a memory agent's checkpoint (model.pt / checkpoint.pt); its env id and kwargs come from it"""
     env_id: str = "BreakoutPy-v0"
     """env of the shipped agent when --checkpoint is empty"""
+    profile: str = ""
+    """a user's .profile.json of the agent's own ROM: the agent plays GBC-v0 with it (the state spec beside that ROM
+    must be the agent's); without a symbols file beside the ROM, features are named by address"""
     states: int = 1000
     """held-out play states"""
     keep_every: int = 16
@@ -60,7 +65,8 @@ class Args:
 
 def main(args: Args) -> Path:
     torch.set_num_threads(args.torch_threads)
-    agent, env_id, env_kwargs, source, default_dir = load_memory_agent(args.agent, args.checkpoint, args.env_id)
+    agent, env_id, env_kwargs, source, default_dir = load_memory_agent(args.agent, args.checkpoint, args.env_id,
+                                                                            args.profile)
     out_dir = Path(args.out_dir) if args.out_dir else default_dir
     result, summary, written = run_key_variables(agent, env_id, env_kwargs, out_dir, source, args.states,
                                                  args.keep_every, args.num_envs, args.repeats, args.bootstrap,

@@ -11,6 +11,9 @@
 #   scripts/run_pipeline.sh                  # --game breakout-py --game breakout
 #   scripts/run_pipeline.sh --game NAME      # breakout-py, breakout, snake, pong, runner, shooter, or a .profile.json
 #   scripts/run_pipeline.sh --all-games      # every game, then <out-dir>/games.csv and games.html across games
+#   scripts/run_pipeline.sh --game pong --hide-symbols   # our game as a user's ROM: its ROM copied without the
+#       symbols file into <out-dir>/<env id>-hidden-symbols/rom/ with a user profile; 01, 05 and 06 (features named
+#       by address), then 06 with the symbols file and the two top tens compared by address (hidden_vs_symbols.json)
 #   options: --out-dir DIR (artifacts/pipeline), --scripted-games N (10)
 #
 # Training from scratch instead of using the shipped agents: scripts/run_all.sh --full (see README).
@@ -22,12 +25,14 @@ OUT=artifacts/pipeline
 SCRIPTED_GAMES=10
 GAMES=()
 ALL=0
+HIDE=()
 fail() { echo "error: run_pipeline.sh: $1 (see scripts/run_pipeline.sh --help)" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --out-dir) [ $# -ge 2 ] || fail "--out-dir needs a folder"; OUT=$2; shift ;;
     --game) [ $# -ge 2 ] || fail "--game needs a game name"; GAMES+=("$2"); shift ;;
     --all-games) ALL=1 ;;
+    --hide-symbols) HIDE=(--hide-symbols) ;;
     --scripted-games) [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || fail "--scripted-games needs a positive number"
       SCRIPTED_GAMES=$2; shift ;;
     -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1' "$0"; exit 0 ;;
@@ -38,6 +43,7 @@ done
 helper() { "$PY" scripts/pipeline_game.py "$@" --out-root "$OUT"; }
 if [ "$ALL" = 1 ]; then
   [ ${#GAMES[@]} -eq 0 ] || fail "give either --all-games or --game, not both"
+  [ ${#HIDE[@]} -eq 0 ] || fail "--hide-symbols takes --game NAME (one of our GBC games), not --all-games"
   mapfile -t GAMES < <(helper games)
 elif [ ${#GAMES[@]} -eq 0 ]; then
   GAMES=(breakout-py breakout)
@@ -45,14 +51,15 @@ fi
 # every game's name is checked before any step runs: a typo costs seconds, not a run
 PLANS=()
 for game in "${GAMES[@]}"; do
-  plan=$(helper plan --game "$game") || exit 2  # its one error line is on stderr
+  plan=$(helper plan --game "$game" "${HIDE[@]}") || exit 2  # its one error line is on stderr
   PLANS+=("$plan")
 done
 step() { echo; echo "== $1 ($(date +%H:%M:%S))"; }
 skipped() { [ "$1" != run ] && echo "$1"; }
 
 for i in "${!GAMES[@]}"; do
-  eval "${PLANS[$i]}"  # GAME_OUT, ENV_ID, ENV_KWARGS, PROFILE, STEP_* and GREEDY_* (scripts/pipeline_game.py plan)
+  eval "${PLANS[$i]}"  # GAME_OUT, ENV_ID, ENV_KWARGS, PROFILE, SYMBOLS_HIDDEN_OF, STEP_* and GREEDY_*
+                       # (scripts/pipeline_game.py plan)
   game=${GAMES[$i]}
   echo; echo "==== $game: $ENV_ID -> $GAME_OUT/"
   kwargs=(); [ -z "$ENV_KWARGS" ] || kwargs=(--env-kwargs "$ENV_KWARGS")
@@ -71,12 +78,24 @@ for i in "${!GAMES[@]}"; do
       --out-dir "$GAME_OUT/evaluate"
   done
   step "06 key variables of the shipped memory agent"
-  skipped "$STEP_KEY_VARIABLES" || "$PY" scripts/06_key_variables.py --env-id "$ENV_ID" \
-    --out-dir "$GAME_OUT/key_variables"
+  if [ -n "$SYMBOLS_HIDDEN_OF" ]; then  # the agent of the game whose symbols are hidden, on the user's copy
+    skipped "$STEP_KEY_VARIABLES" || "$PY" scripts/06_key_variables.py --env-id "$SYMBOLS_HIDDEN_OF" \
+      --profile "$PROFILE" --out-dir "$GAME_OUT/key_variables"
+  else
+    skipped "$STEP_KEY_VARIABLES" || "$PY" scripts/06_key_variables.py --env-id "$ENV_ID" \
+      --out-dir "$GAME_OUT/key_variables"
+  fi
   step "07 + 08 probe the shipped pixel agent, and its report"
   if ! skipped "$STEP_PROBE"; then
     "$PY" scripts/07_probe.py --env-id "$ENV_ID" --out-dir "$GAME_OUT/probe" --gbc-regions-dir "$GAME_OUT/ram_regions"
     "$PY" scripts/08_visualise.py --probe-dir "$GAME_OUT/probe" --gbc-regions-dir "$GAME_OUT/ram_regions"
+  fi
+  if [ -n "$SYMBOLS_HIDDEN_OF" ]; then
+    step "06 again with the symbols file ($SYMBOLS_HIDDEN_OF), and the two top tens compared by address"
+    if ! skipped "$STEP_COMPARE_HIDDEN"; then
+      "$PY" scripts/06_key_variables.py --env-id "$SYMBOLS_HIDDEN_OF" --out-dir "$GAME_OUT/symbols_key_variables"
+      helper compare-hidden --game "$game"
+    fi
   fi
   echo; echo "$game done ($(date +%H:%M:%S)): $GAME_OUT/"
 done

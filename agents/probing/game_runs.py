@@ -3,6 +3,13 @@ games by profile name, or a user's .profile.json), its env id and output folder,
 (agents/trained/manifest.json) each step needs and whether they are there, and the scripted player's reference
 score. `plan` writes <out root>/<folder>/game.json (read back by agents.probing.games_report) and gives the shell
 the plan as variable assignments.
+
+`--hide-symbols` runs one of our GBC games as a user's ROM (gbc.user_rom): its ROM copied to <folder>/rom/ with a
+user profile and no symbols file, in <out root>/<env id>-hidden-symbols/. Steps 01 and 05 run on it as on any
+user's ROM; step 06 plays the game's shipped memory agent on it, with the state spec the agent trained on copied
+beside the ROM (a spec holds addresses, ranges and groups, no names: the agent's input, shipped with it); then
+`compare_hidden` ranks the same agent with the symbols file (for the comparison only) and matches the two top tens
+by address.
 """
 
 from __future__ import annotations
@@ -19,17 +26,24 @@ import numpy as np
 import breakout_py
 from gbc import GAME_ENV_IDS, PROFILED_ENV_ID
 from agents.probing.games import ADAPTERS
+from agents.probing.key_variable_games import compare_by_address
 from agents.shipped import read_manifest
 from breakout_py.baselines import play_games
 from breakout_py.errors import UserError
-from breakout_py.files import write_json
+from breakout_py.files import atomic_write, write_json
 from gbc.baselines import SCRIPTED_PLAYERS, play_episodes
-from gbc.profiles import PROFILE_SUFFIX, ProfileError, UnknownProfileError, get_profile
+from gbc.extract.spec import StateSpec, default_spec_path
+from gbc.profiles import PROFILE_SUFFIX, ROMS_DIR, ProfileError, UnknownProfileError, get_profile
+from gbc.user_rom import hide_symbols, user_profile_name
 
 PYTHON_BREAKOUT = "breakout-py"
 PYTHON_BREAKOUT_PLAYER = "follow_ball"  # breakout_py.baselines' scripted player
 GAME_FILE = "game.json"
 SCRIPTED_FILE = "scripted.json"
+HIDDEN_SUFFIX = "-hidden-symbols"  # the folder of a --hide-symbols run: <env id>-hidden-symbols
+USER_ROM_DIR = "rom"  # under it: the user's copy of the ROM, its profile and the memory agent's spec
+SYMBOLS_RUN_DIR = "symbols_key_variables"  # under it: step 06 with the symbols file, for the comparison only
+HIDDEN_COMPARISON_FILE = "hidden_vs_symbols.json"
 
 
 class GameNameError(UserError, ValueError):
@@ -57,6 +71,7 @@ class GameTarget:
     folder: str  # under the pipeline's out root: the env id (GBC-v0-<profile name> for a user's profile)
     scripted_player: str  # gbc.baselines' player of the game; "" when it has none
     steps: dict[str, str] = field(default_factory=dict)  # step -> "run" or the line saying why it is skipped
+    symbols_hidden_of: str = ""  # --hide-symbols: our game's env id, whose shipped agents play the user's copy
 
 
 def resolve_game(name: str) -> GameTarget:
@@ -77,9 +92,23 @@ def resolve_game(name: str) -> GameTarget:
     return GameTarget(name, PROFILED_ENV_ID, {"profile": name}, name, f"{PROFILED_ENV_ID}-{profile.name}", "")
 
 
+def hidden_symbols_target(name: str, out_root: str | Path) -> GameTarget:
+    """The GameTarget of our GBC game `name` run as a user's ROM (--hide-symbols); plan() writes its ROM folder."""
+    if name not in gbc_games():
+        raise GameNameError(f"--hide-symbols needs one of our GBC games {gbc_games()}, whose symbols file it hides, "
+                            f"not {name!r} (a user's .profile.json has none: run it without --hide-symbols)")
+    folder = f"{GAME_ENV_IDS[name]}{HIDDEN_SUFFIX}"
+    profile = Path(out_root) / folder / USER_ROM_DIR / f"{user_profile_name(name)}{PROFILE_SUFFIX}"
+    return GameTarget(name, PROFILED_ENV_ID, {"profile": str(profile)}, str(profile), folder, "",
+                      symbols_hidden_of=GAME_ENV_IDS[name])
+
+
 def shipped_entries(target: GameTarget, trained_dir: Path | None = None) -> dict[str, dict[str, Any]]:
-    """agent ("memory"/"pixel") -> manifest entry of the agents shipped for the target's env (and profile)."""
+    """agent ("memory"/"pixel") -> manifest entry of the agents shipped for the target's env (and profile); for a
+    --hide-symbols target, those of the game whose symbols are hidden."""
     manifest = read_manifest() if trained_dir is None else read_manifest(trained_dir)
+    if target.symbols_hidden_of:
+        return {e["agent"]: e for e in manifest["agents"] if e["env_id"] == target.symbols_hidden_of}
     return {e["agent"]: e for e in manifest["agents"] if e["env_id"] == target.env_id
             and all(e.get("env_kwargs", {}).get(k) == v for k, v in target.env_kwargs.items())}
 
@@ -105,15 +134,41 @@ def plan_steps(target: GameTarget, shipped: dict[str, dict[str, Any]]) -> dict[s
     if "pixel" in shipped and target.env_id not in ADAPTERS:
         steps["probe"] = (f"skipped: step 07 has no probe adapter for {target.env_id} (adapters: {list(ADAPTERS)}; "
                           "agents/probing/games.py says how to add one)")
+    if target.symbols_hidden_of:
+        of = f"--game {target.game}'s"
+        steps.update(scripted="skipped: a user's ROM has no scripted player (it reads variables by name)",
+                     evaluate_memory=f"skipped: symbols hidden, this run ranks key variables; the evaluations are {of}",
+                     evaluate_pixel=f"skipped: symbols hidden, this run ranks key variables; the evaluations are {of}",
+                     probe=f"skipped: symbols hidden, this run ranks key variables; steps 07-08 are {of}")
+    steps["compare_hidden"] = steps["key_variables"] if target.symbols_hidden_of else \
+        "skipped: the symbols file is not hidden (--hide-symbols)"
     return steps
 
 
-def plan(name: str, out_root: str | Path, trained_dir: Path | None = None) -> tuple[GameTarget, Path]:
-    """The target of `name` with its steps, written to <out_root>/<folder>/game.json; (target, that folder)."""
-    target = resolve_game(name)
+def _copy_agent_spec(entry: dict[str, Any], profile: Path) -> None:
+    """The state spec a shipped memory agent trained on, copied beside the user's ROM, where obs_type="state" reads
+    it (step 06 checks its fingerprint against the agent's record)."""
+    if not entry.get("state_spec"):
+        return  # a raw-RAM agent: its observation needs no spec
+    source = Path(entry["state_spec"]["path"])
+    source = source if source.is_absolute() else ROMS_DIR.parent / source
+    user_rom = get_profile(profile).rom_path
+    StateSpec.load(source)  # a clear error when it is missing or malformed
+    atomic_write(default_spec_path(user_rom), source.read_bytes())
+
+
+def plan(name: str, out_root: str | Path, trained_dir: Path | None = None,
+         hide_symbols_file: bool = False) -> tuple[GameTarget, Path]:
+    """The target of `name` with its steps, written to <out_root>/<folder>/game.json; (target, that folder). With
+    `hide_symbols_file`, also the user's copy of the ROM (and the memory agent's spec beside it)."""
+    target = hidden_symbols_target(name, out_root) if hide_symbols_file else resolve_game(name)
     shipped = shipped_entries(target, trained_dir)
     target.steps = plan_steps(target, shipped)
     out = Path(out_root) / target.folder
+    if hide_symbols_file:
+        hide_symbols(name, out / USER_ROM_DIR)
+        if "memory" in shipped:
+            _copy_agent_spec(shipped["memory"], Path(target.profile))
     write_json(out / GAME_FILE, {**asdict(target), "shipped": {agent: {k: e.get(k) for k in (
         "file", "global_step", "train_seconds", "evaluation")} for agent, e in shipped.items()},
         "planned_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
@@ -121,19 +176,21 @@ def plan(name: str, out_root: str | Path, trained_dir: Path | None = None) -> tu
 
 
 def shell_plan(target: GameTarget, out: Path, shipped_greedy: dict[str, bool]) -> str:
-    """The plan as shell assignments for run_pipeline.sh (eval'd): GAME_OUT, ENV_ID, ENV_KWARGS, PROFILE, and per
-    step STEP_<NAME> ("run" or the skip line); GREEDY_<AGENT> is --greedy where the shipped agent was evaluated so."""
+    """The plan as shell assignments for run_pipeline.sh (eval'd): GAME_OUT, ENV_ID, ENV_KWARGS, PROFILE,
+    SYMBOLS_HIDDEN_OF (our game's env id under --hide-symbols, else empty), and per step STEP_<NAME> ("run" or the
+    skip line); GREEDY_<AGENT> is --greedy where the shipped agent was evaluated so."""
     values = {"GAME_OUT": str(out), "ENV_ID": target.env_id,
               "ENV_KWARGS": json.dumps(target.env_kwargs) if target.env_kwargs else "", "PROFILE": target.profile,
+              "SYMBOLS_HIDDEN_OF": target.symbols_hidden_of,
               **{f"STEP_{step.upper()}": line for step, line in target.steps.items()},
               **{f"GREEDY_{agent.upper()}": "--greedy" if shipped_greedy.get(agent) else ""
                  for agent in ("memory", "pixel")}}
     return "\n".join(f"{key}={shlex.quote(value)}" for key, value in values.items())
 
 
-def plan_for_shell(name: str, out_root: str | Path) -> str:
+def plan_for_shell(name: str, out_root: str | Path, hide_symbols_file: bool = False) -> str:
     """plan() and shell_plan() together, as run_pipeline.sh asks for them."""
-    target, out = plan(name, out_root)
+    target, out = plan(name, out_root, hide_symbols_file=hide_symbols_file)
     shipped = shipped_entries(target)
     return shell_plan(target, out, {agent: bool(e.get("evaluation", {}).get("greedy")) for agent, e in shipped.items()})
 
@@ -158,3 +215,28 @@ def scripted_reference(name: str, episodes: int, out: str | Path, seed: int = 0)
               "seconds": round(time.perf_counter() - start, 1)}
     write_json(out, result)
     return result
+
+
+def compare_hidden(name: str, out_root: str | Path) -> dict[str, Any]:
+    """The --hide-symbols run of our game `name` against the symbols file: step 06's top ten of the two runs (its
+    key_variables/ and symbols_key_variables/) matched by address, and whether step 01 on the user's copy made the
+    observation the memory agent trained on; written to <folder>/hidden_vs_symbols.json."""
+    target = hidden_symbols_target(name, out_root)
+    out = Path(out_root) / target.folder
+    comparison = compare_by_address(out / "key_variables" / "key_variables.csv",
+                                    out / SYMBOLS_RUN_DIR / "key_variables.csv")
+    agent_spec = default_spec_path(get_profile(target.profile).rom_path)
+    extracted = out / "extract" / f"{user_profile_name(name)}.state_spec.json"
+    if extracted.is_file() and agent_spec.is_file():
+        specs = {"user's 01": StateSpec.load(extracted), "the agent's": StateSpec.load(agent_spec)}
+        kept = {int(a, 16) for f in specs["user's 01"].data["features"] for a in f["addresses"]}
+        top_bytes = [int(a, 16) for row in comparison["hidden_top"] for a in row["addresses"].split()]
+        comparison["state_spec"] = {
+            "same_observation": len({s.fingerprint["sha256"] for s in specs.values()}) == 1,
+            "features": {which: s.size for which, s in specs.items()},
+            "top_bytes_kept_by_users_01": [sum(b in kept for b in top_bytes), len(top_bytes)],
+            "note": "the agent reads the spec it trained on; a user's 01 records random play only (no scripted "
+                    "player, no seed variable), so its kept bytes and ranges may differ"}
+    write_json(out / HIDDEN_COMPARISON_FILE, {"game": name, "symbols_hidden_of": target.symbols_hidden_of,
+                                              **comparison})
+    return comparison

@@ -71,7 +71,7 @@ def agent_cell(folder: Path, game: dict[str, Any], agent: str) -> str:
     """The shipped agent's mean return: this run's evaluation, else the manifest's; with its training budget."""
     step = game["steps"][f"evaluate_{agent}"]
     if step != "run":
-        return f"no {agent} agent shipped"
+        return _why(step) if agent in game.get("shipped", {}) else f"no {agent} agent shipped"
     shipped = game["shipped"][agent]
     evaluation = _read_json(folder / "evaluate" / f"{game['env_id'].replace('/', '-')}__{agent}__shipped.json")
     where = "this run"
@@ -125,7 +125,8 @@ def game_row(folder: Path) -> dict[str, Any]:
     links = [(label, path) for label, path in LINKS if (folder / path).is_file()]
     links += [("extractor's decisions", str(path.relative_to(folder)))
               for path in sorted((folder / "extract").glob("*.state_spec.png"))]
-    return dict(zip(COLUMNS, [game["game"], game["env_id"], *extractor_cells(folder, steps),
+    name = f"{game['game']} (symbols hidden)" if game.get("symbols_hidden_of") else game["game"]
+    return dict(zip(COLUMNS, [name, game["env_id"], *extractor_cells(folder, steps),
                               agent_cell(folder, game, "memory"), agent_cell(folder, game, "pixel"),
                               scripted_cell(folder, steps), key_variables_cell(folder, steps),
                               probe_cell(folder, steps),

@@ -12,6 +12,7 @@ Features per env:
 
 from __future__ import annotations
 
+import csv
 import json
 import time
 from dataclasses import dataclass
@@ -37,9 +38,11 @@ from agents.checkpoint import check_state_spec, load_agent
 from agents.shipped import load_shipped
 from agents.trainer import make_vec_env
 from breakout_py.baselines import FOLLOW_BALL_READS
+from gbc import PROFILED_ENV_ID
 from gbc.baselines import SCRIPTED_PLAYERS
 from gbc.extract import is_game_boy_env_id
 from gbc.hardware import HRAM_START, RAM_OBS_SIZE, WRAM_END, WRAM_START
+from gbc.profiles import get_profile
 
 
 @dataclass
@@ -126,9 +129,12 @@ def features_for_env(env_id: str, env_kwargs: dict[str, Any]) -> FeatureSet:
 ARTIFACTS = Path("artifacts/key_variables")
 
 
-def load_memory_agent(agent: str, checkpoint: str, env_id: str) -> tuple[nn.Module, str, dict[str, Any], str, Path]:
+def load_memory_agent(agent: str, checkpoint: str, env_id: str,
+                      profile: str = "") -> tuple[nn.Module, str, dict[str, Any], str, Path]:
     """(network, env id, env kwargs, source to show, default output folder) of a checkpoint file, or of the shipped
-    agent `agent` for `env_id` when `checkpoint` is empty."""
+    agent `agent` for `env_id` when `checkpoint` is empty. `profile`: a user's .profile.json of the agent's own ROM
+    (gbc.user_rom): the agent plays GBC-v0 with that profile, its observation otherwise unchanged (the state spec
+    beside that ROM must be the one it trained on: check_state_spec)."""
     if checkpoint:
         network, payload = load_agent(checkpoint)
         path = Path(checkpoint)
@@ -137,7 +143,14 @@ def load_memory_agent(agent: str, checkpoint: str, env_id: str) -> tuple[nn.Modu
     else:
         network, entry = load_shipped(agent=agent, env_id=env_id)
         name, env_kwargs, source = f"shipped_{agent}", entry["env_kwargs"], f"shipped {agent} agent {entry['path']}"
-    return network.eval(), env_id, dict(env_kwargs), source, ARTIFACTS / env_id.replace("/", "-") / name
+    env_kwargs = dict(env_kwargs)
+    if profile:
+        if not is_game_boy_env_id(env_id):
+            raise KeyVariableError(f"--profile plays a Game Boy agent on a user's profile of its ROM; this agent was "
+                                   f"trained on {env_id}")
+        env_id, env_kwargs["profile"] = PROFILED_ENV_ID, profile
+        return network.eval(), env_id, env_kwargs, source, ARTIFACTS / f"{env_id}-{get_profile(profile).name}" / name
+    return network.eval(), env_id, env_kwargs, source, ARTIFACTS / env_id.replace("/", "-") / name
 
 
 @torch.no_grad()
@@ -198,3 +211,31 @@ def run_key_variables(agent: nn.Module, env_id: str, env_kwargs: dict[str, Any],
     title = f"{env_id} {Path(out_dir).name}: top {top} of {len(result.features)} inputs, {len(obs)} held-out states"
     written = write_key_variables(out_dir, result, summary, top, title)
     return result, summary, written
+
+
+def _read_ranked(path: Path) -> list[dict[str, str]]:
+    if not Path(path).is_file():
+        raise KeyVariableError(f"no key variables at {path}: run scripts/06_key_variables.py first")
+    with open(path, newline="") as f:
+        return sorted(csv.DictReader(f), key=lambda row: int(row["rank"]))
+
+
+def compare_by_address(hidden_csv: Path, symbols_csv: Path, top: int = 10) -> dict[str, Any]:
+    """Two step-06 rankings (key_variables.csv) of one agent on one ROM, with its symbols file hidden and shown:
+    the hidden run's top features matched to the symbols run's by address. Symbol names come from the symbols
+    run's table, after the fact and only for this comparison."""
+    hidden, shown = _read_ranked(hidden_csv), _read_ranked(symbols_csv)
+    shown_at = {row["addresses"]: row for row in shown}
+    hidden_top, shown_top = [r["addresses"] for r in hidden[:top]], [r["addresses"] for r in shown[:top]]
+    return {
+        "top": top,
+        "overlap": len(set(hidden_top) & set(shown_top)),
+        "same_order": hidden_top == shown_top,
+        "named_by_address": all(r["feature"] == r["addresses"] and not r["symbol"] for r in hidden),
+        "features": [len(hidden), len(shown)],
+        "hidden_top": [{"rank": int(r["rank"]), "addresses": r["addresses"], "feature": r["feature"],
+                        "symbols_run_rank": int(shown_at[r["addresses"]]["rank"]) if r["addresses"] in shown_at
+                        else None, "symbol": shown_at.get(r["addresses"], {}).get("feature", "")}
+                       for r in hidden[:top]],
+        "missing_from_hidden_top": [shown_at[a]["feature"] for a in shown_top if a not in hidden_top],
+    }

@@ -134,8 +134,11 @@ class StateSpec:
     @property
     def fingerprint(self) -> dict[str, str]:
         """Which observation this spec makes: its path and a SHA-256 of what defines the observation (layout, each
-        feature's bytes, bank, sign, range and group, the scaling), not of the evidence beside it. An agent records
-        it when it trains, and evaluation refuses a spec with another digest (agents.checkpoint.check_state_spec)."""
+        feature's bytes, bank, sign, range and group, the scaling), not of the evidence beside it. Names are no part
+        of it (features and groups are named by address anyway): the same bytes in the same order make the same
+        observation, so an agent plays a user's copy of its ROM with no symbols file (run_pipeline.sh
+        --hide-symbols). An agent records it when it trains, and evaluation refuses a spec with another digest
+        (agents.checkpoint.check_state_spec)."""
         keys = ("obs_indices", "bank", "signed", "min", "max", "group")
         defining = {"layout": self.layout, "observation_size": self.observation_size, "scaling": self.scaling,
                     "features": [{k: f.get(k) for k in keys} for f in self.data["features"]]}
