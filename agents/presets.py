@@ -37,6 +37,12 @@ GBC_GAMES = ("GBCBreakout-v0", "GBCSnake-v0", "GBCPong-v0", "GBCRunner-v0", "GBC
 MEMORY_ENV_KWARGS = {"BreakoutPy-v0": {"obs_type": "state", "frame_skip": 4, "state_scaling": "arrays"},
                      **{env_id: {"obs_type": "state", "state_scaling": "arrays"} for env_id in GBC_GAMES}}
 
+# The memory agent's schedule length per env id when --total-timesteps is left at 0 (12M for envs not listed).
+# Python Breakout, arrays scaling: the smoothed return passed 195 near 14M steps in the first run, so 12M (the
+# earlier default) ended the learning-rate anneal before the end game (training_breakoutpy.md).
+MEMORY_TOTAL_TIMESTEPS = {"BreakoutPy-v0": 24_000_000}
+MEMORY_OTHER_TIMESTEPS = 12_000_000
+
 # Env kwargs the pixel agent gets when --env-kwargs is left empty. Python Breakout: 42x42 frames (a 2x2-pixel ball
 # still covers one pixel), 2 stacked frames (enough for the ball's direction), 4 frames per decision. Chosen by
 # measured learning per CPU-second (agents/trained/results/tuning.md, "Pixel agent"): this frame and the two-layer
@@ -59,8 +65,9 @@ class MemoryArgs(PPOArgs):
     env_kwargs: str = ""
     """JSON object of env keyword arguments; empty: the env id's entry in MEMORY_ENV_KWARGS of agents/presets.py
     (none for other envs)"""
-    total_timesteps: int = 12_000_000
-    """env steps to train for (all sub-envs together): about 6-10 minutes on 2 CPU cores"""
+    total_timesteps: int = 0
+    """env steps to train for (all sub-envs together); 0: the env id's entry in MEMORY_TOTAL_TIMESTEPS of
+    agents/presets.py (BreakoutPy-v0 24M, about 13 minutes on 2 idle CPU cores), 12M for other envs"""
     num_envs: int = 64
     """parallel sub-envs (one batched forward pass per step for all of them)"""
     num_steps: int = 128
@@ -139,26 +146,38 @@ def pixel_network(args: PixelArgs) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Preset:
-    """One agent's training preset: its Args type (the defaults), its env kwargs per env id and its network."""
+    """One agent's training preset: its Args type (the defaults), its env kwargs and schedule length per env id
+    (for Args left empty / 0) and its network."""
 
     agent: str
     args_type: type[PPOArgs]
     env_kwargs: dict[str, dict[str, Any]]
     network: Callable[[Any], dict[str, Any]]
+    total_timesteps: dict[str, int] = field(default_factory=dict)
+    other_total_timesteps: int = 0
 
     def default_env_kwargs(self, env_id: str) -> dict[str, Any]:
         """The env kwargs an empty --env-kwargs means for `env_id` (a copy; {} for envs without a preset)."""
         return dict(self.env_kwargs.get(env_id, {}))
 
-    def train(self, args: PPOArgs, callback: Callable[[dict[str, Any]], bool] | None = None) -> dict[str, Any]:
-        """Train (or resume) this agent with `args`; `callback` is agents.trainer.train's per-iteration hook."""
+    def with_env_defaults(self, args: PPOArgs) -> PPOArgs:
+        """`args` with an empty env_kwargs and a total_timesteps of 0 replaced by this preset's for args.env_id."""
         if not args.env_kwargs:
             args = dataclasses.replace(args, env_kwargs=json_text(self.default_env_kwargs(args.env_id)))
+        if args.total_timesteps == 0:
+            args = dataclasses.replace(
+                args, total_timesteps=self.total_timesteps.get(args.env_id, self.other_total_timesteps))
+        return args
+
+    def train(self, args: PPOArgs, callback: Callable[[dict[str, Any]], bool] | None = None) -> dict[str, Any]:
+        """Train (or resume) this agent with `args`; `callback` is agents.trainer.train's per-iteration hook."""
+        args = self.with_env_defaults(args)
         return train(args, agent_name=self.agent, network=self.network(args), callback=callback)
 
 
 PRESETS = {
-    "memory": Preset("memory", MemoryArgs, MEMORY_ENV_KWARGS, memory_network),
+    "memory": Preset("memory", MemoryArgs, MEMORY_ENV_KWARGS, memory_network, MEMORY_TOTAL_TIMESTEPS,
+                     MEMORY_OTHER_TIMESTEPS),
     "pixel": Preset("pixel", PixelArgs, PIXEL_ENV_KWARGS, pixel_network),
 }
 

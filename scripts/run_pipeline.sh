@@ -104,5 +104,5 @@ if [ "$ALL" = 1 ]; then
   helper report
 fi
 echo
-echo "pipeline done ($(date +%H:%M:%S)); reports: $OUT/<env id>/probe/report.html"
+echo "pipeline done ($(date +%H:%M:%S)); each game's folder is listed above (probe/report.html where its pixel agent was probed)"
 [ "$ALL" = 0 ] || echo "across games: $OUT/games.html, $OUT/games.csv"

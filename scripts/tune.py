@@ -160,7 +160,7 @@ def suggest(trial: optuna.Trial, space: dict[str, tuple]) -> dict[str, Any]:
 
 def run_args_for(preset: Preset, env_id: str, params: dict[str, Any], seed: int, runs_dir: str):
     """The agent's default Args with a trial's settings applied (videos and checkpoints off)."""
-    defaults = preset.args_type()
+    defaults = preset.with_env_defaults(dataclasses.replace(preset.args_type(), env_id=env_id))
     env_kwargs = preset.default_env_kwargs(env_id)
     env_kwargs.update({key: value for key, value in params.items() if key in ENV_KEYS})
     fields = {key: value for key, value in params.items() if key not in ENV_KEYS | {"width", "cnn"}}
@@ -175,7 +175,7 @@ def run_args_for(preset: Preset, env_id: str, params: dict[str, Any], seed: int,
 
 def defaults_as_params(preset: Preset, space: dict[str, tuple], env_id: str) -> dict[str, Any]:
     """The agent's current defaults in the search space's terms (for enqueueing them as a baseline trial)."""
-    defaults = preset.args_type()
+    defaults = preset.with_env_defaults(dataclasses.replace(preset.args_type(), env_id=env_id))
     env_kwargs = preset.default_env_kwargs(env_id)
     params = {}
     for name in space:

@@ -17,7 +17,7 @@ from agents.checkpoint import CheckpointError
 from agents.compare import reference_lines
 from agents.evaluation import evaluate_agent
 from agents.networks import build_network
-from agents.presets import MemoryArgs
+from agents.presets import PRESETS, MemoryArgs
 from agents.shipped import TRAINED_DIR, load_shipped, read_manifest, sha256_of
 from agents.trainer import network_for_space
 from breakout_py.baselines import follow_ball_actions, play_first_games, play_games
@@ -78,6 +78,17 @@ def test_baselines_command_rejects_an_unknown_player_as_a_usage_error(capsys):
 
 
 # --- tuner ----------------------------------------------------------------------------------------------------
+
+def test_an_empty_env_kwargs_and_zero_steps_take_the_env_ids_preset():
+    memory = PRESETS["memory"]
+    breakout = memory.with_env_defaults(MemoryArgs())
+    assert breakout.total_timesteps == 24_000_000
+    assert json.loads(breakout.env_kwargs) == {"obs_type": "state", "frame_skip": 4, "state_scaling": "arrays"}
+    other = memory.with_env_defaults(MemoryArgs(env_id="CartPole-v1"))
+    assert (other.total_timesteps, json.loads(other.env_kwargs)) == (12_000_000, {})
+    chosen = MemoryArgs(total_timesteps=5_000, env_kwargs='{"obs_type": "state"}')
+    assert memory.with_env_defaults(chosen) == chosen  # what the user set is kept
+
 
 def test_tuner_runs_trials_and_resumes_its_study_file(tmp_path):
     optuna = pytest.importorskip("optuna")
