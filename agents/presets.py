@@ -67,7 +67,8 @@ class MemoryArgs(PPOArgs):
     (none for other envs)"""
     total_timesteps: int = 0
     """env steps to train for (all sub-envs together); 0: the env id's entry in MEMORY_TOTAL_TIMESTEPS of
-    agents/presets.py (BreakoutPy-v0 24M, about 13 minutes on 2 idle CPU cores), 12M for other envs"""
+    agents/presets.py (BreakoutPy-v0 24M: 23-25 minutes measured with three runs sharing 2 CPU cores), 12M for
+    other envs"""
     num_envs: int = 64
     """parallel sub-envs (one batched forward pass per step for all of them)"""
     num_steps: int = 128

@@ -1,6 +1,6 @@
 """Train the memory agent: PPO with an MLP on the env's state/RAM vector (default: Python Breakout's state).
 
-    .venv/bin/python scripts/02_train_memory.py                       # BreakoutPy-v0, 24M steps (about 13 minutes)
+    .venv/bin/python scripts/02_train_memory.py                       # BreakoutPy-v0, 24M steps
     .venv/bin/python scripts/02_train_memory.py --env-id CartPole-v1 --total-timesteps 150000 --num-envs 4
     .venv/bin/python scripts/02_train_memory.py --run-name NAME        # resume runs/<env>__memory__s<seed>__NAME
 

@@ -92,10 +92,10 @@ shopt -s nullglob
 done
 GLOB=$MODE
 [ "$GBC" = 1 ] && GLOB="$MODE*"  # <mode> and <mode>-ram
-# the Breakouts' bars: half (108) and a quarter (54) of MAX_SCORE = 216; other games are read against their
-# scripted player's mean (04's reference lines) and fractions of the best return
+# the Breakouts' bars: 90% (195), half (108) and a quarter (54) of MAX_SCORE = 216; other games are read against
+# their scripted player's mean (04's reference lines) and fractions of the best return
 TARGETS=()
-case "$ENV_ID" in BreakoutPy-v0|GBCBreakout-v0) TARGETS=(--targets 108 54) ;; esac
+case "$ENV_ID" in BreakoutPy-v0|GBCBreakout-v0) TARGETS=(--targets 195 108 54) ;; esac
 COMPARE=("$PY" scripts/04_compare.py --env-id "$ENV_ID" --runs-dir "$RUNS_DIR" --run-glob "$GLOB" ${TARGETS[@]+"${TARGETS[@]}"}
          --out-dir "$OUT_DIR/compare/$MODE")
 if [ "$DRY_RUN" = 1 ]; then printf '%q ' "${COMPARE[@]}"; echo; else "${COMPARE[@]}"; fi

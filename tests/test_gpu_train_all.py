@@ -32,6 +32,6 @@ def test_dry_run_covers_every_game_and_agent_and_runs_nothing(tmp_path):
         compare = [line for line in runs if "04_compare.py" in line]
         assert compare, env_id
         # the 108/54 bars are the Breakouts' (fractions of 216); other games are read against their scripted player
-        assert all(("--targets 108 54" in line) == (env_id in ("BreakoutPy-v0", "GBCBreakout-v0"))
+        assert all(("--targets 195 108 54" in line) == (env_id in ("BreakoutPy-v0", "GBCBreakout-v0"))
                    for line in compare), (env_id, compare)
     assert not out.exists()  # nothing ran, nothing was written
