@@ -72,6 +72,9 @@ def _worker(conn, env_kwargs: dict, env_ids: list[int], num_envs: int, shared_ob
             max_episode_steps):
     """Owns the envs `env_ids`; answers "reset", "step", "get_state", "set_state" and "close" messages from the
     parent."""
+    # Ctrl-C in a terminal signals the whole process group: the parent handles it (a trainer saves the envs' states
+    # first, agents/trainer.py) and then closes the workers
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         import cv2
 
@@ -127,8 +130,6 @@ def _worker(conn, env_kwargs: dict, env_ids: list[int], num_envs: int, shared_ob
             conn.send(("error", traceback.format_exc()))
         except (OSError, EOFError):
             pass
-    except KeyboardInterrupt:
-        return
 
 
 class BatchedGameBoyEnv(VectorEnv):
