@@ -17,6 +17,7 @@ import contextlib
 import multiprocessing as mp
 import os
 import signal
+import threading
 import traceback
 from multiprocessing.connection import wait
 from typing import Any
@@ -72,9 +73,10 @@ def _worker(conn, env_kwargs: dict, env_ids: list[int], num_envs: int, shared_ob
             max_episode_steps):
     """Owns the envs `env_ids`; answers "reset", "step", "get_state", "set_state" and "close" messages from the
     parent."""
-    # Ctrl-C in a terminal signals the whole process group: the parent handles it (a trainer saves the envs' states
-    # first, agents/trainer.py) and then closes the workers
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if threading.current_thread() is threading.main_thread():  # (tests run the worker in a thread)
+        # Ctrl-C in a terminal signals the whole process group: the parent handles it (a trainer saves the envs'
+        # states first, agents/trainer.py) and then closes the workers
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         import cv2
 
