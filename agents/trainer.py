@@ -9,9 +9,11 @@ learned from, and its observation (the final obs of the ended episode) supplies 
 bootstrap (see agents.ppo.compute_gae). SAME_STEP envs return the final obs in infos["final_obs"]: a truncated step
 gets reward + gamma * V(final obs) and is then treated as terminal (CleanRL's trick). DISABLED is rejected.
 
-Stopping early: SIGINT (Ctrl-C) and SIGTERM, and an env whose worker process died (gbc.vector.WorkerDiedError), end
-training with a TrainingStopped (a UserError: the scripts print one `error:` line) after saving the checkpoint of the
-last whole iteration; rerunning the same command resumes from it.
+Stopping early: SIGINT (Ctrl-C) and SIGTERM end training with a TrainingStopped (a UserError: the scripts print one
+`error:` line) after saving a checkpoint of where the rollout stopped, the envs' states included (agents.rollout_state);
+rerunning the same command goes on exactly from there, as if never stopped. An env whose worker process died
+(gbc.vector.WorkerDiedError) took its state with it: the checkpoint is then the last whole iteration's, and the rerun
+reseeds the envs.
 """
 
 from __future__ import annotations
@@ -331,9 +333,9 @@ def check_rollout_fits(rollout: dict[str, Any] | None, saved_args: dict[str, Any
                               f"not {args.num_envs}; resume with --num-envs {rollout['envs']['num_envs']}, or pick a "
                               "new --run-name")
     if rollout["steps_done"] > 0 and saved_args["num_steps"] != args.num_steps:
-        raise CheckpointError(f"checkpoint {checkpoint_path} stopped {rollout['steps_done']} steps into a rollout of "
-                              f"--num-steps {saved_args['num_steps']}; resume with that --num-steps, or pick a new "
-                              "--run-name")
+        raise CheckpointError(f"checkpoint {checkpoint_path} stopped after {rollout['steps_done']} of the "
+                              f"{saved_args['num_steps']} steps of a rollout; resume with --num-steps "
+                              f"{saved_args['num_steps']}, or pick a new --run-name")
 
 
 def train(args: PPOArgs, agent_name: str, network: dict[str, Any],

@@ -3,6 +3,7 @@ with bit-identical weights, because the checkpoint holds the envs' states and th
 (agents/rollout_state.py), for Python Breakout's native vector env, a SyncVectorEnv (CartPole) and the batched GBC
 env."""
 
+import dataclasses
 import json
 import signal
 from pathlib import Path
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from agents.checkpoint import read_checkpoint
+from agents.checkpoint import CheckpointError, read_checkpoint
 from agents.presets import MemoryArgs, train_memory
 from agents.rollout_state import capture_envs, decode, encode, restore_envs
 from agents.trainer import TrainingStopped, make_vec_env
@@ -109,3 +110,13 @@ def test_a_vector_env_in_other_processes_is_not_captured():
         assert capture_envs(envs) is None  # the trainer then reseeds on resume and says so
     finally:
         envs.close()
+
+
+def test_resuming_with_other_num_envs_or_mid_rollout_num_steps_is_refused(tmp_path):
+    args = run_args(tmp_path, "BreakoutPy-v0", {}, "other")
+    with pytest.raises(TrainingStopped):
+        train_memory(args, callback=ctrl_c_after_iteration(1))  # stops 1 step into iteration 2
+    with pytest.raises(CheckpointError, match="holds the states of 2 envs, not 4; resume with --num-envs 2"):
+        train_memory(dataclasses.replace(args, num_envs=4))
+    with pytest.raises(CheckpointError, match="after 1 of the 16 steps of a rollout; resume with --num-steps 16"):
+        train_memory(dataclasses.replace(args, num_steps=8))
