@@ -8,7 +8,8 @@ and the plain attributes of every wrapper round it. Any other vector env in this
 CartPoleVectorEnv) saves its own plain attributes and random generator. That is all of the state of Gymnasium's
 classic-control envs and of its TimeLimit and OrderEnforcing wrappers; an env whose state lives in other objects (an
 emulator handle, a deque of frames) needs get_state/set_state for a resumed run to be exact. An AsyncVectorEnv (its
-envs live in other processes) is not captured (None): the trainer then reseeds its envs on resume and says so.
+envs live in other processes) or a vector wrapper is not captured (None): the trainer then reseeds its envs on
+resume and says so.
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ def capture_envs(envs: gym.vector.VectorEnv) -> dict[str, Any] | None:
     if isinstance(envs, SyncVectorEnv):
         return {"kind": "sync", "num_envs": envs.num_envs, "envs": [env_state(env) for env in envs.envs],
                 "autoreset": envs._autoreset_envs.copy()}  # which sub-envs reset on the next step (NEXT_STEP)
-    if isinstance(envs, AsyncVectorEnv):
+    if isinstance(envs, (AsyncVectorEnv, gym.vector.VectorWrapper)):  # state in other processes, or in the wrapped env
         return None
     return {"kind": "attributes", "num_envs": envs.num_envs, "state": env_state(envs)}
 
