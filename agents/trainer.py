@@ -449,7 +449,7 @@ def train(args: PPOArgs, agent_name: str, network: dict[str, Any],
     session_start, session_start_step = time.perf_counter(), global_step
     cpu_start = time.process_time()
 
-    progress = None
+    progress, progress_step = None, global_step  # the bar, and the env step it shows
     if args.progress_bar:
         from tqdm import tqdm
 
@@ -603,7 +603,8 @@ def train(args: PPOArgs, agent_name: str, network: dict[str, Any],
                                                    args.video_max_steps, args.video_fps, device)
                     writer.add_scalar("charts/video_episode_return", video_return, global_step)
                 if progress is not None:
-                    progress.update(args.batch_size)
+                    progress.update(global_step - progress_step)  # a batch, less what a resumed rollout had done
+                    progress_step = global_step
                     mean_return = np.mean(recent_returns) if recent_returns else float("nan")
                     progress.set_postfix(ret=f"{mean_return:.1f}", sps=f"{sps:.0f}")
                 last_whole, last_whole_step, last_whole_rng = iteration, global_step, torch.get_rng_state()

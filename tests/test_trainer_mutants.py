@@ -967,8 +967,10 @@ def test_a_signal_stops_training_after_checkpointing_where_the_rollout_stopped(t
     assert (saved["global_step"], saved["iteration"], saved["rollout"]["steps_done"]) == (10, 1, 1)
     assert signal.getsignal(signal.SIGTERM) is before  # train()'s handler is gone again
     spies.updates.clear()
-    summary = train(args, "memory", NETWORK)  # the same command resumes at iteration 2
+    summary = train(dataclasses.replace(args, progress_bar=True), "memory", NETWORK)  # resumes in iteration 2
     assert summary["global_step"] == 16 and len(spies.updates) == 1
+    bar = FakeBar.made[-1]
+    assert bar.kwargs["initial"] == 10 and bar.updates == [6]  # the rollout's last 3 steps of 2 envs
 
 
 def test_an_env_that_dies_stops_training_after_saving(tmp_path, spies, monkeypatch):
