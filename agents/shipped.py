@@ -6,8 +6,9 @@
     entry["env_kwargs"]                                        # the env settings it was trained and evaluated on
 
 `agents/trained/manifest.json` lists one entry per (agent, env id): the model file and its SHA-256, env id and env
-kwargs, network, training steps and seconds, seed, run name, the machine it trained on, the commit of the code that
-trained it, and its evaluation over 100 games. `scripts/evaluate.py --ship` adds or replaces an entry.
+kwargs, network, training steps and seconds, seed, run name, its training settings (all but --runs-dir, a folder of
+the machine it trained on), the machine it trained on, the commit of the code that trained it, and its evaluation
+over 100 games. `scripts/evaluate.py --ship` adds or replaces an entry.
 """
 
 from __future__ import annotations
@@ -89,11 +90,13 @@ def ship(model_path: Path, checkpoint: dict[str, Any], evaluation: dict[str, Any
     with atomic_path(trained_dir / file_name) as tmp:
         shutil.copyfile(model_path, tmp)
     args = checkpoint["args"]
+    # where the run folder was is no setting of the agent's training, and often a path of one machine: left out
+    training_args = {name: value for name, value in args.items() if name != "runs_dir"}
     entry = {
         "agent": agent, "env_id": env_id, "env_kwargs": checkpoint["env_kwargs"], "file": file_name,
         "sha256": sha256_of(trained_dir / file_name), "network": checkpoint["network"],
         "global_step": checkpoint["global_step"], "train_seconds": round(checkpoint["train_seconds"], 1),
-        "seed": args["seed"], "run_name": args.get("run_name"), "training_args": args,
+        "seed": args["seed"], "run_name": args.get("run_name"), "training_args": training_args,
         "evaluation": evaluation, **provenance,
     }
     if checkpoint.get("state_spec"):

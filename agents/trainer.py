@@ -9,9 +9,11 @@ learned from, and its observation (the final obs of the ended episode) supplies 
 bootstrap (see agents.ppo.compute_gae). SAME_STEP envs return the final obs in infos["final_obs"]: a truncated step
 gets reward + gamma * V(final obs) and is then treated as terminal (CleanRL's trick). DISABLED is rejected.
 
-Stopping early: SIGINT (Ctrl-C) and SIGTERM, and an env whose worker process died (gbc.vector.WorkerDiedError), end
-training with a TrainingStopped (a UserError: the scripts print one `error:` line) after saving the checkpoint of the
-last whole iteration; rerunning the same command resumes from it.
+Stopping early: SIGINT (Ctrl-C) and SIGTERM end training with a TrainingStopped (a UserError: the scripts print one
+`error:` line) after saving a checkpoint of where the rollout stopped, the envs' states included (agents.rollout_state);
+rerunning the same command goes on exactly from there, as if never stopped. An env whose worker process died
+(gbc.vector.WorkerDiedError) took its state with it: the checkpoint is then the last whole iteration's, and the rerun
+reseeds the envs.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from agents.checkpoint import CheckpointError, check_state_spec, load_into, read
 from agents.cpu_threads import use_torch_threads
 from agents.networks import build_network
 from agents.ppo import Rollout, compute_gae, ppo_update
+from agents.rollout_state import capture_envs, decode, encode, restore_envs
 from breakout_py.errors import UserError
 from breakout_py.files import atomic_path, write_json
 
@@ -320,6 +323,21 @@ def stopped_message(cause: BaseException, signals: list[str], checkpoint: Path |
             "from it")
 
 
+def check_rollout_fits(rollout: dict[str, Any] | None, saved_args: dict[str, Any], args: PPOArgs,
+                       checkpoint_path: Path) -> None:
+    """Raise CheckpointError when the rollout a checkpoint saved (with its envs' states) cannot go on under `args`."""
+    if rollout is None:
+        return
+    if rollout["envs"]["num_envs"] != args.num_envs:
+        raise CheckpointError(f"checkpoint {checkpoint_path} holds the states of {rollout['envs']['num_envs']} envs, "
+                              f"not {args.num_envs}; resume with --num-envs {rollout['envs']['num_envs']}, or pick a "
+                              "new --run-name")
+    if rollout["steps_done"] > 0 and saved_args["num_steps"] != args.num_steps:
+        raise CheckpointError(f"checkpoint {checkpoint_path} stopped after {rollout['steps_done']} of the "
+                              f"{saved_args['num_steps']} steps of a rollout; resume with --num-steps "
+                              f"{saved_args['num_steps']}, or pick a new --run-name")
+
+
 def train(args: PPOArgs, agent_name: str, network: dict[str, Any],
           callback: Callable[[dict[str, Any]], bool] | None = None) -> dict[str, Any]:
     """Train (or resume) a PPO agent; `network` is the config of agents.networks (its obs/action sizes filled in).
@@ -349,6 +367,7 @@ def train(args: PPOArgs, agent_name: str, network: dict[str, Any],
     run_dir = run_dir_for(args, agent_name)
     checkpoint_path = run_dir / "checkpoints" / CHECKPOINT_NAME
     global_step, start_iteration, resumed_seconds = 0, 1, 0.0
+    saved_rollout = None  # where the checkpoint's rollout stopped, with the envs' states (rollout_state below)
     if checkpoint_path.exists():
         payload = read_checkpoint(checkpoint_path)
         if payload.get("agent_name") != agent_name:
@@ -373,7 +392,12 @@ def train(args: PPOArgs, agent_name: str, network: dict[str, Any],
                     "train_seconds": resumed_seconds, "already_complete": True}
         torch.set_rng_state(payload["rng"]["torch"])
         rng.bit_generator.state = payload["rng"]["numpy"]
+        saved_rollout = decode(payload["rollout"]) if payload.get("rollout") is not None else None
+        check_rollout_fits(saved_rollout, payload["args"], args, checkpoint_path)
         print(f"resuming {run_dir} from iteration {payload['iteration']} (step {global_step})")
+        if saved_rollout is None:
+            print("this checkpoint holds no state of its envs (written by older code, after an env failed, or for an "
+                  "env that cannot save its state): the envs start afresh, so the run departs from an unbroken one")
     run_dir.mkdir(parents=True, exist_ok=True)
     commit = code_version()
     write_json(run_dir / CONFIG_NAME, {
@@ -391,10 +415,11 @@ def train(args: PPOArgs, agent_name: str, network: dict[str, Any],
         """Wall-clock seconds of training so far, over all sessions of this run (videos and checkpoints included)."""
         return resumed_seconds + time.perf_counter() - session_start
 
-    def checkpoint_state(iteration: int, step: int | None = None,
-                         torch_rng: torch.Tensor | None = None) -> dict[str, Any]:
+    def checkpoint_state(iteration: int, step: int | None = None, torch_rng: torch.Tensor | None = None,
+                         rollout: dict[str, Any] | None = None) -> dict[str, Any]:
         """What a checkpoint holds besides the weights: by default the state now, else that of an earlier
-        iteration end (`step` and the torch RNG then; the weights and the numpy RNG change only in updates)."""
+        iteration end (`step` and the torch RNG then; the weights and the numpy RNG change only in updates);
+        `rollout` (rollout_state) lets a resumed run go on exactly where this one is."""
         rng_state = {"torch": torch.get_rng_state() if torch_rng is None else torch_rng,
                      "numpy": rng.bit_generator.state}
         return {"agent_name": agent_name, "env_id": args.env_id, "env_kwargs": env_kwargs,
@@ -403,7 +428,7 @@ def train(args: PPOArgs, agent_name: str, network: dict[str, Any],
                 "args": dataclasses.asdict(args), "rng": rng_state,
                 "obs_shape": list(obs_space.shape), "obs_dtype": str(obs_space.dtype),
                 "n_actions": int(envs.single_action_space.n), "commit": commit, "device": str(device),
-                "state_spec": envs.metadata.get("state_spec")}
+                "state_spec": envs.metadata.get("state_spec"), "rollout": rollout}
 
     # rollout storage; observations keep the env's dtype (uint8 frames stay 1 byte each)
     shape = (args.num_steps, args.num_envs)
@@ -412,6 +437,8 @@ def train(args: PPOArgs, agent_name: str, network: dict[str, Any],
     actions = torch.zeros(shape, dtype=torch.long, device=device)
     logprobs, rewards, values, terminations, dones = (torch.zeros(shape, device=device) for _ in range(5))
     valid = np.zeros(shape, dtype=bool)
+    buffers = {"obs": obs, "actions": actions, "logprobs": logprobs, "rewards": rewards, "values": values,
+               "terminations": terminations, "dones": dones}
 
     # per sub-env episode bookkeeping, independent of any wrapper
     episode_returns, episode_lengths = np.zeros(args.num_envs), np.zeros(args.num_envs, dtype=np.int64)
@@ -422,30 +449,67 @@ def train(args: PPOArgs, agent_name: str, network: dict[str, Any],
     session_start, session_start_step = time.perf_counter(), global_step
     cpu_start = time.process_time()
 
-    progress = None
+    progress, progress_step = None, global_step  # the bar, and the env step it shows
     if args.progress_bar:
         from tqdm import tqdm
 
         progress = tqdm(total=args.num_iterations * args.batch_size, initial=global_step, unit="step",
                         desc=f"{agent_name} {args.env_id} s{args.seed}", dynamic_ncols=True)
 
-    # the end of the last whole iteration: what a stop in the middle of one saves (weights change only in updates)
+    def rollout_state(steps_done: int) -> dict[str, Any] | None:
+        """Everything the rollout needs to go on from here, `steps_done` steps into the current iteration: the envs'
+        states, the last observations, the episode bookkeeping and the rollout so far (encoded for a checkpoint).
+        None when the envs cannot save their state (agents.rollout_state)."""
+        env_state = capture_envs(envs)
+        if env_state is None:
+            return None
+        return encode({
+            "steps_done": steps_done, "envs": env_state, "next_obs": next_obs.cpu().numpy(),
+            "prev_done": prev_done.copy(), "prev_lives": None if prev_lives is None else np.array(prev_lives),
+            "episode_returns": episode_returns.copy(), "episode_lengths": episode_lengths.copy(),
+            "recent_returns": list(recent_returns), "episodes_finished": episodes_finished,
+            "buffers": {name: buffer[:steps_done].cpu().clone() for name, buffer in buffers.items()},
+            "valid": valid[:steps_done].copy(),
+        })
+
+    def stopped_rollout_state(steps_done: int) -> dict[str, Any] | None:
+        """rollout_state after a signal, or None when the envs died on it too (a GBC worker killed meanwhile)."""
+        try:
+            return rollout_state(steps_done)
+        except env_failure_types():
+            return None
+
+    # the end of the last whole iteration: what a stop saves when the envs cannot save their state
     iteration = last_whole = start_iteration - 1
     last_whole_step, last_whole_rng = global_step, torch.get_rng_state()
     saved_iteration = last_whole if global_step > 0 else None
+    saved_step = global_step
+    steps_done = 0  # env steps of the current iteration's rollout done (per sub-env)
     with stop_on_signals() as signals:
         try:
-            next_obs_np, _ = envs.reset(seed=args.seed + (start_iteration - 1) * args.num_envs)
-            next_obs = torch.as_tensor(next_obs_np, device=device)
-            prev_done = np.zeros(args.num_envs, dtype=bool)
-            prev_lives = None  # lives after the previous step, for episodic_life
+            if saved_rollout is None:
+                next_obs_np, _ = envs.reset(seed=args.seed + (start_iteration - 1) * args.num_envs)
+                next_obs = torch.as_tensor(next_obs_np, device=device)
+                prev_done = np.zeros(args.num_envs, dtype=bool)
+                prev_lives = None  # lives after the previous step, for episodic_life
+            else:  # go on exactly where the checkpoint stopped
+                restore_envs(envs, saved_rollout["envs"])
+                next_obs = torch.as_tensor(saved_rollout["next_obs"], device=device)
+                prev_done, prev_lives = saved_rollout["prev_done"], saved_rollout["prev_lives"]
+                episode_returns, episode_lengths = saved_rollout["episode_returns"], saved_rollout["episode_lengths"]
+                recent_returns.extend(saved_rollout["recent_returns"])
+                episodes_finished = saved_rollout["episodes_finished"]
+                steps_done = saved_rollout["steps_done"]
+                for name, buffer in buffers.items():
+                    buffer[:steps_done] = saved_rollout["buffers"][name].to(device)
+                valid[:steps_done] = saved_rollout["valid"]
 
             for iteration in range(start_iteration, args.num_iterations + 1):
                 if args.anneal_lr:
                     frac = 1.0 - (iteration - 1.0) / args.num_iterations
                     optimizer.param_groups[0]["lr"] = frac * args.learning_rate
 
-                for step in range(args.num_steps):
+                for step in range(steps_done, args.num_steps):
                     global_step += args.num_envs
                     obs[step] = next_obs
                     valid[step] = ~prev_done
@@ -495,6 +559,7 @@ def train(args: PPOArgs, agent_name: str, network: dict[str, Any],
                         writer.add_scalar("charts/episodic_length", episode_lengths[env_index], global_step)
                         episode_returns[env_index], episode_lengths[env_index] = 0.0, 0
                     prev_done = done if autoreset_mode is AutoresetMode.NEXT_STEP else np.zeros_like(done)
+                    steps_done = step + 1
                     if signals:
                         raise StopRequested(signals[0])
 
@@ -516,6 +581,7 @@ def train(args: PPOArgs, agent_name: str, network: dict[str, Any],
                                    args.clip_vloss, args.ent_coef, args.vf_coef, args.max_grad_norm, args.norm_adv,
                                    args.target_kl)
                 timers["update"] += time.perf_counter() - tick
+                steps_done = 0
 
                 session_seconds = time.perf_counter() - session_start
                 sps = (global_step - session_start_step) / session_seconds
@@ -528,15 +594,17 @@ def train(args: PPOArgs, agent_name: str, network: dict[str, Any],
                     writer.add_scalar(f"perf/{name}_fraction", seconds / session_seconds, global_step)
 
                 if args.checkpoint_interval and iteration % args.checkpoint_interval == 0:
-                    save_checkpoint(checkpoint_path, agent, optimizer, checkpoint_state(iteration))
-                    saved_iteration = iteration
+                    save_checkpoint(checkpoint_path, agent, optimizer,
+                                    checkpoint_state(iteration, rollout=rollout_state(0)))
+                    saved_iteration, saved_step = iteration, global_step
                 if args.video_interval and (iteration % args.video_interval == 0 or iteration == args.num_iterations):
                     video_path = run_dir / "videos" / f"iter{iteration:06d}_step{global_step:09d}.mp4"
                     video_return, _ = record_video(agent, args.env_id, env_kwargs, video_path, args.seed + iteration,
                                                    args.video_max_steps, args.video_fps, device)
                     writer.add_scalar("charts/video_episode_return", video_return, global_step)
                 if progress is not None:
-                    progress.update(args.batch_size)
+                    progress.update(global_step - progress_step)  # a batch, less what a resumed rollout had done
+                    progress_step = global_step
                     mean_return = np.mean(recent_returns) if recent_returns else float("nan")
                     progress.set_postfix(ret=f"{mean_return:.1f}", sps=f"{sps:.0f}")
                 last_whole, last_whole_step, last_whole_rng = iteration, global_step, torch.get_rng_state()
@@ -549,16 +617,21 @@ def train(args: PPOArgs, agent_name: str, network: dict[str, Any],
                 }):
                     break
 
-            save_checkpoint(checkpoint_path, agent, optimizer, checkpoint_state(iteration))
+            save_checkpoint(checkpoint_path, agent, optimizer, checkpoint_state(iteration, rollout=rollout_state(0)))
             final_model = save_checkpoint(run_dir / FINAL_MODEL_NAME, agent, None, checkpoint_state(iteration))
         except (StopRequested, *env_failure_types()) as err:
-            # save the last whole iteration (unless saved already), so that the same command resumes from it
-            if last_whole > 0 and last_whole != saved_iteration:
+            # save where the rollout stopped, with the envs' states, so that the same command goes on exactly from
+            # there; when the envs cannot save theirs (or have died), the last whole iteration (unless saved already)
+            rollout = stopped_rollout_state(steps_done) if isinstance(err, StopRequested) and last_whole > 0 else None
+            if rollout is not None:
+                save_checkpoint(checkpoint_path, agent, optimizer, checkpoint_state(last_whole, rollout=rollout))
+                saved_iteration, saved_step = last_whole, global_step
+            elif last_whole > 0 and last_whole != saved_iteration:
                 save_checkpoint(checkpoint_path, agent, optimizer,
                                 checkpoint_state(last_whole, last_whole_step, last_whole_rng))
-                saved_iteration = last_whole
+                saved_iteration, saved_step = last_whole, last_whole_step
             checkpoint = checkpoint_path if saved_iteration is not None else None
-            raise TrainingStopped(stopped_message(err, signals, checkpoint, last_whole_step)) from None
+            raise TrainingStopped(stopped_message(err, signals, checkpoint, saved_step)) from None
         finally:
             if progress is not None:
                 progress.close()

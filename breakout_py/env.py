@@ -6,6 +6,7 @@ truncation, so the single env is exactly the batched env with N = 1.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
 import gymnasium as gym
@@ -56,6 +57,17 @@ def _check_config(obs_type, obs_size, frame_stack, frame_skip, max_episode_steps
     )
 
 
+def _restore_array(target: np.ndarray, saved, name: str) -> None:
+    """Copy a saved array into `target` in place, refusing one of another shape or dtype (another env config)."""
+    saved = np.asarray(saved)
+    if saved.shape != target.shape or saved.dtype != target.dtype:
+        raise ValueError(
+            f"saved {name} has shape {saved.shape} and dtype {saved.dtype}, this env needs {target.shape} and "
+            f"{target.dtype}: restore a state saved by an env made with the same num_envs and settings"
+        )
+    target[...] = saved
+
+
 def state_scale(state_scaling: str) -> np.ndarray | None:
     """Per-feature factor of the "state" observation over core.state_vector (None: "range", none applied)."""
     if state_scaling == "range":
@@ -91,6 +103,24 @@ class _Games:
             np.zeros((num_games, frame_stack, obs_size, obs_size), dtype=np.uint8) if obs_type == "pixels" else None
         )
         self.newest = frame_stack - 1
+
+    def get_state(self) -> dict[str, Any]:
+        """Copies of everything the games' future depends on (the game arrays, with their random generators, step
+        counts and frame stacks), for set_state."""
+        return {"game": {f.name: getattr(self.state, f.name).copy() for f in fields(core.GameState)},
+                "steps": self.steps.copy(), "newest": self.newest,
+                "frames": None if self.frames is None else self.frames.copy()}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        for f in fields(core.GameState):
+            _restore_array(getattr(self.state, f.name), state["game"][f.name], f.name)
+        _restore_array(self.steps, state["steps"], "steps")
+        if (self.frames is None) != (state["frames"] is None):
+            raise ValueError("saved state and this env differ in obs_type (one has pixel frames, the other not): "
+                             "restore a state saved by an env with the same obs_type")
+        if self.frames is not None:
+            _restore_array(self.frames, state["frames"], "frames")
+        self.newest = int(state["newest"])
 
     def reset(self, mask: np.ndarray, seeds: np.ndarray) -> None:
         core.reset_games(self.state, mask, seeds)
@@ -180,6 +210,16 @@ class BreakoutEnv(gym.Env):
         if self.render_mode == "human":
             self.render()
         return self._games.observation()[0], self._info()
+
+    def get_state(self) -> dict[str, Any]:
+        """Everything the game's future depends on (its state and the env's random generator), for set_state:
+        an env restored from it steps exactly as this one would."""
+        return {"games": self._games.get_state(), "np_random": self.np_random.bit_generator.state}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Go back to a get_state() of an env made with the same settings."""
+        self._games.set_state(state["games"])
+        self.np_random.bit_generator.state = state["np_random"]
 
     def step(self, action):
         if not self.action_space.contains(action):
@@ -275,6 +315,18 @@ class BreakoutVectorEnv(VectorEnv):
         if self.render_mode == "human":
             self.render()
         return self._games.observation(), self._info()
+
+    def get_state(self) -> dict[str, Any]:
+        """Everything the games' future depends on (their states, which games restart on the next step, the
+        env's random generator), for set_state: an env restored from it steps exactly as this one would."""
+        return {"games": self._games.get_state(), "autoreset": self._autoreset.copy(),
+                "np_random": self.np_random.bit_generator.state}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Go back to a get_state() of an env made with the same num_envs and settings."""
+        self._games.set_state(state["games"])
+        _restore_array(self._autoreset, state["autoreset"], "autoreset")
+        self.np_random.bit_generator.state = state["np_random"]
 
     def step(self, actions):
         actions = self._check_actions(actions)

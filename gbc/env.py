@@ -143,6 +143,31 @@ class GameBoyEnv(gym.Env):
             self.render()
         return self._observation(), self._info()
 
+    def get_state(self) -> dict[str, Any]:
+        """Everything the game's future depends on (the emulator's saved state, the buttons held, the env's random
+        generator, frame stack, score and frame count), for set_state: an env restored from it steps exactly as
+        this one would."""
+        return {"emulator": self.game.save_state(), "held": list(self.game.held),
+                "np_random": self.np_random.bit_generator.state, "frames": self._frames.copy(),
+                "score": self._score, "episode_frame": self._episode_frame}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Go back to a get_state() of an env made with the same profile and settings."""
+        frames = np.asarray(state["frames"])
+        if frames.shape != self._frames.shape:
+            raise EnvArgumentError(f"saved frame stack has shape {frames.shape}, this env's is {self._frames.shape}: "
+                                   "restore a state saved by an env with the same frame_stack and obs_size")
+        emulator, held = bytes(state["emulator"]), tuple(state["held"])
+        # PyBoy's saved state leaves out its renderer's window line counter, which every fully rendered frame leaves
+        # at the same resting value but a new emulator does not have yet (Runner's window bar then comes out shifted
+        # by a line): render one frame from the saved state, then load it again.
+        self.game.load_state(emulator, held)
+        self.game.tick(1, True)
+        self.game.load_state(emulator, held)
+        self.np_random.bit_generator.state = state["np_random"]
+        self._frames[:] = frames
+        self._score, self._episode_frame = int(state["score"]), int(state["episode_frame"])
+
     def step(self, action):
         if not self.action_space.contains(action):
             raise ValueError(f"action must be an integer in [0, {self.action_space.n}), got {action!r}")

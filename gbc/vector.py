@@ -17,6 +17,7 @@ import contextlib
 import multiprocessing as mp
 import os
 import signal
+import threading
 import traceback
 from multiprocessing.connection import wait
 from typing import Any
@@ -70,7 +71,12 @@ def _exit_description(exitcode: int | None) -> str:
 
 def _worker(conn, env_kwargs: dict, env_ids: list[int], num_envs: int, shared_obs, obs_shape, obs_dtype,
             max_episode_steps):
-    """Owns the envs `env_ids`; answers "reset", "step" and "close" messages from the parent."""
+    """Owns the envs `env_ids`; answers "reset", "step", "get_state", "set_state" and "close" messages from the
+    parent."""
+    if threading.current_thread() is threading.main_thread():  # (tests run the worker in a thread)
+        # Ctrl-C in a terminal signals the whole process group: the parent handles it (a trainer saves the envs'
+        # states first, agents/trainer.py) and then closes the workers
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         import cv2
 
@@ -106,6 +112,14 @@ def _worker(conn, env_kwargs: dict, env_ids: list[int], num_envs: int, shared_ob
                     steps[j], needs_reset[j] = 0, False
                     infos.append(info)
                 conn.send(("ok", infos))
+            elif command == "get_state":
+                conn.send(("ok", [{"env": env.get_state(), "steps": steps[j], "needs_reset": needs_reset[j]}
+                                  for j, env in enumerate(envs)]))
+            elif command == "set_state":
+                for j, (env, state) in enumerate(zip(envs, payload)):
+                    env.set_state(state["env"])
+                    steps[j], needs_reset[j] = int(state["steps"]), bool(state["needs_reset"])
+                conn.send(("ok", [None] * len(envs)))
             elif command == "close":
                 for env in envs:
                     env.close()
@@ -118,8 +132,6 @@ def _worker(conn, env_kwargs: dict, env_ids: list[int], num_envs: int, shared_ob
             conn.send(("error", traceback.format_exc()))
         except (OSError, EOFError):
             pass
-    except KeyboardInterrupt:
-        return
 
 
 class BatchedGameBoyEnv(VectorEnv):
@@ -253,6 +265,24 @@ class BatchedGameBoyEnv(VectorEnv):
         for i, result in enumerate(results):
             infos = self._add_info(infos, result[3], i)
         return self._observations.copy(), rewards, terminated, truncated, infos
+
+    def get_state(self) -> list[dict[str, Any]]:
+        """Per env, everything its future depends on (GameBoyEnv.get_state, its step count and whether its next step
+        resets it), for set_state: envs restored from it step exactly as these would."""
+        self._check_open()
+        for worker in range(len(self._shares)):
+            self._send(worker, ("get_state", None))
+        return self._gather()
+
+    def set_state(self, state: list[dict[str, Any]]) -> None:
+        """Go back to a get_state() of a batched env made with the same num_envs and env settings."""
+        if len(state) != self.num_envs:
+            raise ValueError(f"saved state holds {len(state)} envs, this batched env has {self.num_envs}: restore a "
+                             "state saved with the same num_envs")
+        self._check_open()
+        for worker, env_ids in enumerate(self._shares):
+            self._send(worker, ("set_state", [state[i] for i in env_ids]))
+        self._gather()
 
     def _check_open(self) -> None:
         if not self._processes:

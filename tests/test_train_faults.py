@@ -86,9 +86,11 @@ def test_ctrl_c_and_sigterm_checkpoint_and_the_same_command_resumes(tmp_path):
     code, stdout, lines = first.finish()
     assert code == 2 and stdout == ""
     assert_one_error_line(lines, "training stopped by SIGINT", str(checkpoint), "run the same command again")
-    # periodic checkpoints are off: this one was written on the way out, at the end of a whole iteration
+    # periodic checkpoints are off: this one was written on the way out, where the rollout stopped (with the envs'
+    # states), after the weights of its last whole iteration
     saved = read_checkpoint(checkpoint)
-    assert saved["global_step"] >= 256 and saved["global_step"] == saved["iteration"] * 64
+    assert saved["global_step"] >= 256 and saved["rollout"] is not None
+    assert saved["global_step"] == saved["iteration"] * 64 + saved["rollout"]["steps_done"] * 2
     assert f"env step {saved['global_step']}:" in lines[-1]
 
     second = Training(*args)
@@ -135,9 +137,12 @@ def test_a_killed_gbc_worker_ends_in_one_error_line_and_the_rerun_resumes(tmp_pa
     assert_one_error_line(lines, "training stopped because its env failed", f"pid {workers[0]}",
                           "killed by signal SIGKILL", str(checkpoint), "run the same command again to resume")
     saved = read_checkpoint(checkpoint)
+    # the envs' states died with the worker: the last whole iteration, without them (the rerun reseeds the envs)
     assert saved["global_step"] >= 64 and saved["global_step"] == saved["iteration"] * 32
+    assert saved["rollout"] is None
 
-    # the rerun resumes; Ctrl-C in a terminal (SIGINT to the whole process group: the workers end on it too) stops it
+    # the rerun resumes; Ctrl-C in a terminal (SIGINT to the whole process group) stops it: the workers ignore it, so
+    # the parent saves their envs' states before it closes them
     second = Training(*args)
     second.wait_for_step(saved["global_step"] + 32)
     workers = worker_pids(second.process.pid)
@@ -146,7 +151,9 @@ def test_a_killed_gbc_worker_ends_in_one_error_line_and_the_rerun_resumes(tmp_pa
     assert f"from iteration {saved['iteration']} (step {saved['global_step']})" in stdout
     assert code == 2
     assert_one_error_line(lines, "training stopped by SIGINT", str(checkpoint), "run the same command again")
-    assert read_checkpoint(checkpoint)["global_step"] > saved["global_step"]
+    assert "the envs start afresh" in stdout
+    stopped = read_checkpoint(checkpoint)
+    assert stopped["global_step"] > saved["global_step"] and stopped["rollout"] is not None
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]  # every worker reaped
 
 

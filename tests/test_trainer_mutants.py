@@ -475,7 +475,9 @@ def test_checkpoints_every_interval_then_the_final_model(tmp_path, spies):
     assert paths == [(checkpoint, True, 2, 16), (checkpoint, True, 3, 24), (run_dir / "model.pt", False, 3, 24)]
     state = spies.checkpoints[-1][2]
     assert set(state) == {"agent_name", "env_id", "env_kwargs", "global_step", "iteration", "train_seconds", "args",
-                          "rng", "obs_shape", "obs_dtype", "n_actions", "commit", "device", "state_spec"}
+                          "rng", "obs_shape", "obs_dtype", "n_actions", "commit", "device", "state_spec", "rollout"}
+    # checkpoints hold the envs' states, to resume from; the final model does not need them
+    assert [saved["rollout"] is not None for _, _, saved in spies.checkpoints] == [True, True, False]
     assert state["state_spec"] is None  # an env without a state spec in its metadata
     assert (state["agent_name"], state["env_id"], state["env_kwargs"]) == ("memory", "MutTick-v0", {"lives": True})
     assert (state["obs_shape"], state["obs_dtype"], state["n_actions"]) == ([2], "float32", 2)
@@ -502,9 +504,10 @@ def test_resume_continues_the_step_axis_and_restores_the_generators(tmp_path, sp
     summary = train(dataclasses.replace(args, total_timesteps=32), "memory", NETWORK)
     assert capsys.readouterr().out.splitlines()[0] == (
         f"resuming {tmp_path / 'runs' / 'MutTick-v0__memory__s3__r'} from iteration 2 (step 16)")
-    assert summary["global_step"] == 32 and summary["iterations"] == 4 and summary["episodes"] == 4
+    # episodes count over the whole run: 4 before the checkpoint, 4 after
+    assert summary["global_step"] == 32 and summary["iterations"] == 4 and summary["episodes"] == 8
     assert summary["train_seconds"] > saved["train_seconds"]
-    assert spies.resets[0][0] == {"seed": 3 + 2 * 2}
+    assert spies.resets == []  # the envs go on from their saved states
     assert spies.updates[0]["rng"] == saved["rng"]["numpy"]
     for name, tensor in spies.updates[0]["agent"].state_dict().items():
         assert torch.equal(tensor, saved["model"][name])  # the rollout was collected with the saved weights
@@ -927,7 +930,24 @@ def test_threads_are_chosen_from_the_setting_and_the_network_type(tmp_path, monk
     assert calls == [(3, cnn)] and type(calls[0][1]) is bool
 
 
-def test_a_signal_stops_training_after_checkpointing_the_last_whole_iteration(tmp_path, spies):
+def test_a_checkpoint_without_env_states_resumes_with_reseeded_envs(tmp_path, spies, capsys):
+    """Checkpoints written before they held the envs' states (or after an env failed) still resume: the envs are
+    reset with the seed of the resumed iteration, and the run says that it departs from an unbroken one."""
+    args = tiny_args(tmp_path)
+    train(args, "memory", NETWORK)
+    checkpoint = tmp_path / "runs" / "MutTick-v0__memory__s3__r" / "checkpoints" / "checkpoint.pt"
+    old = read_checkpoint(checkpoint)
+    del old["rollout"]
+    torch.save(old, checkpoint)
+    capsys.readouterr()
+    spies.resets.clear()
+    summary = train(dataclasses.replace(args, total_timesteps=32), "memory", NETWORK)
+    assert summary["global_step"] == 32 and summary["episodes"] == 4  # counted from the resume
+    assert spies.resets[0][0] == {"seed": 3 + 2 * 2}
+    assert "the envs start afresh, so the run departs from an unbroken one" in capsys.readouterr().out
+
+
+def test_a_signal_stops_training_after_checkpointing_where_the_rollout_stopped(tmp_path, spies):
     import signal
 
     def send_sigterm_once(progress):
@@ -940,14 +960,17 @@ def test_a_signal_stops_training_after_checkpointing_the_last_whole_iteration(tm
     with pytest.raises(trainer.TrainingStopped) as stopped:
         train(args, "memory", NETWORK, callback=send_sigterm_once)
     checkpoint = tmp_path / "runs" / "MutTick-v0__memory__s3__r" / "checkpoints" / "checkpoint.pt"
-    assert str(stopped.value) == (f"training stopped by SIGTERM; the checkpoint {checkpoint} holds env step 8: run the "
-                                  "same command again to resume from it")
+    assert str(stopped.value) == (f"training stopped by SIGTERM; the checkpoint {checkpoint} holds env step 10: run "
+                                  "the same command again to resume from it")
     saved = read_checkpoint(checkpoint)
-    assert (saved["global_step"], saved["iteration"]) == (8, 1)
+    # the weights of iteration 1, and the rollout one step (of 2 envs) into iteration 2
+    assert (saved["global_step"], saved["iteration"], saved["rollout"]["steps_done"]) == (10, 1, 1)
     assert signal.getsignal(signal.SIGTERM) is before  # train()'s handler is gone again
     spies.updates.clear()
-    summary = train(args, "memory", NETWORK)  # the same command resumes at iteration 2
+    summary = train(dataclasses.replace(args, progress_bar=True), "memory", NETWORK)  # resumes in iteration 2
     assert summary["global_step"] == 16 and len(spies.updates) == 1
+    bar = FakeBar.made[-1]
+    assert bar.kwargs["initial"] == 10 and bar.updates == [6]  # the rollout's last 3 steps of 2 envs
 
 
 def test_an_env_that_dies_stops_training_after_saving(tmp_path, spies, monkeypatch):

@@ -13,12 +13,12 @@ import pytest
 import torch
 
 import breakout_py
-from agents.checkpoint import CheckpointError
+from agents.checkpoint import CheckpointError, load_agent
 from agents.compare import reference_lines
 from agents.evaluation import evaluate_agent
 from agents.networks import build_network
 from agents.presets import PRESETS, MemoryArgs
-from agents.shipped import TRAINED_DIR, load_shipped, read_manifest, sha256_of
+from agents.shipped import TRAINED_DIR, load_shipped, read_manifest, sha256_of, ship
 from agents.trainer import network_for_space
 from breakout_py.baselines import follow_ball_actions, play_first_games, play_games
 
@@ -213,6 +213,31 @@ def test_changed_or_unknown_shipped_models_are_refused(tmp_path):
         load_shipped(entry["agent"], entry["env_id"], trained_dir=trained)
     with pytest.raises(CheckpointError, match="no shipped pixel agent for Pong"):
         load_shipped("pixel", "Pong", trained_dir=trained)
+
+
+def test_the_manifest_names_no_machine_path_and_its_hashes_fit_the_files():
+    def strings(value):
+        if isinstance(value, dict):
+            return [s for item in value.values() for s in strings(item)]
+        if isinstance(value, list):
+            return [s for item in value for s in strings(item)]
+        return [value] if isinstance(value, str) else []
+
+    for entry in read_manifest()["agents"]:
+        assert not [s for s in strings(entry) if s.startswith(("/", "~")) or ":\\" in s], entry["file"]
+        assert "runs_dir" not in entry["training_args"]
+        assert sha256_of(TRAINED_DIR / entry["file"]) == entry["sha256"], entry["file"]
+
+
+def test_shipping_leaves_the_runs_folder_out_of_the_training_settings(tmp_path):
+    entry = read_manifest()["agents"][0]
+    _, checkpoint = load_agent(TRAINED_DIR / entry["file"])
+    checkpoint["args"] = {**checkpoint["args"], "runs_dir": str(tmp_path / "runs")}
+    shipped = ship(TRAINED_DIR / entry["file"], checkpoint, entry["evaluation"], {"machine": "test"},
+                   trained_dir=tmp_path / "trained")
+    assert "runs_dir" not in shipped["training_args"] and shipped["training_args"]["seed"] == checkpoint["args"]["seed"]
+    written, = read_manifest(tmp_path / "trained")["agents"]
+    assert "runs_dir" not in written["training_args"] and written["sha256"] == entry["sha256"]
 
 
 def test_compare_draws_the_scripted_players_at_the_runs_frame_skip():
