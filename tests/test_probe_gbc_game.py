@@ -175,7 +175,8 @@ def test_a_position_sweep_translates_the_history_other_kinds_are_set(played):
     k, speed = names.index("ball_x"), names.index("ball_dx")
     written = gbc_game.decode(play.written.reshape(-1, play.written.shape[-1]), variables).reshape(
         len(play.game), 2, -1)
-    row = int(np.flatnonzero((written[:, 0, k] > 40) & (written[:, 1, k] < 110))[0])
+    row = int(np.flatnonzero((written[:, 0, k] > 40) & (written[:, 1, k] < 110)
+                             & (written[:, 0, k] != written[:, 1, k]))[0])  # the ball moved between the frames
     moves = gbc_game.stack_overrides(variables, kinds, play.written[row], {k: int(written[row, 1, k]) + 24,
                                                                            speed: 100})
     assert [variables[k].encode(written[row, f, k] + 24) for f in (0, 1)] == \
