@@ -35,6 +35,6 @@ games.csv and games.html).
 
 Imports go one way, with no circle: screen_maps on probes; game on probes and screen_maps; causal on game; pipeline
 on causal, labels and screen_maps; bars on probes; outputs on pipeline, bars, labels and screen_maps; report on bars;
-game_runs on games; games_report on game_runs; the adapters on game, probes and screen_maps; games on the adapters and pipeline. The core never imports an adapter; only games and the scripts know
-them.
+games_report on game_runs; the adapters on game, probes and screen_maps; games on the adapters and pipeline. The core
+never imports an adapter; only games and the scripts know them.
 """

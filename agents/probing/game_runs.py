@@ -18,7 +18,6 @@ import numpy as np
 
 import breakout_py
 from gbc import GAME_ENV_IDS, PROFILED_ENV_ID
-from agents.probing.games import ADAPTERS
 from agents.shipped import read_manifest
 from breakout_py.baselines import play_games
 from breakout_py.errors import UserError
@@ -101,10 +100,7 @@ def plan_steps(target: GameTarget, shipped: dict[str, dict[str, Any]]) -> dict[s
         steps[f"evaluate_{agent}"] = "run" if agent in shipped else \
             f"skipped: no shipped {agent} agent for {target.env_id} ({_train_hint(agent, target)})"
     steps["key_variables"] = steps["evaluate_memory"]
-    steps["probe"] = steps["evaluate_pixel"]
-    if "pixel" in shipped and target.env_id not in ADAPTERS:
-        steps["probe"] = (f"skipped: step 07 has no probe adapter for {target.env_id} (adapters: {list(ADAPTERS)}; "
-                          "agents/probing/games.py says how to add one)")
+    steps["probe"] = steps["evaluate_pixel"]  # every game here has step 07's adapter (agents.probing.games)
     return steps
 
 
