@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/07_probe.py                                    # the shipped pixel agent
     .venv/bin/python scripts/07_probe.py --checkpoint runs/<run>/model.pt   # any pixel agent of BreakoutPy-v0
-    .venv/bin/python scripts/07_probe.py --checkpoint runs/<gbc run>/model.pt  # or of GBCBreakout-v0
+    .venv/bin/python scripts/07_probe.py --checkpoint runs/<gbc run>/model.pt  # or of any Game Boy game
 
 Plays the agent, sweeps every variable of Python Breakout's ideal state over its observed range in states from
 that play, renders the frame stacks, records every layer's activations, and writes to --out-dir (default
@@ -12,8 +12,10 @@ causal.csv/.md, regions.npz, examples.npz, screen_maps.npz/.csv and screen_maps/
 variable's function vector mapped onto the screen beside the game's perturbation map), summary.json. Probing a
 GBCBreakout-v0 agent with --gbc-regions (default on), it also maps that ROM's RAM to its screen
 (artifacts/probe/GBCBreakout-v0/ram_regions/). scripts/08_visualise.py turns all of it into figures and an HTML
-report. A GBCBreakout-v0 agent is probed the same way over frames the game draws itself
-(agents/probing/gbc_breakout.py), with smaller default sizes (the options left unset take the game's defaults).
+report. A pixel agent of any Game Boy game (GBCBreakout/Snake/Pong/Runner/Shooter-v0, GBC-v0 with a user's profile)
+is probed the same way over frames the game draws itself (agents/probing/gbc_game.py: variables from the game's
+state spec and symbols file, key variables from step 06's --key-variables-csv when there is one), with smaller
+default sizes (the options left unset take the game's defaults).
 Prints one line per bar (variable, layer, R^2 against the random-weights control, pass or fail) and per screen map
 (IoU with the perturbation map, pointing-game hit rate).
 """
@@ -79,7 +81,9 @@ def main(args: Args) -> Path:
         print(f"07: GBC RAM-to-screen map in {gbc_dir}/")
     passed = {name: b["pass"] for name, b in bars["key_variables_r2"].items()}
     passed.update({f"causal {name}": c["pass"] for name, c in bars["causal"].items()})
-    print(json_line({"out_dir": out_dir, "seconds": round(time.perf_counter() - start, 1), "bars_passed": passed}))
+    generic = [c["pass"] for c in bars["causal_generic"].values()]  # one count: a line per variable is printed above
+    print(json_line({"out_dir": out_dir, "seconds": round(time.perf_counter() - start, 1), "bars_passed": passed,
+                     "causal_vs_random_passed": f"{sum(generic)} of {len(generic)}"}))
     return out_dir
 
 

@@ -83,7 +83,7 @@ def main(args: Args) -> list[dict]:
         if size not in data_by_size:  # the same states (same play and seeds), drawn at this frame size
             data = build_probe_data(play, dataclasses.replace(setup, obs_size=size), config.num_bases,
                                     config.sweep_count, config.brick_patterns, config.toggle_bases, config.seed,
-                                    config.group_steps, config.ball_positions)
+                                    config.group_steps, config.joint_positions)
             data_by_size[size] = (data.obs, data.targets[:, columns], split_by_group(data.group, config.seed))
         return data_by_size[size]
 

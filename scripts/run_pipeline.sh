@@ -87,7 +87,10 @@ for i in "${!GAMES[@]}"; do
   fi
   step "07 + 08 probe the shipped pixel agent, and its report"
   if ! skipped "$STEP_PROBE"; then
-    "$PY" scripts/07_probe.py --env-id "$ENV_ID" --out-dir "$GAME_OUT/probe" --gbc-regions-dir "$GAME_OUT/ram_regions"
+    keys=(); [ ! -f "$GAME_OUT/key_variables/key_variables.csv" ] || \
+      keys=(--key-variables-csv "$GAME_OUT/key_variables/key_variables.csv")  # step 06's top variables
+    "$PY" scripts/07_probe.py --env-id "$ENV_ID" --out-dir "$GAME_OUT/probe" --gbc-regions-dir "$GAME_OUT/ram_regions" \
+      "${keys[@]}"
     "$PY" scripts/08_visualise.py --probe-dir "$GAME_OUT/probe" --gbc-regions-dir "$GAME_OUT/ram_regions"
   fi
   if [ -n "$SYMBOLS_HIDDEN_OF" ]; then

@@ -111,7 +111,7 @@ def test_plan_takes_the_shipped_agents_from_the_manifest(tmp_path):
                                                      "with scripts/03_train_pixel.py --env-id GBCPong-v0")
     trained = _manifest(tmp_path / "b", ("pixel", "GBCPong-v0"))
     target, _ = plan("pong", tmp_path / "out", trained)
-    assert target.steps["probe"].startswith("skipped: step 07 has no probe adapter for GBCPong-v0")
+    assert target.steps["probe"] == "run"  # every Game Boy game has step 07's adapter (agents.probing.gbc_game)
     assert resolve_game("breakout-py").env_id == "BreakoutPy-v0"
     with pytest.raises(GameNameError, match=r"--game 'tetris' is no game we know: use one of \['breakout-py'"):
         resolve_game("tetris")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CORE = ("probes", "game", "pipeline", "causal", "bars", "outputs")
-ADAPTERS = ("python_breakout", "gbc_breakout", "games")
+ADAPTERS = ("python_breakout", "gbc_game", "games")
 
 
 def import_graph(package: Path, root: Path = ROOT) -> dict[str, set[str]]:

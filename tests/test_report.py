@@ -71,7 +71,8 @@ def test_probe_prints_one_short_line_per_bar_and_where_it_wrote(probed):
     bars = json.loads((out / "summary.json").read_text())["bars"]
     lines = [line for line in stdout.splitlines() if line.startswith("07: bar ")]
     assert [line.removeprefix("07: ") for line in lines] == bar_lines(bars)
-    assert len(lines) == len(bars["key_variables_r2"]) + 1 + len(bars["causal"]) == 6
+    assert len(lines) == len(bars["key_variables_r2"]) + 1 + len(bars["causal"]) + len(bars["causal_generic"])
+    assert len(bars["causal"]) == 2 and len(bars["causal_generic"]) > 0  # the scalars with no predicted direction
     assert all(len(line) < 300 for line in stdout.splitlines())  # no line carries the whole summary (once 3 KB)
     assert f"07: wrote {out}/" in stdout
     assert len([line for line in stdout.splitlines() if line.startswith("07: screen map ")]) == 3

@@ -19,7 +19,9 @@ The game-independent core, which names no game's variables:
 
 One adapter per game family, and which env each probes:
 - `python_breakout`: Python Breakout (BreakoutPy-v0): play, sweeps with consistent frame histories, renders.
-- `gbc_breakout`: GBC Breakout's pixel agent (GBCBreakout-v0): play and sweeps drawn by the game's own code.
+- `gbc_game`: any Game Boy game's pixel agent (every GBC env id): variables from its state spec and symbols file,
+  what is swept, kinds and predicted signs measured on the game, key variables from step 06; frames drawn by the
+  game's own code.
 - `games`: the adapter of each env id and `run_probe`, step 07 on the game of a checkpoint.
 
 Step 06, apart from the probe: `key_variables` (game-independent: permutation importance of each input of a memory
@@ -33,7 +35,6 @@ games.csv and games.html).
 
 Imports go one way, with no circle: screen_maps on probes; game on probes and screen_maps; causal on game; pipeline
 on causal, labels and screen_maps; bars on probes; outputs on pipeline, bars, labels and screen_maps; report on bars;
-game_runs on games; games_report on game_runs; the adapters on game, probes and screen_maps (gbc_breakout also on
-gbc_ram_map); games on the adapters and pipeline. The core never imports an adapter; only games and the scripts know
-them.
+games_report on game_runs; the adapters on game, probes and screen_maps; games on the adapters and pipeline. The core
+never imports an adapter; only games and the scripts know them.
 """

@@ -7,6 +7,9 @@
 - Every variable scored: a probe score for each, or the variable is constant on the test split.
 - Causal bar: steering a variable with a predicted policy direction moves the policy that way in >= CAUSAL_BAR of
   the trials, at its best layer and direction.
+- Generic causal bar ("causal_generic", every other variable of the causal check): steering along the variable's
+  direction moves the policy (mean |log-odds shift| of the causal check's two actions) more than equal-norm random
+  directions at the same layer, at its best layer and direction (the largest ratio to random).
 """
 
 from __future__ import annotations
@@ -88,8 +91,22 @@ def measure_bars(scores: list[dict[str, Any]], key_test: dict[str, Any], causal:
                           "policy_success_seed_std": top["policy_success_seed_std"],
                           "random_policy_success": rand["policy_success"],
                           "pass": bool(top["policy_success"] >= CAUSAL_BAR)}
+    generic = {}
+    for name in dict.fromkeys(r["variable"] for r in causal if r["variable"] not in policy_signs):
+        pairs = []
+        for r in causal:
+            if r["variable"] == name and r["direction"] in ("probe", "meandiff"):
+                rand = next(q for q in causal if q["variable"] == name and q["layer"] == r["layer"]
+                            and q["direction"] == "random")
+                pairs.append((r["policy_effect_mean"] / max(rand["policy_effect_mean"], 1e-12), r, rand))
+        if not pairs:
+            continue
+        ratio, top, rand = max(pairs, key=lambda pair: pair[0])
+        generic[name] = {"layer": top["layer"], "direction": top["direction"],
+                         "policy_effect": top["policy_effect_mean"], "random_policy_effect": rand["policy_effect_mean"],
+                         "ratio": ratio, "pass": bool(ratio > 1)}
     return {"key_variables_r2": key, "variables_scored": len(scored), "variables_total": len(names),
-            "variables_constant_on_test": constant, "causal": steering}
+            "variables_constant_on_test": constant, "causal": steering, "causal_generic": generic}
 
 
 def bar_lines(bars: dict[str, Any]) -> list[str]:
@@ -112,4 +129,8 @@ def bar_lines(bars: dict[str, Any]) -> list[str]:
     for name, c in bars["causal"].items():
         lines.append(f"bar causal {name}: {c['layer']} {c['direction']} policy success {c['policy_success']:.3f}, "
                      f"random directions {c['random_policy_success']:.3f}: {'pass' if c['pass'] else 'fail'}")
+    for name, c in bars.get("causal_generic", {}).items():
+        lines.append(f"bar causal (policy moves more than random) {name}: {c['layer']} {c['direction']} mean "
+                     f"|log-odds shift| {c['policy_effect']:.4f}, random directions {c['random_policy_effect']:.4f}: "
+                     f"{'pass' if c['pass'] else 'fail'}")
     return lines

@@ -1,5 +1,5 @@
 """What a game must supply to step 07, and the sizes of a probing run: the one interface between the
-game-independent core (pipeline, causal, bars, outputs) and a game adapter (python_breakout, gbc_breakout).
+game-independent core (pipeline, causal, bars, outputs) and a game adapter (python_breakout, gbc_game).
 
 A game adapter is a module-level object satisfying `GameAdapter`:
 
@@ -7,9 +7,10 @@ A game adapter is a module-level object satisfying `GameAdapter`:
   default to None, e.g. fewer games for GBC, whose emulated frames are about 100x slower to draw);
 - `check_checkpoint(agent, checkpoint, source) -> ProbeSetup`: ProbeError unless the checkpoint is a pixel agent
   of that env whose network takes its frames;
-- `spec() -> GameSpec`: the variables (names, which are 0/1 flags, where each lives, its family, array variables
-  laid out as grids such as the 6x18 wall of bricks), the key variables of the R^2 bar, and the actions and
-  predicted signs of the causal check (which action is RIGHT and LEFT);
+- `spec(config, play=None) -> GameSpec`: the variables (names, which are 0/1 flags, where each lives, its family,
+  array variables laid out as grids such as the 6x18 wall of bricks), the key variables of the R^2 bar, and the
+  actions and predicted signs of the causal check (which action is RIGHT and LEFT); called once before play (for
+  the names) and once with the play, for what a game measures on it (agents.probing.gbc_game);
 - `play(agent, setup, config)` then `build_samples(play, setup, config) -> GameSamples`: the agent's own play and
   the sweeps made from it, as frame stacks with the value of every variable;
 - `high_low_masks(samples, k)` and `screen_regions(samples, max_bases)`: samples with a high and a low value of
@@ -52,10 +53,11 @@ class ProbeConfig:
     """values per swept variable (over its observed range)"""
     brick_patterns: int = 6
     """random walls (each brick present with probability 1/2) per base state (Python Breakout)"""
-    ball_positions: Optional[int] = None
-    """per base state: random joint positions of ball and paddle over their observed box, since a place is read
-    linearly only where the probe has seen the ball and play rarely shows it right above the paddle; None: the
-    game's default (32 / 12)"""
+    joint_positions: Optional[int] = None
+    """per base state: random joint placements of the game's positions over their observed box (Python Breakout:
+    ball and paddle; a Game Boy game: every variable measured as a drawn position), since a place is read linearly
+    only where the probe has seen it and play rarely shows e.g. the ball right above the paddle; None: the game's
+    default (32 / 12)"""
     toggle_bases: int = 4
     """base states in which each brick is flipped on its own (brick screen regions, mean differences; Python
     Breakout)"""
@@ -68,8 +70,13 @@ class ProbeConfig:
     variables: tuple[str, ...] = ()
     """variables to probe (the game's names, e.g. breakout_py.STATE_NAMES); empty: all"""
     causal_variables: Optional[tuple[str, ...]] = None
-    """variables of the causal check (steering; ball_x and paddle_x have a predicted policy direction); None: the
-    game's default (every scalar of Python Breakout; the swept ball_x, ball_y, paddle_x of GBC)"""
+    """variables of the causal check (steering; those with a predicted policy direction, e.g. ball_x and paddle_x,
+    also get the predicted-direction test); None: the game's default (every scalar of Python Breakout; the key
+    variables of a Game Boy game)"""
+    key_variables_csv: str = ""
+    """a Game Boy game: step 06's key_variables.csv, whose top variables become the key variables (R^2 bar, causal
+    check, screen maps); empty: artifacts/key_variables/<env id>/shipped_memory/key_variables.csv when it exists,
+    else the variables measured as on-screen positions (agents.probing.gbc_game; Python Breakout keeps its own)"""
     causal_states: Optional[int] = None
     """held-out play states per seed of the causal check; None: the game's default (64 / 48)"""
     causal_seeds: int = 3
@@ -129,13 +136,14 @@ class GameSpec:
     names: tuple[str, ...]
     binary: tuple[bool, ...]  # per variable: a 0/1 flag (logistic probe) or a quantity (ridge)
     addresses: dict[str, str]  # where each variable lives: state[i] (Python Breakout), its RAM address (GBC)
-    families: dict[str, str]  # per variable: ball, paddle, bricks, hud or other (the report's colours)
+    families: dict[str, str]  # per variable: its family or kind (the report's colours: report.FAMILY_COLOURS)
     arrays: dict[str, ArrayLayout]  # title ("Bricks") -> layout; every other variable is a scalar
     key_variables: tuple[str, ...]  # the R^2 bar: some layer reads each with R^2 >= 0.9, above the control
     policy_signs: dict[str, int]  # variable -> +1 if pushing it up should move the policy toward `toward`, -1 away
     toward: str  # the action meanings whose log-odds the causal check measures (RIGHT over LEFT)
     away: str
     causal_subset: str  # name of GameSamples.causal_subset (a column suffix of causal.csv)
+    key_source: str = "the game's adapter"  # where key_variables came from (summary.json)
 
     @property
     def scalars(self) -> list[str]:
@@ -169,7 +177,7 @@ class GameAdapter(Protocol):
 
     def check_checkpoint(self, agent: nn.Module, checkpoint: dict[str, Any], source: str) -> ProbeSetup: ...
 
-    def spec(self) -> GameSpec: ...
+    def spec(self, config: ProbeConfig, play: Any = None) -> GameSpec: ...
 
     def play(self, agent: nn.Module, setup: ProbeSetup, config: ProbeConfig) -> Any: ...
 

@@ -25,7 +25,6 @@ import numpy as np
 
 import breakout_py
 from gbc import GAME_ENV_IDS, PROFILED_ENV_ID
-from agents.probing.games import ADAPTERS
 from agents.probing.key_variable_games import compare_by_address
 from agents.shipped import read_manifest
 from breakout_py.baselines import play_games
@@ -130,10 +129,7 @@ def plan_steps(target: GameTarget, shipped: dict[str, dict[str, Any]]) -> dict[s
         steps[f"evaluate_{agent}"] = "run" if agent in shipped else \
             f"skipped: no shipped {agent} agent for {target.env_id} ({_train_hint(agent, target)})"
     steps["key_variables"] = steps["evaluate_memory"]
-    steps["probe"] = steps["evaluate_pixel"]
-    if "pixel" in shipped and target.env_id not in ADAPTERS:
-        steps["probe"] = (f"skipped: step 07 has no probe adapter for {target.env_id} (adapters: {list(ADAPTERS)}; "
-                          "agents/probing/games.py says how to add one)")
+    steps["probe"] = steps["evaluate_pixel"]  # every game here has step 07's adapter (agents.probing.games)
     if target.symbols_hidden_of:
         of = f"--game {target.game}'s"
         steps.update(scripted="skipped: a user's ROM has no scripted player (it reads variables by name)",

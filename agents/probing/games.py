@@ -1,7 +1,8 @@
 """Which game adapter probes which env, and step 07 run on the game of a checkpoint (`run_probe`).
 
-Adding a game: write its adapter (agents.probing.game.GameAdapter, as python_breakout.py and gbc_breakout.py do)
-and list it in ADAPTERS.
+Every Game Boy env id (our games and GBC-v0 for a user's profile) gets agents.probing.gbc_game's adapter, which
+reads the game's state spec, symbols file and profile; a game of another kind needs its own adapter
+(agents.probing.game.GameAdapter, as python_breakout.py) listed in ADAPTERS.
 """
 
 from __future__ import annotations
@@ -10,13 +11,12 @@ from typing import Any, Callable
 
 import torch.nn as nn
 
-from agents.probing import gbc_breakout, python_breakout
+from agents.probing import gbc_game, python_breakout
 from agents.probing.game import GameAdapter, ProbeConfig
 from agents.probing.pipeline import ProbeResults, print_progress, run_game_probe
 from agents.probing.probes import ProbeError
 
-ADAPTERS: dict[str, GameAdapter] = {adapter.env_id: adapter for adapter in (python_breakout.ADAPTER,
-                                                                            gbc_breakout.ADAPTER)}
+ADAPTERS: dict[str, GameAdapter] = {python_breakout.ADAPTER.env_id: python_breakout.ADAPTER, **gbc_game.ADAPTERS}
 
 
 def adapter_for(env_id: str | None, source: str = "the agent") -> GameAdapter:

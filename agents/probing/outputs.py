@@ -133,6 +133,8 @@ def write_results(results: ProbeResults, out_dir: str | Path) -> list[Path]:
         "layers": [asdict(layer) for layer in results.layers], "readout_layer": results.readout_layer,
         "variables": _variables_of(results), "data": results.data_counts, "play": results.play_summary,
         "sweep_source": results.sweep_source, "timings_s": results.timings, "bars": bars_of(results),
+        "key_variables": list(spec.key_variables), "key_variables_source": spec.key_source,
+        "policy_signs": dict(spec.policy_signs), "causal_actions": [spec.toward, spec.away],
         "addresses": dict(spec.addresses), "families": dict(spec.families),
         "arrays": {title: {"shape": list(layout.shape), "names": list(layout.names)}
                    for title, layout in spec.arrays.items()},

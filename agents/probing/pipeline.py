@@ -233,14 +233,18 @@ def run_game_probe(adapter: GameAdapter, agent: nn.Module, checkpoint: dict[str,
     config = with_game_defaults(config, adapter.defaults)
     timings, lap = make_timer(log)
     setup = adapter.check_checkpoint(agent, checkpoint, source)
-    spec = adapter.spec()
+    spec = adapter.spec(config)
     actions = check_actions(spec, setup)
     layers, readout = layers_to_probe(agent, setup.obs_shape, config.layers)
     variables = check_variables(config.variables, spec.names)
-    causal_variables = check_variables(config.causal_variables, spec.names)
+    if config.causal_variables is not None:
+        check_variables(config.causal_variables, spec.names)
     var_index = np.array([spec.names.index(v) for v in variables])
 
     play = adapter.play(agent, setup, config)
+    spec = adapter.spec(config, play)  # with what the game measured on play (key variables, predicted signs)
+    causal_variables = list(spec.key_variables) if config.causal_variables is None \
+        else check_variables(config.causal_variables, spec.names)
     lap("play")
     samples = adapter.build_samples(play, setup, config)
     split = split_by_group(samples.group, config.seed)

@@ -1,7 +1,7 @@
 """Probing a trained network: its layers, their activations, linear probes, unit labels and function vectors.
 
 Game-independent: everything here takes observations (N, *obs_shape) and target variables (N, K) as arrays;
-the game adapters (agents.probing.python_breakout, agents.probing.gbc_breakout) build those.
+the game adapters (agents.probing.python_breakout, agents.probing.gbc_game) build those.
 
 - Layers are found by walking the module tree (`find_layers`), never by fixed names: every Conv2d/Linear is a
   layer, recorded after its activation function when one follows it. Names: conv1, conv2, ... and fc1, fc2, ...

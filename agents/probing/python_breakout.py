@@ -416,13 +416,13 @@ class PythonBreakout:
     """Step 07's adapter for pixel agents of BreakoutPy-v0 (agents.probing.game.GameAdapter)."""
 
     env_id = breakout_py.ENV_ID
-    defaults = dict(num_games=32, num_steps=1600, keep_every=16, num_bases=120, ball_positions=32,
+    defaults = dict(num_games=32, num_steps=1600, keep_every=16, num_bases=120, joint_positions=32,
                     causal_variables=SCALARS, causal_states=64, group_steps=64)
 
     def check_checkpoint(self, agent: nn.Module, checkpoint: dict[str, Any], source: str) -> ProbeSetup:
         return setup_for_checkpoint(agent, checkpoint, source)
 
-    def spec(self) -> GameSpec:
+    def spec(self, config: ProbeConfig | None = None, play: PlayData | None = None) -> GameSpec:
         return SPEC
 
     def play(self, agent: nn.Module, setup: ProbeSetup, config: ProbeConfig) -> PlayData:
@@ -430,7 +430,7 @@ class PythonBreakout:
 
     def build_samples(self, play: PlayData, setup: ProbeSetup, config: ProbeConfig) -> GameSamples:
         return build_probe_data(play, setup, config.num_bases, config.sweep_count, config.brick_patterns,
-                                config.toggle_bases, config.seed, config.group_steps, config.ball_positions)
+                                config.toggle_bases, config.seed, config.group_steps, config.joint_positions)
 
     def high_low_masks(self, samples: GameSamples, k: int) -> tuple[np.ndarray, np.ndarray]:
         return high_low_masks(samples, VARIABLES[k])

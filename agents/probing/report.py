@@ -34,7 +34,12 @@ STATUS_ID = "report-status"
 OK_PREFIX = "report ok"
 REPORT_NAME = "report.html"
 # Colour per variable family (summary.json's "families", from the game's adapter) in the bar charts.
-FAMILY_COLOURS = {"ball": "#d62728", "paddle": "#1f77b4", "bricks": "#2ca02c", "hud": "#9467bd", "other": "#7f7f7f"}
+# Python Breakout names families; a Game Boy game's adapter gives each variable's kind (agents.probing.gbc_game).
+FAMILY_COLOURS = {"ball": "#d62728", "paddle": "#1f77b4", "bricks": "#2ca02c", "hud": "#9467bd", "other": "#7f7f7f",
+                  "position": "#d62728", "velocity": "#ff7f0e", "counter": "#9467bd", "flag": "#8c564b",
+                  "array element": "#2ca02c", "value": "#7f7f7f"}
+COLOUR_NAMES = {"#d62728": "red", "#1f77b4": "blue", "#2ca02c": "green", "#9467bd": "purple", "#7f7f7f": "grey",
+                "#ff7f0e": "orange", "#8c564b": "brown"}
 
 
 @dataclass
@@ -266,8 +271,8 @@ def fig_dense_layer(outputs: ProbeOutputs, layer: dict[str, Any], example: int) 
     for col in range(cols):
         ax = fig.add_subplot(grid[:, col])
         idx = np.arange(col * per_col, min(n, (col + 1) * per_col))
-        colours = [FAMILY_COLOURS[outputs.family(units[i]["variable"])] if units[i]["variable"] else "#cccccc"
-                   for i in idx]
+        colours = [FAMILY_COLOURS.get(outputs.family(units[i]["variable"]), FAMILY_COLOURS["other"])
+                   if units[i]["variable"] else "#cccccc" for i in idx]
         ax.barh(np.arange(idx.size), acts[idx], color=colours, height=0.8)
         ax.set_yticks(np.arange(idx.size), [
             f"{names[i] if names else f'u{i}'}  {units[i]['variable'] or 'unlabelled'} "
@@ -280,8 +285,10 @@ def fig_dense_layer(outputs: ProbeOutputs, layer: dict[str, Any], example: int) 
         ax = fig.add_subplot(grid[row, cols])
         _overlay(ax, _background(outputs), _region(outputs, name))
         ax.set_title(f"{name} ({labels_by_count[name]} units)", fontsize=6)
+    families = sorted({outputs.family(units[i]["variable"]) for i in range(n) if units[i]["variable"]})
+    legend = ", ".join(f"{family} {COLOUR_NAMES.get(FAMILY_COLOURS.get(family), 'grey')}" for family in families)
     fig.suptitle(f"{layer['name']} ({layer['path']}, {n} units): activation of example {example}; colour = variable "
-                 "family (ball red, paddle blue, bricks green, score/lives purple)", fontsize=8)
+                 f"family ({legend or 'none labelled'})", fontsize=8)
     return _png(fig)
 
 
@@ -434,6 +441,10 @@ def _bars_html(bars: dict[str, Any]) -> str:
                      f"{c['layer']} {c['direction']}: {c['policy_success']:.3f} (seed std "
                      f"{c['policy_success_seed_std']:.3f}); random directions {c['random_policy_success']:.3f}",
                      c["pass"]])
+    for name, c in bars.get("causal_generic", {}).items():
+        rows.append([f"steering {name} moves the policy more than equal-norm random directions",
+                     f"{c['layer']} {c['direction']}: mean |log-odds shift| {c['policy_effect']:.4f}; random "
+                     f"directions {c['random_policy_effect']:.4f}", c["pass"]])
     return CONTROL_NOTE + _table(["bar", "measured", "reached"],
                                  [[r[0], r[1], f'<span class="{"pass" if r[2] else "fail"}">'
                                    f'{"yes" if r[2] else "no"}</span>'] for r in rows], raw_columns=(2,))

@@ -1,0 +1,282 @@
+"""Step 07 on any Game Boy game (agents.probing.gbc_game), on a tiny untrained agent: the adapter builds its spec
+for each of our five games from their data alone (no Breakout names in its code); on GBC Breakout, stacks
+re-rendered from recorded states equal the env's observations, which variables are swept, their kinds and the
+causal check's predicted signs are measured (a variable the game does not draw is not sweepable), a position's
+sweep translates the history, a planted unit is found, arrays take their grids from the symbols file, key
+variables come from step 06's file, steps 07 + 08 run end to end (as subprocesses), and checkpoints or names that
+do not fit are clear errors."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from agents.checkpoint import save_checkpoint
+from agents.networks import CNNAgent, MLPAgent
+from agents.probing import gbc_game
+from agents.probing.bars import bar_lines, measure_bars
+from agents.probing.game import ProbeConfig
+from agents.probing.games import ADAPTERS, run_probe
+from agents.probing.probes import ProbeError, fit_probes, split_by_group, unit_correlations
+from gbc import GAME_ENV_IDS, PROFILED_ENV_ID
+from gbc.profiles import BREAKOUT_SYMBOLS, get_profile
+
+ROOT = Path(__file__).resolve().parents[1]
+
+ROM = get_profile("breakout").rom_path
+SPEC = ROM.with_suffix(".state_spec.json")
+pytestmark = pytest.mark.skipif(not ROM.is_file() or not SPEC.is_file(),
+                                reason=f"needs {ROM} and its state spec (make -C roms)")
+KWARGS = {"obs_type": "pixels", "obs_size": 32, "frame_stack": 2, "frame_skip": 4}
+TINY = ["--num-games", "2", "--num-steps", "150", "--keep-every", "3", "--num-bases", "6", "--sweep-count", "3",
+        "--joint-positions", "2", "--max-train", "400", "--pcs", "16", "--causal-states", "6", "--causal-seeds", "1",
+        "--random-directions", "2", "--examples", "2", "--group-steps", "15", "--no-gbc-regions"]
+
+
+def tiny_agent(actions: int = 3) -> CNNAgent:
+    torch.manual_seed(0)
+    return CNNAgent((2, 32, 32), actions, channels=(4, 8), kernels=(4, 3), strides=(2, 1), hidden_size=16).eval()
+
+
+@pytest.fixture(scope="module")
+def played():
+    agent = tiny_agent()
+    adapter = gbc_game.GBCGame("GBCBreakout-v0")
+    setup = adapter.check_checkpoint(agent, {"env_id": "GBCBreakout-v0", "env_kwargs": KWARGS}, "tiny")
+    play = gbc_game.collect_play(agent, setup, adapter.profile, adapter.variables, num_games=2, num_steps=60,
+                                 keep_every=2, seed=0)
+    play.measured = gbc_game.measure(play, setup, adapter.profile, adapter.variables)
+    return adapter, setup, play
+
+
+def test_the_adapter_names_no_game_variable():
+    source = (ROOT / "agents" / "probing" / "gbc_game.py").read_text().lower()
+    for word in ("ball_", "paddle", "brick", "breakout"):
+        assert word not in source, word
+
+
+@pytest.mark.parametrize("game", sorted(GAME_ENV_IDS))
+def test_every_game_gets_the_generic_adapter_and_its_spec(game):
+    env_id = GAME_ENV_IDS[game]
+    adapter = ADAPTERS[env_id]
+    assert isinstance(adapter, gbc_game.GBCGame) and isinstance(ADAPTERS[PROFILED_ENV_ID], gbc_game.GBCGame)
+    adapter.use_profile(game)
+    spec = adapter.spec(ProbeConfig(key_variables_csv=""))
+    features = json.loads(get_profile(game).rom_path.with_suffix(".state_spec.json").read_text())["features"]
+    unbanked = [f for f in features if ":" not in f["name"]]
+    # every unbanked byte of the spec is some variable's
+    covered = {a for v in adapter.variables for a in range(v.address, v.address + v.size)}
+    assert {int(f["addresses"][0], 16) for f in unbanked} <= covered
+    assert len(spec.names) == len(set(spec.names)) and spec.addresses[spec.names[0]].startswith("0x")
+    assert spec.toward in get_profile(game).action_names and spec.away in get_profile(game).action_names
+    for layout in spec.arrays.values():
+        assert len(layout.names) == layout.shape[0] * layout.shape[1]
+
+
+def test_without_symbols_variables_are_named_by_address(tmp_path):
+    named = gbc_game.load_variables("pong", symbols_path=tmp_path / "none.json")
+    assert not named.symbols and all(re.fullmatch(r"0x[0-9A-F]{4}", v.name) for v in named.variables)
+    assert len(named.variables) == len(json.loads(get_profile("pong").rom_path.with_suffix(".state_spec.json")
+                                                  .read_text())["features"])
+
+
+def test_arrays_take_their_grid_from_the_symbols_file(tmp_path):
+    wall = gbc_game.load_variables("breakout").arrays["bricks"]
+    assert wall.shape == (6, 18) and wall.names[19] == "bricks[19]"
+    board = gbc_game.load_variables("snake").arrays["board"]
+    assert board.shape == (14, 18)  # GRID_HEIGHT x GRID_WIDTH of snake.h
+    # another shape in the constants, and an element the spec did not keep: the grid follows, with a hole
+    symbols = json.loads(BREAKOUT_SYMBOLS.read_text())
+    symbols["constants"].update(BRICK_ROWS=12, BRICK_COLUMNS=9)
+    (tmp_path / "symbols.json").write_text(json.dumps(symbols))
+    spec = json.loads(SPEC.read_text())
+    spec["features"] = [f for f in spec["features"] if f["addresses"] != ["0xc0b9"]]  # bricks[3]
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    wall = gbc_game.load_variables("breakout", tmp_path / "spec.json", tmp_path / "symbols.json").arrays["bricks"]
+    assert wall.shape == (12, 9) and wall.names[3] == "" and wall.names[1] == "bricks[1]"
+    # no pair of constants fits: one row
+    symbols["constants"] = {}
+    (tmp_path / "symbols.json").write_text(json.dumps(symbols))
+    assert gbc_game.load_variables("breakout", symbols_path=tmp_path / "symbols.json").arrays["bricks"].shape == \
+        (1, 108)
+
+
+def test_what_is_swept_and_each_kind_are_measured(played):
+    adapter, _, play = played
+    names = [v.name for v in adapter.variables]
+    measured = play.measured
+    sweepable = dict(zip(names, measured.sweepable()))
+    kinds = dict(zip(names, measured.kinds))
+    # sprites follow RAM within the screen lag; the score and lives are redrawn only on events
+    assert sweepable["ball_x"] and sweepable["ball_y"] and sweepable["paddle_x"]
+    assert not sweepable["score"] and not sweepable["lives"] and not sweepable["bricks[0]"]
+    assert measured.changed[names.index("score")] == 0
+    assert kinds["ball_x"] == kinds["ball_y"] == kinds["paddle_x"] == "position"
+    assert kinds["ball_dx"] == "velocity" and kinds["reached_red"] == "flag" and kinds["bricks[5]"] == "array element"
+    # pressing RIGHT instead of LEFT moves the paddle right: the agent's own position; the ball drawn along x: to follow
+    spec = adapter.spec(ProbeConfig(), play)
+    assert spec.policy_signs == {"paddle_x": -1, "ball_x": 1} and (spec.toward, spec.away) == ("RIGHT", "LEFT")
+    assert spec.families["ball_x"] == "position"
+
+
+def test_without_left_right_or_up_down_only_the_generic_causal_test():
+    assert gbc_game.causal_actions(get_profile("runner")) == ("JUMP", "DUCK", "")
+    assert gbc_game.causal_actions(get_profile("pong")) == ("DOWN", "UP", "y")
+    assert gbc_game.causal_actions(get_profile("snake"))[2] == "x"
+
+
+def test_key_variables_come_from_step_06_when_its_file_exists(played, tmp_path):
+    adapter, _, play = played
+    rows = ["feature,addresses,symbol,kind,policy_importance,ci_low,ci_high,value_importance,grad_x_input,rank",
+            "ball_dx,0xC0AA 0xC0AB,ball_dx,word,1,1,1,0,0,2", "ball_x,0xC0A6,ball_x,byte,5,5,5,0,0,1",
+            "bricks[3],0xC0B9,bricks,array,0.1,0,0,0,0,3", "0xFF90,0xFF90,,byte,0.1,0,0,0,0,4"]
+    path = tmp_path / "key_variables.csv"
+    path.write_text("\n".join(rows) + "\n")
+    spec = adapter.spec(ProbeConfig(key_variables_csv=str(path)), play)
+    assert spec.key_variables == ("ball_x", "ball_dx", "bricks[3]") and str(path) in spec.key_source
+    # without the file: the measured positions, and summary.json says so
+    spec = adapter.spec(ProbeConfig(key_variables_csv=""), play)
+    assert set(spec.key_variables) == {"ball_x", "ball_y", "paddle_x"} and "positions" in spec.key_source
+    with pytest.raises(ProbeError, match="does not exist"):
+        adapter.spec(ProbeConfig(key_variables_csv=str(tmp_path / "missing.csv")), play)
+
+
+def test_stacks_rendered_from_recorded_states_equal_the_env_observations(played):
+    from gbc.emulated_render import EmulatedRenderer
+
+    adapter, setup, play = played
+    variables = adapter.variables
+    names = [v.name for v in variables]
+    assert {"ball_x", "ball_y", "paddle_x", "lives", "score", "bricks[0]", "bricks[107]"} <= set(names)
+    renderer = EmulatedRenderer("breakout")
+    try:
+        for i in range(len(play.game)):
+            stack, targets = gbc_game.render_stack(renderer, play.states[i], [{}, {}], setup.obs_size, variables)
+            assert np.array_equal(stack, play.env_obs[i]), i
+            assert np.array_equal(targets, gbc_game.decode(play.shown[i:i + 1], variables)[0])
+    finally:
+        renderer.close()
+    targets = gbc_game.decode(play.shown, variables)
+    assert set(targets[:, names.index("lives")]) <= {1, 2, 3} and set(targets[:, names.index("bricks[0]")]) <= {0, 1}
+
+
+def test_a_position_sweep_translates_the_history_other_kinds_are_set(played):
+    from gbc.emulated_render import EmulatedRenderer
+
+    adapter, setup, play = played
+    variables, kinds = adapter.variables, play.measured.kinds
+    names = [v.name for v in variables]
+    k, speed = names.index("ball_x"), names.index("ball_dx")
+    written = gbc_game.decode(play.written.reshape(-1, play.written.shape[-1]), variables).reshape(
+        len(play.game), 2, -1)
+    row = int(np.flatnonzero((written[:, 0, k] > 40) & (written[:, 1, k] < 110)
+                             & (written[:, 0, k] != written[:, 1, k]))[0])  # the ball moved between the frames
+    moves = gbc_game.stack_overrides(variables, kinds, play.written[row], {k: int(written[row, 1, k]) + 24,
+                                                                           speed: 100})
+    assert [variables[k].encode(written[row, f, k] + 24) for f in (0, 1)] == \
+        [moves[f][variables[k].address] for f in (0, 1)]  # the earlier frame shifted by the same amount
+    assert [moves[f][variables[speed].address] for f in (0, 1)] == [variables[speed].encode(100)] * 2
+    renderer = EmulatedRenderer("breakout")
+    try:
+        moves = gbc_game.stack_overrides(variables, kinds, play.written[row], {k: int(written[row, 1, k]) + 24})
+        stack, targets = gbc_game.render_stack(renderer, play.states[row], moves, setup.obs_size, variables)
+    finally:
+        renderer.close()
+    changed = stack != play.env_obs[row]
+    assert changed[0].any() and changed[1].any()
+    shown = gbc_game.decode(play.shown[row:row + 1], variables)[0]
+    assert abs(targets[k] - shown[k] - 24) <= 4  # one game step at most
+    assert targets[names.index("paddle_x")] == shown[names.index("paddle_x")]
+
+
+def test_probe_finds_a_unit_planted_with_a_swept_variable(played):
+    adapter, setup, play = played
+    data = gbc_game.build_probe_data(play, setup, adapter.profile, adapter.variables, num_bases=4, sweep_count=3,
+                                     joint_positions=2, seed=0, group_steps=4)
+    names = [v.name for v in adapter.variables]
+    k = names.index("ball_x")
+    n_play = len(play.game)
+    assert np.array_equal(data.group[n_play:], data.group[data.base[n_play:]])
+    swept = {names[i] for i in np.unique(data.variable[data.kind == gbc_game.KIND_SWEEP])}
+    assert swept == {n for n, ok in zip(names, play.measured.sweepable()) if ok} and "score" not in swept
+    assert data.sweep_source["ball_x"] == "observed" and data.sweep_source["score"] == "play only"
+    rng = np.random.default_rng(0)
+    acts = np.concatenate([rng.standard_normal((len(data.obs), 5)), data.targets[:, k:k + 1] * 0.1], axis=1)
+    chosen = [k, names.index("paddle_x")]
+    fit = fit_probes(acts, data.targets[:, chosen], split_by_group(data.group, 0), np.array([False, False]))
+    assert fit.test_score[0] > 0.99
+    assert np.abs(unit_correlations(acts, data.targets[:, chosen])[5]).argmax() == 0
+
+
+def _causal_row(name: str, layer: str, direction: str, effect: float) -> dict:
+    return {"variable": name, "layer": layer, "direction": direction, "policy_effect_mean": effect,
+            "policy_success": np.nan, "policy_success_seed_std": np.nan}
+
+
+def test_generic_causal_bar_needs_the_policy_to_move_more_than_random():
+    causal = [_causal_row("a", "fc1", "probe", 0.3), _causal_row("a", "fc1", "meandiff", 0.1),
+              _causal_row("a", "fc1", "random", 0.1), _causal_row("b", "fc1", "probe", 0.05),
+              _causal_row("b", "fc1", "meandiff", 0.04), _causal_row("b", "fc1", "random", 0.1)]
+    bars = measure_bars([], {}, causal, [], ["a", "b"], {})
+    assert bars["causal_generic"]["a"]["pass"] and bars["causal_generic"]["a"]["ratio"] == pytest.approx(3)
+    assert not bars["causal_generic"]["b"]["pass"] and bars["causal"] == {}
+    assert any(line.startswith("bar causal (policy moves more than random) a: fc1 probe") for line in bar_lines(bars))
+
+
+def test_probe_and_report_end_to_end(tmp_path):
+    checkpoint = save_checkpoint(tmp_path / "model.pt", tiny_agent(), None,
+                                 {"env_id": "GBCBreakout-v0", "env_kwargs": KWARGS})
+    out = tmp_path / "probe"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONWARNINGS": "ignore"}
+    # run outside the repository, so that no step 06 file of a researcher's own runs is found
+    probe = subprocess.run([sys.executable, str(ROOT / "scripts" / "07_probe.py"), "--checkpoint", str(checkpoint),
+                            "--out-dir", str(out), *TINY], cwd=tmp_path, env=env, capture_output=True, text=True,
+                           timeout=600)
+    assert probe.returncode == 0, probe.stderr[-3000:]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["arrays"]["bricks"]["shape"] == [6, 18]
+    assert summary["addresses"]["ball_x"] == "0xC0A6" and summary["addresses"]["bricks[0]"] == "0xC0B6"
+    assert summary["data"]["sweep_samples"] > 0 and summary["bars"]["variables_total"] == 126
+    assert set(summary["key_variables"]) == {"ball_x", "ball_y", "paddle_x"}
+    assert "positions" in summary["key_variables_source"]
+    assert summary["policy_signs"] == {"paddle_x": -1, "ball_x": 1}
+    # game_state stays "playing" through these short games: listed as constant on the test split, not unscored
+    assert "game_state" in summary["bars"]["variables_constant_on_test"]
+    assert summary["bars"]["variables_scored"] + len(summary["bars"]["variables_constant_on_test"]) == 126
+    units = (out / "unit_labels.csv").read_text().splitlines()
+    assert units[0].split(",")[:5] == ["layer", "unit", "index", "variable", "address"]
+    assert all(line.split(",")[4].startswith("0x") for line in units[1:] if line.split(",")[3])
+    causal = (out / "causal.csv").read_text()
+    assert ",ball_x,random," in causal and ",paddle_x,probe," in causal and ",ball_y,probe," in causal
+    assert "ball_y" in summary["bars"]["causal_generic"]
+    # the screen maps compare with the game's own 160x144 screen, the agent seeing 32x32
+    maps = np.load(out / "screen_maps.npz")
+    assert maps["ball_x/reference"].shape == maps["ball_x/conv1/probe/gradient_x_foreground"].shape == (144, 160)
+    assert maps["paddle_x/reference"].max() > 0
+    visualise = subprocess.run([sys.executable, str(ROOT / "scripts" / "08_visualise.py"), "--probe-dir", str(out),
+                                "--gbc-regions-dir", ""], cwd=ROOT, env=env, capture_output=True, text=True,
+                               timeout=600)
+    assert visualise.returncode == 0, visualise.stderr[-3000:]
+    page = (out / "report.html").read_text()
+    assert "0xC0A6" in page and "The 108 bricks" in page
+
+
+def test_checkpoints_and_names_that_do_not_fit_are_clear_errors():
+    memory = MLPAgent((127,), 3)
+    with pytest.raises(ProbeError, match="memory agent"):
+        gbc_game.setup_for_checkpoint("GBCBreakout-v0", memory,
+                                      {"env_id": "GBCBreakout-v0", "env_kwargs": {"obs_type": "state"}}, "ckpt")
+    with pytest.raises(ProbeError, match=r"takes observations \[2, 32, 32\].*gives \[2, 40, 40\]"):
+        gbc_game.setup_for_checkpoint("GBCBreakout-v0", tiny_agent(),
+                                      {"env_id": "GBCBreakout-v0", "env_kwargs": {**KWARGS, "obs_size": 40}}, "ckpt")
+    checkpoint = {"env_id": "GBCBreakout-v0", "env_kwargs": KWARGS}
+    for config, message in ((ProbeConfig(variables=("ball_z",)), r"unknown variable\(s\) \['ball_z'\]"),
+                            (ProbeConfig(layers=("conv7",)), r"no layer named \['conv7'\]")):
+        with pytest.raises(ProbeError, match=message):
+            run_probe(tiny_agent(), checkpoint, "ckpt", config)
