@@ -274,7 +274,7 @@ def test_arrays_scaling_divides_only_the_brick_flags_by_the_root_of_their_number
     np.testing.assert_allclose(scaled_obs[:, bricks], plain_obs[:, bricks] / np.sqrt(108), rtol=1e-6)
     # the whole wall has the squared norm of one feature at full range
     np.testing.assert_allclose((scaled.single_observation_space.high[bricks] ** 2).sum(), 1.0, rtol=1e-5)
-    check_env(BreakoutEnv(state_scaling="arrays"))
+    check_env(gym.make(breakout_py.ENV_ID, state_scaling="arrays").unwrapped, skip_render_check=False)
     with pytest.raises(ValueError, match="unknown state_scaling 'bytes'"):
         BreakoutEnv(state_scaling="bytes")
     with pytest.raises(ValueError, match="scales obs_type 'state' only"):
