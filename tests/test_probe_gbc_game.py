@@ -140,6 +140,7 @@ def test_key_variables_come_from_step_06_when_its_file_exists(played, tmp_path):
     path.write_text("\n".join(rows) + "\n")
     spec = adapter.spec(ProbeConfig(key_variables_csv=str(path)), play)
     assert spec.key_variables == ("ball_x", "ball_dx", "bricks[3]") and str(path) in spec.key_source
+    assert spec.r2_bar == ("ball_x",)  # the R^2 bar holds to the on-screen positions among them
     # without the file: the measured positions, and summary.json says so
     spec = adapter.spec(ProbeConfig(key_variables_csv=""), play)
     assert set(spec.key_variables) == {"ball_x", "ball_y", "paddle_x"} and "positions" in spec.key_source

@@ -144,6 +144,12 @@ class GameSpec:
     away: str
     causal_subset: str  # name of GameSamples.causal_subset (a column suffix of causal.csv)
     key_source: str = "the game's adapter"  # where key_variables came from (summary.json)
+    # the key variables the R^2 bar holds to (the bar: every on-screen position among them); None: all of them
+    r2_bar_variables: Optional[tuple[str, ...]] = None
+
+    @property
+    def r2_bar(self) -> tuple[str, ...]:
+        return self.key_variables if self.r2_bar_variables is None else self.r2_bar_variables
 
     @property
     def scalars(self) -> list[str]:

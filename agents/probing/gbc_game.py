@@ -718,12 +718,17 @@ class GBCGame:
                      f"{csv_path})"
         else:
             keys, source = (), "not yet measured"
+        # the R^2 bar holds to the on-screen positions among the key variables (a velocity or a counter is probed and
+        # reported, but the bar is about positions the screen shows)
+        on_screen = None if play is None else tuple(
+            n for k, n in enumerate(names) if n in keys and kinds[k] == "position" and play.measured.sweepable()[k])
         signs = policy_signs(variables, play.measured, self.profile) if play is not None else {}
         subset = causal_subset_of(variables, play.measured, self.profile) if play is not None else None
         return GameSpec(names=names, binary=tuple(v.binary for v in variables),
                         addresses={v.name: v.label for v in variables}, families=dict(zip(names, kinds)),
                         arrays=dict(self.game.arrays), key_variables=keys, policy_signs=signs, toward=toward,
-                        away=away, causal_subset=subset[2] if subset else "none", key_source=source)
+                        away=away, causal_subset=subset[2] if subset else "none", key_source=source,
+                        r2_bar_variables=on_screen)
 
     def play(self, agent: nn.Module, setup: ProbeSetup, config: ProbeConfig) -> GBCPlay:
         play = collect_play(agent, setup, self.profile, self.variables, config.num_games, config.num_steps,

@@ -134,6 +134,7 @@ def write_results(results: ProbeResults, out_dir: str | Path) -> list[Path]:
         "variables": _variables_of(results), "data": results.data_counts, "play": results.play_summary,
         "sweep_source": results.sweep_source, "timings_s": results.timings, "bars": bars_of(results),
         "key_variables": list(spec.key_variables), "key_variables_source": spec.key_source,
+        "r2_bar_variables": list(spec.r2_bar),
         "policy_signs": dict(spec.policy_signs), "causal_actions": [spec.toward, spec.away],
         "addresses": dict(spec.addresses), "families": dict(spec.families),
         "arrays": {title: {"shape": list(layout.shape), "names": list(layout.names)}

@@ -187,7 +187,7 @@ def probe_network(agent: nn.Module, spec: GameSpec, actions: tuple[int, int], ob
     scores: list[dict[str, Any]] = []
     fits: dict[str, ProbeFit] = {}
     test = np.flatnonzero(split == TEST)
-    keys = [k for k, name in enumerate(variables) if name in spec.key_variables and not binary[k]]
+    keys = [k for k, name in enumerate(variables) if name in spec.r2_bar and not binary[k]]
     key_test = {"variables": [variables[k] for k in keys], "targets": targets[test][:, keys],
                 "groups": test if groups is None else groups[test], "trained": {}, "random_weights": {}}
     for layer in layers:
