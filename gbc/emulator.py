@@ -48,6 +48,12 @@ class GameBoy:
         """
         key = (self.profile.sha1, self.profile.start_sequence, self.profile.in_play)
         if key in _PLAY_STARTS:
+            # PyBoy's saved state leaves out its renderer's window line counter, which every fully rendered frame
+            # leaves at the same resting value but a new emulator does not have yet (Runner's window bar would come
+            # out a line off after a load_state): render one frame from the play state, as a booted emulator has
+            play_state = _PLAY_STARTS[key][0]
+            self.load_state(play_state)
+            self.pyboy.tick(1, True)
             return _PLAY_STARTS[key]
         lcd_streak = 0
         for step in self.profile.start_sequence:

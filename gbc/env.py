@@ -157,13 +157,7 @@ class GameBoyEnv(gym.Env):
         if frames.shape != self._frames.shape:
             raise EnvArgumentError(f"saved frame stack has shape {frames.shape}, this env's is {self._frames.shape}: "
                                    "restore a state saved by an env with the same frame_stack and obs_size")
-        emulator, held = bytes(state["emulator"]), tuple(state["held"])
-        # PyBoy's saved state leaves out its renderer's window line counter, which every fully rendered frame leaves
-        # at the same resting value but a new emulator does not have yet (Runner's window bar then comes out shifted
-        # by a line): render one frame from the saved state, then load it again.
-        self.game.load_state(emulator, held)
-        self.game.tick(1, True)
-        self.game.load_state(emulator, held)
+        self.game.load_state(bytes(state["emulator"]), tuple(state["held"]))
         self.np_random.bit_generator.state = state["np_random"]
         self._frames[:] = frames
         self._score, self._episode_frame = int(state["score"]), int(state["episode_frame"])

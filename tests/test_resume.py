@@ -77,7 +77,7 @@ def test_a_stopped_and_resumed_run_ends_with_the_unbroken_runs_weights(tmp_path,
 @pytest.mark.parametrize("env_id, env_kwargs", [
     pytest.param("BreakoutPy-v0", {"obs_type": "pixels", "max_episode_steps": 15}, id="breakout_py_pixels"),
     pytest.param("Acrobot-v1", {"max_episode_steps": 15}, id="acrobot_sync"),
-    # Runner draws a window bar, whose line counter PyBoy's saved state leaves out (gbc.env.GameBoyEnv.set_state)
+    # Runner draws a window bar, whose line counter PyBoy's saved state leaves out (gbc.emulator.Emulator._boot_to_play)
     pytest.param("GBCRunner-v0", {"obs_type": "pixels", "max_episode_steps": 15}, id="gbc_runner_pixels",
                  marks=pytest.mark.skipif(not (REPO / "roms" / "runner" / "runner.gb").is_file(),
                                           reason="ROM not built: make -C roms")),
