@@ -141,3 +141,22 @@ def test_checkpoints_that_do_not_fit_are_clear_errors():
         setup_for_checkpoint(memory, {"env_id": "BreakoutPy-v0", "env_kwargs": {"obs_type": "state"}}, "ckpt")
     with pytest.raises(ProbeError, match=r"expects observations \[3, 20, 20\].*gives \[3, 24, 24\]"):
         setup_for_checkpoint(agent, {"env_id": "BreakoutPy-v0", "env_kwargs": {**KWARGS, "obs_size": 24}}, "ckpt")
+
+
+def test_key_variables_come_from_step_06_when_its_file_exists(tmp_path):
+    from agents.probing.game import ProbeConfig
+    from agents.probing.python_breakout import ADAPTER
+    rows = ["feature,addresses,symbol,kind,policy_importance,ci_low,ci_high,value_importance,grad_x_input,rank",
+            "ball_vx,state[3],,scalar,5,5,5,0,0,2", "ball_x,state[1],,scalar,9,9,9,0,0,1",
+            f"{breakout_py.STATE_NAMES[20]},state[20],,scalar,0.1,0,0,0,0,3", "paddle_x,state[0],,scalar,1,1,1,0,0,4"]
+    path = tmp_path / "key_variables.csv"
+    path.write_text("\n".join(rows) + "\n")
+    spec = ADAPTER.spec(ProbeConfig(key_variables_csv=str(path)))
+    assert spec.key_variables == ("ball_x", "ball_vx", breakout_py.STATE_NAMES[20], "paddle_x")
+    assert str(path) in spec.key_source
+    assert spec.r2_bar == ("ball_x", "paddle_x")  # the R^2 bar holds to the on-screen positions among them
+    with pytest.raises(ProbeError, match="does not exist"):
+        ADAPTER.spec(ProbeConfig(key_variables_csv=str(tmp_path / "missing.csv")))
+    path.write_text("feature,score\nball_x,1\n")
+    with pytest.raises(ProbeError, match="not a key_variables.csv"):
+        ADAPTER.spec(ProbeConfig(key_variables_csv=str(path)))

@@ -23,8 +23,10 @@ A game adapter is a module-level object satisfying `GameAdapter`:
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass, fields, replace
-from typing import Any, Optional, Protocol
+from pathlib import Path
+from typing import Any, Callable, Optional, Protocol
 
 import numpy as np
 import torch.nn as nn
@@ -33,6 +35,7 @@ from agents.probing.probes import ProbeError
 from agents.probing.screen_maps import ScreenPerturbations
 
 KIND_PLAY = 0  # GameSamples.kind of a sample from the agent's own play; other kinds are the game's sweeps
+KEY_VARIABLES_TOP = 6  # step 06's top features that become the probe's key variables
 
 
 @dataclass
@@ -74,9 +77,9 @@ class ProbeConfig:
     also get the predicted-direction test); None: the game's default (every scalar of Python Breakout; the key
     variables of a Game Boy game)"""
     key_variables_csv: str = ""
-    """a Game Boy game: step 06's key_variables.csv, whose top variables become the key variables (R^2 bar, causal
-    check, screen maps); empty: artifacts/key_variables/<env id>/shipped_memory/key_variables.csv when it exists,
-    else the variables measured as on-screen positions (agents.probing.gbc_game; Python Breakout keeps its own)"""
+    """step 06's key_variables.csv, whose top variables become the key variables (R^2 bar, causal check of a Game
+    Boy game, screen maps); empty: artifacts/key_variables/<env id>/shipped_memory/key_variables.csv when it exists,
+    else the game's on-screen positions (`key_variables_of`)"""
     causal_states: Optional[int] = None
     """held-out play states per seed of the causal check; None: the game's default (64 / 48)"""
     causal_seeds: int = 3
@@ -195,6 +198,37 @@ class GameAdapter(Protocol):
 
     def screen_perturbations(self, play: Any, setup: ProbeSetup, k: int, states: np.ndarray,
                              count: int) -> ScreenPerturbations: ...
+
+
+def default_key_variables_csv(env_id: str) -> Path:
+    """Where step 06 writes the shipped memory agent's key variables (scripts/06_key_variables.py)."""
+    return Path("artifacts") / "key_variables" / env_id.replace("/", "-") / "shipped_memory" / "key_variables.csv"
+
+
+def key_variables_of(config: ProbeConfig | None, env_id: str, owner_of: Callable[[str], Optional[str]],
+                     top: int = KEY_VARIABLES_TOP) -> tuple[tuple[str, ...], str] | None:
+    """The probe variables holding step 06's top `top` features, by rank, and where they came from; None when there
+    is no step 06 file (config.key_variables_csv, else the shipped agent's default). `owner_of` maps a feature's
+    first address (a column of key_variables.csv) to the probe variable holding it, None if none does."""
+    given = config is not None and config.key_variables_csv
+    path = Path(config.key_variables_csv) if given else default_key_variables_csv(env_id)
+    if not path.is_file():
+        if given:
+            raise ProbeError(f"--key-variables-csv {path} does not exist; run scripts/06_key_variables.py or "
+                             "leave it empty")
+        return None
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if rows and not {"addresses", "rank"} <= set(rows[0]):
+        raise ProbeError(f"{path} is not a key_variables.csv of scripts/06_key_variables.py (no addresses/rank)")
+    out: list[str] = []
+    for row in sorted(rows, key=lambda row: int(row["rank"])):
+        owner = owner_of(row["addresses"].split()[0])
+        if owner is not None and owner not in out:
+            out.append(owner)
+        if len(out) == top:
+            break
+    return tuple(out), f"step 06: {path}"
 
 
 def check_actions(spec: GameSpec, setup: ProbeSetup) -> tuple[int, int]:

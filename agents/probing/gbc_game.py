@@ -31,7 +31,7 @@ vs lower third, or 1 vs 0). Sweeps: each sweepable variable over `sweep_count` v
 `num_bases` play states, plus `joint_positions` random joint placements of all sweepable positions in their observed
 box (the "joint" kind), each drawn by the game; targets are read from the RAM the newest frame was drawn from.
 
-Key variables (the R^2 bar's, the causal check's, the screen maps'): the top KEY_VARIABLES_TOP of step 06's
+Key variables (the R^2 bar's, the causal check's, the screen maps'): the top KEY_VARIABLES_TOP (agents.probing.game) of step 06's
 key_variables.csv (ProbeConfig.key_variables_csv, default artifacts/key_variables/<env>/shipped_memory/) that are
 probe variables, matched by address; without that file, the measured positions. summary.json says which.
 
@@ -49,20 +49,20 @@ gives the env's observation byte for byte (tested). Stacks never reach back to a
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import gymnasium as gym
 import numpy as np
 import torch.nn as nn
 
 import gbc
-from agents.probing.game import KIND_PLAY, ArrayLayout, GameSamples, GameSpec, ProbeConfig, ProbeSetup
+from agents.probing.game import (KIND_PLAY, ArrayLayout, GameSamples, GameSpec, ProbeConfig, ProbeSetup,
+                                 key_variables_of)
 from agents.probing.probes import ProbeError, sample_actions
 from agents.probing.screen_maps import ScreenPerturbations
 from gbc.emulated_render import EmulatedRenderer
@@ -83,7 +83,6 @@ SCREEN_TEST_VALUES = 5  # values per state, over the variable's observed range
 SWEEPABLE_FRACTION = 0.5  # of the writes (a value other than the current one) that must change the screen
 MIN_PIXELS_PER_UNIT = 0.25  # a position's drawing moves at least this far per unit of its value
 CONTROL_FRACTION = 0.75  # of test states where toward - away moves a position up: the agent's own
-KEY_VARIABLES_TOP = 6  # step 06's top features that become the probe's key variables
 AXES = (("RIGHT", "LEFT", "x"), ("DOWN", "UP", "y"))  # (toward, away, screen axis the pair moves along)
 
 
@@ -612,29 +611,13 @@ def screen_perturbations(play: GBCPlay, setup: ProbeSetup, profile: GameProfile,
 
 # --- Key variables and predicted signs -----------------------------------------------------------------------------
 
-def default_key_variables_csv(env_id: str) -> Path:
-    """Where step 06 writes the shipped memory agent's key variables (scripts/06_key_variables.py)."""
-    return Path("artifacts") / "key_variables" / env_id.replace("/", "-") / "shipped_memory" / "key_variables.csv"
-
-
-def key_variables_from_csv(path: Path, variables: Sequence[Variable], top: int = KEY_VARIABLES_TOP) -> tuple[str, ...]:
-    """The probe variables holding step 06's top `top` features (by rank; matched by their first address)."""
-    with open(path, newline="") as f:
-        rows = sorted(csv.DictReader(f), key=lambda row: int(row["rank"]))
-    if rows and not {"addresses", "rank"} <= set(rows[0]):
-        raise ProbeError(f"{path} is not a key_variables.csv of scripts/06_key_variables.py (no addresses/rank)")
-    out: list[str] = []
-    for row in rows:
-        match = re.match(r"0x([0-9A-Fa-f]{4})$", row["addresses"].split()[0])
-        if match is None:
-            continue
-        address = int(match.group(1), 16)
-        owner = next((v for v in variables if v.address <= address < v.address + v.size), None)
-        if owner is not None and owner.name not in out:
-            out.append(owner.name)
-        if len(out) == top:
-            break
-    return tuple(out)
+def owner_by_address(variables: Sequence[Variable]) -> Callable[[str], str | None]:
+    """Step 06's address column (0xC0A6) -> the probe variable holding that byte."""
+    def owner(address: str) -> str | None:
+        match = re.match(r"0x([0-9A-Fa-f]{4})$", address)
+        at = int(match.group(1), 16) if match else -1
+        return next((v.name for v in variables if v.address <= at < v.address + v.size), None)
+    return owner
 
 
 def causal_subset_of(variables: Sequence[Variable], measured: Measured,
@@ -704,18 +687,13 @@ class GBCGame:
         names = tuple(v.name for v in variables)
         toward, away, _ = causal_actions(self.profile)
         kinds = play.measured.kinds if play is not None else tuple(v.kind for v in variables)
-        csv_path = Path(config.key_variables_csv) if config is not None and config.key_variables_csv else \
-            default_key_variables_csv(self.env_id)
-        if config is not None and config.key_variables_csv and not csv_path.is_file():
-            raise ProbeError(f"--key-variables-csv {csv_path} does not exist; run scripts/06_key_variables.py or "
-                             "leave it empty")
-        if csv_path.is_file():
-            keys, source = key_variables_from_csv(csv_path, variables), f"step 06: {csv_path}"
+        from_step_06 = key_variables_of(config, self.env_id, owner_by_address(variables))
+        if from_step_06 is not None:
+            keys, source = from_step_06
         elif play is not None:
             sweepable = play.measured.sweepable()
             keys = tuple(n for k, n in enumerate(names) if kinds[k] == "position" and sweepable[k])
-            source = "the state spec: its variables measured as on-screen positions (no step 06 file at " \
-                     f"{csv_path})"
+            source = "the state spec: its variables measured as on-screen positions (no step 06 file)"
         else:
             keys, source = (), "not yet measured"
         # the R^2 bar holds to the on-screen positions among the key variables (a velocity or a counter is probed and

@@ -16,7 +16,7 @@ from its own state with `breakout_py.Renderer`. A play sample's stack equals the
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import gymnasium as gym
@@ -27,7 +27,8 @@ import breakout_py
 from breakout_py import core
 from breakout_py.env import DEFAULT_FRAME_SKIP
 
-from agents.probing.game import KIND_PLAY, ArrayLayout, GameSamples, GameSpec, ProbeConfig, ProbeSetup
+from agents.probing.game import (KIND_PLAY, ArrayLayout, GameSamples, GameSpec, ProbeConfig, ProbeSetup,
+                                 key_variables_of)
 from agents.probing.probes import ProbeError, sample_actions
 from agents.probing.screen_maps import ScreenPerturbations
 
@@ -407,9 +408,10 @@ SPEC = GameSpec(
     addresses={name: f"state[{i}]" for i, name in enumerate(VARIABLES)},
     families={name: _family(name) for name in VARIABLES},
     arrays={"Bricks": ArrayLayout((core.BRICK_ROWS, core.BRICK_COLS), BRICKS)},
-    key_variables=("ball_x", "ball_y", "paddle_x"),
+    key_variables=("ball_x", "ball_y", "paddle_x"), key_source="the on-screen positions (no step 06 file)",
     # A ball further right should draw the paddle right; a paddle further right should send it back left.
     policy_signs={"ball_x": +1, "paddle_x": -1}, toward="RIGHT", away="LEFT", causal_subset="paddle_left_of_ball")
+OWNER = {address: name for name, address in SPEC.addresses.items()}  # step 06's address column -> variable
 
 
 class PythonBreakout:
@@ -423,7 +425,14 @@ class PythonBreakout:
         return setup_for_checkpoint(agent, checkpoint, source)
 
     def spec(self, config: ProbeConfig | None = None, play: PlayData | None = None) -> GameSpec:
-        return SPEC
+        """The game's variables; the key variables are step 06's top ones when its file exists (the R^2 bar holds
+        to the positions among them), else the three positions."""
+        from_step_06 = key_variables_of(config, self.env_id, OWNER.get)
+        if from_step_06 is None:
+            return SPEC
+        keys, source = from_step_06
+        return replace(SPEC, key_variables=keys, key_source=source,
+                       r2_bar_variables=tuple(name for name in keys if name in POSITIONS))
 
     def play(self, agent: nn.Module, setup: ProbeSetup, config: ProbeConfig) -> PlayData:
         return collect_play(agent, setup, config.num_games, config.num_steps, config.keep_every, config.seed)
