@@ -15,6 +15,9 @@ the frame copies them into OAM and VRAM. The second frame is drawn from them. So
 is the game's own next step from them (e.g. the ball at ball_x + its velocity); `EmulatedFrame.values` holds the
 variables as they were when the shown frame was drawn. Another ROM says its own lag in its profile
 (`screen_lag_frames`), which `EmulatedRenderer` takes by default.
+
+A key `(bank, address)` writes a CGB WRAM bank's bytes (bank 1-7, 0xD000-0xDFFF) whichever bank the game has
+switched in (a level kept in bank 2, say); a plain address writes what the CPU sees there.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from pyboy import PyBoy
 
 from breakout_py.errors import UserError
 from gbc.dump import MODELS, MemoryDump, Recorder, Recording, dump_pyboy
+from gbc.hardware import CGB_WRAM_BANKS, WRAM_END, WRAM_SWITCHED_START
 from gbc.profiles import DEFAULT_SCREEN_LAG_FRAMES, GameProfile, ProfileError, get_profile
 
 SCREEN_LAG_FRAMES = DEFAULT_SCREEN_LAG_FRAMES  # Breakout's, measured as above; a profile may say another
@@ -39,6 +43,7 @@ WRITABLE_START = 0x8000  # below is ROM (https://gbdev.io/pandocs/Memory_Map.htm
 ADDRESS_END = 0x10000
 
 Value = Union[int, bytes, Sequence[int]]
+Key = Union[str, int, tuple[int, int]]  # a profile variable's name, an address, or (CGB WRAM bank, address)
 
 
 class OverrideError(UserError, ValueError):
@@ -52,7 +57,7 @@ class EmulatedFrame:
 
     frame: np.ndarray  # (144, 160, 3) uint8
     dump: MemoryDump | None  # N = 1, taken at the start of the shown frame (None when not asked for)
-    values: dict[str | int, int]
+    values: dict[Key, int]
     frames_run: int
 
 
@@ -85,10 +90,22 @@ class EmulatedRenderer:
             self._emulators[model] = new_pyboy(self._rom, model)
         return self._emulators[model]
 
-    def resolve(self, overrides: Mapping[str | int, Value]) -> list[tuple[str | int, int, bytes]]:
-        """(key, address, bytes) for each override; names come from the profile, ints are addresses."""
+    def resolve(self, overrides: Mapping[Key, Value]) -> list[tuple[Key, int, int, bytes]]:
+        """(key, bank, address, bytes) for each override; names come from the profile, ints are addresses (bank 0:
+        whatever the CPU sees), (bank, address) pairs a CGB WRAM bank's bytes."""
         writes = []
         for key, value in overrides.items():
+            bank = 0
+            if isinstance(key, tuple):
+                if len(key) != 2 or not 1 <= int(key[0]) < CGB_WRAM_BANKS:
+                    raise OverrideError(f"override {key!r}: a banked key is (bank 1-{CGB_WRAM_BANKS - 1}, address)")
+                bank, address = int(key[0]), int(key[1])
+                data = _encode(key, value, None)
+                if not (WRAM_SWITCHED_START <= address and address + len(data) <= WRAM_END):
+                    raise OverrideError(f"override {key!r} writes {address:#06x}-{address + len(data) - 1:#06x}: a CGB "
+                                        f"WRAM bank lies at {WRAM_SWITCHED_START:#06x}-{WRAM_END - 1:#06x}")
+                writes.append((key, bank, address, data))
+                continue
             if isinstance(key, str):
                 var = self.profile.variables.get(key)
                 if var is None:
@@ -107,11 +124,11 @@ class EmulatedRenderer:
                     f"override {key!r} writes {address:#06x}-{address + len(data) - 1:#06x}: only 0x8000-0xFFFF is "
                     "writable (below is ROM)"
                 )
-            writes.append((key, address, data))
+            writes.append((key, bank, address, data))
         return writes
 
     def run(
-        self, state: bytes, overrides: Mapping[str | int, Value], frames: int | None = None, with_dump: bool = True
+        self, state: bytes, overrides: Mapping[Key, Value], frames: int | None = None, with_dump: bool = True
     ) -> EmulatedFrame:
         """Loads `state`, writes the overrides, runs `frames` frames (default: this renderer's) and returns the
         last one, with the dump it was drawn from when `with_dump`."""
@@ -119,26 +136,34 @@ class EmulatedRenderer:
         if frames < 1:
             raise ValueError(f"frames must be >= 1, got {frames}")
         writes = self.resolve(overrides)
-        pyboy = self._emulator(state_model(state))
+        model = state_model(state)
+        if model != "CGB" and any(bank for _, bank, _, _ in writes):
+            raise OverrideError("a banked override (bank, address) needs a CGB state; this state was saved by a DMG")
+        pyboy = self._emulator(model)
         try:
             pyboy.load_state(io.BytesIO(state))
         except Exception as err:  # PyBoy raises its own exceptions (and others) for a truncated or foreign state
             raise OverrideError(f"PyBoy could not load the state ({type(err).__name__}: {err})") from err
-        for _, address, data in writes:
-            pyboy.memory[address : address + len(data)] = list(data)
+        for _, bank, address, data in writes:
+            if bank:  # PyBoy writes a banked WRAM byte one at a time
+                for i, byte in enumerate(data):
+                    pyboy.memory[bank, address + i] = byte
+            else:
+                pyboy.memory[address : address + len(data)] = list(data)
         if frames > 1:
             pyboy.tick(frames - 1, False)
         dump = dump_pyboy(pyboy, self.profile.sha1) if with_dump else None
-        values = {key: int.from_bytes(bytes(pyboy.memory[a : a + len(d)]), "little") for key, a, d in writes}
+        values = {key: int.from_bytes(bytes([pyboy.memory[bank, a + i] for i in range(len(d))] if bank else
+                                            pyboy.memory[a : a + len(d)]), "little") for key, bank, a, d in writes}
         pyboy.tick(1, True)
         return EmulatedFrame(pyboy.screen.ndarray[:, :, :3].copy(), dump, values, frames)
 
-    def render(self, state: bytes, overrides: Mapping[str | int, Value], frames: int | None = None) -> np.ndarray:
+    def render(self, state: bytes, overrides: Mapping[Key, Value], frames: int | None = None) -> np.ndarray:
         """The screen (144, 160, 3) uint8 that the game shows `frames` frames after the overrides are written."""
         return self.run(state, overrides, frames, with_dump=False).frame
 
     def render_many(
-        self, state: bytes, overrides: Sequence[Mapping[str | int, Value]], frames: int | None = None
+        self, state: bytes, overrides: Sequence[Mapping[Key, Value]], frames: int | None = None
     ) -> np.ndarray:
         """One frame per overrides dict, all from the same state: (K, 144, 160, 3) uint8."""
         return np.stack([self.render(state, o, frames) for o in overrides])
@@ -239,7 +264,7 @@ _RENDERERS: dict[str, EmulatedRenderer] = {}
 
 
 def render_with_overrides(
-    state: bytes, overrides: Mapping[str | int, Value], profile: str = "breakout", frames: int | None = None
+    state: bytes, overrides: Mapping[Key, Value], profile: str = "breakout", frames: int | None = None
 ) -> np.ndarray:
     """The frame (144, 160, 3) uint8 the game shows after `overrides` are written into `state` (see module doc);
     emulators are kept per profile for the next call."""

@@ -128,6 +128,10 @@ def test_symbol_table_names_words_array_members_and_unknown_bytes():
     assert table.name([0xC0AB]) == ("ball_dx[1]", "ball_dx", "state")
     assert table.name([0xC0BB]) == ("bricks[5]", "bricks", "state")
     assert table.name([0xC0A0]) == ("", "", "")
+    # a symbol in CGB WRAM bank 2 shares its address with bank 1's bytes: only bank 2's byte takes its name
+    banked = SymbolTable([{"name": "ring", "address": 0xD000, "size": 32, "kind": "state", "cgb_wram_bank": 2}])
+    assert banked.name([0xD018], 2) == ("ring[24]", "ring", "state")
+    assert banked.name([0xD018]) == ("", "", "")
     assert [obs_index_address(ram_obs_index(a)) for a in (0xC000, 0xDFFF, 0xFF80, 0xFFFE)] == [0xC000, 0xDFFF,
                                                                                              0xFF80, 0xFFFE]
 

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import gymnasium as gym
 import numpy as np
 import pytest
 import torch
@@ -25,6 +26,7 @@ from agents.probing.game import ProbeConfig
 from agents.probing.games import ADAPTERS, run_probe
 from agents.probing.probes import ProbeError, fit_probes, split_by_group, unit_correlations
 from gbc import GAME_ENV_IDS, PROFILED_ENV_ID
+from gbc.emulated_render import EmulatedRenderer, OverrideError
 from gbc.profiles import BREAKOUT_SYMBOLS, get_profile
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,10 +71,9 @@ def test_every_game_gets_the_generic_adapter_and_its_spec(game):
     adapter.use_profile(game)
     spec = adapter.spec(ProbeConfig(key_variables_csv=""))
     features = json.loads(get_profile(game).rom_path.with_suffix(".state_spec.json").read_text())["features"]
-    unbanked = [f for f in features if ":" not in f["name"]]
-    # every unbanked byte of the spec is some variable's
-    covered = {a for v in adapter.variables for a in range(v.address, v.address + v.size)}
-    assert {int(f["addresses"][0], 16) for f in unbanked} <= covered
+    # every byte of the spec is some variable's, a CGB WRAM bank's in its own bank
+    covered = {(v.bank, a) for v in adapter.variables for a in range(v.address, v.address + v.size)}
+    assert {(int(f.get("bank") or 0), int(f["addresses"][0], 16)) for f in features} <= covered
     assert len(spec.names) == len(set(spec.names)) and spec.addresses[spec.names[0]].startswith("0x")
     assert spec.toward in get_profile(game).action_names and spec.away in get_profile(game).action_names
     for layout in spec.arrays.values():
@@ -84,6 +85,35 @@ def test_without_symbols_variables_are_named_by_address(tmp_path):
     assert not named.symbols and all(re.fullmatch(r"0x[0-9A-F]{4}", v.name) for v in named.variables)
     assert len(named.variables) == len(json.loads(get_profile("pong").rom_path.with_suffix(".state_spec.json")
                                                   .read_text())["features"])
+
+
+def test_a_cgb_wram_bank_variable_is_read_and_written_in_its_own_bank():
+    variables = gbc_game.load_variables("runner").variables
+    ring = [v for v in variables if v.bank]
+    assert len(ring) == 32 and {v.bank for v in ring} == {2} and {v.array for v in ring} == {"column_ring"}
+    assert (ring[24].name, ring[24].label, ring[24].key) == ("column_ring[24]", "2:0xD018", (2, 0xD018))
+    owner = gbc_game.owner_by_address(variables)
+    assert owner("2:0xD018") == "column_ring[24]" and owner("0xD018") is None  # bank 1's byte is another
+    env = gym.make("GBCRunner-v0", **KWARGS)
+    renderer = EmulatedRenderer("runner")
+    try:
+        env.reset(seed=0)
+        for _ in range(20):
+            env.step(0)
+        game = env.unwrapped.game
+        assert game.ram.switched_bank() != 2  # the game keeps its level bank switched out between frames
+        reader = gbc_game.VariableBytes(ring)
+        assert np.array_equal(reader.read(game.ram), game.ram.wram_banks()[2, :32])
+        state, bank_1 = game.save_state(), game.ram.wram_banks()[1, 0x18]
+        new = (int(game.ram.wram_banks()[2, 0x18]) + 1) % 3  # column kinds are 0-2
+        shot = renderer.run(state, {ring[24].key: new}, frames=1)
+        assert gbc_game.dump_bytes(shot.dump, [ring[24]])[0, 0] == new and shot.values[ring[24].key] == new
+        assert shot.dump.wram[0, 1, 0x18] == bank_1  # the byte bank 1 holds at that address is untouched
+        with pytest.raises(OverrideError, match="CGB WRAM bank lies at"):
+            renderer.run(state, {(2, 0xC000): 1})
+    finally:
+        renderer.close()
+        env.close()
 
 
 def test_arrays_take_their_grid_from_the_symbols_file(tmp_path):

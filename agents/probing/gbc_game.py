@@ -6,8 +6,9 @@ Variables (`load_variables`): the features of the state spec beside the ROM (`<r
 scripts/01_extract_state.py). With a symbols file beside the ROM, a feature is named by the symbol whose bytes hold
 it: one variable per scalar symbol, read with the symbol's size and sign (a 16-bit word is one value), one per
 element of an array symbol (`name[i]`, i the byte offset, as step 06 names it); a byte no symbol covers, and every
-feature without a symbols file, by its address (`0xC0A6`). Features in CGB WRAM banks 1-7 (`2:0xD000`) are left
-out: the play recorder and the emulated render read and write the switched-in bank only. Each array (an array
+feature without a symbols file, by its address (`0xC0A6`). A feature in a CGB WRAM bank 1-7 is named by bank and
+address (`2:0xD018`) and read and written in its own bank, whichever bank the game has switched in (a level ring in
+bank 2): the play recorder reads every bank, the emulated render writes `(bank, address)`. Each array (an array
 symbol, else a spec array group) becomes an ArrayLayout: a grid when the symbols file gives its shape (the
 variable's "shape", else a pair of constants `<P>_ROWS` x `<P>_COLUMNS` or `<P>_HEIGHT` x `<P>_WIDTH` whose
 product is its element count), else one row.
@@ -68,7 +69,7 @@ from agents.probing.screen_maps import ScreenPerturbations
 from gbc.emulated_render import EmulatedRenderer
 from gbc.env import grey_frame
 from gbc.extract.spec import default_spec_path
-from gbc.hardware import ram_obs_index
+from gbc.hardware import WRAM_BANK_SIZE, WRAM_SWITCHED_START, ram_obs_index
 from gbc.profiles import GameProfile, get_profile
 
 KIND_SWEEP, KIND_JOINT = 1, 2  # after KIND_PLAY = 0
@@ -99,10 +100,16 @@ class Variable:
     high: int
     kind: str  # one of KINDS; before play only "array element" and "flag" are final (refine_kinds)
     array: str = ""  # title of its ArrayLayout for an array element
+    bank: int = 0  # its CGB WRAM bank (1-7) when it lives in one whichever is switched in; 0: the address as seen
 
     @property
     def label(self) -> str:
-        return f"0x{self.address:04X}"
+        return f"{self.bank}:0x{self.address:04X}" if self.bank else f"0x{self.address:04X}"
+
+    @property
+    def key(self) -> int | tuple[int, int]:
+        """Its override key for gbc.emulated_render: the address, or (bank, address)."""
+        return (self.bank, self.address) if self.bank else self.address
 
     def encode(self, value: int) -> bytes:
         return (int(value) % (1 << (8 * self.size))).to_bytes(self.size, "little")
@@ -147,36 +154,36 @@ def load_variables(profile: str | GameProfile, spec_path: Path | None = None,
     spec = json.loads(spec_path.read_text())
     symbols_path = _symbols_path(profile) if symbols_path is None else Path(symbols_path)
     symbols = json.loads(symbols_path.read_text()) if symbols_path.is_file() else {"variables": [], "constants": {}}
-    owners = sorted(symbols["variables"], key=lambda v: int(v["address"]))
+    owners = sorted(symbols["variables"], key=lambda v: int(v["address"]))  # a banked one says its cgb_wram_bank
     groups = {g["name"]: g for g in spec.get("groups", [])}
     out: list[Variable] = []
     members: dict[str, list[tuple[int, str]]] = {}  # array title -> (element index, name)
     array_symbols: dict[str, dict[str, Any]] = {}
     seen: set[str] = set()
     for f in spec["features"]:
-        if ":" in str(f["name"]):  # a CGB WRAM bank's byte
-            continue
-        address, size = int(f["addresses"][0], 16), len(f["addresses"])
+        address, size, bank = int(f["addresses"][0], 16), len(f["addresses"]), int(f.get("bank") or 0)
         low, high, signed = int(f["min"]), int(f["max"]), bool(f["signed"])
         group = groups.get(f.get("group") or "", {})
-        owner = next((v for v in owners if int(v["address"]) <= address < int(v["address"]) + int(v["size"])), None)
+        label = Variable("", address, size, signed, False, low, high, "", bank=bank).label
+        owner = next((v for v in owners if int(v.get("cgb_wram_bank") or 0) == bank
+                      and int(v["address"]) <= address < int(v["address"]) + int(v["size"])), None)
         if owner is not None and "[" in str(owner["type"]):  # an element of an array symbol
             offset = address - int(owner["address"])
             name, title = f"{owner['name']}[{offset}]", owner["name"]
             array_symbols[title] = owner
         elif owner is None and group.get("kind") == "array":  # an unnamed array the extractor found
             offset = (address - int(group["first"], 16))
-            name, title = f"0x{address:04X}", group["name"]
+            name, title = label, group["name"]
         else:
             title = ""
         if title:
             members.setdefault(title, []).append((offset, name))
             out.append(Variable(name, address, size, signed, (low, high) == (0, 1), low, high, "array element",
-                                title))
+                                title, bank))
             continue
         if owner is None:
-            out.append(Variable(f"0x{address:04X}", address, size, signed, (low, high) == (0, 1), low, high,
-                                "flag" if (low, high) == (0, 1) else "velocity" if signed else "value"))
+            out.append(Variable(label, address, size, signed, (low, high) == (0, 1), low, high,
+                                "flag" if (low, high) == (0, 1) else "velocity" if signed else "value", bank=bank))
             continue
         if owner["name"] in seen:
             continue
@@ -188,7 +195,7 @@ def load_variables(profile: str | GameProfile, spec_path: Path | None = None,
             low, high = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
         binary = whole and (low, high) == (0, 1)
         out.append(Variable(owner["name"], int(owner["address"]), size, signed, binary, low, high,
-                            "flag" if binary else "velocity" if signed else "value"))
+                            "flag" if binary else "velocity" if signed else "value", bank=bank))
     arrays = {}
     for title, elements in members.items():
         owner = array_symbols.get(title)
@@ -215,9 +222,33 @@ def decode(raw: np.ndarray, variables: Sequence[Variable]) -> np.ndarray:
     return out
 
 
-def ram_indices(variables: Sequence[Variable]) -> np.ndarray:
-    """Where the variables' bytes sit in the env's RAM observation (gbc.hardware.ram_obs_index), in order."""
-    return np.array([ram_obs_index(v.address + b) for v in variables for b in range(v.size)])
+class VariableBytes:
+    """Reads the variables' bytes, in order: a plain address from the RAM as the CPU sees it (the env's RAM
+    observation, gbc.hardware.ram_obs_index), a banked one from its own CGB WRAM bank."""
+
+    def __init__(self, variables: Sequence[Variable]):
+        places = [(v.bank, v.address + b) for v in variables for b in range(v.size)]
+        banked = np.array([bank > 0 for bank, _ in places], dtype=bool)
+        self.size = len(places)
+        self.plain_at, self.banked_at = np.flatnonzero(~banked), np.flatnonzero(banked)
+        self.plain = np.array([ram_obs_index(a) for bank, a in places if not bank], dtype=np.int64)
+        self.banked = np.array([bank * WRAM_BANK_SIZE + a - WRAM_SWITCHED_START for bank, a in places if bank],
+                               dtype=np.int64)  # into gbc.memory.RamReader.wram_banks(), flattened
+
+    def read(self, ram) -> np.ndarray:
+        """(bytes,) uint8 from a gbc.memory.RamReader."""
+        out = np.empty(self.size, dtype=np.uint8)
+        out[self.plain_at] = ram.read()[self.plain]
+        if self.banked.size:
+            out[self.banked_at] = ram.read_wram(self.banked)
+        return out
+
+
+
+def dump_bytes(dump, variables: Sequence[Variable]) -> np.ndarray:
+    """(N, bytes) uint8: the variables' bytes in a gbc.dump.MemoryDump, in order, a banked one from its own bank."""
+    return np.concatenate([dump.wram[:, v.bank, v.address - WRAM_SWITCHED_START + np.arange(v.size)] if v.bank
+                           else dump.read(v.address, v.size) for v in variables], axis=1)
 
 
 def causal_actions(profile: GameProfile) -> tuple[str, str, str]:
@@ -269,8 +300,8 @@ class _StepRecorder:
     emulator state `lag` frames before the step's last screen (what the emulated render writes into), the
     variables' bytes then, and their bytes in the RAM the last screen is drawn from."""
 
-    def __init__(self, game, indices: np.ndarray, lag: int):
-        self.game, self.indices, self.lag = game, indices, lag
+    def __init__(self, game, reader: VariableBytes, lag: int):
+        self.game, self.reader, self.lag = game, reader, lag
         self.run_frames = game.tick
         game.tick = self
         self.armed = False
@@ -281,10 +312,10 @@ class _StepRecorder:
             self.run_frames(frames, render)
             return
         self.run_frames(frames - self.lag, render)
-        state, written = self.game.save_state(), self.game.ram.read()[self.indices]
+        state, written = self.game.save_state(), self.reader.read(self.game.ram)
         if self.lag > 1:
             self.run_frames(self.lag - 1, render)
-        self.saved = (state, written, self.game.ram.read()[self.indices])
+        self.saved = (state, written, self.reader.read(self.game.ram))
         self.run_frames(1, render)
 
 
@@ -324,9 +355,9 @@ def collect_play(agent: nn.Module, setup: ProbeSetup, profile: GameProfile, vari
     frames = setup.frame_stack
     if keep_every < frames:
         raise ProbeError(f"keep_every {keep_every} is below frame_stack {frames}: kept stacks would overlap")
-    indices = ram_indices(variables)
+    reader = VariableBytes(variables)
     envs = [gym.make(setup.env_id, **setup.env_kwargs) for _ in range(num_games)]
-    recorders = [_StepRecorder(env.unwrapped.game, indices, profile.screen_lag_frames) for env in envs]
+    recorders = [_StepRecorder(env.unwrapped.game, reader, profile.screen_lag_frames) for env in envs]
     rng = np.random.default_rng(seed)
     windows = [deque(maxlen=frames) for _ in envs]
     episode_step = np.zeros(num_games, dtype=np.int64)
@@ -404,7 +435,7 @@ def measure_screen(play: GBCPlay, variables: Sequence[Variable], renderer: Emula
         for b in rows:
             state = play.states[b][-1]
             reference = renderer.run(state, {}, with_dump=False).frame
-            frames = [renderer.run(state, {v.address: v.encode(value)}, with_dump=False).frame for value in tried]
+            frames = [renderer.run(state, {v.key: v.encode(value)}, with_dump=False).frame for value in tried]
             hits += [bool((f != reference).any()) for f, value in zip(frames, tried) if value != written[b, k]]
             background = np.median(np.stack([reference, *frames]), axis=0)
             centres = [(value, _centroid((f != background).any(axis=2))) for value, f in zip(tried, frames)]
@@ -422,7 +453,7 @@ def measure_control(play: GBCPlay, setup: ProbeSetup, profile: GameProfile, vari
     """Per variable: the fraction of test play states (their newest frame's saved state) in which one agent step
     of `toward` left it higher than one of `away`."""
     buttons = dict(zip(profile.action_names, profile.actions))
-    indices = ram_indices(variables)
+    reader = VariableBytes(variables)
     env = gym.make(setup.env_id, **setup.env_kwargs)
     game = env.unwrapped.game
     rows = _test_states(play, states)
@@ -433,7 +464,7 @@ def measure_control(play: GBCPlay, setup: ProbeSetup, profile: GameProfile, vari
             for action in (toward, away):
                 game.load_state(play.states[b][-1], held=buttons[action])
                 game.tick(setup.frame_skip, False)
-                after.append(decode(game.ram.read()[indices][None], variables)[0])
+                after.append(decode(reader.read(game.ram)[None], variables)[0])
             up += after[0] > after[1]
     finally:
         env.close()
@@ -478,7 +509,7 @@ def measure(play: GBCPlay, setup: ProbeSetup, profile: GameProfile, variables: S
 
 # --- Rendering and sweeps ------------------------------------------------------------------------------------------
 
-def render_stack(renderer: EmulatedRenderer, states: Sequence[bytes], overrides: Sequence[dict[int, bytes]],
+def render_stack(renderer: EmulatedRenderer, states: Sequence[bytes], overrides: Sequence[dict[Any, bytes]],
                  obs_size: int, variables: Sequence[Variable]) -> tuple[np.ndarray, np.ndarray]:
     """(frame stack (F, S, S) uint8, targets (K,)): each frame drawn by the game from its own saved state with its
     overrides written, as the env shows it; targets from the RAM the newest frame is drawn from."""
@@ -486,12 +517,11 @@ def render_stack(renderer: EmulatedRenderer, states: Sequence[bytes], overrides:
     for k, (state, written) in enumerate(zip(states, overrides)):
         shot = renderer.run(state, written, with_dump=k == len(states) - 1)
         stack[k] = grey_frame(shot.frame, obs_size)
-    raw = np.concatenate([shot.dump.read(v.address, v.size) for v in variables], axis=1)
-    return stack, decode(raw, variables)[0]
+    return stack, decode(dump_bytes(shot.dump, variables), variables)[0]
 
 
 def stack_overrides(variables: Sequence[Variable], kinds: Sequence[str], written: np.ndarray,
-                    moves: dict[int, int]) -> list[dict[int, bytes]]:
+                    moves: dict[int, int]) -> list[dict[Any, bytes]]:
     """Per frame, the overrides that put variable k (index into `variables`) at `moves[k]` in the newest frame: a
     position shifted by the same amount in every earlier frame (clipped to its range), any other kind set to it."""
     values = decode(written, variables)  # (F, K)
@@ -501,7 +531,7 @@ def stack_overrides(variables: Sequence[Variable], kinds: Sequence[str], written
         for k, value in moves.items():
             v = variables[k]
             shifted = frame[k] + value - values[-1, k] if kinds[k] == "position" else value
-            overrides[v.address] = v.encode(np.clip(shifted, v.low, v.high))
+            overrides[v.key] = v.encode(np.clip(shifted, v.low, v.high))
         out.append(overrides)
     return out
 
@@ -612,11 +642,13 @@ def screen_perturbations(play: GBCPlay, setup: ProbeSetup, profile: GameProfile,
 # --- Key variables and predicted signs -----------------------------------------------------------------------------
 
 def owner_by_address(variables: Sequence[Variable]) -> Callable[[str], str | None]:
-    """Step 06's address column (0xC0A6) -> the probe variable holding that byte."""
+    """Step 06's address column (0xC0A6, or 2:0xD018 in CGB WRAM bank 2) -> the probe variable holding that byte."""
     def owner(address: str) -> str | None:
-        match = re.match(r"0x([0-9A-Fa-f]{4})$", address)
-        at = int(match.group(1), 16) if match else -1
-        return next((v.name for v in variables if v.address <= at < v.address + v.size), None)
+        match = re.match(r"(?:([1-7]):)?0x([0-9A-Fa-f]{4})$", address)
+        if match is None:
+            return None
+        bank, at = int(match.group(1) or 0), int(match.group(2), 16)
+        return next((v.name for v in variables if v.bank == bank and v.address <= at < v.address + v.size), None)
     return owner
 
 

@@ -6,7 +6,8 @@ Features per env:
   or `array` (the bricks); its scripted player (breakout_py.baselines' ball-follower) reads FOLLOW_BALL_READS.
 - A Game Boy env (gbc): obs_type "state": the state spec's features (name and kind from the spec: byte, word, or
   a member of an array); obs_type "ram": every RAM byte. Each is named from the ROM's symbols file by address when
-  there is one (`ball_x`, `bricks[5]`), else by its address; the scripted player is gbc.baselines' for the profile.
+  there is one (`ball_x`, `bricks[5]`), else by its address (`2:0xD018` in CGB WRAM bank 2); the scripted player
+  is gbc.baselines' for the profile.
 - Any other env with flat observations: `obs[i]`, no symbols.
 """
 
@@ -62,21 +63,25 @@ def obs_index_address(index: int) -> int:
 
 
 class SymbolTable:
-    """A ROM's symbols file by address: the variable at an address, with the element index of a multi-byte one."""
+    """A ROM's symbols file by (CGB WRAM bank, address): the variable at an address, with the element index of a
+    multi-byte one. Bank 0 is the address as the CPU sees it; a symbol in a switched bank ("cgb_wram_bank") may
+    share its address with one of bank 1."""
 
     def __init__(self, variables: list[dict[str, Any]]):
-        self._at: dict[int, tuple[str, int, int, str]] = {}
+        self._at: dict[tuple[int, int], tuple[str, int, int, str]] = {}
         for v in variables:
+            bank = int(v.get("cgb_wram_bank") or 0)
             for offset in range(int(v["size"])):
-                self._at[int(v["address"]) + offset] = (v["name"], offset, int(v["size"]), v["kind"])
+                self._at[bank, int(v["address"]) + offset] = (v["name"], offset, int(v["size"]), v["kind"])
 
-    def name(self, addresses: list[int]) -> tuple[str, str, str]:
-        """(label, symbol, symbol kind) of a feature over `addresses`; ("", "", "") when the first is unknown."""
-        if addresses[0] not in self._at:
+    def name(self, addresses: list[int], bank: int = 0) -> tuple[str, str, str]:
+        """(label, symbol, symbol kind) of a feature over `addresses` (in `bank`); ("", "", "") when the first is
+        unknown."""
+        if (bank, addresses[0]) not in self._at:
             return "", "", ""
-        symbol, offset, size, kind = self._at[addresses[0]]
+        symbol, offset, size, kind = self._at[bank, addresses[0]]
         whole = offset == 0 and len(addresses) == size and all(
-            self._at.get(a, ("",))[0] == symbol for a in addresses)
+            self._at.get((bank, a), ("",))[0] == symbol for a in addresses)
         return (symbol if whole or size == 1 else f"{symbol}[{offset}]"), symbol, kind
 
 
@@ -88,17 +93,18 @@ def _game_boy_features(env: gym.Env) -> FeatureSet:
     if game.obs_type == "state":
         spec = game.state_spec.data
         group_kind = {g["name"]: g["kind"] for g in spec.get("groups", [])}
-        columns = [([int(a, 16) for a in f["addresses"]], group_kind.get(f["group"], "byte") if f["group"] else
+        columns = [(int(f.get("bank") or 0), [int(a, 16) for a in f["addresses"]],
+                    group_kind.get(f["group"], "byte") if f["group"] else
                     ("word" if len(f["addresses"]) == 2 else "byte")) for f in spec["features"]]
     elif game.obs_type == "ram":
-        columns = [([obs_index_address(i)], "byte") for i in range(RAM_OBS_SIZE)]
+        columns = [(0, [obs_index_address(i)], "byte") for i in range(RAM_OBS_SIZE)]
     else:
         raise KeyVariableError(f"{profile.name}: key variables read a memory agent's observation (obs_type 'state' "
                                f"or 'ram'), not obs_type {game.obs_type!r}")
     features = []
-    for addresses, kind in columns:
-        label, symbol, symbol_kind = symbols.name(addresses) if symbols else ("", "", "")
-        where = " ".join(f"0x{a:04X}" for a in addresses)
+    for bank, addresses, kind in columns:  # a CGB WRAM bank's byte is written 2:0xD018
+        label, symbol, symbol_kind = symbols.name(addresses, bank) if symbols else ("", "", "")
+        where = " ".join(f"{bank}:0x{a:04X}" if bank else f"0x{a:04X}" for a in addresses)
         features.append(Feature(label or where, where, symbol, kind, symbol_kind))
     player = SCRIPTED_PLAYERS.get(profile.name)
     return FeatureSet(features, symbols_path if symbols else None, player.name if player else None,
