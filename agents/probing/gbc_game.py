@@ -32,9 +32,9 @@ vs lower third, or 1 vs 0). Sweeps: each sweepable variable over `sweep_count` v
 `num_bases` play states, plus `joint_positions` random joint placements of all sweepable positions in their observed
 box (the "joint" kind), each drawn by the game; targets are read from the RAM the newest frame was drawn from.
 
-Key variables (the R^2 bar's, the causal check's, the screen maps'): the top KEY_VARIABLES_TOP (agents.probing.game) of step 06's
-key_variables.csv (ProbeConfig.key_variables_csv, default artifacts/key_variables/<env>/shipped_memory/) that are
-probe variables, matched by address; without that file, the measured positions. summary.json says which.
+Key variables (the R^2 bar's, the causal check's, the screen maps'): the top KEY_VARIABLES_TOP (agents.probing.game)
+of step 06's key_variables.csv (ProbeConfig.key_variables_csv, default artifacts/key_variables/<env>/shipped_memory/)
+that are probe variables, matched by address; without that file, the measured positions. summary.json says which.
 
 Causal check: the profile's action names give the axis: RIGHT over LEFT (x) or DOWN over UP (y); otherwise the first
 two actions other than NOOP, with no predicted direction (only "steering moves the policy more than random
@@ -87,6 +87,11 @@ CONTROL_FRACTION = 0.75  # of test states where toward - away moves a position u
 AXES = (("RIGHT", "LEFT", "x"), ("DOWN", "UP", "y"))  # (toward, away, screen axis the pair moves along)
 
 
+def address_label(bank: int, address: int) -> str:
+    """`0xC0A6`, or `2:0xD018` for a byte of CGB WRAM bank 2 (step 06's address column writes the same)."""
+    return f"{bank}:0x{address:04X}" if bank else f"0x{address:04X}"
+
+
 @dataclass(frozen=True)
 class Variable:
     """One target: a scalar symbol, one element of an array, or an unnamed byte/word of the state spec."""
@@ -104,7 +109,7 @@ class Variable:
 
     @property
     def label(self) -> str:
-        return f"{self.bank}:0x{self.address:04X}" if self.bank else f"0x{self.address:04X}"
+        return address_label(self.bank, self.address)
 
     @property
     def key(self) -> int | tuple[int, int]:
@@ -164,7 +169,7 @@ def load_variables(profile: str | GameProfile, spec_path: Path | None = None,
         address, size, bank = int(f["addresses"][0], 16), len(f["addresses"]), int(f.get("bank") or 0)
         low, high, signed = int(f["min"]), int(f["max"]), bool(f["signed"])
         group = groups.get(f.get("group") or "", {})
-        label = Variable("", address, size, signed, False, low, high, "", bank=bank).label
+        label = address_label(bank, address)
         owner = next((v for v in owners if int(v.get("cgb_wram_bank") or 0) == bank
                       and int(v["address"]) <= address < int(v["address"]) + int(v["size"])), None)
         if owner is not None and "[" in str(owner["type"]):  # an element of an array symbol
