@@ -55,6 +55,13 @@ PIXEL_ENV_KWARGS = {"BreakoutPy-v0": {"obs_type": "pixels", "obs_size": 42, "fra
                     **{env_id: {"obs_type": "pixels", "obs_size": 42, "frame_stack": 2, "frame_skip": 4}
                        for env_id in GBC_GAMES}}
 
+# The pixel agent's schedule length per env id when --total-timesteps is left at 0 (9M for envs not listed).
+# Python Breakout: what 2 hours of training buy on 2 CPU cores (12M steps at ~1,600-2,000 env steps/s); the 9M
+# schedule ended at a smoothed return of 62, this one at 88, still rising (training_breakoutpy.md, "The pixel agent
+# in two hours").
+PIXEL_TOTAL_TIMESTEPS = {"BreakoutPy-v0": 13_000_000}
+PIXEL_OTHER_TIMESTEPS = 9_000_000
+
 
 @dataclass
 class MemoryArgs(PPOArgs):
@@ -99,8 +106,9 @@ class PixelArgs(PPOArgs):
     env_kwargs: str = ""
     """JSON object of env keyword arguments selecting pixel observations; empty: the env id's entry in
     PIXEL_ENV_KWARGS of agents/presets.py"""
-    total_timesteps: int = 9_000_000
-    """env steps to train for (all sub-envs together): about 52 minutes alone on 2 CPU cores"""
+    total_timesteps: int = 0
+    """env steps to train for (all sub-envs together); 0: the env id's entry in PIXEL_TOTAL_TIMESTEPS of
+    agents/presets.py (BreakoutPy-v0 13M: about 2 hours alone on 2 CPU cores), 9M for other envs"""
     num_envs: int = 64
     """parallel sub-envs (one batched forward pass per step for all of them)"""
     num_steps: int = 64
@@ -154,8 +162,8 @@ class Preset:
     args_type: type[PPOArgs]
     env_kwargs: dict[str, dict[str, Any]]
     network: Callable[[Any], dict[str, Any]]
-    total_timesteps: dict[str, int] = field(default_factory=dict)
-    other_total_timesteps: int = 0
+    total_timesteps: dict[str, int]
+    other_total_timesteps: int
 
     def default_env_kwargs(self, env_id: str) -> dict[str, Any]:
         """The env kwargs an empty --env-kwargs means for `env_id` (a copy; {} for envs without a preset)."""
@@ -179,7 +187,8 @@ class Preset:
 PRESETS = {
     "memory": Preset("memory", MemoryArgs, MEMORY_ENV_KWARGS, memory_network, MEMORY_TOTAL_TIMESTEPS,
                      MEMORY_OTHER_TIMESTEPS),
-    "pixel": Preset("pixel", PixelArgs, PIXEL_ENV_KWARGS, pixel_network),
+    "pixel": Preset("pixel", PixelArgs, PIXEL_ENV_KWARGS, pixel_network, PIXEL_TOTAL_TIMESTEPS,
+                    PIXEL_OTHER_TIMESTEPS),
 }
 
 

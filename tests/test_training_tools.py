@@ -17,7 +17,7 @@ from agents.checkpoint import CheckpointError, load_agent
 from agents.compare import reference_lines
 from agents.evaluation import evaluate_agent
 from agents.networks import build_network
-from agents.presets import PRESETS, MemoryArgs
+from agents.presets import PRESETS, MemoryArgs, PixelArgs
 from agents.shipped import TRAINED_DIR, load_shipped, read_manifest, sha256_of, ship
 from agents.trainer import network_for_space
 from breakout_py.baselines import follow_ball_actions, play_first_games, play_games
@@ -88,6 +88,9 @@ def test_an_empty_env_kwargs_and_zero_steps_take_the_env_ids_preset():
     assert (other.total_timesteps, json.loads(other.env_kwargs)) == (12_000_000, {})
     chosen = MemoryArgs(total_timesteps=5_000, env_kwargs='{"obs_type": "state"}')
     assert memory.with_env_defaults(chosen) == chosen  # what the user set is kept
+    pixel = PRESETS["pixel"]
+    assert pixel.with_env_defaults(PixelArgs()).total_timesteps == 13_000_000
+    assert pixel.with_env_defaults(PixelArgs(env_id="GBCPong-v0")).total_timesteps == 9_000_000
 
 
 def test_tuner_runs_trials_and_resumes_its_study_file(tmp_path):
