@@ -89,7 +89,15 @@ class MLPAgent(nn.Module):
 
 
 class CNNAgent(nn.Module):
-    """Conv trunk shared by actor and critic over uint8 (C, H, W) frames scaled to [0, 1] (CleanRL ppo_atari.py)."""
+    """Conv trunk shared by actor and critic over uint8 (C, H, W) frames scaled to [0, 1] (CleanRL ppo_atari.py).
+
+    `trunk_dtype` (not part of the config: a way of computing, not of the network) runs the conv layers and the
+    shared fully connected layer under autocast in that dtype (the trainer sets torch.bfloat16 where the processor
+    has it natively); the actor and critic heads, the losses and the weights stay float32, so a value of 200 keeps
+    its precision. None (the default, as every loaded network has) computes everything in float32.
+    """
+
+    trunk_dtype: torch.dtype | None = None
 
     def __init__(
         self,
@@ -132,7 +140,10 @@ class CNNAgent(nn.Module):
         self.critic = layer_init(nn.Linear(hidden_size, 1), std=1.0)
 
     def _features(self, x: torch.Tensor) -> torch.Tensor:
-        return self.network(x.float() / 255.0)
+        if self.trunk_dtype is None:
+            return self.network(x.float() / 255.0)
+        with torch.autocast(x.device.type, dtype=self.trunk_dtype):
+            return self.network(x.float() / 255.0).float()
 
     def get_value(self, x: torch.Tensor) -> torch.Tensor:
         return self.critic(self._features(x))
@@ -147,6 +158,26 @@ class CNNAgent(nn.Module):
 
 
 NETWORKS = {"mlp": MLPAgent, "cnn": CNNAgent}
+TRUNK_PRECISIONS = ("auto", "float32", "bfloat16")
+
+
+def native_bfloat16(device: torch.device) -> bool:
+    """Whether `device` computes bfloat16 natively (AVX-512 BF16 or AMX on a CPU; a CUDA GPU that supports it),
+    where bfloat16 convolutions run about twice as fast as float32 ones; elsewhere they are emulated and slower."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")  # torch.cpu's probes (private, hence getattr)
+    return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
+
+
+def trunk_dtype_for(precision: str, device: torch.device) -> torch.dtype | None:
+    """The CNN trunk's autocast dtype for a `trunk_precision` setting: None (float32) or torch.bfloat16; "auto"
+    picks bfloat16 where `native_bfloat16(device)`."""
+    if precision not in TRUNK_PRECISIONS:
+        raise ValueError(f"trunk precision must be one of {TRUNK_PRECISIONS}, got {precision!r}")
+    if precision == "bfloat16" or (precision == "auto" and native_bfloat16(device)):
+        return torch.bfloat16
+    return None
 
 
 def build_network(config: dict[str, Any]) -> nn.Module:

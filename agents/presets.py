@@ -128,6 +128,10 @@ class PixelArgs(PPOArgs):
     """torch CPU threads; 0: automatic, which is 2 waiting passively (agents/cpu_threads.py): on an idle 2-core
     machine 2 threads trained 1.6x faster than 1, and sleeping rather than spinning threads keep a busy machine's
     cost near 1 thread's (agents/trained/results/training_speed.md)"""
+    trunk_precision: str = "auto"
+    """dtype of the conv trunk in training: auto is bfloat16 where the processor computes it natively (AVX-512 BF16,
+    as this machine's), which halves the update's time, else float32; heads, losses and weights stay float32
+    (agents/trained/results/training_speed.md, "bfloat16 trunk")"""
     video_interval: int = 500
     """record one episode every this many iterations (about 2M steps), and after the last (0: never)"""
     channels: tuple[int, ...] = field(default_factory=lambda: (16, 32))

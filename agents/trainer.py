@@ -39,7 +39,7 @@ from gymnasium.vector import AutoresetMode
 
 from agents.checkpoint import CheckpointError, check_state_spec, load_into, read_checkpoint, save_checkpoint
 from agents.cpu_threads import use_torch_threads
-from agents.networks import build_network
+from agents.networks import TRUNK_PRECISIONS, build_network, trunk_dtype_for
 from agents.ppo import Rollout, compute_gae, ppo_update
 from agents.rollout_state import capture_envs, decode, encode, restore_envs
 from breakout_py.errors import UserError
@@ -98,6 +98,9 @@ class PPOArgs:
     """stop an update early once approx_kl exceeds this (None: never)"""
     torch_threads: int = 0
     """torch CPU threads; 0: automatic (agents/cpu_threads.py: 1 for an MLP, 2 for a CNN)"""
+    trunk_precision: str = "float32"
+    """dtype of a CNN's conv trunk in training (agents/networks.py): float32, bfloat16 (autocast; heads, losses and
+    weights stay float32), or auto (bfloat16 where the processor has it natively). MLPs always use float32"""
     cuda: bool = True
     """use CUDA when available"""
     torch_deterministic: bool = True
@@ -134,6 +137,8 @@ def validate_args(args: PPOArgs) -> dict[str, Any]:
     for name in ("checkpoint_interval", "video_interval", "video_max_steps", "torch_threads"):
         if getattr(args, name) < 0:
             raise UserError(f"--{name.replace('_', '-')} must be 0 or more, got {getattr(args, name)}")
+    if args.trunk_precision not in TRUNK_PRECISIONS:
+        raise UserError(f"--trunk-precision must be one of {', '.join(TRUNK_PRECISIONS)}, got {args.trunk_precision!r}")
     if args.total_timesteps < args.batch_size:
         raise UserError(
             f"--total-timesteps {args.total_timesteps} is less than one rollout (num_envs * num_steps = "
@@ -361,6 +366,9 @@ def train(args: PPOArgs, agent_name: str, network: dict[str, Any],
     autoreset_mode = autoreset_mode_of(envs)
     obs_space = envs.single_observation_space
     agent = build_network(network_for_space(network, obs_space, envs.single_action_space)).to(device)
+    if network.get("type") == "cnn":
+        agent.trunk_dtype = trunk_dtype_for(args.trunk_precision, device)
+    trunk_dtype = "bfloat16" if getattr(agent, "trunk_dtype", None) is torch.bfloat16 else "float32"
     optimizer = optim.Adam(agent.parameters(), lr=args.learning_rate, eps=1e-5)
 
     # run folder, resuming from its checkpoint when there is one
@@ -403,7 +411,7 @@ def train(args: PPOArgs, agent_name: str, network: dict[str, Any],
     write_json(run_dir / CONFIG_NAME, {
         "agent_name": agent_name, "args": dataclasses.asdict(args), "network": agent.config,
         "autoreset_mode": autoreset_mode.value, "device": str(device), "commit": commit,
-        "torch_threads_used": torch_threads,
+        "torch_threads_used": torch_threads, "trunk_dtype_used": trunk_dtype,
     })
     # purge what an interrupted session logged after the checkpoint (steps > global_step), keep the rest
     writer = SummaryWriter(str(run_dir), purge_step=global_step + 1 if global_step > 0 else None)
@@ -644,7 +652,7 @@ def train(args: PPOArgs, agent_name: str, network: dict[str, Any],
         "iterations": iteration, "train_seconds": train_seconds(), "episodes": episodes_finished,
         "mean_return_last_episodes": float(np.mean(recent_returns)) if recent_returns else float("nan"),
         "sps": (global_step - session_start_step) / session_seconds if session_seconds > 0 else float("nan"),
-        "session_seconds": session_seconds, "torch_threads": torch_threads,
+        "session_seconds": session_seconds, "torch_threads": torch_threads, "trunk_dtype": trunk_dtype,
         **{f"{name}_fraction": seconds / session_seconds for name, seconds in timers.items()},
     }
     print(f"wrote run to {run_dir} (final model {final_model}, TensorBoard: tensorboard --logdir {args.runs_dir})")

@@ -97,8 +97,10 @@ class EmulatedRenderer:
         for key, value in overrides.items():
             bank = 0
             if isinstance(key, tuple):
-                if len(key) != 2 or not 1 <= int(key[0]) < CGB_WRAM_BANKS:
-                    raise OverrideError(f"override {key!r}: a banked key is (bank 1-{CGB_WRAM_BANKS - 1}, address)")
+                if (len(key) != 2 or not all(isinstance(part, (int, np.integer)) for part in key)
+                        or not 1 <= key[0] < CGB_WRAM_BANKS):
+                    raise OverrideError(f"override {key!r}: a banked key is (bank 1-{CGB_WRAM_BANKS - 1}, address), "
+                                        "both ints, e.g. (2, 0xD018)")
                 bank, address = int(key[0]), int(key[1])
                 data = _encode(key, value, None)
                 if not (WRAM_SWITCHED_START <= address and address + len(data) <= WRAM_END):

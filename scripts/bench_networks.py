@@ -11,13 +11,14 @@ second of training buys.
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import dataclass, field
 
 import torch
 import tyro
 
-from agents.networks import CNNAgent, MLPAgent
+from agents.networks import CNNAgent, MLPAgent, trunk_dtype_for
 from breakout_py.errors import run_script
 from breakout_py.files import json_line
 
@@ -46,6 +47,8 @@ class Args:
     """minibatch of the CNN comparison"""
     minibatches: tuple[int, ...] = field(default_factory=lambda: (128, 256, 512, 1024, 2048))
     """minibatch sizes measured for the default CNN and each MLP width"""
+    trunk_precisions: tuple[str, ...] = ("float32", "bfloat16")
+    """conv-trunk dtypes measured for the default CNN (agents/networks.py: auto, float32, bfloat16)"""
     mlp_widths: tuple[int, ...] = field(default_factory=lambda: (64, 128, 256))
     """hidden widths of the MLP (two layers, Python Breakout's 120 inputs)"""
     seed: int = 0
@@ -84,10 +87,12 @@ def main(args: Args) -> list[dict]:
               "samples_per_s": round(update_rate(net, frames, args.seconds))})
     name = next(n for n in CNNS if "(default)" in n)
     shape, kwargs = CNNS[name]
-    for size in args.minibatches:
+    for precision, size in itertools.product(args.trunk_precisions, args.minibatches):
+        net = CNNAgent(shape, 3, **kwargs)
+        net.trunk_dtype = trunk_dtype_for(precision, torch.device("cpu"))
         frames = torch.randint(0, 256, (size, *shape), dtype=torch.uint8)
-        emit({"network": name, "minibatch": size,
-              "samples_per_s": round(update_rate(CNNAgent(shape, 3, **kwargs), frames, args.seconds))})
+        emit({"network": name, "minibatch": size, "trunk_dtype": "bfloat16" if net.trunk_dtype else "float32",
+              "samples_per_s": round(update_rate(net, frames, args.seconds))})
     for width in args.mlp_widths:
         for size in args.minibatches:
             emit({"network": f"mlp {width}-{width}", "minibatch": size, "samples_per_s": round(

@@ -19,7 +19,9 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import io
+import itertools
 import json
+import os
 import tempfile
 from dataclasses import dataclass, field
 
@@ -36,11 +38,13 @@ OLD_DEFAULTS = {
                "env_kwargs": {"obs_type": "state", "frame_skip": 4}},
     "pixel": {"fields": {"num_envs": 8, "num_steps": 128, "num_minibatches": 4, "update_epochs": 4,
                          "learning_rate": 2.5e-4, "clip_coef": 0.1, "channels": (16, 32, 32), "kernels": (8, 4, 3),
-                         "strides": (4, 2, 1), "hidden_size": 256, "torch_threads": 1},
+                         "strides": (4, 2, 1), "hidden_size": 256, "torch_threads": 1,
+                         "trunk_precision": "float32"},
               "env_kwargs": {"obs_type": "pixels", "obs_size": 64, "frame_skip": 4}},
 }
-# The Game Boy pixel preset before its frames shrank to 42x42: the same CNN and PPO settings on 2 stacked 84x84 frames.
-OLD_GBC_PIXEL = {"fields": {}, "env_kwargs": {"obs_type": "pixels", "obs_size": 84, "frame_stack": 2, "frame_skip": 4}}
+# The Game Boy pixel preset before its frames shrank to 42x42 (and its trunk took bfloat16): the same CNN and PPO
+# settings on 2 stacked 84x84 frames, in float32.
+OLD_GBC_PIXEL = {"fields": {"trunk_precision": "float32"}, "env_kwargs": {"obs_type": "pixels", "obs_size": 84, "frame_stack": 2, "frame_skip": 4}}
 SETTINGS = ("old", "default")  # the presets this tool measures
 
 
@@ -58,6 +62,8 @@ class Args:
     """env steps of each pixel-agent measurement"""
     threads: tuple[int, ...] = field(default_factory=tuple)
     """torch thread counts to measure, 0 meaning automatic (default: each preset's own setting)"""
+    trunk_precisions: tuple[str, ...] = field(default_factory=tuple)
+    """the pixel agent's conv-trunk dtypes to measure (auto, float32, bfloat16; default: each preset's own)"""
     num_envs: int = 0
     """sub-envs (0: the preset's)"""
     seed: int = 1
@@ -83,12 +89,13 @@ def main(args: Args) -> list[dict]:
             training = PRESETS[agent]
             for preset in args.presets:
                 base, env_kwargs = preset_args(training, preset, args.env_id)
-                for threads in args.threads or (base.torch_threads,):
+                precisions = (args.trunk_precisions or (base.trunk_precision,)) if agent == "pixel" else ("float32",)
+                for threads, precision in itertools.product(args.threads or (base.torch_threads,), precisions):
                     run_args = dataclasses.replace(
                         base, env_id=args.env_id, env_kwargs=json.dumps(env_kwargs), seed=args.seed,
-                        torch_threads=threads, runs_dir=runs_dir, run_name=f"bench_{preset}_t{threads}",
-                        video_interval=0, checkpoint_interval=0, progress_bar=False,
-                        num_envs=args.num_envs or base.num_envs,
+                        torch_threads=threads, trunk_precision=precision, runs_dir=runs_dir,
+                        run_name=f"bench_{preset}_t{threads}_{precision}", video_interval=0, checkpoint_interval=0,
+                        progress_bar=False, num_envs=args.num_envs or base.num_envs,
                         total_timesteps=args.memory_steps if agent == "memory" else args.pixel_steps,
                     )
                     # stdout carries only the JSON lines; the trainer's own lines name a temporary run folder that
@@ -100,10 +107,12 @@ def main(args: Args) -> list[dict]:
                         "agent": agent, "preset": preset, "env_id": args.env_id, "env_kwargs": env_kwargs,
                         "num_envs": run_args.num_envs, "num_steps": run_args.num_steps,
                         "update_epochs": run_args.update_epochs, "num_minibatches": run_args.num_minibatches,
-                        "torch_threads": summary["torch_threads"], "env_steps": summary["global_step"],
+                        "torch_threads": summary["torch_threads"], "trunk_dtype": summary["trunk_dtype"],
+                        "env_steps": summary["global_step"],
                         "seconds": round(summary["session_seconds"], 2), "sps": round(summary["sps"], 1),
                         **{f"{k}_fraction": v for k, v in fractions.items()},
                         "other_fraction": round(1 - sum(fractions.values()), 3),
+                        "load_1min": round(os.getloadavg()[0], 2),
                     }
                     print(json_line(result), flush=True)
                     results.append(result)

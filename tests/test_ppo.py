@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from agents.networks import CNNAgent, MLPAgent, build_network, layer_init
+from agents.networks import CNNAgent, MLPAgent, build_network, layer_init, native_bfloat16, trunk_dtype_for
 from agents.ppo import Rollout, compute_gae, explained_variance, ppo_loss, ppo_update
 
 
@@ -159,6 +159,35 @@ def test_networks_shapes_and_rebuild():
     rebuilt = build_network(cnn.config)
     rebuilt.load_state_dict(cnn.state_dict())
     torch.testing.assert_close(rebuilt.get_value(frames), cnn.get_value(frames))
+
+
+def test_bfloat16_trunk_computes_the_trunk_in_bfloat16_and_the_heads_in_float32():
+    torch.manual_seed(0)
+    cnn = CNNAgent((2, 42, 42), 3, channels=(8, 16), kernels=(4, 5), strides=(2, 3), hidden_size=32)
+    with torch.no_grad():
+        cnn.critic.bias.fill_(200.3)  # bfloat16 keeps 3 significant digits: 200.3 would come out as 200
+    frames = torch.randint(0, 256, (4, 2, 42, 42), dtype=torch.uint8)
+    seen = {}
+    cnn.network[0].register_forward_hook(lambda _module, _inputs, output: seen.update(conv=output.dtype))
+    full_value = cnn.get_value(frames)
+    assert seen["conv"] == torch.float32
+
+    cnn.trunk_dtype = torch.bfloat16
+    _, logprob, _, value = cnn.get_action_and_value(frames)
+    assert seen["conv"] == torch.bfloat16
+    assert logprob.dtype == value.dtype == torch.float32
+    hidden = cnn._features(frames)
+    torch.testing.assert_close(value, cnn.critic(hidden))  # the head itself ran in float32 on the trunk's output
+    torch.testing.assert_close(value, full_value, atol=0.05, rtol=0)  # bfloat16 rounding of the trunk only
+
+
+def test_trunk_precision_settings():
+    cpu = torch.device("cpu")
+    assert trunk_dtype_for("float32", cpu) is None
+    assert trunk_dtype_for("bfloat16", cpu) is torch.bfloat16
+    assert trunk_dtype_for("auto", cpu) is (torch.bfloat16 if native_bfloat16(cpu) else None)
+    with pytest.raises(ValueError, match="trunk precision must be one of"):
+        trunk_dtype_for("half", cpu)
 
 
 def test_networks_reject_wrong_observation_shapes():

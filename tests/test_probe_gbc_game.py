@@ -111,6 +111,9 @@ def test_a_cgb_wram_bank_variable_is_read_and_written_in_its_own_bank():
         assert shot.dump.wram[0, 1, 0x18] == bank_1  # the byte bank 1 holds at that address is untouched
         with pytest.raises(OverrideError, match="CGB WRAM bank lies at"):
             renderer.run(state, {(2, 0xC000): 1})
+        for bad_key in [(2, "0xD018"), (2.0, 0xD018), (9, 0xD018)]:
+            with pytest.raises(OverrideError, match="a banked key is"):
+                renderer.run(state, {bad_key: 1})
     finally:
         renderer.close()
         env.close()

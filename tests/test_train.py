@@ -243,17 +243,23 @@ def test_bad_arguments_are_explained(tmp_path):
         train_memory(quick_args(tmp_path, env_id="NoSuchEnv-v0"))
     with pytest.raises(UserError, match="Discrete"):
         train_memory(quick_args(tmp_path, env_id="Pendulum-v1"))
+    with pytest.raises(UserError, match="--trunk-precision must be one of auto, float32, bfloat16, got 'fp16'"):
+        train_memory(quick_args(tmp_path, trunk_precision="fp16"))
 
 
-def test_pixel_agent_learns_tiny_game_and_records_video(tmp_path):
+@pytest.mark.parametrize("trunk_precision", ["float32", "bfloat16"])
+def test_pixel_agent_learns_tiny_game_and_records_video(tmp_path, trunk_precision):
     import imageio.v2 as imageio
 
     args = PixelArgs(env_id="TestDotSide-v0", env_kwargs="{}", total_timesteps=8192, num_envs=8,
                              num_steps=32, seed=3, channels=(8, 16), kernels=(4, 3), strides=(2, 2), hidden_size=32,
                              learning_rate=2.5e-3, torch_threads=1, runs_dir=str(tmp_path / "runs"), run_name="px",
-                             video_interval=16, checkpoint_interval=0, progress_bar=False)
+                             video_interval=16, checkpoint_interval=0, progress_bar=False,
+                             trunk_precision=trunk_precision)
     summary = train_pixel(args)
     run_dir = Path(summary["run_dir"])
+    assert summary["trunk_dtype"] == trunk_precision
+    assert json.loads((run_dir / "config.json").read_text())["trunk_dtype_used"] == trunk_precision
     returns = [v for _, v in scalars(run_dir, "charts/episodic_return")]
     assert np.mean(returns[:16]) < 7.5
     assert summary["mean_return_last_episodes"] > 9.0

@@ -426,11 +426,11 @@ def test_run_folder_config_and_summary(tmp_path, spies, capsys):
     config = json.loads((run_dir / "config.json").read_text())
     assert config == {"agent_name": "memory", "args": json.loads(json.dumps(dataclasses.asdict(args))),
                       "network": spies.updates[0]["agent"].config, "autoreset_mode": "NextStep", "device": "cpu",
-                      "commit": "c0ffee", "torch_threads_used": 1}
+                      "commit": "c0ffee", "torch_threads_used": 1, "trunk_dtype_used": "float32"}
     assert not list(run_dir.glob("*.tmp"))
     assert set(summary) == {"run_dir", "final_model", "global_step", "iterations", "train_seconds", "episodes",
                             "mean_return_last_episodes", "sps", "session_seconds", "env_fraction",
-                            "inference_fraction", "update_fraction", "torch_threads"}
+                            "inference_fraction", "update_fraction", "torch_threads", "trunk_dtype"}
     # a fresh run: its training time is this session's, measured a moment after it
     assert 0 < summary["session_seconds"] <= summary["train_seconds"] < summary["session_seconds"] + 0.5
     assert summary["sps"] == pytest.approx(16 / summary["session_seconds"], rel=0.05)
