@@ -12,6 +12,8 @@ on a Game Boy game, the pixel agent's 84x84 frames), kept here so that both are 
 machine:
 
     .venv/bin/python scripts/bench_train.py --env-id GBCBreakout-v0 --agents pixel --pixel-steps 16384
+    .venv/bin/python scripts/bench_train.py --env-id GBCBreakout-v0 --agents pixel --presets default \
+        --trunk-precisions auto float32                                # the bfloat16 trunk against float32
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ OLD_DEFAULTS = {
 }
 # The Game Boy pixel preset before its frames shrank to 42x42 (and its trunk took bfloat16): the same CNN and PPO
 # settings on 2 stacked 84x84 frames, in float32.
-OLD_GBC_PIXEL = {"fields": {"trunk_precision": "float32"}, "env_kwargs": {"obs_type": "pixels", "obs_size": 84, "frame_stack": 2, "frame_skip": 4}}
+OLD_GBC_PIXEL = {"fields": {"trunk_precision": "float32"},
+                 "env_kwargs": {"obs_type": "pixels", "obs_size": 84, "frame_stack": 2, "frame_skip": 4}}
 SETTINGS = ("old", "default")  # the presets this tool measures
 
 
