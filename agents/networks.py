@@ -180,6 +180,11 @@ def trunk_dtype_for(precision: str, device: torch.device) -> torch.dtype | None:
     return None
 
 
+def trunk_dtype_name(agent: nn.Module) -> str:
+    """"bfloat16" when `agent` is a CNN whose trunk computes in bfloat16, else "float32" (what run records say)."""
+    return "bfloat16" if getattr(agent, "trunk_dtype", None) is torch.bfloat16 else "float32"
+
+
 def build_network(config: dict[str, Any]) -> nn.Module:
     """Rebuild a network from its `config` (as stored in checkpoints)."""
     kwargs = dict(config)

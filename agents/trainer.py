@@ -39,7 +39,7 @@ from gymnasium.vector import AutoresetMode
 
 from agents.checkpoint import CheckpointError, check_state_spec, load_into, read_checkpoint, save_checkpoint
 from agents.cpu_threads import use_torch_threads
-from agents.networks import TRUNK_PRECISIONS, build_network, trunk_dtype_for
+from agents.networks import TRUNK_PRECISIONS, build_network, trunk_dtype_for, trunk_dtype_name
 from agents.ppo import Rollout, compute_gae, ppo_update
 from agents.rollout_state import capture_envs, decode, encode, restore_envs
 from breakout_py.errors import UserError
@@ -100,7 +100,8 @@ class PPOArgs:
     """torch CPU threads; 0: automatic (agents/cpu_threads.py: 1 for an MLP, 2 for a CNN)"""
     trunk_precision: str = "float32"
     """dtype of a CNN's conv trunk in training (agents/networks.py): float32, bfloat16 (autocast; heads, losses and
-    weights stay float32), or auto (bfloat16 where the processor has it natively). MLPs always use float32"""
+    weights stay float32), or auto (bfloat16 where the processor has it natively). CNNs only: an MLP computes in
+    float32, and any other setting for one is refused"""
     cuda: bool = True
     """use CUDA when available"""
     torch_deterministic: bool = True
@@ -352,6 +353,9 @@ def train(args: PPOArgs, agent_name: str, network: dict[str, Any],
     returning True stops training there (the final model is still written). scripts/tune.py prunes trials with it.
     """
     env_kwargs = validate_args(args)
+    if network.get("type") != "cnn" and args.trunk_precision != "float32":
+        raise UserError(f"--trunk-precision {args.trunk_precision} applies to a CNN's conv trunk; this "
+                        f"{network.get('type')} network trains in float32: drop the flag")
     from torch.utils.tensorboard import SummaryWriter
 
     random.seed(args.seed)
@@ -368,7 +372,7 @@ def train(args: PPOArgs, agent_name: str, network: dict[str, Any],
     agent = build_network(network_for_space(network, obs_space, envs.single_action_space)).to(device)
     if network.get("type") == "cnn":
         agent.trunk_dtype = trunk_dtype_for(args.trunk_precision, device)
-    trunk_dtype = "bfloat16" if getattr(agent, "trunk_dtype", None) is torch.bfloat16 else "float32"
+    trunk_dtype = trunk_dtype_name(agent)
     optimizer = optim.Adam(agent.parameters(), lr=args.learning_rate, eps=1e-5)
 
     # run folder, resuming from its checkpoint when there is one

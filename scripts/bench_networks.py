@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import torch
 import tyro
 
-from agents.networks import CNNAgent, MLPAgent, trunk_dtype_for
+from agents.networks import CNNAgent, MLPAgent, trunk_dtype_for, trunk_dtype_name
 from breakout_py.errors import run_script
 from breakout_py.files import json_line
 
@@ -91,7 +91,7 @@ def main(args: Args) -> list[dict]:
         net = CNNAgent(shape, 3, **kwargs)
         net.trunk_dtype = trunk_dtype_for(precision, torch.device("cpu"))
         frames = torch.randint(0, 256, (size, *shape), dtype=torch.uint8)
-        emit({"network": name, "minibatch": size, "trunk_dtype": "bfloat16" if net.trunk_dtype else "float32",
+        emit({"network": name, "minibatch": size, "trunk_dtype": trunk_dtype_name(net),
               "samples_per_s": round(update_rate(net, frames, args.seconds))})
     for width in args.mlp_widths:
         for size in args.minibatches:

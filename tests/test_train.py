@@ -245,6 +245,8 @@ def test_bad_arguments_are_explained(tmp_path):
         train_memory(quick_args(tmp_path, env_id="Pendulum-v1"))
     with pytest.raises(UserError, match="--trunk-precision must be one of auto, float32, bfloat16, got 'fp16'"):
         train_memory(quick_args(tmp_path, trunk_precision="fp16"))
+    with pytest.raises(UserError, match="--trunk-precision bfloat16 applies to a CNN's conv trunk; this mlp network"):
+        train_memory(quick_args(tmp_path, trunk_precision="bfloat16"))
 
 
 @pytest.mark.parametrize("trunk_precision", ["float32", "bfloat16"])

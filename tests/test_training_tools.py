@@ -232,6 +232,23 @@ def test_the_manifest_names_no_machine_path_and_its_hashes_fit_the_files():
         assert sha256_of(TRAINED_DIR / entry["file"]) == entry["sha256"], entry["file"]
 
 
+def test_the_shipped_agents_table_gives_the_manifest_figures():
+    """agents/README.md's table of shipped agents: one row per manifest entry, with its steps, training seconds and
+    evaluation mean (a model shipped without updating the table fails here)."""
+    table = [line for line in (TRAINED_DIR.parent / "README.md").read_text().splitlines()
+             if line.startswith("| `") and ".pt` (" in line]
+    entries = read_manifest()["agents"]
+    assert len(table) == len(entries)
+    for entry in entries:
+        row, = [line for line in table if line.startswith(f"| `{entry['file']}`")]
+        cells = [cell.strip() for cell in row.split("|")[1:-1]]
+        mean = entry["evaluation"]["mean_return"]
+        assert cells[4] == f"{entry['global_step']:,}", entry["file"]
+        assert cells[5].split(" (")[0] == f"{round(entry['train_seconds']):,}", entry["file"]
+        assert cells[7].startswith("greedy" if entry["evaluation"]["greedy"] else "sampled"), entry["file"]
+        assert any(f"mean {text}," in cells[7] for text in (f"{mean:,.0f}", f"{mean:.1f}", f"{mean:.2f}")), entry["file"]
+
+
 def test_shipping_leaves_the_runs_folder_out_of_the_training_settings(tmp_path):
     entry = read_manifest()["agents"][0]
     _, checkpoint = load_agent(TRAINED_DIR / entry["file"])
