@@ -4,6 +4,9 @@ forward + backward + Adam step, by network, input and minibatch size. Prints one
     .venv/bin/python scripts/bench_networks.py                    # the pixel candidates and the MLP widths
     .venv/bin/python scripts/bench_networks.py --threads 2 --seconds 3
 
+Besides one fixed minibatch, it times `agents.ppo.ppo_update` on a whole pixel rollout (the pixel preset's frames,
+epochs and minibatches, shuffled as in training) in each trunk precision: what the update costs in a training run.
+
 Used to choose the pixel agent's frame and CNN, and the minibatch sizes (agents/trained/results/training_speed.md):
 the update is 60-90% of training time on the CPU, and its cost per sample decides how many gradient steps a
 second of training buys.
@@ -15,10 +18,13 @@ import itertools
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 import tyro
 
 from agents.networks import CNNAgent, MLPAgent, trunk_dtype_for, trunk_dtype_name
+from agents.ppo import Rollout, ppo_update
+from agents.presets import PixelArgs
 from breakout_py.errors import run_script
 from breakout_py.files import json_line
 
@@ -70,6 +76,28 @@ def update_rate(net: torch.nn.Module, obs: torch.Tensor, seconds: float) -> floa
     return samples / (time.perf_counter() - start)
 
 
+def rollout_update_rate(net: torch.nn.Module, shape: tuple[int, ...], seconds: float, seed: int) -> dict[str, float]:
+    """Frames x epochs per second, and seconds per update, of `ppo_update` on one random pixel rollout of the pixel
+    preset's size and settings (at least one whole update, repeated until `seconds` have passed)."""
+    preset = PixelArgs()
+    size = preset.num_envs * preset.num_steps
+    batch = Rollout(obs=torch.randint(0, 256, (size, *shape), dtype=torch.uint8), actions=torch.randint(0, 3, (size,)),
+                    logprobs=torch.full((size,), -1.1), values=torch.randn(size), advantages=torch.randn(size),
+                    returns=torch.randn(size), valid=np.ones(size, dtype=bool))
+    optimizer = torch.optim.Adam(net.parameters(), preset.learning_rate, eps=1e-5)
+    rng = np.random.default_rng(seed)
+    start, updates = time.perf_counter(), 0
+    while updates == 0 or time.perf_counter() - start < seconds:
+        ppo_update(net, optimizer, batch, rng, preset.update_epochs, preset.num_minibatches, preset.clip_coef,
+                   preset.clip_vloss, preset.ent_coef, preset.vf_coef, preset.max_grad_norm, preset.norm_adv,
+                   preset.target_kl)
+        updates += 1
+    elapsed = time.perf_counter() - start
+    return {"rollout": size, "update_epochs": preset.update_epochs, "minibatch": size // preset.num_minibatches,
+            "samples_per_s": round(size * preset.update_epochs * updates / elapsed),
+            "seconds_per_update": round(elapsed / updates, 3)}
+
+
 def main(args: Args) -> list[dict]:
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -93,6 +121,11 @@ def main(args: Args) -> list[dict]:
         frames = torch.randint(0, 256, (size, *shape), dtype=torch.uint8)
         emit({"network": name, "minibatch": size, "trunk_dtype": trunk_dtype_name(net),
               "samples_per_s": round(update_rate(net, frames, args.seconds))})
+    for precision in args.trunk_precisions:
+        net = CNNAgent(shape, 3, **kwargs)
+        net.trunk_dtype = trunk_dtype_for(precision, torch.device("cpu"))
+        emit({"network": name, "measure": "ppo_update on a rollout", "trunk_dtype": trunk_dtype_name(net),
+              **rollout_update_rate(net, shape, args.seconds, args.seed)})
     for width in args.mlp_widths:
         for size in args.minibatches:
             emit({"network": f"mlp {width}-{width}", "minibatch": size, "samples_per_s": round(
