@@ -1,6 +1,6 @@
 """Train the pixel agent: PPO with a small CNN on stacked grey frames (default: Python Breakout's pixels).
 
-    .venv/bin/python scripts/03_train_pixel.py                        # BreakoutPy-v0 pixels, 13M steps (~2 h)
+    .venv/bin/python scripts/03_train_pixel.py                        # BreakoutPy-v0 pixels, 21M steps (~2 h)
     .venv/bin/python scripts/03_train_pixel.py --env-id GBCBreakout-v0
     .venv/bin/python scripts/03_train_pixel.py --run-name NAME         # resume runs/<env>__pixel__s<seed>__NAME
 

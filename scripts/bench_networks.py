@@ -78,7 +78,8 @@ def update_rate(net: torch.nn.Module, obs: torch.Tensor, seconds: float) -> floa
 
 def rollout_update_rate(net: torch.nn.Module, shape: tuple[int, ...], seconds: float, seed: int) -> dict[str, float]:
     """Frames x epochs per second, and seconds per update, of `ppo_update` on one random pixel rollout of the pixel
-    preset's size and settings (at least one whole update, repeated until `seconds` have passed)."""
+    preset's size and settings (at least three whole updates, one alone varying up to 2x here, and until `seconds`
+    have passed)."""
     preset = PixelArgs()
     size = preset.num_envs * preset.num_steps
     batch = Rollout(obs=torch.randint(0, 256, (size, *shape), dtype=torch.uint8), actions=torch.randint(0, 3, (size,)),
@@ -87,7 +88,7 @@ def rollout_update_rate(net: torch.nn.Module, shape: tuple[int, ...], seconds: f
     optimizer = torch.optim.Adam(net.parameters(), preset.learning_rate, eps=1e-5)
     rng = np.random.default_rng(seed)
     start, updates = time.perf_counter(), 0
-    while updates == 0 or time.perf_counter() - start < seconds:
+    while updates < 3 or time.perf_counter() - start < seconds:
         ppo_update(net, optimizer, batch, rng, preset.update_epochs, preset.num_minibatches, preset.clip_coef,
                    preset.clip_vloss, preset.ent_coef, preset.vf_coef, preset.max_grad_norm, preset.norm_adv,
                    preset.target_kl)

@@ -89,7 +89,7 @@ def test_an_empty_env_kwargs_and_zero_steps_take_the_env_ids_preset():
     chosen = MemoryArgs(total_timesteps=5_000, env_kwargs='{"obs_type": "state"}')
     assert memory.with_env_defaults(chosen) == chosen  # what the user set is kept
     pixel = PRESETS["pixel"]
-    assert pixel.with_env_defaults(PixelArgs()).total_timesteps == 13_000_000
+    assert pixel.with_env_defaults(PixelArgs()).total_timesteps == 21_000_000
     assert pixel.with_env_defaults(PixelArgs(env_id="GBCPong-v0")).total_timesteps == 9_000_000
 
 
