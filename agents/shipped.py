@@ -3,9 +3,12 @@
     from agents.shipped import load_shipped
     agent, entry = load_shipped("pixel")                       # BreakoutPy-v0's pixel agent, in eval mode
     agent, entry = load_shipped("memory", env_id="BreakoutPy-v0")
+    agent, entry = load_shipped("memory_ram", env_id="GBCPong-v0")  # the memory agent on the raw RAM
     entry["env_kwargs"]                                        # the env settings it was trained and evaluated on
 
-`agents/trained/manifest.json` lists one entry per (agent, env id): the model file and its SHA-256, env id and env
+Three kinds of agent are shipped (`SHIPPED_AGENTS`): `memory` (the memory agent on its game's state vector: Python
+Breakout's, or a Game Boy game's extracted state), `memory_ram` (the same agent trained on a Game Boy game's raw RAM,
+`--env-kwargs '{"obs_type": "ram"}'`) and `pixel`. `agents/trained/manifest.json` lists one entry per (agent, env id): the model file and its SHA-256, env id and env
 kwargs, network, training steps and seconds, seed, run name, its training settings (all but --runs-dir, a folder of
 the machine it trained on), the machine it trained on, the commit of the code that trained it, and its evaluation
 over 100 games. `scripts/evaluate.py --ship` adds or replaces an entry.
@@ -27,6 +30,13 @@ from breakout_py.files import atomic_path, write_json
 
 TRAINED_DIR = Path(__file__).resolve().parent / "trained"
 MANIFEST_NAME = "manifest.json"
+SHIPPED_AGENTS = ("memory", "memory_ram", "pixel")
+
+
+def shipped_agent_name(agent_name: str, env_kwargs: dict[str, Any]) -> str:
+    """The manifest's name of a trained agent: its preset's name ("memory", "pixel"), but "memory_ram" for a memory
+    agent trained on the raw RAM, so that it ships beside the one on the extracted state rather than replacing it."""
+    return "memory_ram" if agent_name == "memory" and env_kwargs.get("obs_type") == "ram" else agent_name
 
 
 def sha256_of(path: Path) -> str:
@@ -48,7 +58,7 @@ def read_manifest(trained_dir: Path = TRAINED_DIR) -> dict[str, Any]:
 
 def shipped_entry(agent: str = "pixel", env_id: str = "BreakoutPy-v0",
                   trained_dir: Path = TRAINED_DIR) -> dict[str, Any]:
-    """The manifest entry of the shipped `agent` ("memory" or "pixel") for `env_id`."""
+    """The manifest entry of the shipped `agent` (one of SHIPPED_AGENTS) for `env_id`."""
     entries = read_manifest(trained_dir)["agents"]
     for entry in entries:
         if entry["agent"] == agent and entry["env_id"] == env_id:
@@ -85,7 +95,7 @@ def ship(model_path: Path, checkpoint: dict[str, Any], evaluation: dict[str, Any
     """Copy a final model into `trained_dir` and add (or replace) its manifest entry, both written atomically."""
     trained_dir = Path(trained_dir)
     trained_dir.mkdir(parents=True, exist_ok=True)
-    agent, env_id = checkpoint["agent_name"], checkpoint["env_id"]
+    agent, env_id = shipped_agent_name(checkpoint["agent_name"], checkpoint["env_kwargs"]), checkpoint["env_id"]
     file_name = f"{env_id.replace('/', '-')}__{agent}.pt"
     with atomic_path(trained_dir / file_name) as tmp:
         shutil.copyfile(model_path, tmp)

@@ -3,6 +3,7 @@ ship the model into agents/trained/ (model file + manifest entry with this evalu
 
     .venv/bin/python scripts/evaluate.py                                   # the shipped pixel agent, 100 games
     .venv/bin/python scripts/evaluate.py --agent memory --video artifacts/evaluate/memory.mp4
+    .venv/bin/python scripts/evaluate.py --agent memory_ram --env-id GBCPong-v0  # the memory agent on raw RAM
     .venv/bin/python scripts/evaluate.py --model runs/BreakoutPy-v0__memory__s1__tuned/model.pt
     .venv/bin/python scripts/evaluate.py --model runs/.../model.pt --ship  # evaluate, then ship it
 
@@ -26,7 +27,7 @@ import tyro
 from agents.checkpoint import load_agent
 from agents.cpu_threads import use_torch_threads
 from agents.evaluation import evaluate_agent, summarise_returns
-from agents.shipped import load_shipped, ship
+from agents.shipped import load_shipped, ship, shipped_agent_name
 from agents.trainer import record_video
 from breakout_py.errors import UserError, run_script
 from breakout_py.files import json_line, write_json
@@ -37,7 +38,8 @@ class Args:
     model: str = ""
     """a model.pt or checkpoint.pt written by 02_train_memory.py / 03_train_pixel.py; empty: the shipped agent"""
     agent: str = "pixel"
-    """which shipped agent to evaluate when --model is empty: memory or pixel"""
+    """which shipped agent to evaluate when --model is empty: memory (on the extracted state), memory_ram (on a Game
+    Boy game's raw RAM) or pixel"""
     env_id: str = "BreakoutPy-v0"
     """env of the shipped agent (a --model is always played on its own env)"""
     env_kwargs: str = ""
@@ -75,7 +77,7 @@ def main(args: Args) -> dict:
     except json.JSONDecodeError as err:
         raise UserError(f"--env-kwargs must be a JSON object such as '{{\"obs_type\": \"pixels\"}}': {err}") from err
     env_id = checkpoint["env_id"]
-    agent_name = checkpoint.get("agent_name", checkpoint.get("agent"))
+    agent_name = shipped_agent_name(checkpoint.get("agent_name", checkpoint.get("agent")), checkpoint["env_kwargs"])
     results = evaluate_agent(agent, env_id, env_kwargs, args.episodes, args.seed, args.greedy, where)
     summary = {"model": where, "env_id": env_id, "env_kwargs": env_kwargs, "agent": agent_name,
                "seed": args.seed, "greedy": args.greedy, **summarise_returns(results["returns"]),

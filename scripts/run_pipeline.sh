@@ -3,7 +3,8 @@
 #   01  extract the GBC ROM's state variables from recorded RAM, scored against its symbols file (extract/)
 #   05  record a GBC episode and render its memory dumps, compared with PyBoy's own screen (render/)
 #   --  the scripted player's games (scripted.json) and each shipped agent's evaluation, 100 games (evaluate/)
-#   06  key variables: the inputs the shipped memory agent depends on (key_variables/)
+#   06  key variables: the inputs the shipped memory agent depends on (key_variables/), and the bytes the raw-RAM
+#       memory agent of a Game Boy game depends on (key_variables_ram/)
 #   07  probe the shipped pixel agent: probes, function vectors, causal check, screen regions (probe/)
 #   08  its figures and one self-contained HTML report (probe/report.html)
 # A step whose agent is not shipped prints one "skipped: ..." line saying how to train it, and the game goes on.
@@ -71,8 +72,8 @@ for i in "${!GAMES[@]}"; do
     --out-dir "$GAME_OUT/render"
   step "scripted player ($SCRIPTED_GAMES games)"
   skipped "$STEP_SCRIPTED" || helper scripted --game "$game" --episodes "$SCRIPTED_GAMES"
-  for agent in memory pixel; do
-    step "evaluate the shipped $agent agent (100 games)"
+  for agent in memory memory_ram pixel; do
+    step "evaluate the shipped ${agent/_ram/ (raw RAM)} agent (100 games)"
     line=STEP_EVALUATE_${agent^^}; greedy=GREEDY_${agent^^}
     skipped "${!line}" || "$PY" scripts/evaluate.py --agent "$agent" --env-id "$ENV_ID" --episodes 100 ${!greedy} \
       --out-dir "$GAME_OUT/evaluate"
@@ -85,6 +86,9 @@ for i in "${!GAMES[@]}"; do
     skipped "$STEP_KEY_VARIABLES" || "$PY" scripts/06_key_variables.py --env-id "$ENV_ID" \
       --out-dir "$GAME_OUT/key_variables"
   fi
+  step "06 key variables of the shipped memory agent on raw RAM"
+  skipped "$STEP_KEY_VARIABLES_RAM" || "$PY" scripts/06_key_variables.py --env-id "$ENV_ID" --agent memory_ram \
+    --out-dir "$GAME_OUT/key_variables_ram"
   step "07 + 08 probe the shipped pixel agent, and its report"
   if ! skipped "$STEP_PROBE"; then
     keys=(); [ ! -f "$GAME_OUT/key_variables/key_variables.csv" ] || \

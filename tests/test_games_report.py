@@ -40,6 +40,8 @@ def _everything(folder: Path) -> None:
     write_json(folder / "scripted.json", {"agent": "follow_ball", "episodes": 10, "mean_score": 112.6})
     write_table(folder / "key_variables" / "key_variables.csv", ["feature", "symbol", "rank"],
                 [["0xC0A5", "paddle_x", 2], ["0xC0A6", "ball_x", 1], ["0xC0FF", "", 3]])
+    write_table(folder / "key_variables_ram" / "key_variables.csv", ["feature", "symbol", "rank"],
+                [["0xC0A6", "ball_x", 2], ["0xFF80", "", 1]])
     write_json(folder / "probe" / "summary.json", {"bars": {"key_variables_r2": {
         "ball_x": {"best_layer": "conv2", "r2": 0.968, "random_weights_r2": 0.942, "pixels_r2": 0.489, "pass": True},
         "ball_y": {"best_layer": "fc1", "r2": 0.5, "random_weights_r2": -0.57, "pixels_r2": 0.2, "pass": False}}}})
@@ -50,7 +52,8 @@ def _everything(folder: Path) -> None:
 def pipeline_root(tmp_path) -> Path:
     """GBC Breakout with every output, Pong with only the extractor's, Python Breakout planned but not run."""
     root = tmp_path / "pipeline"
-    trained = _manifest(tmp_path, ("memory", "GBCBreakout-v0"), ("pixel", "GBCBreakout-v0"))
+    trained = _manifest(tmp_path, ("memory", "GBCBreakout-v0"), ("pixel", "GBCBreakout-v0"),
+                        ("memory_ram", "GBCBreakout-v0"))
     _, breakout = plan("breakout", root, trained)
     _everything(breakout)
     _, pong = plan("pong", root, trained)
@@ -71,6 +74,8 @@ def test_cross_game_table_has_one_row_per_game_and_says_why_a_cell_is_empty(pipe
     assert breakout["extractor score"].startswith("state recall ")
     assert breakout["memory agent return"].startswith("104.5 over 100 games (sampled, this run); trained 3.0M")
     assert breakout["pixel agent return"].startswith("50.0 over 100 games (sampled, manifest)")
+    assert breakout["memory agent (raw RAM) return"].startswith("50.0 over 100 games (sampled, manifest)")
+    assert breakout["top key variables of the raw-RAM agent (06)"] == "0xFF80, ball_x"
     assert breakout["scripted player"] == "follow_ball: 112.6 over 10 games"
     assert breakout["top key variables (06)"] == "ball_x, paddle_x, 0xC0FF"
     probe = breakout["probe R^2: best layer (random weights there; pixels)"]
@@ -80,12 +85,16 @@ def test_cross_game_table_has_one_row_per_game_and_says_why_a_cell_is_empty(pipe
     assert pong["extractor kept bytes"] == "16 (16 features)"
     assert pong["memory agent return"] == "no memory agent shipped"
     assert pong["pixel agent return"] == "no pixel agent shipped"
+    assert pong["memory agent (raw RAM) return"] == "no raw-RAM memory agent shipped"
+    assert pong["top key variables of the raw-RAM agent (06)"] == "no raw-RAM memory agent shipped"
     assert pong["top key variables (06)"] == "no memory agent shipped"
     assert pong["probe R^2: best layer (random weights there; pixels)"] == "no pixel agent shipped"
     assert pong["scripted player"] == "not run: no scripted.json"
     assert pong["reports"] == []  # the spec's picture was not copied
 
     assert python["extractor score"] == "BreakoutPy-v0 is not a Game Boy game (no RAM to extract or render)"
+    assert python["memory agent (raw RAM) return"] == \
+        "BreakoutPy-v0 has no RAM (its memory agent reads the state vector)"
 
 
 def test_cross_game_files_are_written(pipeline_root):
@@ -109,6 +118,10 @@ def test_plan_takes_the_shipped_agents_from_the_manifest(tmp_path):
     assert target.steps["evaluate_memory"] == target.steps["key_variables"] == "run"
     assert target.steps["evaluate_pixel"].startswith("skipped: no shipped pixel agent for GBCPong-v0 (train it "
                                                      "with scripts/03_train_pixel.py --env-id GBCPong-v0")
+    assert target.steps["key_variables_ram"] == target.steps["evaluate_memory_ram"] == (
+        "skipped: no shipped memory_ram agent for GBCPong-v0 (train it with scripts/02_train_memory.py --env-id "
+        "GBCPong-v0 --env-kwargs '{\"obs_type\": \"ram\"}', then ship it with scripts/evaluate.py --model "
+        "runs/<run>/model.pt --ship)")
     trained = _manifest(tmp_path / "b", ("pixel", "GBCPong-v0"))
     target, _ = plan("pong", tmp_path / "out", trained)
     assert target.steps["probe"] == "run"  # every Game Boy game has step 07's adapter (agents.probing.gbc_game)

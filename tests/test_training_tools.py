@@ -18,7 +18,7 @@ from agents.compare import reference_lines
 from agents.evaluation import evaluate_agent
 from agents.networks import build_network
 from agents.presets import PRESETS, MemoryArgs, PixelArgs
-from agents.shipped import TRAINED_DIR, load_shipped, read_manifest, sha256_of, ship
+from agents.shipped import TRAINED_DIR, load_shipped, read_manifest, sha256_of, ship, shipped_agent_name
 from agents.trainer import network_for_space
 from breakout_py.baselines import follow_ball_actions, play_first_games, play_games
 
@@ -258,6 +258,21 @@ def test_shipping_leaves_the_runs_folder_out_of_the_training_settings(tmp_path):
     assert "runs_dir" not in shipped["training_args"] and shipped["training_args"]["seed"] == checkpoint["args"]["seed"]
     written, = read_manifest(tmp_path / "trained")["agents"]
     assert "runs_dir" not in written["training_args"] and written["sha256"] == entry["sha256"]
+
+
+def test_a_memory_agent_on_raw_ram_ships_beside_the_one_on_the_extracted_state(tmp_path):
+    entry = next(e for e in read_manifest()["agents"] if (e["agent"], e["env_id"]) == ("memory", "GBCPong-v0"))
+    _, checkpoint = load_agent(TRAINED_DIR / entry["file"])
+    trained = tmp_path / "trained"
+    ship(TRAINED_DIR / entry["file"], checkpoint, entry["evaluation"], {}, trained_dir=trained)
+    # the same file recorded as trained on the raw RAM: a second slot, not a replacement of the first
+    ram = {**checkpoint, "env_kwargs": {"obs_type": "ram"}}
+    shipped = ship(TRAINED_DIR / entry["file"], ram, entry["evaluation"], {}, trained_dir=trained)
+    assert shipped["agent"] == "memory_ram" and shipped["file"] == "GBCPong-v0__memory_ram.pt"
+    entries = read_manifest(trained)["agents"]
+    assert [(e["agent"], e["file"]) for e in entries] == [("memory", "GBCPong-v0__memory.pt"),
+                                                          ("memory_ram", "GBCPong-v0__memory_ram.pt")]
+    assert shipped_agent_name("memory", {"obs_type": "state"}) == "memory"
 
 
 def test_compare_draws_the_scripted_players_at_the_runs_frame_skip():

@@ -26,7 +26,7 @@ import numpy as np
 import breakout_py
 from gbc import GAME_ENV_IDS, PROFILED_ENV_ID
 from agents.probing.key_variable_games import compare_by_address
-from agents.shipped import read_manifest
+from agents.shipped import SHIPPED_AGENTS, read_manifest
 from breakout_py.baselines import play_games
 from breakout_py.errors import UserError
 from breakout_py.files import atomic_write, write_json
@@ -103,7 +103,7 @@ def hidden_symbols_target(name: str, out_root: str | Path) -> GameTarget:
 
 
 def shipped_entries(target: GameTarget, trained_dir: Path | None = None) -> dict[str, dict[str, Any]]:
-    """agent ("memory"/"pixel") -> manifest entry of the agents shipped for the target's env (and profile); for a
+    """agent (one of SHIPPED_AGENTS) -> manifest entry of the agents shipped for the target's env (and profile); for a
     --hide-symbols target, those of the game whose symbols are hidden."""
     manifest = read_manifest() if trained_dir is None else read_manifest(trained_dir)
     if target.symbols_hidden_of:
@@ -113,8 +113,9 @@ def shipped_entries(target: GameTarget, trained_dir: Path | None = None) -> dict
 
 
 def _train_hint(agent: str, target: GameTarget) -> str:
-    script = "02_train_memory.py" if agent == "memory" else "03_train_pixel.py"
-    kwargs = f" --env-kwargs '{json.dumps(target.env_kwargs)}'" if target.env_kwargs else ""
+    script = "03_train_pixel.py" if agent == "pixel" else "02_train_memory.py"
+    env_kwargs = {**target.env_kwargs, **({"obs_type": "ram"} if agent == "memory_ram" else {})}
+    kwargs = f" --env-kwargs '{json.dumps(env_kwargs)}'" if env_kwargs else ""
     return (f"train it with scripts/{script} --env-id {target.env_id}{kwargs}, then ship it with "
             "scripts/evaluate.py --model runs/<run>/model.pt --ship")
 
@@ -125,16 +126,21 @@ def plan_steps(target: GameTarget, shipped: dict[str, dict[str, Any]]) -> dict[s
                                              "or render)"
     steps = {"extract": gbc_step, "render": gbc_step,
              "scripted": "run" if target.scripted_player else f"skipped: no scripted player for {target.env_id}"}
-    for agent in ("memory", "pixel"):
+    for agent in SHIPPED_AGENTS:
         steps[f"evaluate_{agent}"] = "run" if agent in shipped else \
             f"skipped: no shipped {agent} agent for {target.env_id} ({_train_hint(agent, target)})"
+    if not target.profile:
+        steps["evaluate_memory_ram"] = f"skipped: {target.env_id} has no RAM (its memory agent reads the state vector)"
     steps["key_variables"] = steps["evaluate_memory"]
+    steps["key_variables_ram"] = steps["evaluate_memory_ram"]
     steps["probe"] = steps["evaluate_pixel"]  # every game here has step 07's adapter (agents.probing.games)
     if target.symbols_hidden_of:
         of = f"--game {target.game}'s"
+        steps.update({f"evaluate_{agent}": f"skipped: symbols hidden, this run ranks key variables; the "
+                                           f"evaluations are {of}" for agent in SHIPPED_AGENTS})
         steps.update(scripted="skipped: a user's ROM has no scripted player (it reads variables by name)",
-                     evaluate_memory=f"skipped: symbols hidden, this run ranks key variables; the evaluations are {of}",
-                     evaluate_pixel=f"skipped: symbols hidden, this run ranks key variables; the evaluations are {of}",
+                     key_variables_ram=f"skipped: symbols hidden, this run ranks the state agent's key variables; "
+                                       f"the raw-RAM agent's are {of}",
                      probe=f"skipped: symbols hidden, this run ranks key variables; steps 07-08 are {of}")
     steps["compare_hidden"] = steps["key_variables"] if target.symbols_hidden_of else \
         "skipped: the symbols file is not hidden (--hide-symbols)"
@@ -180,7 +186,7 @@ def shell_plan(target: GameTarget, out: Path, shipped_greedy: dict[str, bool]) -
               "SYMBOLS_HIDDEN_OF": target.symbols_hidden_of,
               **{f"STEP_{step.upper()}": line for step, line in target.steps.items()},
               **{f"GREEDY_{agent.upper()}": "--greedy" if shipped_greedy.get(agent) else ""
-                 for agent in ("memory", "pixel")}}
+                 for agent in SHIPPED_AGENTS}}
     return "\n".join(f"{key}={shlex.quote(value)}" for key, value in values.items())
 
 

@@ -2,10 +2,11 @@
 root (each holds the game.json agents.probing.game_runs wrote and what the steps wrote beside it), as games.csv and
 a self-contained games.html.
 
-Per game: the extractor's kept and dropped bytes and its score against the symbols file (01); the shipped agents'
-evaluation returns (this run's, else the manifest's) beside the scripted player's mean; the top key variables of the
-memory agent (06); the probe's best-layer R^2 of the probed key variables against both controls (07); links to the
-game's reports. A cell that does not apply says why (the step's skip line, or the file that is missing).
+Per game: the extractor's kept and dropped bytes and its score against the symbols file (01); the evaluation returns
+(this run's, else the manifest's) of the shipped agents (the memory agent on the extracted state, the memory agent on
+raw RAM, the pixel agent) beside the scripted player's mean; the top key variables of both memory agents (06); the
+probe's best-layer R^2 of the probed key variables against both controls (07); links to the game's reports. A cell
+that does not apply says why (the step's skip line, or the file that is missing).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from agents.probing.game_runs import GAME_FILE, SCRIPTED_FILE
+from agents.shipped import SHIPPED_AGENTS
 from breakout_py.errors import UserError
 from breakout_py.files import atomic_write, write_table
 from gbc.extract.score import bars_met, score_spec
@@ -26,11 +28,14 @@ from gbc.profiles import ROMS_DIR
 CSV_NAME = "games.csv"
 HTML_NAME = "games.html"
 TOP_KEY_VARIABLES = 5
+_AGENT_LABELS = {"memory": "memory agent", "memory_ram": "raw-RAM memory agent", "pixel": "pixel agent"}
 COLUMNS = ("game", "env id", "extractor kept bytes", "extractor dropped bytes", "extractor score",
-           "memory agent return", "pixel agent return", "scripted player", "top key variables (06)",
+           "memory agent return", "memory agent (raw RAM) return", "pixel agent return", "scripted player",
+           "top key variables (06)", "top key variables of the raw-RAM agent (06)",
            "probe R^2: best layer (random weights there; pixels)", "reports")
 # Files linked from a game's row, when the step wrote them (relative to the game's folder).
 LINKS = (("probe report", "probe/report.html"), ("key variables", "key_variables/key_variables.png"),
+         ("key variables of the raw-RAM agent", "key_variables_ram/key_variables.png"),
          ("render contact sheet", "render/contact_sheet.png"), ("RAM-to-screen map", "ram_regions/ram_regions.md"))
 
 
@@ -67,11 +72,16 @@ def extractor_cells(folder: Path, steps: dict[str, str]) -> list[str]:
     return [f"{summary['kept_bytes']} ({summary['features']} features)", dropped_cell, score]
 
 
+def _not_run_cell(step_line: str, agent: str) -> str:
+    """The cell of a step that did not run: "no <agent> shipped" when that is why, else the step's own reason."""
+    return f"no {_AGENT_LABELS[agent]} shipped" if f"no shipped {agent} agent" in step_line else _why(step_line)
+
+
 def agent_cell(folder: Path, game: dict[str, Any], agent: str) -> str:
     """The shipped agent's mean return: this run's evaluation, else the manifest's; with its training budget."""
     step = game["steps"][f"evaluate_{agent}"]
     if step != "run":
-        return _why(step) if agent in game.get("shipped", {}) else f"no {agent} agent shipped"
+        return _not_run_cell(step, agent)
     shipped = game["shipped"][agent]
     evaluation = _read_json(folder / "evaluate" / f"{game['env_id'].replace('/', '-')}__{agent}__shipped.json")
     where = "this run"
@@ -94,12 +104,14 @@ def scripted_cell(folder: Path, steps: dict[str, str]) -> str:
     return f"{result['agent']}: {result['mean_score']:.1f} over {result['episodes']} games"
 
 
-def key_variables_cell(folder: Path, steps: dict[str, str]) -> str:
-    if steps["key_variables"] != "run":
-        return "no memory agent shipped"
-    path = folder / "key_variables" / "key_variables.csv"
+def key_variables_cell(folder: Path, steps: dict[str, str], step: str = "key_variables") -> str:
+    """The top key variables step 06 wrote into <folder>/<step>/ (key_variables: the memory agent on the extracted
+    state; key_variables_ram: on raw RAM)."""
+    if steps[step] != "run":
+        return _not_run_cell(steps[step], "memory_ram" if step == "key_variables_ram" else "memory")
+    path = folder / step / "key_variables.csv"
     if not path.is_file():
-        return "not run: no key_variables/key_variables.csv"
+        return f"not run: no {step}/key_variables.csv"
     with open(path, newline="") as f:
         rows = sorted(csv.DictReader(f), key=lambda r: int(r["rank"]))[:TOP_KEY_VARIABLES]
     return ", ".join(r["symbol"] or r["feature"] for r in rows)
@@ -107,7 +119,7 @@ def key_variables_cell(folder: Path, steps: dict[str, str]) -> str:
 
 def probe_cell(folder: Path, steps: dict[str, str]) -> str:
     if steps["probe"] != "run":
-        return "no pixel agent shipped" if "no shipped pixel agent" in steps["probe"] else _why(steps["probe"])
+        return _not_run_cell(steps["probe"], "pixel")
     summary = _read_json(folder / "probe" / "summary.json")
     if summary is None:
         return "not run: no probe/summary.json"
@@ -127,8 +139,9 @@ def game_row(folder: Path) -> dict[str, Any]:
               for path in sorted((folder / "extract").glob("*.state_spec.png"))]
     name = f"{game['game']} (symbols hidden)" if game.get("symbols_hidden_of") else game["game"]
     return dict(zip(COLUMNS, [name, game["env_id"], *extractor_cells(folder, steps),
-                              agent_cell(folder, game, "memory"), agent_cell(folder, game, "pixel"),
+                              *(agent_cell(folder, game, agent) for agent in SHIPPED_AGENTS),
                               scripted_cell(folder, steps), key_variables_cell(folder, steps),
+                              key_variables_cell(folder, steps, "key_variables_ram"),
                               probe_cell(folder, steps),
                               [(label, f"{folder.name}/{path}") for label, path in links]]))
 
