@@ -8,10 +8,10 @@
 
 Three kinds of agent are shipped (`SHIPPED_AGENTS`): `memory` (the memory agent on its game's state vector: Python
 Breakout's, or a Game Boy game's extracted state), `memory_ram` (the same agent trained on a Game Boy game's raw RAM,
-`--env-kwargs '{"obs_type": "ram"}'`) and `pixel`. `agents/trained/manifest.json` lists one entry per (agent, env id): the model file and its SHA-256, env id and env
-kwargs, network, training steps and seconds, seed, run name, its training settings (all but --runs-dir, a folder of
-the machine it trained on), the machine it trained on, the commit of the code that trained it, and its evaluation
-over 100 games. `scripts/evaluate.py --ship` adds or replaces an entry.
+`--env-kwargs '{"obs_type": "ram"}'`) and `pixel`. `agents/trained/manifest.json` lists one entry per (agent, env
+id): the model file and its SHA-256, env id and env kwargs, network, training steps and seconds, seed, run name, its
+training settings (all but --runs-dir, a folder of the machine it trained on), the machine it trained on, the commit
+of the code that trained it, and its evaluation over 100 games. `scripts/evaluate.py --ship` adds or replaces an entry.
 """
 
 from __future__ import annotations
