@@ -76,9 +76,9 @@ KIND_SWEEP, KIND_JOINT = 1, 2  # after KIND_PLAY = 0
 KIND_NAMES = ("play", "sweep", "joint")
 KINDS = ("position", "velocity", "counter", "flag", "array element", "value")
 # About 6 minutes of CPU for our first game on this 2-core machine: the emulated render costs about 5 ms a frame, a saved
-# state 12 ms. 96 bases and 24 joint placements: with half as many, GBC Breakout's ball read at R^2 0.85-0.89 from
-# 2,066 training samples, 0.92-0.93 from 4,787 (agents/trained/results/probe.md). causal_variables None: the key
-# variables.
+# state 12 ms. 96 bases and 24 joint placements: with half as many, our first game's small moving object read at R^2
+# 0.85-0.89 from 2,066 training samples, 0.92-0.93 from 4,787 (agents/trained/results/probe.md). causal_variables
+# None: the key variables.
 DEFAULTS = dict(num_games=8, num_steps=600, keep_every=6, num_bases=96, joint_positions=24, causal_variables=None,
                 causal_states=48, group_steps=60)
 SCREEN_TEST_STATES = 6  # play states each scalar is written into to see whether the game draws it
