@@ -42,6 +42,9 @@ def test_hidden_symbols_run_names_features_by_address_and_never_reads_the_symbol
     assert sorted(profile["variables"]) == ["game_state", "player_score"] and "seed_variable" not in profile
     assert (target.env_id, target.symbols_hidden_of, target.steps["key_variables"]) == ("GBC-v0", "GBCPong-v0", "run")
     assert target.steps["scripted"].startswith("skipped: a user's ROM has no scripted player")
+    # Pong ships a raw-RAM agent too: a hidden-symbols run ranks only the state agent, and evaluates none
+    assert all(target.steps[step].startswith("skipped: symbols hidden")
+               for step in ("evaluate_memory", "evaluate_memory_ram", "evaluate_pixel", "key_variables_ram"))
 
     _refuse_symbols_files(monkeypatch)
     agent, env_id, env_kwargs, _, _ = load_memory_agent("memory", "", "GBCPong-v0", target.profile)
