@@ -42,9 +42,22 @@ def _everything(folder: Path) -> None:
                 [["0xC0A5", "paddle_x", 2], ["0xC0A6", "ball_x", 1], ["0xC0FF", "", 3]])
     write_table(folder / "key_variables_ram" / "key_variables.csv", ["feature", "symbol", "rank"],
                 [["0xC0A6", "ball_x", 2], ["0xFF80", "", 1]])
-    write_json(folder / "probe" / "summary.json", {"bars": {"key_variables_r2": {
-        "ball_x": {"best_layer": "conv2", "r2": 0.968, "random_weights_r2": 0.942, "pixels_r2": 0.489, "pass": True},
-        "ball_y": {"best_layer": "fc1", "r2": 0.5, "random_weights_r2": -0.57, "pixels_r2": 0.2, "pass": False}}}})
+    write_json(folder / "probe" / "summary.json", {
+        "bars": {"key_variables_r2": {
+            "ball_x": {"best_layer": "conv2", "r2": 0.968, "random_weights_r2": 0.942, "pixels_r2": 0.489, "pass": True},
+            "ball_y": {"best_layer": "fc1", "r2": 0.5, "random_weights_r2": -0.57, "pixels_r2": 0.2, "pass": False}},
+            "causal": {"ball_x": {"pass": True}, "paddle_x": {"pass": False}},
+            "causal_generic": {"ball_dx": {"pass": True}}},
+        "families": {"ball_x": "position", "ball_y": "position", "paddle_x": "position", "reached_red": "flag",
+                     "brick[0]": "array element"},
+        "r2_bar_variables": ["ball_x", "ball_y"],
+        "screen_maps": {"variables": {"ball_x": {"iou": 0.6, "pointing_hit_rate": 1.0},
+                                      "ball_y": {"iou": 0.2, "pointing_hit_rate": 0.5},
+                                      "ball_dx": {"iou": 0.1, "pointing_hit_rate": 0.0}}}})
+    write_table(folder / "probe" / "probe_best.csv", ["variable", "metric", "score", "random_best", "pixels"],
+                [["ball_x", "r2", 0.968, 0.95, 0.489], ["ball_y", "r2", 0.5, 0.1, 0.2], ["paddle_x", "r2", 0.9, 0.8, 0.7],
+                 ["reached_red", "balanced_accuracy", 0.75, 0.5, 0.6], ["brick[0]", "balanced_accuracy", "nan", "nan",
+                                                                       "nan"]])
     (folder / "probe" / "report.html").write_text("<html></html>")
 
 
@@ -80,6 +93,13 @@ def test_cross_game_table_has_one_row_per_game_and_says_why_a_cell_is_empty(pipe
     assert breakout["top key variables (06)"] == "ball_x, paddle_x, 0xC0FF"
     probe = breakout["probe R^2: best layer (random weights there; pixels)"]
     assert probe == "ball_x conv2 0.97 (0.94; 0.49); ball_y fc1 0.50 (-0.57; 0.20) below the bar"
+    # medians per kind over the scored variables (brick[0] was constant on the test split: nan, left out)
+    kinds = breakout["probe by variable kind: median best-layer score (random weights at their best; pixels)"]
+    assert kinds == "flag balanced accuracy 0.75 (0.50; 0.60), 1 variable; position R^2 0.90 (0.80; 0.49), 3 variables"
+    assert breakout["causal: key variables whose steering beats random directions"] == \
+        "2 of 3 (1 of 2 as predicted; 1 of 1 more than random)"
+    maps = breakout["screen maps: median IoU, pointing game (on-screen positions; all mapped)"]
+    assert maps == "0.40, 75% over 2; all mapped: 0.20, 50% over 3"
     assert breakout["reports"] == [("probe report", "GBCBreakout-v0/probe/report.html")]
 
     assert pong["extractor kept bytes"] == "16 (16 features)"
@@ -88,7 +108,8 @@ def test_cross_game_table_has_one_row_per_game_and_says_why_a_cell_is_empty(pipe
     assert pong["memory agent (raw RAM) return"] == "no raw-RAM memory agent shipped"
     assert pong["top key variables of the raw-RAM agent (06)"] == "no raw-RAM memory agent shipped"
     assert pong["top key variables (06)"] == "no memory agent shipped"
-    assert pong["probe R^2: best layer (random weights there; pixels)"] == "no pixel agent shipped"
+    for column in COLUMNS[COLUMNS.index("probe R^2: best layer (random weights there; pixels)"):-1]:
+        assert pong[column] == "no pixel agent shipped", column
     assert pong["scripted player"] == "not run: no scripted.json"
     assert pong["reports"] == []  # the spec's picture was not copied
 

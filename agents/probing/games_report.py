@@ -5,8 +5,10 @@ a self-contained games.html.
 Per game: the extractor's kept and dropped bytes and its score against the symbols file (01); the evaluation returns
 (this run's, else the manifest's) of the shipped agents (the memory agent on the extracted state, the memory agent on
 raw RAM, the pixel agent) beside the scripted player's mean; the top key variables of both memory agents (06); the
-probe's best-layer R^2 of the probed key variables against both controls (07); links to the game's reports. A cell
-that does not apply says why (the step's skip line, or the file that is missing).
+probe's best-layer R^2 of the probed key variables against both controls, the median best-layer score of each kind of
+variable (position, velocity, counter, flag, array element, ...), the causal check's share of key variables that pass
+and the function-vector screen maps' agreement with the emulator's (07); links to the game's reports. A cell that does
+not apply says why (the step's skip line, or the file that is missing).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from __future__ import annotations
 import csv
 import html
 import json
+import math
+import statistics
 import time
 from pathlib import Path
 from typing import Any
@@ -32,7 +36,11 @@ _AGENT_LABELS = {"memory": "memory agent", "memory_ram": "raw-RAM memory agent",
 COLUMNS = ("game", "env id", "extractor kept bytes", "extractor dropped bytes", "extractor score",
            "memory agent return", "memory agent (raw RAM) return", "pixel agent return", "scripted player",
            "top key variables (06)", "top key variables of the raw-RAM agent (06)",
-           "probe R^2: best layer (random weights there; pixels)", "reports")
+           "probe R^2: best layer (random weights there; pixels)",
+           "probe by variable kind: median best-layer score (random weights at their best; pixels)",
+           "causal: key variables whose steering beats random directions",
+           "screen maps: median IoU, pointing game (on-screen positions; all mapped)", "reports")
+_METRIC_NAMES = {"r2": "R^2", "balanced_accuracy": "balanced accuracy"}
 # Files linked from a game's row, when the step wrote them (relative to the game's folder).
 LINKS = (("probe report", "probe/report.html"), ("key variables", "key_variables/key_variables.png"),
          ("key variables of the raw-RAM agent", "key_variables_ram/key_variables.png"),
@@ -130,6 +138,68 @@ def probe_cell(folder: Path, steps: dict[str, str]) -> str:
     return "; ".join(parts) or "no key variables probed"
 
 
+def _probe_summary(folder: Path, steps: dict[str, str]) -> tuple[dict[str, Any] | None, str]:
+    """Step 07's summary.json, or None and the cell saying why there is none."""
+    if steps["probe"] != "run":
+        return None, _not_run_cell(steps["probe"], "pixel")
+    summary = _read_json(folder / "probe" / "summary.json")
+    return summary, "" if summary is not None else "not run: no probe/summary.json"
+
+
+def kinds_cell(folder: Path, steps: dict[str, str]) -> str:
+    """Per kind of variable (the probe's families) and metric: the median over its scored variables of the trained
+    network's best-layer score, the random-weights twin's best and the raw pixels' (probe/probe_best.csv)."""
+    summary, why = _probe_summary(folder, steps)
+    path = folder / "probe" / "probe_best.csv"
+    if summary is None or not path.is_file():
+        return why or "not run: no probe/probe_best.csv"
+    groups: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f):
+            scores = tuple(float(row[c] or "nan") for c in ("score", "random_best", "pixels"))
+            if not math.isnan(scores[0]):  # nan: constant on the test split, not scored
+                kind = summary["families"].get(row["variable"], "other")
+                groups.setdefault((kind, row["metric"]), []).append(scores)
+    parts = []
+    for (kind, metric), rows in sorted(groups.items()):
+        trained, random, pixels = (statistics.median(column) for column in zip(*rows))
+        parts.append(f"{kind} {_METRIC_NAMES.get(metric, metric)} {trained:.2f} ({random:.2f}; {pixels:.2f}), "
+                     f"{len(rows)} variable{'s' * (len(rows) != 1)}")
+    return "; ".join(parts) or "no variable scored"
+
+
+def causal_cell(folder: Path, steps: dict[str, str]) -> str:
+    """How many key variables pass the causal check: steering moves the policy the predicted way (variables with a
+    predicted direction) or more than equal-norm random directions (the others)."""
+    summary, why = _probe_summary(folder, steps)
+    if summary is None:
+        return why
+    predicted, generic = summary["bars"].get("causal", {}), summary["bars"].get("causal_generic", {})
+    passed = [bar["pass"] for bar in (*predicted.values(), *generic.values())]
+    if not passed:
+        return "no key variable steered"
+    return (f"{sum(passed)} of {len(passed)} ({sum(b['pass'] for b in predicted.values())} of {len(predicted)} as "
+            f"predicted; {sum(b['pass'] for b in generic.values())} of {len(generic)} more than random)")
+
+
+def maps_cell(folder: Path, steps: dict[str, str]) -> str:
+    """The screen maps' median IoU and pointing-game hit rate over the on-screen positions among the key variables
+    (those the R^2 bar holds), then over every variable mapped."""
+    summary, why = _probe_summary(folder, steps)
+    if summary is None:
+        return why
+    maps = summary.get("screen_maps", {}).get("variables", {})
+    if not maps:
+        return "no screen map (no key variable changed a screen pixel)"
+
+    def medians(names: list[str]) -> str:
+        return (f"{statistics.median(maps[n]['iou'] for n in names):.2f}, "
+                f"{statistics.median(maps[n]['pointing_hit_rate'] for n in names):.0%} over {len(names)}")
+
+    positions = [name for name in summary.get("r2_bar_variables", []) if name in maps]
+    return f"{medians(positions) if positions else 'no on-screen position mapped'}; all mapped: {medians(list(maps))}"
+
+
 def game_row(folder: Path) -> dict[str, Any]:
     """The row of one game folder (it holds game.json)."""
     game = json.loads((folder / GAME_FILE).read_text())
@@ -142,7 +212,8 @@ def game_row(folder: Path) -> dict[str, Any]:
                               *(agent_cell(folder, game, agent) for agent in SHIPPED_AGENTS),
                               scripted_cell(folder, steps), key_variables_cell(folder, steps),
                               key_variables_cell(folder, steps, "key_variables_ram"),
-                              probe_cell(folder, steps),
+                              probe_cell(folder, steps), kinds_cell(folder, steps), causal_cell(folder, steps),
+                              maps_cell(folder, steps),
                               [(label, f"{folder.name}/{path}") for label, path in links]]))
 
 
@@ -179,6 +250,9 @@ def write_games_report(root: str | Path) -> dict[str, Path]:
             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by scripts/run_pipeline.sh --all-games. "
             "Returns: mean over the evaluation's games (this run's evaluation, else the manifest's). Probe: for "
             "each key variable of the probe, R^2 at the trained network's best layer, then in brackets the same "
-            "architecture with random weights at that layer and a probe on the raw pixels.</p>"
+            "architecture with random weights at that layer and a probe on the raw pixels. Causal: key variables "
+            "whose steering moves the policy the predicted way, or more than equal-norm random directions. Screen "
+            "maps: IoU of the function-vector map's top pixels with the emulator's perturbation map, and the share "
+            "of states whose map peaks on the variable's pixels.</p>"
             f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></body></html>")
     return {"csv": csv_path, "html": atomic_write(root / HTML_NAME, page)}
