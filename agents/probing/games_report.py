@@ -125,25 +125,23 @@ def key_variables_cell(folder: Path, steps: dict[str, str], step: str = "key_var
     return ", ".join(r["symbol"] or r["feature"] for r in rows)
 
 
-def probe_cell(folder: Path, steps: dict[str, str]) -> str:
-    if steps["probe"] != "run":
-        return _not_run_cell(steps["probe"], "pixel")
-    summary = _read_json(folder / "probe" / "summary.json")
-    if summary is None:
-        return "not run: no probe/summary.json"
-    parts = []
-    for name, bar in summary["bars"]["key_variables_r2"].items():
-        parts.append(f"{name} {bar['best_layer']} {bar['r2']:.2f} ({bar['random_weights_r2']:.2f}; "
-                     f"{bar['pixels_r2']:.2f}){'' if bar['pass'] else ' below the bar'}")
-    return "; ".join(parts) or "no key variables probed"
-
-
 def _probe_summary(folder: Path, steps: dict[str, str]) -> tuple[dict[str, Any] | None, str]:
     """Step 07's summary.json, or None and the cell saying why there is none."""
     if steps["probe"] != "run":
         return None, _not_run_cell(steps["probe"], "pixel")
     summary = _read_json(folder / "probe" / "summary.json")
     return summary, "" if summary is not None else "not run: no probe/summary.json"
+
+
+def probe_cell(folder: Path, steps: dict[str, str]) -> str:
+    summary, why = _probe_summary(folder, steps)
+    if summary is None:
+        return why
+    parts = []
+    for name, bar in summary["bars"]["key_variables_r2"].items():
+        parts.append(f"{name} {bar['best_layer']} {bar['r2']:.2f} ({bar['random_weights_r2']:.2f}; "
+                     f"{bar['pixels_r2']:.2f}){'' if bar['pass'] else ' below the bar'}")
+    return "; ".join(parts) or "no key variables probed"
 
 
 def kinds_cell(folder: Path, steps: dict[str, str]) -> str:
