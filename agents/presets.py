@@ -59,8 +59,7 @@ PIXEL_ENV_KWARGS = {"BreakoutPy-v0": {"obs_type": "pixels", "obs_size": 42, "fra
 # Python Breakout: what 2 hours of training buy on 2 CPU cores with the bfloat16 trunk (21M steps in 6,902 s at
 # ~3,000 env steps/s; 146.9 in 100 greedy games, where the float32 run's 12M steps gave 104.5; training_breakoutpy.md,
 # "The pixel agent in two hours with the bfloat16 trunk"). The Shooter and the Runner: about what an hour buys there
-# (the shipped runs: 6.5M steps in 4,124 s, 4.5M in 3,573 s; their emulators cost more per frame than Pong's,
-# training_games.md).
+# (the shipped runs: 6.5M steps in 4,124 s, 4.5M in 3,573 s, slower than Pong's 1,925 env steps/s; training_games.md).
 PIXEL_TOTAL_TIMESTEPS = {"BreakoutPy-v0": 21_000_000, "GBCShooter-v0": 6_500_000, "GBCRunner-v0": 4_500_000}
 PIXEL_OTHER_TIMESTEPS = 9_000_000
 
