@@ -15,13 +15,14 @@ from breakout_py.baselines import play_first_games
 from breakout_py.errors import UserError
 
 
-def check_agent_fits_env(agent: nn.Module, envs: gym.vector.VectorEnv, where: str) -> None:
-    """Raise CheckpointError when the env's observations or actions are not those the network was built for, or
-    when the env reads another state spec than the one the agent trained on (agents.checkpoint.load_agent)."""
+def check_agent_fits_env(agent: nn.Module, envs: gym.vector.VectorEnv | gym.Env, where: str) -> None:
+    """Raise CheckpointError when the env's observations or actions (a vector env's, or one env's) are not those the
+    network was built for, or when the env reads another state spec than the one the agent trained on
+    (agents.checkpoint.load_agent)."""
     check_state_spec(getattr(agent, "trained_state_spec", None), envs.metadata.get("state_spec"), where)
     config = agent.config
-    obs_shape = list(envs.single_observation_space.shape)
-    n_actions = int(envs.single_action_space.n)
+    obs_shape = list(getattr(envs, "single_observation_space", envs.observation_space).shape)
+    n_actions = int(getattr(envs, "single_action_space", envs.action_space).n)
     if config["obs_shape"] != obs_shape or config["n_actions"] != n_actions:
         raise CheckpointError(
             f"{where} was trained on observations {tuple(config['obs_shape'])} with {config['n_actions']} actions, "

@@ -6,11 +6,15 @@ ship the model into agents/trained/ (model file + manifest entry with this evalu
     .venv/bin/python scripts/evaluate.py --agent memory_ram --env-id GBCPong-v0  # the memory agent on raw RAM
     .venv/bin/python scripts/evaluate.py --model runs/BreakoutPy-v0__memory__s1__tuned/model.pt
     .venv/bin/python scripts/evaluate.py --model runs/.../model.pt --ship  # evaluate, then ship it
+    .venv/bin/python scripts/evaluate.py --env-id GBCRunner-v0 --trace player_y,next_obstacle_kind  # how it plays
 
 The model is played on the env id and env kwargs it was trained with (stored in the model file); a model whose
 network does not fit the env's observations or actions is refused with a clear error. Games run in parallel, one per
 sub-env of a vector env seeded with --seed, and each counts from its first step to game over (or the time limit).
-Writes artifacts/evaluate/<env>__<agent>__<model name>.json and prints where.
+Writes artifacts/evaluate/<env>__<agent>__<model name>.json and prints where. On a Game Boy game, --trace VARS also
+plays --trace-games games one at a time reading those RAM variables after every step (agents/play_trace.py): the
+steps go to <same name>__trace.csv, and the summary (action shares; each variable's spread, most common value and
+values at the games' ends) into the JSON and onto the screen.
 """
 
 from __future__ import annotations
@@ -27,10 +31,11 @@ import tyro
 from agents.checkpoint import load_agent
 from agents.cpu_threads import use_torch_threads
 from agents.evaluation import evaluate_agent, summarise_returns
+from agents.play_trace import summarise_trace, trace_games, trace_rows
 from agents.shipped import load_shipped, ship, shipped_agent_name
 from agents.trainer import record_video
 from breakout_py.errors import UserError, run_script
-from breakout_py.files import json_line, write_json
+from breakout_py.files import json_line, write_json, write_table
 
 
 @dataclass
@@ -56,6 +61,11 @@ class Args:
     """longest recorded game, in env steps"""
     ship: bool = False
     """copy --model into agents/trained/ and add this evaluation to its manifest entry (needs 100+ games)"""
+    trace: str = ""
+    """comma-separated RAM variables of a Game Boy game (names from its symbols file) to record after every step of
+    --trace-games extra games, e.g. player_y,next_obstacle_kind; empty: no trace"""
+    trace_games: int = 20
+    """games played for --trace (seeds --seed, --seed + 1, ...)"""
     out_dir: str = "artifacts/evaluate"
     """folder of the JSON result"""
     torch_threads: int = 0
@@ -92,6 +102,13 @@ def main(args: Args) -> dict:
                                            args.video_max_steps, 30, torch.device("cpu"))
         summary["video"] = {"path": args.video, "return": video_return, "steps": steps}
         print(f"wrote a video of one game (return {video_return:.0f}, {steps} steps) to {args.video}")
+    if args.trace:
+        trace = trace_games(agent, env_id, env_kwargs, [name.strip() for name in args.trace.split(",")],
+                            args.trace_games, args.seed, args.greedy, where)
+        trace_path = write_table(out_dir / f"{stem}__trace.csv", *trace_rows(trace))
+        summary["trace"] = {**summarise_trace(trace), "csv": str(trace_path)}
+        print(json_line(summary["trace"]), flush=True)
+        print(f"wrote the trace of {args.trace_games} games to {trace_path}")
     result_path = write_json(out_dir / f"{stem}.json", {**summary, "returns": results["returns"].tolist()})
     print(f"wrote the evaluation to {result_path}")
 

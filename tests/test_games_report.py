@@ -48,8 +48,10 @@ def _everything(folder: Path) -> None:
             "ball_y": {"best_layer": "fc1", "r2": 0.5, "random_weights_r2": -0.57, "pixels_r2": 0.2, "pass": False}},
             "causal": {"ball_x": {"pass": True}, "paddle_x": {"pass": False}},
             "causal_generic": {"ball_dx": {"pass": True}}},
-        "families": {"ball_x": "position", "ball_y": "position", "paddle_x": "position", "reached_red": "flag",
-                     "brick[0]": "array element"},
+        "families": {"ball_x": "ball", "ball_y": "ball", "paddle_x": "paddle", "reached_red": "ball",
+                     "brick[0]": "bricks"},  # the report's colours; the kinds cell reads the kinds
+        "kinds": {"ball_x": "position", "ball_y": "position", "paddle_x": "position", "reached_red": "flag",
+                  "brick[0]": "array element"},
         "r2_bar_variables": ["ball_x", "ball_y"],
         "screen_maps": {"variables": {"ball_x": {"iou": 0.6, "pointing_hit_rate": 1.0},
                                       "ball_y": {"iou": 0.2, "pointing_hit_rate": 0.5},

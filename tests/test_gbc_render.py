@@ -514,6 +514,27 @@ def test_emulated_render_moves_the_ball(game):
         renderer.close()
 
 
+def test_a_fresh_renderer_draws_its_first_frame_as_the_env_does():
+    """The runner's HUD (a window split off by a STAT interrupt) came out wrong in a fresh PyBoy's first frames
+    after load_state; the renderer runs a new emulator once before it draws."""
+    runner = GameBoy("runner")
+    try:
+        runner.restart(seed=0)
+        runner.hold(("DOWN",))
+        runner.tick(12, True)
+        state, held = runner.save_state(), runner.held
+        renderer = EmulatedRenderer("runner")
+        try:
+            first = renderer.render(state, {})
+        finally:
+            renderer.close()
+        runner.load_state(state, held)
+        runner.tick(renderer.frames, True)
+        assert np.array_equal(first, runner.screen_rgb())
+    finally:
+        runner.close()
+
+
 def test_emulated_render_errors(game):
     renderer = EmulatedRenderer("breakout")
     state = game.save_state()

@@ -160,3 +160,12 @@ def test_key_variables_come_from_step_06_when_its_file_exists(tmp_path):
     path.write_text("feature,score\nball_x,1\n")
     with pytest.raises(ProbeError, match="not a key_variables.csv"):
         ADAPTER.spec(ProbeConfig(key_variables_csv=str(path)))
+
+
+def test_every_variable_has_a_kind_in_the_game_boy_adapters_terms():
+    from agents.probing.gbc_game import KINDS
+    from agents.probing.python_breakout import SPEC
+    assert set(SPEC.kinds) == set(breakout_py.STATE_NAMES) and set(SPEC.kinds.values()) <= set(KINDS)
+    expected = {"ball_x": "position", "paddle_x": "position", "ball_vy": "velocity", "score": "counter",
+                "serve_timer": "counter", "hit_red": "flag", breakout_py.STATE_NAMES[-1]: "array element"}
+    assert {name: SPEC.kinds[name] for name in expected} == expected

@@ -248,6 +248,34 @@ def test_probe_finds_a_unit_planted_with_a_swept_variable(played):
     assert np.abs(unit_correlations(acts, data.targets[:, chosen])[5]).argmax() == 0
 
 
+def test_a_sweep_the_game_does_not_draw_in_its_state_is_left_out():
+    newest = np.zeros((6, 3, 3), np.uint8)
+    newest[4, 1, 1] = 9
+    jobs = [(base, gbc_game.KIND_SWEEP, 0, {0: value}) for base in (0, 1) for value in range(3)]
+    assert gbc_game.drawn_sweeps(newest, jobs).tolist() == [False] * 3 + [True] * 3
+    # the runner's height is drawn while it stands and not while it ducks (the ducking sprite has its own row)
+    from gbc.emulator import GameBoy
+
+    runner = GameBoy("runner")
+    states = {}
+    try:
+        runner.restart(seed=0)
+        for name, buttons in (("ducking", ("DOWN",)), ("standing", ())):
+            runner.hold(buttons)
+            runner.tick(12, False)
+            assert runner.read("ducking") == (name == "ducking")
+            states[name] = runner.save_state()
+    finally:
+        runner.close()
+    renderer = EmulatedRenderer("runner")
+    try:
+        for name, state in states.items():
+            frames = np.stack([renderer.render(state, {"player_y": y}) for y in (70, 85, 100)])
+            assert gbc_game.drawn_sweeps(frames, [(0, gbc_game.KIND_SWEEP, 0, {})] * 3).all() == (name == "standing")
+    finally:
+        renderer.close()
+
+
 def _causal_row(name: str, layer: str, direction: str, effect: float) -> dict:
     return {"variable": name, "layer": layer, "direction": direction, "policy_effect_mean": effect,
             "policy_success": np.nan, "policy_success_seed_std": np.nan}

@@ -140,6 +140,7 @@ class GameSpec:
     binary: tuple[bool, ...]  # per variable: a 0/1 flag (logistic probe) or a quantity (ridge)
     addresses: dict[str, str]  # where each variable lives: state[i] (Python Breakout), its RAM address (GBC)
     families: dict[str, str]  # per variable: its family or kind (the report's colours: report.FAMILY_COLOURS)
+    kinds: dict[str, str]  # per variable: position, velocity, counter, flag, array element or value (games.html)
     arrays: dict[str, ArrayLayout]  # title ("Bricks") -> layout; every other variable is a scalar
     key_variables: tuple[str, ...]  # the R^2 bar: some layer reads each with R^2 >= 0.9, above the control
     policy_signs: dict[str, int]  # variable -> +1 if pushing it up should move the policy toward `toward`, -1 away

@@ -145,7 +145,7 @@ def probe_cell(folder: Path, steps: dict[str, str]) -> str:
 
 
 def kinds_cell(folder: Path, steps: dict[str, str]) -> str:
-    """Per kind of variable (the probe's families) and metric: the median over its scored variables of the trained
+    """Per kind of variable (summary.json's kinds: position, velocity, counter, flag, array element, value) and metric: the median over its scored variables of the trained
     network's best-layer score, the random-weights twin's best and the raw pixels' (probe/probe_best.csv)."""
     summary, why = _probe_summary(folder, steps)
     path = folder / "probe" / "probe_best.csv"
@@ -156,7 +156,7 @@ def kinds_cell(folder: Path, steps: dict[str, str]) -> str:
         for row in csv.DictReader(f):
             scores = tuple(float(row[c] or "nan") for c in ("score", "random_best", "pixels"))
             if not math.isnan(scores[0]):  # nan: constant on the test split, not scored
-                kind = summary["families"].get(row["variable"], "other")
+                kind = summary["kinds"].get(row["variable"], "other")
                 groups.setdefault((kind, row["metric"]), []).append(scores)
     parts = []
     for (kind, metric), rows in sorted(groups.items()):

@@ -30,7 +30,10 @@ redrawn when something happens: a grid of tiles, a score, lives) change nothing 
 only, as array elements do (too many to sweep one by one); their mean-difference directions come from play (upper
 vs lower third, or 1 vs 0). Sweeps: each sweepable variable over `sweep_count` values of its observed range in
 `num_bases` play states, plus `joint_positions` random joint placements of all sweepable positions in their observed
-box (the "joint" kind), each drawn by the game; targets are read from the RAM the newest frame was drawn from.
+box (the "joint" kind), each drawn by the game; targets are read from the RAM the newest frame was drawn from. A
+variable the game draws only in some states (the runner's height is not drawn while it ducks; a shot's x only while
+one flies) is swept only in the bases where its values drew different frames: elsewhere the frames say nothing of
+the written value, and joint placements use only the bases where every position drew.
 
 Key variables (the R^2 bar's, the causal check's, the screen maps'): the top KEY_VARIABLES_TOP (agents.probing.game)
 of step 06's key_variables.csv (ProbeConfig.key_variables_csv, default artifacts/key_variables/<env>/shipped_memory/)
@@ -543,13 +546,29 @@ def stack_overrides(variables: Sequence[Variable], kinds: Sequence[str], written
     return out
 
 
+def drawn_sweeps(newest: np.ndarray, jobs: Sequence[tuple[int, int, int, dict[int, int]]]) -> np.ndarray:
+    """Per sweep job: whether its (base, variable) sweep drew anything, i.e. the newest frames of that sweep's
+    values are not all the same (a sweep of one value, where the observed range is one value, is kept). A state in
+    which the game does not draw the variable (the runner's height while it ducks, a shot's x with no shot in
+    flight) gives frames that say nothing of the written values."""
+    groups: dict[tuple[int, int], list[int]] = {}
+    for i, (b, _, k, _) in enumerate(jobs):
+        groups.setdefault((b, k), []).append(i)
+    drawn = np.zeros(len(jobs), dtype=bool)
+    for rows in groups.values():
+        drawn[rows] = len(rows) == 1 or bool((newest[rows] != newest[rows[0]]).any())
+    return drawn
+
+
 def build_probe_data(play: GBCPlay, setup: ProbeSetup, profile: GameProfile, variables: Sequence[Variable],
                      num_bases: int, sweep_count: int, joint_positions: int, seed: int,
                      group_steps: int) -> GameSamples:
     """Play samples (the env's own frames and the recorded targets), plus for `num_bases` of them each sweepable
     variable over `sweep_count` values of its observed range and `joint_positions` random joint placements of the
-    sweepable positions in their observed box, each drawn by the game. Targets: one column per variable; variable:
-    the swept column, -1 for play and joint placements."""
+    sweepable positions in their observed box, each drawn by the game. A sweep that drew nothing in its base state
+    (drawn_sweeps) is left out, and joint placements use only the bases where every position's sweep drew;
+    sweep_source says "observed (drawn in n of N states)" when some were left out. Targets: one column per
+    variable; variable: the swept column, -1 for play and joint placements."""
     measured = play.measured
     play_targets = decode(play.shown, variables)
     n_play = len(play_targets)
@@ -558,21 +577,32 @@ def build_probe_data(play: GBCPlay, setup: ProbeSetup, profile: GameProfile, var
     swept = np.flatnonzero(measured.sweepable())
     box = {int(k): observed_range(play, variables, int(k)) for k in swept}
     positions = [k for k in box if measured.kinds[k] == "position"]
-    jobs: list[tuple[int, int, int, dict[int, int]]] = []  # (base, kind, swept variable, moves)
-    for k, (lo, hi) in box.items():
-        values = np.unique(np.round(np.linspace(lo, hi, sweep_count)).astype(int))
-        jobs += [(b, KIND_SWEEP, k, {k: int(value)}) for b in bases for value in values]
-    if positions:
-        jobs += [(b, KIND_JOINT, -1, {k: int(rng.integers(box[k][0], box[k][1] + 1)) for k in positions})
-                 for b in bases for _ in range(joint_positions)]
-    obs = np.empty((len(jobs), *play.env_obs.shape[1:]), dtype=np.uint8)
-    targets = np.empty((len(jobs), len(variables)), dtype=np.float32)
     renderer = EmulatedRenderer(profile)
-    try:
+
+    def render(jobs: list[tuple[int, int, int, dict[int, int]]]) -> tuple[np.ndarray, np.ndarray]:
+        obs = np.empty((len(jobs), *play.env_obs.shape[1:]), dtype=np.uint8)
+        targets = np.empty((len(jobs), len(variables)), dtype=np.float32)
         for i, (b, _, _, moves) in enumerate(jobs):
             obs[i], targets[i] = render_stack(renderer, play.states[b],
                                               stack_overrides(variables, measured.kinds, play.written[b], moves),
                                               setup.obs_size, variables)
+        return obs, targets
+
+    try:
+        jobs: list[tuple[int, int, int, dict[int, int]]] = []  # (base, kind, swept variable, moves)
+        for k, (lo, hi) in box.items():
+            values = np.unique(np.round(np.linspace(lo, hi, sweep_count)).astype(int))
+            jobs += [(b, KIND_SWEEP, k, {k: int(value)}) for b in bases for value in values]
+        obs, targets = render(jobs)
+        drawn = drawn_sweeps(obs[:, -1], jobs)
+        drawn_bases = {k: {b for (b, _, j, _), shown in zip(jobs, drawn) if j == k and shown} for k in box}
+        jobs, obs, targets = [job for job, shown in zip(jobs, drawn) if shown], obs[drawn], targets[drawn]
+        joint_bases = [b for b in bases if all(b in drawn_bases[k] for k in positions)]
+        if positions and joint_bases:
+            joint = [(b, KIND_JOINT, -1, {k: int(rng.integers(box[k][0], box[k][1] + 1)) for k in positions})
+                     for b in joint_bases for _ in range(joint_positions)]
+            joint_obs, joint_targets = render(joint)
+            jobs, obs, targets = jobs + joint, np.concatenate([obs, joint_obs]), np.concatenate([targets, joint_targets])
     finally:
         renderer.close()
     base = np.concatenate([np.arange(n_play), [job[0] for job in jobs]]).astype(np.int64)
@@ -582,14 +612,17 @@ def build_probe_data(play: GBCPlay, setup: ProbeSetup, profile: GameProfile, var
     if spec is not None:
         own, followed, _ = spec
         subset = all_targets[:, own] < all_targets[:, followed]
+    sources = {v.name: "play only" for v in variables}
+    for k in box:
+        shown, total = len(drawn_bases[k]), len(bases)
+        sources[variables[k].name] = "observed" if shown == total else f"observed (drawn in {shown} of {total} states)"
     return GameSamples(
         obs=np.concatenate([play.env_obs, obs]), targets=all_targets,
         kind=np.concatenate([np.full(n_play, KIND_PLAY), [job[1] for job in jobs]]).astype(np.int64),
         kind_names=KIND_NAMES,
         variable=np.concatenate([np.full(n_play, -1), [job[2] for job in jobs]]).astype(np.int64), base=base,
         group=(play.game * 1_000_000 + play.step // group_steps)[base],
-        sweep_source={v.name: "observed" if k in box else "play only" for k, v in enumerate(variables)},
-        in_flight=np.ones(len(base), dtype=bool), causal_subset=subset,
+        sweep_source=sources, in_flight=np.ones(len(base), dtype=bool), causal_subset=subset,
         episodes=play.episodes, mean_score=play.mean_return)
 
 
@@ -743,7 +776,7 @@ class GBCGame:
         subset = causal_subset_of(variables, play.measured, self.profile) if play is not None else None
         return GameSpec(names=names, binary=tuple(v.binary for v in variables),
                         addresses={v.name: v.label for v in variables}, families=dict(zip(names, kinds)),
-                        arrays=dict(self.game.arrays), key_variables=keys, policy_signs=signs, toward=toward,
+                        kinds=dict(zip(names, kinds)), arrays=dict(self.game.arrays), key_variables=keys, policy_signs=signs, toward=toward,
                         away=away, causal_subset=subset[2] if subset else "none", key_source=source,
                         r2_bar_variables=on_screen)
 

@@ -136,7 +136,7 @@ def write_results(results: ProbeResults, out_dir: str | Path) -> list[Path]:
         "key_variables": list(spec.key_variables), "key_variables_source": spec.key_source,
         "r2_bar_variables": list(spec.r2_bar),
         "policy_signs": dict(spec.policy_signs), "causal_actions": [spec.toward, spec.away],
-        "addresses": dict(spec.addresses), "families": dict(spec.families),
+        "addresses": dict(spec.addresses), "families": dict(spec.families), "kinds": dict(spec.kinds),
         "arrays": {title: {"shape": list(layout.shape), "names": list(layout.names)}
                    for title, layout in spec.arrays.items()},
         "causal_subset": spec.causal_subset, "screen_maps": summary_of(results.screen_maps),

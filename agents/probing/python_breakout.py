@@ -403,10 +403,21 @@ def _family(name: str) -> str:
     return "ball" if name.startswith("ball_") else "paddle" if name == "paddle_x" else "other"
 
 
+def _kind(name: str) -> str:
+    """The variable's kind in the Game Boy adapter's terms (agents.probing.gbc_game), for the cross-game report."""
+    if name in BRICKS:
+        return "array element"
+    if name in ("hit_orange", "hit_red"):
+        return "flag"
+    if name in ("lives", "score", "paddle_hits", "serve_timer"):
+        return "counter"
+    return "position" if name in POSITIONS else "velocity" if name in VELOCITIES else "value"
+
+
 SPEC = GameSpec(
     names=VARIABLES, binary=tuple(name in BINARY for name in VARIABLES),
     addresses={name: f"state[{i}]" for i, name in enumerate(VARIABLES)},
-    families={name: _family(name) for name in VARIABLES},
+    families={name: _family(name) for name in VARIABLES}, kinds={name: _kind(name) for name in VARIABLES},
     arrays={"Bricks": ArrayLayout((core.BRICK_ROWS, core.BRICK_COLS), BRICKS)},
     key_variables=("ball_x", "ball_y", "paddle_x"), key_source="the on-screen positions (no step 06 file)",
     # A ball further right should draw the paddle right; a paddle further right should send it back left.
