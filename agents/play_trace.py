@@ -48,7 +48,8 @@ def trace_games(agent: nn.Module, env_id: str, env_kwargs: dict[str, Any], varia
         game = env.unwrapped.game
         unknown = [name for name in variables if name not in profile.variables]
         if unknown:
-            raise UserError(f"--trace: {profile.name} has no RAM variables {unknown}; it has {sorted(profile.variables)}")
+            raise UserError(f"--trace: {profile.name} has no RAM variables {unknown}; it has "
+                            f"{sorted(profile.variables)}")
         decoders = [profile.variables[name] for name in variables]
         check_agent_fits_env(agent, env, where)
         generator = torch.Generator().manual_seed(seed)
@@ -75,7 +76,8 @@ def trace_games(agent: nn.Module, env_id: str, env_kwargs: dict[str, Any], varia
         env.close()
     return {"action_names": list(profile.action_names), "variables": list(variables),
             "game": np.asarray(game_ids), "step": np.asarray(steps), "action": np.asarray(actions),
-            "reward": np.asarray(rewards, np.float64), "values": np.asarray(values, np.int64).reshape(-1, len(variables)),
+            "reward": np.asarray(rewards, np.float64),
+            "values": np.asarray(values, np.int64).reshape(-1, len(variables)),
             "returns": np.asarray(returns, np.float64)}
 
 

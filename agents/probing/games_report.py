@@ -145,8 +145,9 @@ def probe_cell(folder: Path, steps: dict[str, str]) -> str:
 
 
 def kinds_cell(folder: Path, steps: dict[str, str]) -> str:
-    """Per kind of variable (summary.json's kinds: position, velocity, counter, flag, array element, value) and metric: the median over its scored variables of the trained
-    network's best-layer score, the random-weights twin's best and the raw pixels' (probe/probe_best.csv)."""
+    """Per kind of variable (summary.json's kinds: position, velocity, counter, flag, array element, value) and
+    metric: the median over its scored variables of the trained network's best-layer score, the random-weights twin's
+    best and the raw pixels' (probe/probe_best.csv)."""
     summary, why = _probe_summary(folder, steps)
     path = folder / "probe" / "probe_best.csv"
     if summary is None or not path.is_file():

@@ -602,7 +602,8 @@ def build_probe_data(play: GBCPlay, setup: ProbeSetup, profile: GameProfile, var
             joint = [(b, KIND_JOINT, -1, {k: int(rng.integers(box[k][0], box[k][1] + 1)) for k in positions})
                      for b in joint_bases for _ in range(joint_positions)]
             joint_obs, joint_targets = render(joint)
-            jobs, obs, targets = jobs + joint, np.concatenate([obs, joint_obs]), np.concatenate([targets, joint_targets])
+            jobs = jobs + joint
+            obs, targets = np.concatenate([obs, joint_obs]), np.concatenate([targets, joint_targets])
     finally:
         renderer.close()
     base = np.concatenate([np.arange(n_play), [job[0] for job in jobs]]).astype(np.int64)
@@ -776,9 +777,9 @@ class GBCGame:
         subset = causal_subset_of(variables, play.measured, self.profile) if play is not None else None
         return GameSpec(names=names, binary=tuple(v.binary for v in variables),
                         addresses={v.name: v.label for v in variables}, families=dict(zip(names, kinds)),
-                        kinds=dict(zip(names, kinds)), arrays=dict(self.game.arrays), key_variables=keys, policy_signs=signs, toward=toward,
-                        away=away, causal_subset=subset[2] if subset else "none", key_source=source,
-                        r2_bar_variables=on_screen)
+                        kinds=dict(zip(names, kinds)), arrays=dict(self.game.arrays), key_variables=keys,
+                        policy_signs=signs, toward=toward, away=away, causal_subset=subset[2] if subset else "none",
+                        key_source=source, r2_bar_variables=on_screen)
 
     def play(self, agent: nn.Module, setup: ProbeSetup, config: ProbeConfig) -> GBCPlay:
         play = collect_play(agent, setup, self.profile, self.variables, config.num_games, config.num_steps,
