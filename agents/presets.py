@@ -58,9 +58,11 @@ PIXEL_ENV_KWARGS = {"BreakoutPy-v0": {"obs_type": "pixels", "obs_size": 42, "fra
 # The pixel agent's schedule length per env id when --total-timesteps is left at 0 (9M for envs not listed).
 # Python Breakout: what 2 hours of training buy on 2 CPU cores with the bfloat16 trunk (21M steps in 6,902 s at
 # ~3,000 env steps/s; 146.9 in 100 greedy games, where the float32 run's 12M steps gave 104.5; training_breakoutpy.md,
-# "The pixel agent in two hours with the bfloat16 trunk"). The Shooter and the Runner: about what an hour buys there
-# (the shipped runs: 6.5M steps in 4,124 s, 4.5M in 3,573 s, slower than Pong's 1,925 env steps/s; training_games.md).
-PIXEL_TOTAL_TIMESTEPS = {"BreakoutPy-v0": 21_000_000, "GBCShooter-v0": 6_500_000, "GBCRunner-v0": 4_500_000}
+# "The pixel agent in two hours with the bfloat16 trunk"). The Shooter, the Runner and Snake: about what an hour buys
+# there (the shipped runs: 6.5M steps in 4,124 s, 4.5M in 3,573 s, 5.5M in 3,648 s, slower than Pong's 1,925 env
+# steps/s; training_games.md).
+PIXEL_TOTAL_TIMESTEPS = {"BreakoutPy-v0": 21_000_000, "GBCShooter-v0": 6_500_000, "GBCRunner-v0": 4_500_000,
+                         "GBCSnake-v0": 5_500_000}
 PIXEL_OTHER_TIMESTEPS = 9_000_000
 
 
@@ -110,7 +112,8 @@ class PixelArgs(PPOArgs):
     total_timesteps: int = 0
     """env steps to train for (all sub-envs together); 0: the env id's entry in PIXEL_TOTAL_TIMESTEPS of
     agents/presets.py (BreakoutPy-v0 21M: under 2 hours alone on 2 CPU cores with a
-    bfloat16 trunk; GBCShooter-v0 6.5M, GBCRunner-v0 4.5M: about an hour each), 9M for other envs"""
+    bfloat16 trunk; GBCShooter-v0 6.5M, GBCRunner-v0 4.5M, GBCSnake-v0 5.5M: about an hour each), 9M for other
+    envs"""
     num_envs: int = 64
     """parallel sub-envs (one batched forward pass per step for all of them)"""
     num_steps: int = 64
