@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import gymnasium as gym
 import numpy as np
@@ -31,6 +31,18 @@ def check_agent_fits_env(agent: nn.Module, envs: gym.vector.VectorEnv | gym.Env,
         )
 
 
+def action_chooser(agent: nn.Module, greedy: bool, generator: torch.Generator,
+                   device: str | torch.device = "cpu") -> Callable[[np.ndarray], np.ndarray]:
+    """Actions for a batch of observations: the most probable one if `greedy`, else sampled from the policy."""
+    def choose_actions(obs: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            logits = agent.policy_logits(torch.as_tensor(obs, device=device))
+            if greedy:
+                return logits.argmax(-1).cpu().numpy()
+            return torch.multinomial(torch.softmax(logits, -1), 1, generator=generator).squeeze(-1).cpu().numpy()
+    return choose_actions
+
+
 def evaluate_agent(agent: nn.Module, env_id: str, env_kwargs: dict[str, Any], episodes: int, seed: int,
                    greedy: bool = False, where: str = "the model",
                    device: str | torch.device = "cpu") -> dict[str, Any]:
@@ -42,14 +54,7 @@ def evaluate_agent(agent: nn.Module, env_id: str, env_kwargs: dict[str, Any], ep
     if episodes < 1:
         raise UserError(f"--episodes must be at least 1, got {episodes}")
     envs = make_vec_env(env_id, episodes, env_kwargs)
-    generator = torch.Generator(device=device).manual_seed(seed)
-
-    def choose_actions(obs: np.ndarray) -> np.ndarray:
-        with torch.inference_mode():
-            logits = agent.policy_logits(torch.as_tensor(obs, device=device))
-            if greedy:
-                return logits.argmax(-1).cpu().numpy()
-            return torch.multinomial(torch.softmax(logits, -1), 1, generator=generator).squeeze(-1).cpu().numpy()
+    choose_actions = action_chooser(agent, greedy, torch.Generator(device=device).manual_seed(seed), device)
 
     try:
         check_agent_fits_env(agent, envs, where)

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from agents.evaluation import check_agent_fits_env
+from agents.evaluation import action_chooser, check_agent_fits_env
 from agents.trainer import register_env_packages
 from breakout_py.errors import UserError
 
@@ -52,16 +52,13 @@ def trace_games(agent: nn.Module, env_id: str, env_kwargs: dict[str, Any], varia
                             f"{sorted(profile.variables)}")
         decoders = [profile.variables[name] for name in variables]
         check_agent_fits_env(agent, env, where)
-        generator = torch.Generator().manual_seed(seed)
+        choose_actions = action_chooser(agent, greedy, torch.Generator().manual_seed(seed))
         game_ids, steps, actions, rewards, values, returns = [], [], [], [], [], []
         for index in range(games):
             obs, _ = env.reset(seed=seed + index)
             done, step, total = False, 0, 0.0
             while not done:
-                with torch.inference_mode():
-                    logits = agent.policy_logits(torch.as_tensor(obs)[None])
-                    action = int(logits.argmax(-1) if greedy
-                                 else torch.multinomial(torch.softmax(logits, -1), 1, generator=generator))
+                action = int(choose_actions(obs[None])[0])
                 obs, reward, terminated, truncated, _ = env.step(action)
                 done = terminated or truncated
                 total += reward

@@ -240,6 +240,10 @@ def test_probe_finds_a_unit_planted_with_a_swept_variable(played):
     swept = {names[i] for i in np.unique(data.variable[data.kind == gbc_game.KIND_SWEEP])}
     assert swept == {n for n, ok in zip(names, play.measured.sweepable()) if ok} and "score" not in swept
     assert data.sweep_source["ball_x"] == "observed" and data.sweep_source["score"] == "play only"
+    sweeps = np.flatnonzero(data.kind == gbc_game.KIND_SWEEP)
+    for base, k in {(data.base[i], data.variable[i]) for i in sweeps}:  # every kept sweep drew its values
+        rows = sweeps[(data.base[sweeps] == base) & (data.variable[sweeps] == k)]
+        assert len(rows) == 1 or (data.obs[rows, -1] != data.obs[rows[0], -1]).any(), names[k]
     rng = np.random.default_rng(0)
     acts = np.concatenate([rng.standard_normal((len(data.obs), 5)), data.targets[:, k:k + 1] * 0.1], axis=1)
     chosen = [k, names.index("paddle_x")]
