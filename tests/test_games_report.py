@@ -127,7 +127,7 @@ def test_a_probe_with_no_drawn_position_among_its_key_variables_says_so(pipeline
     write_json(path, summary)
     row = {row["game"]: row for row in games_rows(pipeline_root)}["breakout"]
     assert row["probe R^2: best layer (random weights there; pixels)"] == \
-        "no key variable is a position drawn at once (none held to the bar)"
+        "no key variable is an on-screen position (none held to the bar)"
 
 
 def test_cross_game_files_are_written(pipeline_root):

@@ -252,6 +252,36 @@ def test_probe_finds_a_unit_planted_with_a_swept_variable(played):
     assert np.abs(unit_correlations(acts, data.targets[:, chosen])[5]).argmax() == 0
 
 
+def test_a_position_drawn_on_events_is_measured_from_play():
+    # a tile drawn at column 4 * food (as a snake's food is drawn when placed: writing it draws nothing), a score drawn
+    # brighter in one place as it grows, and a random byte the screen does not show
+    rng = np.random.default_rng(0)
+    n, size = 400, 40
+    food, score, noise = rng.integers(0, 8, n), np.sort(rng.integers(0, 50, n)), rng.integers(0, 256, n)
+    obs = np.zeros((n, 1, size, size), np.uint8)
+    for i in range(n):
+        obs[i, 0, 20:23, 4 * food[i]:4 * food[i] + 3] = 200
+        obs[i, 0, 2, 30] = 4 * score[i]
+        obs[i, 0, 10:12, 5:7] = rng.integers(0, 30)
+    variables = [gbc_game.Variable(name, 0xC0A0 + k, 1, False, False, 0, 255, "value")
+                 for k, name in enumerate(("food_x", "score", "seed"))]
+    play = gbc_game.GBCPlay(states=[], written=np.zeros((n, 1, 3), np.uint8),
+                            shown=np.stack([food, score, noise], axis=1).astype(np.uint8), env_obs=obs,
+                            game=np.zeros(n, int), step=np.arange(n), mean_return=0.0, episodes=0)
+    slope = gbc_game.measure_play_drawing(play, variables, np.ones(3, bool))
+    # 4 observation px per unit along x = 16 screen px on a 160-px-wide screen seen as 40 px; nothing along y
+    assert slope[0, 0] == pytest.approx(4 * 160 / size, rel=0.05) and slope[0, 1] == 0
+    assert (slope[1:] == 0).all()
+    kinds = gbc_game.refine_kinds(play, variables, np.zeros((3, 2)), slope)
+    assert kinds[0] == "position" and kinds[1] != "position" and kinds[2] != "position"
+    # not measured (the screen test found it drawn at once, so its sweeps say where it is): no slope from play
+    assert (gbc_game.measure_play_drawing(play, variables, np.zeros(3, bool)) == 0).all()
+    measured = gbc_game.Measured(changed=np.zeros(3), slope=np.zeros((3, 2)), kinds=kinds,
+                                 controlled=np.zeros(3), play_slope=slope)
+    assert measured.drawn_on_events().tolist() == [True, False, False]
+    assert measured.on_screen().tolist() == [True, False, False]
+
+
 def test_a_sweep_the_game_does_not_draw_in_its_state_is_left_out():
     newest = np.zeros((6, 3, 3), np.uint8)
     newest[4, 1, 1] = 9

@@ -51,7 +51,7 @@ class ProbeConfig:
     """keep every k-th step of each game, consecutive steps being near-duplicates; None: the game's default
     (16 / 6)"""
     num_bases: Optional[int] = None
-    """play states that every variable is swept in; None: the game's default (120 / 96)"""
+    """play states that every variable is swept in; None: the game's default (240 / 96)"""
     sweep_count: int = 8
     """values per swept variable (over its observed range)"""
     brick_patterns: int = 6
@@ -60,7 +60,7 @@ class ProbeConfig:
     """per base state: random joint placements of the game's positions over their observed box (Python Breakout:
     ball and paddle; a Game Boy game: every variable measured as a drawn position), since a place is read linearly
     only where the probe has seen it and play rarely shows e.g. the ball right above the paddle; None: the game's
-    default (32 / 24)"""
+    default (64 / 24)"""
     toggle_bases: int = 4
     """base states in which each brick is flipped on its own (brick screen regions, mean differences; Python
     Breakout)"""

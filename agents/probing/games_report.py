@@ -141,9 +141,9 @@ def probe_cell(folder: Path, steps: dict[str, str]) -> str:
     for name, bar in summary["bars"]["key_variables_r2"].items():
         parts.append(f"{name} {bar['best_layer']} {bar['r2']:.2f} ({bar['random_weights_r2']:.2f}; "
                      f"{bar['pixels_r2']:.2f}){'' if bar['pass'] else ' below the bar'}")
-    # the bar holds the key variables measured as positions the game draws at once (Snake's food is a tile drawn
-    # when it is placed, so writing its position changes no pixel): their R^2 is in the kinds column instead
-    return "; ".join(parts) or "no key variable is a position drawn at once (none held to the bar)"
+    # the bar holds the key variables measured as on-screen positions (drawn at once, or on events as a snake's food);
+    # the others' R^2 is in the kinds column
+    return "; ".join(parts) or "no key variable is an on-screen position (none held to the bar)"
 
 
 def kinds_cell(folder: Path, steps: dict[str, str]) -> str:

@@ -16,7 +16,8 @@ product is its element count), else one row.
 Kinds (`Variable.kind`, the report's families), in this order: "array element" (a member of an array) and "flag"
 (the spec recorded only 0 and 1) from the spec; "position": it moved both ways from one agent step to the next in
 play and what the game draws moves with it (the centroid of the changed pixels shifts at least MIN_PIXELS_PER_UNIT
-px per unit, measured below); "velocity": a signed type (the symbol's C type, else the spec's) that is no position
+px per unit, measured below), or, for a variable whose writes change no pixel, where play draws it moves with it
+(measure_play_drawing: a snake's food, drawn as a tile when placed); "velocity": a signed type (the symbol's C type, else the spec's) that is no position
 (a speed in sub-pixels moves the drawing less than that); "counter": it only rose, or only fell, from one agent
 step to the next in play (scores, timers); else "value". A sweep's frame stack follows the
 kind: a position translates the history (the newest frame gets the value, each earlier frame is shifted by the
@@ -28,7 +29,9 @@ the sample's newest screen, and the game's code draws the result (gbc.emulated_r
 screen changed in at least SWEEPABLE_FRACTION of those writes. Variables the game draws only on events (a tile
 redrawn when something happens: a grid of tiles, a score, lives) change nothing there, so they vary through play
 only, as array elements do (too many to sweep one by one); their mean-difference directions come from play (upper
-vs lower third, or 1 vs 0). Sweeps: each sweepable variable over `sweep_count` values of its observed range in
+vs lower third, or 1 vs 0). Such a variable that play shows to be a position (a position drawn on events) is probed
+from the samples as they are, where the screen shows it, and held to the R^2 bar like the swept positions; it gets
+no screen map (writing it changes no pixel, so the emulator's map is empty) and no predicted causal sign. Sweeps: each sweepable variable over `sweep_count` values of its observed range in
 `num_bases` play states, plus `joint_positions` random joint placements of all sweepable positions in their observed
 box (the "joint" kind), each drawn by the game; targets are read from the RAM the newest frame was drawn from. A
 variable the game draws only in some states (the runner's height is not drawn while it ducks; a shot's x only while
@@ -37,7 +40,8 @@ the written value, and joint placements use only the bases where every position 
 
 Key variables (the R^2 bar's, the causal check's, the screen maps'): the top KEY_VARIABLES_TOP (agents.probing.game)
 of step 06's key_variables.csv (ProbeConfig.key_variables_csv, default artifacts/key_variables/<env>/shipped_memory/)
-that are probe variables, matched by address; without that file, the measured positions. summary.json says which.
+that are probe variables, matched by address; without that file, the measured on-screen positions. summary.json says
+which.
 
 Causal check: the profile's action names give the axis: RIGHT over LEFT (x) or DOWN over UP (y); otherwise the first
 two actions other than NOOP, with no predicted direction (only "steering moves the policy more than random
@@ -72,7 +76,7 @@ from agents.probing.screen_maps import ScreenPerturbations
 from gbc.emulated_render import EmulatedRenderer
 from gbc.env import grey_frame
 from gbc.extract.spec import default_spec_path
-from gbc.hardware import WRAM_BANK_SIZE, WRAM_SWITCHED_START, ram_obs_index
+from gbc.hardware import SCREEN_HEIGHT, SCREEN_WIDTH, WRAM_BANK_SIZE, WRAM_SWITCHED_START, ram_obs_index
 from gbc.profiles import GameProfile, get_profile
 
 KIND_SWEEP, KIND_JOINT = 1, 2  # after KIND_PLAY = 0
@@ -88,6 +92,9 @@ SCREEN_TEST_STATES = 6  # play states each scalar is written into to see whether
 SCREEN_TEST_VALUES = 5  # values per state, over the variable's observed range
 SWEEPABLE_FRACTION = 0.5  # of the writes (a value other than the current one) that must change the screen
 MIN_PIXELS_PER_UNIT = 0.25  # a position's drawing moves at least this far per unit of its value
+# A position drawn on events is measured from play: up to PLAY_BINS bins of its values, each of at least PLAY_MIN_BIN
+# samples, and at least 4 of them; the line through the bins' centroids must explain PLAY_FIT_R2 of their variance.
+PLAY_BINS, PLAY_MIN_BIN, PLAY_FIT_R2 = 8, 5, 0.9
 CONTROL_FRACTION = 0.75  # of test states where toward - away moves a position up: the agent's own
 AXES = (("RIGHT", "LEFT", "x"), ("DOWN", "UP", "y"))  # (toward, away, screen axis the pair moves along)
 
@@ -337,9 +344,19 @@ class Measured:
     slope: np.ndarray  # (K, 2) px per unit the drawing moves along x and y
     kinds: tuple[str, ...]  # per variable, one of KINDS
     controlled: np.ndarray  # (K,) fraction of test states where toward - away moved the variable up
+    play_slope: np.ndarray  # (K, 2) px per unit along x and y, measured from play (measure_play_drawing)
 
     def sweepable(self) -> np.ndarray:
         return np.nan_to_num(self.changed) >= SWEEPABLE_FRACTION
+
+    def drawn_on_events(self) -> np.ndarray:
+        """(K,) positions the game draws on events, measured from play: writing them draws nothing."""
+        moved = np.abs(self.play_slope).max(axis=1) >= MIN_PIXELS_PER_UNIT
+        return np.array([kind == "position" for kind in self.kinds]) & ~self.sweepable() & moved
+
+    def on_screen(self) -> np.ndarray:
+        """(K,) the positions the screen shows: drawn at once (swept) or on events (from play)."""
+        return np.array([kind == "position" for kind in self.kinds]) & (self.sweepable() | self.drawn_on_events())
 
 
 @dataclass
@@ -481,8 +498,52 @@ def measure_control(play: GBCPlay, setup: ProbeSetup, profile: GameProfile, vari
     return up / len(rows)
 
 
-def refine_kinds(play: GBCPlay, variables: Sequence[Variable], slope: np.ndarray) -> tuple[str, ...]:
-    """Counter, position or value for the variables whose kind the spec left open (see the module docstring)."""
+def measure_play_drawing(play: GBCPlay, variables: Sequence[Variable], tested: np.ndarray) -> np.ndarray:
+    """Per scalar variable in `tested` (K,) bool: the slope (screen px per unit, along x and y) of where play draws
+    it, 0 where no line fits; for variables the game draws on events, whose writes change no pixel.
+
+    The play samples' newest frames (the agent's observations) are binned by the variable's value (quantile bins);
+    in each bin, the pixels where the bin's mean frame differs from the mean of all frames by at least half its
+    largest difference, and their centroid weighted by that difference; then a line through the centroids against
+    the bins' mean values, per axis. The food of a snake game, drawn as a tile when it is placed, moves its bin's
+    centroid a tile per unit; a score or a random seed moves none (tests/test_probe_gbc_game.py)."""
+    frames = play.env_obs[:, -1].astype(np.float32)
+    scale = np.array([SCREEN_WIDTH / frames.shape[2], SCREEN_HEIGHT / frames.shape[1]])
+    overall = frames.mean(0)
+    values = decode(play.shown, variables)
+    slope = np.zeros((len(variables), 2))
+    for k in np.flatnonzero(tested):
+        if variables[k].kind == "array element" or len(np.unique(values[:, k])) < 4:
+            continue
+        edges = np.unique(np.quantile(values[:, k], np.linspace(0, 1, PLAY_BINS + 1)))
+        bins = np.clip(np.searchsorted(edges, values[:, k], side="right") - 1, 0, len(edges) - 2)
+        means, centres = [], []
+        for b in np.unique(bins):
+            members = bins == b
+            difference = np.abs(frames[members].mean(0) - overall)
+            if members.sum() < PLAY_MIN_BIN or difference.max() <= 0:
+                continue
+            ys, xs = np.nonzero(difference >= difference.max() / 2)
+            weights = difference[ys, xs]
+            means.append(values[members, k].mean())
+            centres.append([np.average(xs, weights=weights), np.average(ys, weights=weights)])
+        if len(means) < 4:
+            continue
+        x, centres = np.array(means), np.array(centres) * scale
+        for axis in (0, 1):
+            fit = np.polyfit(x, centres[:, axis], 1)
+            residual = ((centres[:, axis] - np.polyval(fit, x)) ** 2).sum()
+            spread = ((centres[:, axis] - centres[:, axis].mean()) ** 2).sum()
+            if spread > 0 and 1 - residual / spread >= PLAY_FIT_R2:
+                slope[k, axis] = fit[0]
+    return slope
+
+
+def refine_kinds(play: GBCPlay, variables: Sequence[Variable], slope: np.ndarray,
+                 play_slope: np.ndarray | None = None) -> tuple[str, ...]:
+    """Counter, position or value for the variables whose kind the spec left open (see the module docstring);
+    `play_slope` (measure_play_drawing) makes a position of a variable whose drawing moves with it in play."""
+    play_slope = np.zeros_like(slope) if play_slope is None else play_slope
     if play.written.shape[1] > 1:
         per_frame = decode(play.written.reshape(-1, play.written.shape[-1]), variables).reshape(
             *play.written.shape[:2], -1)
@@ -494,7 +555,8 @@ def refine_kinds(play: GBCPlay, variables: Sequence[Variable], slope: np.ndarray
         rose, fell = bool((steps[:, k] > 0).any()), bool((steps[:, k] < 0).any())
         if v.kind in ("array element", "flag"):
             kinds.append(v.kind)
-        elif rose and fell and np.abs(slope[k]).max() >= MIN_PIXELS_PER_UNIT:
+        elif (rose and fell and np.abs(slope[k]).max() >= MIN_PIXELS_PER_UNIT) or \
+                np.abs(play_slope[k]).max() >= MIN_PIXELS_PER_UNIT:
             kinds.append("position")
         elif v.signed:
             kinds.append("velocity")
@@ -514,7 +576,8 @@ def measure(play: GBCPlay, setup: ProbeSetup, profile: GameProfile, variables: S
         renderer.close()
     toward, away, axis = causal_actions(profile)
     controlled = measure_control(play, setup, profile, variables, toward, away) if axis else np.zeros(len(variables))
-    return Measured(changed, slope, refine_kinds(play, variables, slope), controlled)
+    play_slope = measure_play_drawing(play, variables, np.nan_to_num(changed) < SWEEPABLE_FRACTION)
+    return Measured(changed, slope, refine_kinds(play, variables, slope, play_slope), controlled, play_slope)
 
 
 # --- Rendering and sweeps ------------------------------------------------------------------------------------------
@@ -613,7 +676,8 @@ def build_probe_data(play: GBCPlay, setup: ProbeSetup, profile: GameProfile, var
     if spec is not None:
         own, followed, _ = spec
         subset = all_targets[:, own] < all_targets[:, followed]
-    sources = {v.name: "play only" for v in variables}
+    sources = {v.name: "play only (a position drawn on events)" if on_events else "play only"
+               for v, on_events in zip(variables, measured.drawn_on_events())}
     for k in box:
         shown, total = len(drawn_bases[k]), len(bases)
         sources[variables[k].name] = "observed" if shown == total else f"observed (drawn in {shown} of {total} states)"
@@ -764,15 +828,14 @@ class GBCGame:
         if from_step_06 is not None:
             keys, source = from_step_06
         elif play is not None:
-            sweepable = play.measured.sweepable()
-            keys = tuple(n for k, n in enumerate(names) if kinds[k] == "position" and sweepable[k])
+            keys = tuple(n for n, shown in zip(names, play.measured.on_screen()) if shown)
             source = "the state spec: its variables measured as on-screen positions (no step 06 file)"
         else:
             keys, source = (), "not yet measured"
         # the R^2 bar holds to the on-screen positions among the key variables (a velocity or a counter is probed and
-        # reported, but the issue's bar is about positions the screen shows)
+        # reported, but the issue's bar is about positions the screen shows), those drawn on events included
         on_screen = None if play is None else tuple(
-            n for k, n in enumerate(names) if n in keys and kinds[k] == "position" and play.measured.sweepable()[k])
+            n for n, shown in zip(names, play.measured.on_screen()) if n in keys and shown)
         signs = policy_signs(variables, play.measured, self.profile) if play is not None else {}
         subset = causal_subset_of(variables, play.measured, self.profile) if play is not None else None
         return GameSpec(names=names, binary=tuple(v.binary for v in variables),
