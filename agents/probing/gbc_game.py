@@ -17,11 +17,11 @@ Kinds (`Variable.kind`, the report's families), in this order: "array element" (
 (the spec recorded only 0 and 1) from the spec; "position": it moved both ways from one agent step to the next in
 play and what the game draws moves with it (the centroid of the changed pixels shifts at least MIN_PIXELS_PER_UNIT
 px per unit, measured below), or, for a variable whose writes change no pixel, where play draws it moves with it
-(measure_play_drawing: a snake's food, drawn as a tile when placed); "velocity": a signed type (the symbol's C type, else the spec's) that is no position
-(a speed in sub-pixels moves the drawing less than that); "counter": it only rose, or only fell, from one agent
-step to the next in play (scores, timers); else "value". A sweep's frame stack follows the
-kind: a position translates the history (the newest frame gets the value, each earlier frame is shifted by the
-same amount, clipped to the spec's range), any other kind is set to the value in every frame.
+(measure_play_drawing: a snake's food, drawn as a tile when placed); "velocity": a signed type (the symbol's C type,
+else the spec's) that is no position (a speed in sub-pixels moves the drawing less than that); "counter": it only rose,
+or only fell, from one agent step to the next in play (scores, timers); else "value". A sweep's frame stack follows the
+kind: a position translates the history (the newest frame gets the value, each earlier frame is shifted by the same
+amount, clipped to the spec's range), any other kind is set to the value in every frame.
 
 Which variables are swept is measured (`measure_screen`), not listed: in a few play states each scalar is written,
 with SCREEN_TEST_VALUES values over its observed range, into the state saved the profile's screen_lag_frames before
@@ -31,12 +31,13 @@ redrawn when something happens: a grid of tiles, a score, lives) change nothing 
 only, as array elements do (too many to sweep one by one); their mean-difference directions come from play (upper
 vs lower third, or 1 vs 0). Such a variable that play shows to be a position (a position drawn on events) is probed
 from the samples as they are, where the screen shows it, and held to the R^2 bar like the swept positions; it gets
-no screen map (writing it changes no pixel, so the emulator's map is empty) and no predicted causal sign. Sweeps: each sweepable variable over `sweep_count` values of its observed range in
-`num_bases` play states, plus `joint_positions` random joint placements of all sweepable positions in their observed
-box (the "joint" kind), each drawn by the game; targets are read from the RAM the newest frame was drawn from. A
-variable the game draws only in some states (the runner's height is not drawn while it ducks; a shot's x only while
-one flies) is swept only in the bases where its values drew different frames: elsewhere the frames say nothing of
-the written value, and joint placements use only the bases where every position drew.
+no screen map (writing it changes no pixel, so the emulator's map is empty) and no predicted causal sign.
+Sweeps: each sweepable variable over `sweep_count` values of its observed range in `num_bases` play states, plus
+`joint_positions` random joint placements of all sweepable positions in their observed box (the "joint" kind), each
+drawn by the game; targets are read from the RAM the newest frame was drawn from. A variable the game draws only in some
+states (the runner's height is not drawn while it ducks; a shot's x only while one flies) is swept only in the bases
+where its values drew different frames: elsewhere the frames say nothing of the written value, and joint placements use
+only the bases where every position drew.
 
 Key variables (the R^2 bar's, the causal check's, the screen maps'): the top KEY_VARIABLES_TOP (agents.probing.game)
 of step 06's key_variables.csv (ProbeConfig.key_variables_csv, default artifacts/key_variables/<env>/shipped_memory/)
