@@ -123,7 +123,7 @@ def test_cross_game_table_has_one_row_per_game_and_says_why_a_cell_is_empty(pipe
 def test_a_probe_with_no_drawn_position_among_its_key_variables_says_so(pipeline_root):
     path = pipeline_root / "GBCBreakout-v0" / "probe" / "summary.json"
     summary = json.loads(path.read_text())
-    summary["bars"]["key_variables_r2"], summary["r2_bar_variables"] = {}, []  # Snake: its food is drawn on events
+    summary["bars"]["key_variables_r2"], summary["r2_bar_variables"] = {}, []  # no key variable drawn
     write_json(path, summary)
     row = {row["game"]: row for row in games_rows(pipeline_root)}["breakout"]
     assert row["probe R^2: best layer (random weights there; pixels)"] == \

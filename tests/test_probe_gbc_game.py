@@ -6,6 +6,7 @@ sweep translates the history, a planted unit is found, arrays take their grids f
 variables come from step 06's file, steps 07 + 08 run end to end (as subprocesses), and checkpoints or names that
 do not fit are clear errors."""
 
+import dataclasses
 import json
 import os
 import re
@@ -179,6 +180,25 @@ def test_key_variables_come_from_step_06_when_its_file_exists(played, tmp_path):
     assert set(spec.key_variables) == {"ball_x", "ball_y", "paddle_x"} and "positions" in spec.key_source
     with pytest.raises(ProbeError, match="does not exist"):
         adapter.spec(ProbeConfig(key_variables_csv=str(tmp_path / "missing.csv")), play)
+
+
+def test_a_key_variable_drawn_on_events_is_held_to_the_r2_bar(played, tmp_path):
+    adapter, _, play = played
+    names = [v.name for v in adapter.variables]
+    k = names.index("score")  # as if play had shown it drawn 8 px further right per unit, as a snake's food is
+    kinds = list(play.measured.kinds)
+    kinds[k] = "position"
+    play_slope = play.measured.play_slope.copy()
+    play_slope[k] = (8.0, 0.0)
+    events = dataclasses.replace(play, measured=dataclasses.replace(play.measured, kinds=tuple(kinds),
+                                                                    play_slope=play_slope))
+    path = tmp_path / "key_variables.csv"
+    path.write_text("feature,addresses,symbol,kind,policy_importance,ci_low,ci_high,value_importance,grad_x_input,"
+                    f"rank\nscore,{adapter.variables[k].label},score,byte,1,1,1,0,0,1\n")
+    assert adapter.spec(ProbeConfig(key_variables_csv=str(path)), events).r2_bar == ("score",)
+    assert "score" in adapter.spec(ProbeConfig(key_variables_csv=""), events).key_variables
+    assert adapter.spec(ProbeConfig(key_variables_csv=str(path)), play).r2_bar == ()  # drawn nowhere: not held
+    assert "score" not in adapter.spec(ProbeConfig(), events).policy_signs  # no predicted sign without sweeps
 
 
 def test_stacks_rendered_from_recorded_states_equal_the_env_observations(played):

@@ -353,11 +353,14 @@ class Measured:
     def drawn_on_events(self) -> np.ndarray:
         """(K,) positions the game draws on events, measured from play: writing them draws nothing."""
         moved = np.abs(self.play_slope).max(axis=1) >= MIN_PIXELS_PER_UNIT
-        return np.array([kind == "position" for kind in self.kinds]) & ~self.sweepable() & moved
+        return self._positions() & ~self.sweepable() & moved
 
     def on_screen(self) -> np.ndarray:
         """(K,) the positions the screen shows: drawn at once (swept) or on events (from play)."""
-        return np.array([kind == "position" for kind in self.kinds]) & (self.sweepable() | self.drawn_on_events())
+        return self._positions() & self.sweepable() | self.drawn_on_events()
+
+    def _positions(self) -> np.ndarray:
+        return np.array([kind == "position" for kind in self.kinds])
 
 
 @dataclass
@@ -541,10 +544,9 @@ def measure_play_drawing(play: GBCPlay, variables: Sequence[Variable], tested: n
 
 
 def refine_kinds(play: GBCPlay, variables: Sequence[Variable], slope: np.ndarray,
-                 play_slope: np.ndarray | None = None) -> tuple[str, ...]:
+                 play_slope: np.ndarray) -> tuple[str, ...]:
     """Counter, position or value for the variables whose kind the spec left open (see the module docstring);
     `play_slope` (measure_play_drawing) makes a position of a variable whose drawing moves with it in play."""
-    play_slope = np.zeros_like(slope) if play_slope is None else play_slope
     if play.written.shape[1] > 1:
         per_frame = decode(play.written.reshape(-1, play.written.shape[-1]), variables).reshape(
             *play.written.shape[:2], -1)
