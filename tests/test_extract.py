@@ -131,6 +131,36 @@ def test_flags_groups_and_features(extraction):
     assert SCORE + 1 not in by_address  # the high byte is part of the score feature
 
 
+def test_words_carry_and_unrelated_neighbours_do_not(tmp_path):
+    """Runner's layout: a frame timer that counts to 600 and restarts is one word; a velocity's high byte beside an
+    on-ground flag, and a column counter beside the gap counter that steps down as it steps up, are not, though
+    their high bytes change only with their low bytes by less than 256 (the steps of a carry)."""
+    rng = np.random.default_rng(3)
+    frames = 6000
+    timer_at, velocity_at, column_at = 0, 2, 5  # timer lo/hi; velocity lo/hi, on_ground; column, gap
+    ram = np.zeros((frames, 8), np.uint8)
+    timer, velocity, on_ground, column, gap = 0, 0, 1, 0, 0
+    for t in range(frames):
+        if rng.random() < 0.7:  # the timer is paused at times, so it is no frame counter
+            timer = (timer + 1) % 600
+        if on_ground and rng.random() < 0.05:
+            velocity, on_ground = -1024, 0
+        elif not on_ground:
+            velocity += 64
+            if velocity > 1024:
+                velocity, on_ground = 0, 1
+        if t % 3 == 0:
+            column = (column + 1) % 256
+            gap = gap - 1 if gap else (20 if rng.random() < 0.3 else 0)
+        ram[t] = [timer % 256, timer // 256, velocity % 65536 % 256, (velocity % 65536) // 256, on_ground, column,
+                  gap, 0]
+    extraction = extract(Recording.from_frames(ram, addresses=np.arange(BASE, BASE + 8)), ExtractSettings())
+    words = {g["addresses"][0]: g["word"] for g in extraction.groups if g["kind"] == "word"}
+    assert words == {f"{BASE + timer_at:#06x}": "carry"}
+    for index in (velocity_at + 1, velocity_at + 2, column_at, column_at + 1):
+        assert extraction.decision(index) == "kept" and extraction.stats[index].group is None
+
+
 def test_spec_round_trip_scales_each_feature(extraction, tmp_path):
     spec_dict = build_spec(extraction, env_id="synthetic", env_kwargs={}, layout=FLAT_LAYOUT, rom=None, recording={})
     spec = StateSpec(spec_dict)

@@ -330,3 +330,23 @@ def test_bad_input_gets_one_line_errors(tmp_path):
                             text=True, env={"PYTHONPATH": str(REPO), "SDL_VIDEODRIVER": "dummy", "PATH": ""})
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith("error: unknown game profile 'runnr'")
+
+
+def test_committed_spec_groups_words_within_variables(symbols):
+    """The runner's committed state spec, scored against its symbols file: its 16-bit words each lie within one
+    variable (level_timer, which restarts at 600, among them), and a word joining two is reported."""
+    from gbc.extract.score import load_json, score_spec
+
+    spec = load_json(RUNNER_ROM.with_suffix(".state_spec.json"))
+    result = score_spec(spec, symbols)
+    assert result["words_across_variables"] == []
+    words = {g["addresses"][0] for g in spec["groups"] if g["kind"] == "word"}
+    assert f"{symbols_address(symbols, 'level_timer'):#06x}" in words
+    vy = symbols_address(symbols, "player_vy")
+    false_pair = {"name": "word@x", "kind": "word", "word": "carry", "addresses": [f"{vy + 1:#06x}", f"{vy + 2:#06x}"]}
+    broken = dict(spec, groups=spec["groups"] + [false_pair])
+    assert score_spec(broken, symbols)["words_across_variables"] == ["player_vy + on_ground"]
+
+
+def symbols_address(symbols: dict, name: str) -> int:
+    return next(int(v["address"]) for v in symbols["variables"] if v["name"] == name)

@@ -141,7 +141,12 @@ class ExtractSettings:
     word_subset_share: float = 0.95
     """share of a high byte's changes that coincide with a change of the byte below it"""
     word_carry_share: float = 0.9
-    """share of the high byte's changes with |word step| < 256 (a carry or borrow)"""
+    """share of the high byte's changes with |word step| < 256 (a carry or borrow) or to the word's minimum (a
+    counter's reset)"""
+    word_wrap_share: float = 0.9
+    """share of the low byte's wraps (a change by more than 128) that step the high byte as a carry would: +1 when it
+    wraps up (0xff -> 0x00), -1 when it wraps down; beside an unrelated byte it wraps alone or against it (Runner's
+    velocity high byte and on_ground, its next_column and gap_left)"""
     signed_word_span: int = 4096
     """a word whose values span less than this as int16 (with both signs) is a signed 16-bit value, if also"""
     word_pair_ratio: float = 1.5
@@ -748,7 +753,8 @@ def _signed_bytes(stats: dict[int, ByteStats], columns: np.ndarray, values: np.n
 def _word(recording: Recording, lo: int, hi: int, play: np.ndarray, settings: ExtractSettings) -> str | None:
     """'carry' or 'signed' when bytes lo and hi (= lo + 1) act as one 16-bit value, else None.
 
-    carry: the high byte changes only with the low byte, by carries or borrows (|word step| < 256).
+    carry: the high byte changes only with the low byte, by carries or borrows (|word step| < 256) or by resets to
+    the word's minimum (a timer that counts to 600 and starts again), and the low byte's wraps carry into it.
     signed: the int16 values have both signs and a small span, and the high byte is (nearly) a function of the
     low byte (few distinct pairs), as in a velocity; an unrelated byte followed by a small signed byte is not.
     """
@@ -766,10 +772,17 @@ def _word(recording: Recording, lo: int, hi: int, play: np.ndarray, settings: Ex
             return "signed"
     if (hi_changes & lo_changes).sum() < settings.word_subset_share * hi_changes.sum():
         return None
-    step = (word[1:] - word[:-1] + 32768) % 65536 - 32768
-    if (np.abs(step[hi_changes]) < 256).sum() >= settings.word_carry_share * hi_changes.sum():
-        return "carry"
-    return None
+    step = np.abs((word[1:] - word[:-1] + 32768) % 65536 - 32768)
+    to_minimum = word[1:] == word[play].min()
+    if (hi_changes & ((step < 256) | to_minimum)).sum() < settings.word_carry_share * hi_changes.sum():
+        return None
+    low_step = pair[1:, 0] - pair[:-1, 0]
+    high_step = (pair[1:, 1] - pair[:-1, 1]) % 256
+    up, down = lo_changes & (low_step < -128), lo_changes & (low_step > 128)  # 0xff -> 0x00 and back
+    carried = (up & (high_step == 1)) | (down & (high_step == 255))
+    if carried.sum() < settings.word_wrap_share * (up | down).sum():
+        return None
+    return "carry"
 
 
 def _features_and_groups(recording: Recording, stats: dict[int, ByteStats], constant: np.ndarray,

@@ -10,6 +10,9 @@ variables kept, and those that never changed.
 A variable in a CGB WRAM bank (the symbols file's "cgb_wram_bank") is compared with the spec's bytes of that bank
 (recorded beside the observation); a bank the game kept switched in at every frame's end is the observation's own.
 
+16-bit words: the spec's word groups whose two bytes belong to two variables (a false pair), and the 16-bit variables
+whose two kept bytes are separate features (a word not found); reported beside the bars, not part of them.
+
 The bars (issue 18): every changed state byte kept, no screen byte kept, runtime + scratch at most 5% of the kept
 bytes.
 """
@@ -104,6 +107,7 @@ def score_spec(spec: dict[str, Any], symbols: dict[str, Any]) -> dict[str, Any]:
             verdict = "dropped"
         rows.append({"name": variable["name"], "kind": kind, "address": variable.get("address_hex", hex(variable["address"])),
                      "size": size, "kept": kept, "decisions": dict(reasons), "verdict": verdict})
+    words = _words(spec, symbols, decided)
     state = per_kind["state"]
     state_variables = [r for r in rows if r["kind"] == "state"]
     unlabelled_kept = sorted(k for k, d in decided.items() if d == "kept" and k not in labelled)
@@ -126,8 +130,36 @@ def score_spec(spec: dict[str, Any], symbols: dict[str, Any]) -> dict[str, Any]:
         "state_variables_never_changed": [r["name"] for r in state_variables if r["verdict"] == "never changed"],
         "state_variables_missed": [r["name"] for r in state_variables if r["verdict"] == "dropped"],
         "unlabelled_bytes_kept": [f"{b}:{a:#06x}" if b else f"{a:#06x}" for b, a in unlabelled_kept],
+        **words,
         "variables": rows,
     }
+
+
+def _words(spec: dict[str, Any], symbols: dict[str, Any], decided: dict[tuple[int, int], str]) -> dict[str, Any]:
+    """The spec's 16-bit words against the symbols file: how many, which join two variables, which variables of two
+    bytes (uint16, int16) have both bytes kept but not as one word."""
+    owner: dict[tuple[int, int], str] = {}
+    for variable in symbols["variables"]:
+        bank = variable_bank(variable, spec)
+        for offset in range(int(variable["size"])):
+            owner[(bank, int(variable["address"]) + offset)] = variable["name"]
+    grouped: set[tuple[int, int]] = set()
+    across = []
+    groups = [g for g in spec.get("groups", []) if g.get("kind") == "word"]
+    for group in groups:
+        keys = [(int(group.get("bank", 0)), int(a, 16)) for a in group["addresses"]]
+        grouped.update(keys)
+        names = [owner.get(key, f"{key[1]:#06x}") for key in keys]
+        if names[0] != names[1]:
+            across.append(" + ".join(names))
+    split = []
+    for variable in symbols["variables"]:
+        bank, address = variable_bank(variable, spec), int(variable["address"])
+        keys = [(bank, address), (bank, address + 1)]
+        if (int(variable["size"]) == 2 and "int16" in str(variable.get("type", ""))
+                and all(decided.get(key) == "kept" for key in keys) and not grouped.issuperset(keys)):
+            split.append(variable["name"])
+    return {"words": len(groups), "words_across_variables": across, "words_split": split}
 
 
 def bars_met(result: dict[str, Any]) -> bool:
@@ -159,6 +191,9 @@ def format_score(result: dict[str, Any]) -> str:
         + (f" ({', '.join(result['scratch_kept'])})" if result["scratch_kept"] else ""),
         f"runtime + scratch: {result['runtime_scratch_share']:.1%} of the {result['kept_bytes']} kept bytes",
         f"bytes kept outside every variable: {len(result['unlabelled_bytes_kept'])}",
+        f"16-bit words: {result['words']}; joining two variables: "
+        f"{', '.join(result['words_across_variables']) or 'none'}; 16-bit variables kept as two features: "
+        f"{', '.join(result['words_split']) or 'none'}",
         f"state bytes that never changed: {_compress(never) or 'none'}",
         f"bars (100% recall of changed state bytes, 0 screen bytes, no changed state variable lost, runtime + "
         f"scratch <= {MAX_RUNTIME_SCRATCH_SHARE:.0%} of kept bytes): "
