@@ -302,6 +302,35 @@ def test_a_position_drawn_on_events_is_measured_from_play():
     assert measured.on_screen().tolist() == [True, False, False]
 
 
+def test_a_position_drawn_on_events_is_mapped_against_where_play_draws_it():
+    """The screen map of a position the game draws only on events: its reference is where play draws its value (the
+    planted square A of tests/test_screen_maps.py, seen only through play), which the planted direction recovers."""
+    from test_screen_maps import PLANTED_ROWS, SIZE, draw, planted_network
+
+    from agents.probing.screen_maps import ScreenPerturbations, map_variable
+
+    rng = np.random.default_rng(0)
+    n = 400
+    a, b = rng.integers(2, 12, n), rng.integers(1, 12, n)
+    variables = [gbc_game.Variable("a_x", 0xC0A0, 1, False, False, 0, 255, "position")]
+    play = gbc_game.GBCPlay(states=[], written=np.zeros((n, 1, 1), np.uint8), shown=a[:, None].astype(np.uint8),
+                            env_obs=draw(SIZE, a, b), game=np.zeros(n, int), step=np.arange(n), mean_return=0.0,
+                            episodes=0)
+    states = np.arange(0, n, 20)
+    regions = gbc_game.play_regions(play, variables, 0, states)
+    assert regions.shape == (len(states), 144, 160) and regions.any(axis=(1, 2)).all()
+    rows = np.flatnonzero(regions.any(axis=(0, 2)))  # A's rows only: the distractor B is not drawn by A's value
+    assert rows.min() >= PLANTED_ROWS[0] * 144 // SIZE - 1 and rows.max() <= PLANTED_ROWS[1] * 144 // SIZE + 1
+    for region, x in zip(regions, a[states]):  # each state's region touches where its A is drawn (2 px wide)
+        assert region[PLANTED_ROWS[0] * 144 // SIZE + 1, x * 160 // SIZE:(x + 2) * 160 // SIZE].any()
+    agent, layer, direction = planted_network()
+    data = ScreenPerturbations(obs=play.env_obs[states][:, None], changed=regions,
+                               screen=np.zeros((len(states), 144, 160), np.uint8), reference_source="play")
+    found = map_variable(agent, layer, direction, data, "a_x")
+    assert found.reference_source == "play" and found.hits.size == len(states)
+    assert found.hit_rate >= 0.8 and found.iou >= 0.5
+
+
 def test_a_sweep_the_game_does_not_draw_in_its_state_is_left_out():
     newest = np.zeros((6, 3, 3), np.uint8)
     newest[4, 1, 1] = 9

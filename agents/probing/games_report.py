@@ -253,7 +253,8 @@ def write_games_report(root: str | Path) -> dict[str, Path]:
             "each key variable of the probe, R^2 at the trained network's best layer, then in brackets the same "
             "architecture with random weights at that layer and a probe on the raw pixels. Causal: key variables "
             "whose steering moves the policy the predicted way, or more than equal-norm random directions. Screen "
-            "maps: IoU of the function-vector map's top pixels with the emulator's perturbation map, and the share "
-            "of states whose map peaks on the variable's pixels.</p>"
+            "maps: IoU of the function-vector map's top pixels with the emulator's perturbation map (for a position "
+            "drawn only on events, with where play draws it), and the share of states whose map peaks on the "
+            "variable's pixels.</p>"
             f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></body></html>")
     return {"csv": csv_path, "html": atomic_write(root / HTML_NAME, page)}

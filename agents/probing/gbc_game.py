@@ -31,7 +31,8 @@ redrawn when something happens: a grid of tiles, a score, lives) change nothing 
 only, as array elements do (too many to sweep one by one); their mean-difference directions come from play (upper
 vs lower third, or 1 vs 0). Such a variable that play shows to be a position (a position drawn on events) is probed
 from the samples as they are, where the screen shows it, and held to the R^2 bar like the swept positions; it gets
-no screen map (writing it changes no pixel, so the emulator's map is empty) and no predicted causal sign.
+a screen map against where play draws it (`play_reference`: writing it changes no pixel, so the emulator's map would
+be empty) and no predicted causal sign.
 Sweeps: each sweepable variable over `sweep_count` values of its observed range in `num_bases` play states, plus
 `joint_positions` random joint placements of all sweepable positions in their observed box (the "joint" kind), each
 drawn by the game; targets are read from the RAM the newest frame was drawn from. A variable the game draws only in some
@@ -502,38 +503,52 @@ def measure_control(play: GBCPlay, setup: ProbeSetup, profile: GameProfile, vari
     return up / len(rows)
 
 
+def play_drawing_bins(play: GBCPlay, variables: Sequence[Variable], k: int
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Variable k's play samples binned by value (up to PLAY_BINS quantile bins): per sample its bin (-1 in a bin of
+    fewer than PLAY_MIN_BIN samples), per kept bin the pixels where the bin's mean newest frame differs from the mean
+    of all frames by at least half its largest difference, weighted by that difference ((bins, S, S), 0 elsewhere), and
+    the bin's mean value; None for an array element or a variable with fewer than 4 values or kept bins."""
+    values = decode(play.shown, variables)[:, k]
+    if variables[k].kind == "array element" or len(np.unique(values)) < 4:
+        return None
+    frames = play.env_obs[:, -1].astype(np.float32)
+    overall = frames.mean(0)
+    edges = np.unique(np.quantile(values, np.linspace(0, 1, PLAY_BINS + 1)))
+    bins = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(edges) - 2)
+    kept = np.full(len(values), -1)
+    regions, means = [], []
+    for b in np.unique(bins):
+        members = bins == b
+        difference = np.abs(frames[members].mean(0) - overall)
+        if members.sum() < PLAY_MIN_BIN or difference.max() <= 0:
+            continue
+        kept[members] = len(regions)
+        regions.append(np.where(difference >= difference.max() / 2, difference, 0))
+        means.append(values[members].mean())
+    if len(regions) < 4:
+        return None
+    return kept, np.array(regions), np.array(means)
+
+
 def measure_play_drawing(play: GBCPlay, variables: Sequence[Variable], tested: np.ndarray) -> np.ndarray:
     """Per scalar variable in `tested` (K,) bool: the slope (screen px per unit, along x and y) of where play draws
     it, 0 where no line fits; for variables the game draws on events, whose writes change no pixel.
 
-    The play samples' newest frames (the agent's observations) are binned by the variable's value (quantile bins);
-    in each bin, the pixels where the bin's mean frame differs from the mean of all frames by at least half its
-    largest difference, and their centroid weighted by that difference; then a line through the centroids against
-    the bins' mean values, per axis. The food of a snake game, drawn as a tile when it is placed, moves its bin's
-    centroid a tile per unit; a score or a random seed moves none (tests/test_probe_gbc_game.py)."""
-    frames = play.env_obs[:, -1].astype(np.float32)
-    scale = np.array([SCREEN_WIDTH / frames.shape[2], SCREEN_HEIGHT / frames.shape[1]])
-    overall = frames.mean(0)
-    values = decode(play.shown, variables)
+    The play samples' newest frames (the agent's observations) are binned by the variable's value
+    (`play_drawing_bins`); a line through the centroids of the bins' regions against the bins' mean values, per
+    axis. The food of a snake game, drawn as a tile when it is placed, moves its bin's centroid a tile per unit; a
+    score or a random seed moves none (tests/test_probe_gbc_game.py)."""
+    size = play.env_obs.shape[-2:]
+    scale = np.array([SCREEN_WIDTH / size[1], SCREEN_HEIGHT / size[0]])
     slope = np.zeros((len(variables), 2))
     for k in np.flatnonzero(tested):
-        if variables[k].kind == "array element" or len(np.unique(values[:, k])) < 4:
+        binned = play_drawing_bins(play, variables, k)
+        if binned is None:
             continue
-        edges = np.unique(np.quantile(values[:, k], np.linspace(0, 1, PLAY_BINS + 1)))
-        bins = np.clip(np.searchsorted(edges, values[:, k], side="right") - 1, 0, len(edges) - 2)
-        means, centres = [], []
-        for b in np.unique(bins):
-            members = bins == b
-            difference = np.abs(frames[members].mean(0) - overall)
-            if members.sum() < PLAY_MIN_BIN or difference.max() <= 0:
-                continue
-            ys, xs = np.nonzero(difference >= difference.max() / 2)
-            weights = difference[ys, xs]
-            means.append(values[members, k].mean())
-            centres.append([np.average(xs, weights=weights), np.average(ys, weights=weights)])
-        if len(means) < 4:
-            continue
-        x, centres = np.array(means), np.array(centres) * scale
+        _, regions, x = binned
+        ys, xs = np.indices(size)
+        centres = np.array([[np.average(xs, weights=r), np.average(ys, weights=r)] for r in regions]) * scale
         for axis in (0, 1):
             fit = np.polyfit(x, centres[:, axis], 1)
             residual = ((centres[:, axis] - np.polyval(fit, x)) ** 2).sum()
@@ -724,8 +739,10 @@ def screen_perturbations(play: GBCPlay, setup: ProbeSetup, profile: GameProfile,
     """Variable k's RAM bytes perturbed in the play samples `states`, as gbc_ram_map perturbs a byte: written into
     each frame's saved state (`count` values over its observed range by its kind's frame-stack rule; 0 and 1 for a
     flag), the game's own code draws the screen (160x144), diffed against the same frames drawn unchanged; the
-    network's inputs are those screens as the env shows them. A variable the game draws only on events changes
-    nothing here: its map stays empty."""
+    network's inputs are those screens as the env shows them. A position the game draws only on events changes
+    nothing there: its reference comes from play instead (`play_reference`)."""
+    if play.measured.drawn_on_events()[k]:
+        return play_reference(play, profile, variables, k, states)
     lo, hi = observed_range(play, variables, k)
     values = np.unique(np.round(np.linspace(lo, hi, count)).astype(int))
     kinds = play.measured.kinds
@@ -745,6 +762,39 @@ def screen_perturbations(play: GBCPlay, setup: ProbeSetup, profile: GameProfile,
         renderer.close()
     return ScreenPerturbations(obs=np.array(obs, dtype=np.uint8), changed=np.array(changed, dtype=np.float32),
                                screen=np.array(screen))
+
+
+def play_regions(play: GBCPlay, variables: Sequence[Variable], k: int, states: np.ndarray) -> np.ndarray:
+    """(B, 144, 160) float32: per state in `states`, 1 on the screen pixels of the region of its value's bin of
+    variable k (`play_drawing_bins`: where the mean frame of the samples with such values differs most from all of
+    play's); all 0 for a state in a bin too small to measure, or a variable play does not bin."""
+    changed = np.zeros((len(states), SCREEN_HEIGHT, SCREEN_WIDTH), np.float32)
+    binned = play_drawing_bins(play, variables, k)
+    if binned is None:
+        return changed
+    bins, regions, _ = binned
+    rows = np.arange(SCREEN_HEIGHT) * regions.shape[1] // SCREEN_HEIGHT
+    columns = np.arange(SCREEN_WIDTH) * regions.shape[2] // SCREEN_WIDTH
+    on_screen = (regions > 0)[:, rows][:, :, columns]
+    for i, b in enumerate(states):
+        if bins[b] >= 0:
+            changed[i] = on_screen[bins[b]]
+    return changed
+
+
+def play_reference(play: GBCPlay, profile: GameProfile, variables: Sequence[Variable], k: int,
+                   states: np.ndarray) -> ScreenPerturbations:
+    """The reference of a position drawn on events (writing it changes no pixel, so the emulator's map would be empty):
+    per state its network input as played, and where play draws its value (`play_regions`); a state with an empty
+    region is left out of the measures."""
+    renderer = EmulatedRenderer(profile)
+    try:
+        screen = [renderer.run(play.states[b][-1], {}, with_dump=False).frame.mean(axis=2).astype(np.uint8)
+                  for b in states]
+    finally:
+        renderer.close()
+    return ScreenPerturbations(obs=play.env_obs[states][:, None], changed=play_regions(play, variables, k, states),
+                               screen=np.array(screen), reference_source="play")
 
 
 # --- Key variables and predicted signs -----------------------------------------------------------------------------

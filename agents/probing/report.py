@@ -646,26 +646,27 @@ def _html(outputs: ProbeOutputs, figures: dict[str, bytes], thumbs: dict[str, by
 
 def screen_maps_html(folder: Path) -> str:
     """The function-vector screen maps that step 07 wrote (screen_maps.csv, screen_maps/<variable>.png): each key
-    variable's map beside the game's perturbation map, and every variable x layer x direction x method; empty when
-    the folder has none."""
+    variable's map beside its reference (the game's perturbation map, or play's), and every variable x layer x
+    direction x method; empty when the folder has none."""
     table = Path(folder) / "screen_maps.csv"
     if not table.is_file():
         return ""
     rows = _read_csv(table)
     chosen = [r for r in rows if r["chosen"] == "True"]
-    header = ["variable", "layer", "direction", "method", "IoU (top k)", "k", "pointing game", "states",
+    header = ["variable", "layer", "direction", "method", "reference", "IoU (top k)", "k", "pointing game", "states",
               "median IoU per state"]
-    cells = [[r["variable"], r["layer"], r["direction"], r["method"], r["iou"], r["k"], r["pointing_hit_rate"],
-              r["pointing_states"], r["state_iou_median"]] for r in rows]
+    cells = [[r["variable"], r["layer"], r["direction"], r["method"], r["reference"], r["iou"], r["k"],
+              r["pointing_hit_rate"], r["pointing_states"], r["state_iou_median"]] for r in rows]
     pictures = [_img((Path(folder) / "screen_maps" / f"{r['variable']}.png").read_bytes(),
                      f"screen map of {r['variable']}", "640px") for r in chosen
                 if (Path(folder) / "screen_maps" / f"{r['variable']}.png").is_file()]
     return ("<h2>Function-vector screen maps</h2><p>Each key variable's function vector mapped onto the screen "
             "through the network (the input gradient of the layer's projection on the direction, by the method in "
             "the table), averaged over held-out play states and their perturbed versions, beside the game's own map "
-            "of the pixels that perturbing the variable changes. IoU: the map's top k pixels against the "
-            "perturbation map's k changed pixels; pointing game: the share of states whose map peaks inside their "
-            "changed pixels (agents/probing/README.md says how each map is made).</p>"
+            "of the pixels that perturbing the variable changes (reference \"perturbation\"), or, for a position "
+            "the game draws only on events, of where play draws its values (reference \"play\"). IoU: the map's top "
+            "k pixels against the reference's k pixels; pointing game: the share of states whose map peaks inside "
+            "their reference region (agents/probing/README.md says how each map is made).</p>"
             + _table(header, [c for c, r in zip(cells, rows) if r["chosen"] == "True"]) + "".join(pictures)
             + "<details><summary>Every layer, direction and method</summary>" + _table(header, cells)
             + "</details>")

@@ -12,7 +12,9 @@ and its agreement with the game's own perturbation map of that variable. Game-in
   on the screen (the map holds no finer detail; the pointing game of Zhang et al. 2016 allows 15 px).
 - `map_variable`: both measures for one variable, layer and method, over the states of a `ScreenPerturbations`:
   each state's network inputs (the state, then the state with the variable perturbed) and the fraction of the
-  perturbations that changed each screen pixel (the reference). What a game supplies is that object
+  perturbations that changed each screen pixel (the reference); for a variable the game draws only on events, whose
+  perturbation changes no pixel, the state alone and where play draws its value (reference "play"). What a game
+  supplies is that object
   (agents.probing.game.GameAdapter.screen_perturbations); the rest names no game.
 - `write_screen_maps`: screen_maps.npz, screen_maps.csv and one PNG per variable (the map beside the reference).
 """
@@ -46,6 +48,8 @@ class ScreenPerturbations:
     changed: np.ndarray  # (B, H, W) float32: per state, the fraction of its perturbations that changed each screen
     #                      pixel (in any frame of the stack); all zero where the variable is not drawn
     screen: np.ndarray  # (B, H, W) uint8: each state's newest screen, greyscale (the figures' backdrop)
+    reference_source: str = "perturbation"  # or "play": where play draws a variable the game draws on events (P = 0;
+    #                                         changed: the region of the state's value there)
 
 
 @dataclass
@@ -64,6 +68,7 @@ class ScreenMap:
     state_iou: np.ndarray  # (B',) per state with a region: top-k IoU of its map with its own region
     hits: np.ndarray  # (B',) per state with a region: the map of the state itself peaks inside its region
     chosen: bool = False  # the layer and method of the variable's headline figures
+    reference_source: str = "perturbation"  # ScreenPerturbations.reference_source
 
     @property
     def hit_rate(self) -> float:
@@ -188,7 +193,7 @@ def map_variable(agent: nn.Module, layer: Layer, direction: np.ndarray, perturba
         mean_map, reference = per_state.mean(0), np.zeros(screen_shape, dtype=np.float32)
     iou, k = top_k_iou(mean_map, reference)
     return ScreenMap(variable, layer.name, direction_kind, method, mean_map.astype(np.float32), reference.astype(np.float32), iou, k,
-                     tolerance, state_iou, hits)
+                     tolerance, state_iou, hits, reference_source=perturbations.reference_source)
 
 
 def choose(maps: list[ScreenMap], best_layer: dict[str, str], method: str = DEFAULT_METHOD,
@@ -206,7 +211,8 @@ def summary_of(maps: list[ScreenMap]) -> dict[str, Any]:
     chosen = [m for m in maps if m.chosen and m.k > 0]
     return {"method": next((m.method for m in maps if m.chosen), DEFAULT_METHOD),
             "direction": next((m.direction for m in maps if m.chosen), DEFAULT_DIRECTION),
-            "variables": {m.variable: {"layer": m.layer, "iou": m.iou, "k": m.k, "pointing_hit_rate": m.hit_rate,
+            "variables": {m.variable: {"layer": m.layer, "reference": m.reference_source, "iou": m.iou, "k": m.k,
+                                       "pointing_hit_rate": m.hit_rate,
                                        "pointing_tolerance_px": m.tolerance,
                                        "states": int(m.hits.size), "state_iou_median": m.state_iou_median}
                           for m in chosen},
@@ -223,13 +229,14 @@ def screen_map_lines(maps: list[ScreenMap]) -> list[str]:
         if m.k == 0:
             lines.append(f"screen map {m.variable}: perturbing it changed no screen pixel in the states tried")
             continue
-        lines.append(f"screen map {m.variable} ({m.layer} {m.direction}, {m.method}): IoU {m.iou:.2f} with the perturbation map "
+        lines.append(f"screen map {m.variable} ({m.layer} {m.direction}, {m.method}): IoU {m.iou:.2f} with the "
+                     f"{m.reference_source} map "
                      f"(top {m.k} px), pointing game {int(m.hits.sum())}/{m.hits.size} = {m.hit_rate:.0%} (within {m.tolerance} px)")
     return lines
 
 
-CSV_HEADER = ["variable", "layer", "direction", "method", "chosen", "iou", "k", "pointing_hit_rate", "pointing_states",
-              "pointing_tolerance_px", "state_iou_median"]
+CSV_HEADER = ["variable", "layer", "direction", "method", "chosen", "reference", "iou", "k", "pointing_hit_rate",
+              "pointing_states", "pointing_tolerance_px", "state_iou_median"]
 
 
 def write_screen_maps(maps: list[ScreenMap], backdrop: dict[str, np.ndarray], out_dir: str | Path) -> list[Path]:
@@ -243,13 +250,17 @@ def write_screen_maps(maps: list[ScreenMap], backdrop: dict[str, np.ndarray], ou
         arrays[f"{m.variable}/reference"] = m.reference
         arrays[f"{m.variable}/screen"] = backdrop[m.variable]
     written = [atomic_write_with(out / "screen_maps.npz", lambda tmp: np.savez_compressed(tmp, **arrays))]
-    rows = [[m.variable, m.layer, m.direction, m.method, m.chosen, m.iou, m.k, m.hit_rate, m.hits.size, m.tolerance,
-             m.state_iou_median] for m in maps]
+    rows = [[m.variable, m.layer, m.direction, m.method, m.chosen, m.reference_source, m.iou, m.k, m.hit_rate,
+             m.hits.size, m.tolerance, m.state_iou_median] for m in maps]
     written.append(write_table(out / "screen_maps.csv", CSV_HEADER, rows))
     for m in maps:
         if m.chosen:
             written.append(atomic_write(out / "screen_maps" / f"{m.variable}.png", figure_png(m, backdrop[m.variable])))
     return written
+
+
+REFERENCE_TITLES = {"perturbation": "perturbation map (the game redrawn)",
+                    "play": "play map (where play draws its values)"}
 
 
 def figure_png(m: ScreenMap, screen: np.ndarray) -> bytes:
@@ -263,7 +274,7 @@ def figure_png(m: ScreenMap, screen: np.ndarray) -> bytes:
 
     fig, axes = plt.subplots(1, 2, figsize=(6.4, 3.6), dpi=100)
     panels = [(m.mean_map, f"{m.direction} direction at {m.layer}, {m.method.replace('_', ' ')}"),
-              (m.reference, "perturbation map (the game redrawn)")]
+              (m.reference, REFERENCE_TITLES[m.reference_source])]
     for ax, (heat, title) in zip(axes, panels):
         ax.imshow(screen, cmap="gray", interpolation="nearest", alpha=0.5)
         if heat.max() > 0:  # the faintest 5% left out, so the screen shows through
@@ -275,7 +286,8 @@ def figure_png(m: ScreenMap, screen: np.ndarray) -> bytes:
         ax.set_xticks([])
         ax.set_yticks([])
     fig.suptitle(f"{m.variable}: IoU of the top {m.k} px {m.iou:.2f}; pointing game {m.hit_rate:.0%} of "
-                 f"{m.hits.size} states (within {m.tolerance} px); cyan: the perturbation map's region", fontsize=8)
+                 f"{m.hits.size} states (within {m.tolerance} px); cyan: the {m.reference_source} map's region",
+                 fontsize=8)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", bbox_inches="tight")
     plt.close(fig)
