@@ -503,24 +503,21 @@ def measure_control(play: GBCPlay, setup: ProbeSetup, profile: GameProfile, vari
     return up / len(rows)
 
 
-def play_drawing_bins(play: GBCPlay, variables: Sequence[Variable], k: int
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """Variable k's play samples binned by value (up to PLAY_BINS quantile bins): per sample its bin (-1 in a bin of
-    fewer than PLAY_MIN_BIN samples), per kept bin the pixels where the bin's mean newest frame differs from the mean
-    of all frames by at least half its largest difference, weighted by that difference ((bins, S, S), 0 elsewhere), and
-    the bin's mean value; None for an array element or a variable with fewer than 4 values or kept bins."""
-    values = decode(play.shown, variables)[:, k]
-    if variables[k].kind == "array element" or len(np.unique(values)) < 4:
+def play_drawing_bins(newest: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Play samples binned by a variable's `values` (N,) (up to PLAY_BINS quantile bins) against their `newest` frames
+    (N, S, S): per sample its bin (-1 in a bin of fewer than PLAY_MIN_BIN samples), per kept bin the pixels where the
+    bin's mean frame differs from the mean of all frames by at least half its largest difference, weighted by that
+    difference ((bins, S, S), 0 elsewhere), and the bin's mean value; None with fewer than 4 values or kept bins."""
+    if len(np.unique(values)) < 4:
         return None
-    frames = play.env_obs[:, -1].astype(np.float32)
-    overall = frames.mean(0)
+    overall = newest.mean(0)
     edges = np.unique(np.quantile(values, np.linspace(0, 1, PLAY_BINS + 1)))
     bins = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(edges) - 2)
     kept = np.full(len(values), -1)
     regions, means = [], []
     for b in np.unique(bins):
         members = bins == b
-        difference = np.abs(frames[members].mean(0) - overall)
+        difference = np.abs(newest[members].mean(0) - overall)
         if members.sum() < PLAY_MIN_BIN or difference.max() <= 0:
             continue
         kept[members] = len(regions)
@@ -539,11 +536,13 @@ def measure_play_drawing(play: GBCPlay, variables: Sequence[Variable], tested: n
     (`play_drawing_bins`); a line through the centroids of the bins' regions against the bins' mean values, per
     axis. The food of a snake game, drawn as a tile when it is placed, moves its bin's centroid a tile per unit; a
     score or a random seed moves none (tests/test_probe_gbc_game.py)."""
-    size = play.env_obs.shape[-2:]
+    newest = play.env_obs[:, -1].astype(np.float32)
+    size = newest.shape[1:]
     scale = np.array([SCREEN_WIDTH / size[1], SCREEN_HEIGHT / size[0]])
+    values = decode(play.shown, variables)
     slope = np.zeros((len(variables), 2))
     for k in np.flatnonzero(tested):
-        binned = play_drawing_bins(play, variables, k)
+        binned = None if variables[k].kind == "array element" else play_drawing_bins(newest, values[:, k])
         if binned is None:
             continue
         _, regions, x = binned
@@ -769,7 +768,8 @@ def play_regions(play: GBCPlay, variables: Sequence[Variable], k: int, states: n
     variable k (`play_drawing_bins`: where the mean frame of the samples with such values differs most from all of
     play's); all 0 for a state in a bin too small to measure, or a variable play does not bin."""
     changed = np.zeros((len(states), SCREEN_HEIGHT, SCREEN_WIDTH), np.float32)
-    binned = play_drawing_bins(play, variables, k)
+    binned = None if variables[k].kind == "array element" else play_drawing_bins(
+        play.env_obs[:, -1].astype(np.float32), decode(play.shown, variables)[:, k])
     if binned is None:
         return changed
     bins, regions, _ = binned
