@@ -655,8 +655,9 @@ def screen_maps_html(folder: Path) -> str:
     chosen = [r for r in rows if r["chosen"] == "True"]
     header = ["variable", "layer", "direction", "method", "reference", "IoU (top k)", "k", "pointing game", "states",
               "median IoU per state"]
-    cells = [[r["variable"], r["layer"], r["direction"], r["method"], r["reference"], r["iou"], r["k"],
-              r["pointing_hit_rate"], r["pointing_states"], r["state_iou_median"]] for r in rows]
+    # a folder 07 wrote before references from play has no reference column: its maps were all perturbation maps
+    cells = [[r["variable"], r["layer"], r["direction"], r["method"], r.get("reference", "perturbation"), r["iou"],
+              r["k"], r["pointing_hit_rate"], r["pointing_states"], r["state_iou_median"]] for r in rows]
     pictures = [_img((Path(folder) / "screen_maps" / f"{r['variable']}.png").read_bytes(),
                      f"screen map of {r['variable']}", "640px") for r in chosen
                 if (Path(folder) / "screen_maps" / f"{r['variable']}.png").is_file()]
