@@ -340,6 +340,7 @@ def test_committed_spec_groups_words_within_variables(symbols):
     spec = load_json(RUNNER_ROM.with_suffix(".state_spec.json"))
     result = score_spec(spec, symbols)
     assert result["words_across_variables"] == []
+    assert result["words_split"] == ["player_vy", "rng_state"]  # set from constants / a generator's two bytes
     words = {g["addresses"][0] for g in spec["groups"] if g["kind"] == "word"}
     assert f"{symbols_address(symbols, 'level_timer'):#06x}" in words
     vy = symbols_address(symbols, "player_vy")

@@ -182,16 +182,21 @@ def test_key_variables_come_from_step_06_when_its_file_exists(played, tmp_path):
         adapter.spec(ProbeConfig(key_variables_csv=str(tmp_path / "missing.csv")), play)
 
 
-def test_a_key_variable_drawn_on_events_is_held_to_the_r2_bar(played, tmp_path):
-    adapter, _, play = played
-    names = [v.name for v in adapter.variables]
-    k = names.index("score")  # as if play had shown it drawn 8 px further right per unit, as a snake's food is
+def drawn_on_events(play, k: int):
+    """The play with variable k measured as a position drawn on events (8 px further right per unit, as a snake's food
+    is)."""
     kinds = list(play.measured.kinds)
     kinds[k] = "position"
     play_slope = play.measured.play_slope.copy()
     play_slope[k] = (8.0, 0.0)
-    events = dataclasses.replace(play, measured=dataclasses.replace(play.measured, kinds=tuple(kinds),
-                                                                    play_slope=play_slope))
+    return dataclasses.replace(play, measured=dataclasses.replace(play.measured, kinds=tuple(kinds),
+                                                                  play_slope=play_slope))
+
+
+def test_a_key_variable_drawn_on_events_is_held_to_the_r2_bar(played, tmp_path):
+    adapter, _, play = played
+    k = [v.name for v in adapter.variables].index("score")
+    events = drawn_on_events(play, k)
     path = tmp_path / "key_variables.csv"
     path.write_text("feature,addresses,symbol,kind,policy_importance,ci_low,ci_high,value_importance,grad_x_input,"
                     f"rank\nscore,{adapter.variables[k].label},score,byte,1,1,1,0,0,1\n")
@@ -199,6 +204,18 @@ def test_a_key_variable_drawn_on_events_is_held_to_the_r2_bar(played, tmp_path):
     assert "score" in adapter.spec(ProbeConfig(key_variables_csv=""), events).key_variables
     assert adapter.spec(ProbeConfig(key_variables_csv=str(path)), play).r2_bar == ()  # drawn nowhere: not held
     assert "score" not in adapter.spec(ProbeConfig(), events).policy_signs  # no predicted sign without sweeps
+
+
+def test_a_position_drawn_on_events_gets_its_screen_reference_from_play(played):
+    adapter, setup, play = played
+    k = [v.name for v in adapter.variables].index("score")
+    states = np.arange(0, len(play.states), 5)
+    perturbed = adapter.screen_perturbations(drawn_on_events(play, k), setup, k, states, 4)
+    assert perturbed.reference_source == "play"
+    assert perturbed.obs.shape == (len(states), 1, *play.env_obs.shape[1:])  # the inputs as played, none redrawn
+    assert (perturbed.obs[:, 0] == play.env_obs[states]).all()
+    assert perturbed.changed.shape == perturbed.screen.shape == (len(states), 144, 160)
+    assert adapter.screen_perturbations(play, setup, k, states, 4).reference_source == "perturbation"
 
 
 def test_stacks_rendered_from_recorded_states_equal_the_env_observations(played):

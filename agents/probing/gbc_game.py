@@ -540,13 +540,13 @@ def measure_play_drawing(play: GBCPlay, variables: Sequence[Variable], tested: n
     size = newest.shape[1:]
     scale = np.array([SCREEN_WIDTH / size[1], SCREEN_HEIGHT / size[0]])
     values = decode(play.shown, variables)
+    ys, xs = np.indices(size)
     slope = np.zeros((len(variables), 2))
     for k in np.flatnonzero(tested):
         binned = None if variables[k].kind == "array element" else play_drawing_bins(newest, values[:, k])
         if binned is None:
             continue
         _, regions, x = binned
-        ys, xs = np.indices(size)
         centres = np.array([[np.average(xs, weights=r), np.average(ys, weights=r)] for r in regions]) * scale
         for axis in (0, 1):
             fit = np.polyfit(x, centres[:, axis], 1)
