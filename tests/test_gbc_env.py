@@ -225,6 +225,37 @@ def test_arrays_scaling_gives_an_array_the_weight_of_one_feature():
         GameBoyEnv("breakout", obs_type="ram", state_scaling="arrays")
 
 
+def test_thermometer_inputs_add_up_to_each_features_value():
+    """Each feature's first input is its "arrays" input; a feature that is neither a flag nor an array member then
+    gets bins that rise one after another across its range, whose sum times the bin width, plus the minimum, gives
+    back the value; the runner's obstacle x gets 16 bins, its ring's members none."""
+    ranged = GameBoyEnv("runner", obs_type="state", state_scaling="arrays")
+    thermo = GameBoyEnv("runner", obs_type="state", state_scaling="thermometer", state_spec=ranged.state_spec)
+    try:
+        spec, features = thermo.state_spec, ranged.state_spec.data["features"]
+        sizes = [len(c) for c in spec.columns]
+        assert sum(sizes) == spec.size == thermo.observation_space.shape[0] > len(features)
+        assert np.array_equal(np.concatenate(spec.columns), np.arange(spec.size))
+        by_address = {tuple(f["addresses"]): k for k, f in enumerate(features)}
+        assert sizes[by_address["0xc0b7",]] == 17 and sizes[by_address["0xc0b3",]] == 1  # obstacle x, on_ground
+        assert all(size == 1 for size, f in zip(sizes, features) if str(f["group"]).startswith("array@"))
+        for env in (ranged, thermo):
+            env.reset(seed=3)
+        for step in range(60):
+            t, *_ = thermo.step(step % 3)
+            r, *_ = ranged.step(step % 3)
+            assert thermo.observation_space.contains(t)
+            assert np.allclose(t[[c[0] for c in spec.columns]], r)
+            for k, f in enumerate(features):
+                bins = t[spec.columns[k][1:]]
+                if len(bins):
+                    assert np.all(np.diff(bins) <= 1e-6)  # a thermometer: full bins first
+                    assert bins.sum() / len(bins) == pytest.approx(r[k], abs=1e-4)
+    finally:
+        ranged.close()
+        thermo.close()
+
+
 def test_state_spec_for_another_rom_or_env_is_a_clear_error(tmp_path):
     import json
 

@@ -85,6 +85,26 @@ def test_a_constant_column_scores_exactly_zero():
     assert constant.grad_x_input[3] == 0 and constant.grad_x_input[0] > 0
 
 
+def test_a_feature_read_through_several_columns_is_shuffled_as_one():
+    """Columns 3 and 4 as one feature (thermometer inputs of one value): it takes the planted column's rank, and its
+    importance is that of shuffling both columns with one permutation, computed here through the whole network."""
+    agent = planted_agent()
+    obs = np.random.default_rng(1).uniform(0, 1, (300, WIDTH)).astype(np.float32)
+    columns = [np.array([0]), np.array([1]), np.array([2]), np.array([3, 4]), np.array([5])]
+    grouped = permutation_importance(agent, obs, features(5), repeats=1, bootstrap=10, seed=2, columns=columns)
+    assert grouped.rank[3] == 1 and grouped.rank[0] == 2 and grouped.policy[2] == 0
+    perm = np.random.default_rng(2).permutation(300)  # the first draw of the importance's own generator
+    shuffled = obs.copy()
+    shuffled[:, [3, 4]] = obs[perm][:, [3, 4]]
+    with torch.no_grad():
+        log_p = torch.log_softmax(agent.policy_logits(torch.as_tensor(obs)), -1)
+        log_q = torch.log_softmax(agent.policy_logits(torch.as_tensor(shuffled)), -1)
+    expected = (log_p.exp() * (log_p - log_q)).sum(-1).mean().item()
+    assert grouped.policy[3] == pytest.approx(expected, rel=1e-4)
+    with pytest.raises(KeyVariableError, match="every input belongs to exactly one"):
+        permutation_importance(agent, obs, features(5), columns=[np.array([k]) for k in range(5)])
+
+
 def test_files_have_their_columns_in_rank_order(result, tmp_path):
     written = write_key_variables(tmp_path, result, {"note": "test"}, top=3, title="planted")
     with open(written["csv"]) as handle:

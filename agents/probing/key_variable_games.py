@@ -54,6 +54,7 @@ class FeatureSet:
     symbols_path: Optional[Path]  # the symbols file the names come from; None when there is none
     scripted_player: Optional[str]  # the game's scripted player, None when it has none
     scripted_reads: Optional[tuple[str, ...]]  # the variables it reads
+    columns: Optional[list[np.ndarray]] = None  # each feature's observation columns; None: one column each
 
 
 def obs_index_address(index: int) -> int:
@@ -90,8 +91,10 @@ def _game_boy_features(env: gym.Env) -> FeatureSet:
     profile = game.profile
     symbols_path = Path(profile.rom_path).with_suffix(".symbols.json")
     symbols = SymbolTable(json.loads(symbols_path.read_text())["variables"]) if symbols_path.is_file() else None
+    inputs = None
     if game.obs_type == "state":
         spec = game.state_spec.data
+        inputs = game.state_spec.columns  # several per feature with thermometer inputs
         group_kind = {g["name"]: g["kind"] for g in spec.get("groups", [])}
         columns = [(int(f.get("bank") or 0), [int(a, 16) for a in f["addresses"]],
                     group_kind.get(f["group"], "byte") if f["group"] else
@@ -108,7 +111,7 @@ def _game_boy_features(env: gym.Env) -> FeatureSet:
         features.append(Feature(label or where, where, symbol, kind, symbol_kind))
     player = SCRIPTED_PLAYERS.get(profile.name)
     return FeatureSet(features, symbols_path if symbols else None, player.name if player else None,
-                      tuple(player.reads) if player else None)
+                      tuple(player.reads) if player else None, inputs)
 
 
 def features_for_env(env_id: str, env_kwargs: dict[str, Any]) -> FeatureSet:
@@ -200,15 +203,15 @@ def run_key_variables(agent: nn.Module, env_id: str, env_kwargs: dict[str, Any],
     played = time.perf_counter()
     log(f"06: {len(obs)} held-out states from {play['games']} games x {play['agent_steps_per_game']} steps "
         f"({played - start:.1f} s)")
-    result = permutation_importance(agent, obs, feature_set.features, repeats, bootstrap, seed)
+    result = permutation_importance(agent, obs, feature_set.features, repeats, bootstrap, seed, feature_set.columns)
     ranked = time.perf_counter()
     score = score_top(result, top, feature_set.scripted_reads, feature_set.symbols_path is not None)
     summary = {
         "source": source, "env_id": env_id, "env_kwargs": env_kwargs, "states": len(obs), "play": play,
         "repeats": repeats, "bootstrap": bootstrap,
-        "policy_importance": "mean over states of KL(policy(x) || policy(x with the feature's column shuffled over "
+        "policy_importance": "mean over states of KL(policy(x) || policy(x with the feature's columns shuffled over "
                              "states)), averaged over the repeats; interval: 95% bootstrap over states",
-        "value_importance": "mean over states of |V(x) - V(x with the column shuffled)|",
+        "value_importance": "mean over states of |V(x) - V(x with the columns shuffled)|",
         "grad_x_input": GRAD_X_INPUT,
         "symbols": str(feature_set.symbols_path) if feature_set.symbols_path else None,
         "scripted_player": feature_set.scripted_player, **score,

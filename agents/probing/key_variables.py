@@ -1,19 +1,21 @@
 """Step 06's core: which inputs a trained memory agent uses, by permutation importance on held-out play states.
 
 Game-independent: it takes a memory agent (agents.networks.MLPAgent), a matrix of held-out observations (one row per
-state, one column per input) and one `Feature` per column (name, addresses, symbol name when known, extractor
-kind). Which features an env has and how its play states are recorded live in agents.probing.key_variable_games.
+state, one column per input) and one `Feature` per column (name, addresses, symbol name when known, extractor kind), or
+per group of columns where a feature is read through several inputs (a state spec's thermometer inputs: the group is
+shuffled together, as one value). Which features an env has and how its play states are recorded live in
+agents.probing.key_variable_games.
 
 - Permutation importance: a feature's column is replaced by its values in other states (a within-column shuffle,
   `repeats` times); per state, the policy importance is KL(policy(original) || policy(permuted)) and the value
   importance |V(original) - V(permuted)|, each averaged over the repeats. The feature's importances are their means
   over states, with a 95% bootstrap interval over states for the policy's.
 - Gradient x input, a second opinion: mean over states of |d log pi(a* | x) / d x_j * x_j|, a* the state's most
-  probable action, x the network's input (after its input scale).
+  probable action, x the network's input (after its input scale); a feature's inputs summed inside the | |.
 - Rank: by policy importance, largest first.
 
-A shuffle changes only one input, so only the first layer's pre-activation moves, by (x'_j - x_j) * W[:, j]: the
-code reuses the pre-activation of the original states and runs the rest of each MLP per feature. A column that is
+A shuffle changes only one feature's inputs, so only the first layer's pre-activation moves, by (x'_J - x_J) W[:, J]:
+the code reuses the pre-activation of the original states and runs the rest of each MLP per feature. A column that is
 constant over the states cannot be shuffled into anything else and scores exactly 0.
 """
 
@@ -77,7 +79,7 @@ class Importance:
         return rows
 
 
-def _check(agent: nn.Module, obs: np.ndarray, features: Sequence[Feature]) -> None:
+def _check(agent: nn.Module, obs: np.ndarray, features: Sequence[Feature], columns: Sequence[np.ndarray]) -> None:
     heads = [getattr(agent, name, None) for name in ("actor", "critic")]
     if not all(isinstance(h, nn.Sequential) and isinstance(h[0], nn.Linear) for h in heads):
         raise KeyVariableError(f"key variables need a memory agent (an MLP: agents.networks.MLPAgent), got "
@@ -86,8 +88,9 @@ def _check(agent: nn.Module, obs: np.ndarray, features: Sequence[Feature]) -> No
     width = heads[0][0].in_features
     if obs.ndim != 2 or obs.shape[1] != width:
         raise KeyVariableError(f"the agent takes {width} inputs per state, the observations have shape {obs.shape}")
-    if len(features) != width:
-        raise KeyVariableError(f"{len(features)} features named for {width} inputs; name one per input")
+    if len(columns) != len(features) or sorted(np.concatenate(columns).tolist()) != list(range(width)):
+        raise KeyVariableError(f"{len(features)} features named for {width} inputs; name one per input, or give "
+                               "each feature its columns so that every input belongs to exactly one")
     if len(obs) < 2:
         raise KeyVariableError(f"need at least 2 held-out states to shuffle a column, got {len(obs)}")
 
@@ -96,12 +99,14 @@ def _policy_kl(log_p: torch.Tensor, log_q: torch.Tensor) -> torch.Tensor:
     return (log_p.exp() * (log_p - log_q)).sum(-1)
 
 
-def _grad_x_input(agent: nn.Module, inputs: torch.Tensor) -> np.ndarray:
+def _grad_x_input(agent: nn.Module, inputs: torch.Tensor, columns: Sequence[np.ndarray]) -> np.ndarray:
     x = inputs.clone().requires_grad_(True)
     log_probs = torch.log_softmax(agent.actor(x), dim=-1)
     chosen = log_probs.gather(-1, log_probs.argmax(-1, keepdim=True)).sum()
     (grad,) = torch.autograd.grad(chosen, x)
-    return (grad * x).abs().mean(0).detach().numpy().astype(np.float64)
+    per_input = (grad * x).detach()
+    # a feature read through several inputs: the attributions of its inputs add up before the magnitude is taken
+    return np.array([per_input[:, cols].sum(1).abs().mean().item() for cols in columns], np.float64)
 
 
 def bootstrap_interval(per_state: np.ndarray, resamples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -112,13 +117,18 @@ def bootstrap_interval(per_state: np.ndarray, resamples: np.ndarray) -> tuple[np
 
 @torch.no_grad()
 def permutation_importance(agent: nn.Module, obs: np.ndarray, features: Sequence[Feature], repeats: int = 5,
-                           bootstrap: int = 1000, seed: int = 0) -> Importance:
-    """The importances of every feature (see the module docstring) on the held-out states `obs` (N, K)."""
-    _check(agent, obs, features)
+                           bootstrap: int = 1000, seed: int = 0,
+                           columns: Sequence[np.ndarray] | None = None) -> Importance:
+    """The importances of every feature (see the module docstring) on the held-out states `obs` (N, W). `columns`:
+    the observation columns of each feature (a state spec's thermometer inputs), shuffled together; default one
+    column per feature."""
+    columns = [np.arange(len(features))[k:k + 1] for k in range(len(features))] if columns is None else columns
+    _check(agent, obs, features, columns)
     if repeats < 1 or bootstrap < 1:
         raise KeyVariableError(f"repeats and bootstrap must be at least 1, got {repeats} and {bootstrap}")
     rng = np.random.default_rng(seed)
-    n, width = obs.shape
+    n = len(obs)
+    width = len(features)
     inputs = torch.as_tensor(obs, dtype=torch.float32) * float(getattr(agent, "input_scale", 1.0))
     actor_first, critic_first = agent.actor[0], agent.critic[0]
     actor_rest, critic_rest = agent.actor[1:], agent.critic[1:]
@@ -128,19 +138,19 @@ def permutation_importance(agent: nn.Module, obs: np.ndarray, features: Sequence
     per_state_policy = np.zeros((width, n))
     per_state_value = np.zeros((width, n))
     perms = torch.as_tensor(np.stack([rng.permutation(n) for _ in range(repeats)]))  # (R, N)
-    for j in range(width):
-        column = inputs[:, j]
-        if bool((column == column[0]).all()):
-            continue  # a shuffle of a constant column changes nothing
-        delta = (column[perms] - column).reshape(-1, 1)  # (R*N, 1)
-        a_pre = actor_pre.repeat(repeats, 1) + delta * actor_first.weight[:, j]
-        c_pre = critic_pre.repeat(repeats, 1) + delta * critic_first.weight[:, j]
+    for j, cols in enumerate(columns):
+        block = inputs[:, torch.as_tensor(cols)]  # (N, C): the feature's columns, shuffled together
+        if bool((block == block[0]).all()):
+            continue  # a shuffle of a constant feature changes nothing
+        delta = (block[perms] - block).reshape(-1, len(cols))  # (R*N, C)
+        a_pre = actor_pre.repeat(repeats, 1) + delta @ actor_first.weight[:, cols].T
+        c_pre = critic_pre.repeat(repeats, 1) + delta @ critic_first.weight[:, cols].T
         kl = _policy_kl(log_p.repeat(repeats, 1), torch.log_softmax(actor_rest(a_pre), -1))
         dv = (critic_rest(c_pre).squeeze(-1) - value.repeat(repeats)).abs()
         per_state_policy[j] = kl.reshape(repeats, n).mean(0).clamp_min(0).double().numpy()
         per_state_value[j] = dv.reshape(repeats, n).mean(0).double().numpy()
     with torch.enable_grad():
-        grad_x_input = _grad_x_input(agent, inputs)
+        grad_x_input = _grad_x_input(agent, inputs, columns)
     low, high = bootstrap_interval(per_state_policy, rng.integers(0, n, size=(bootstrap, n)))
     policy = per_state_policy.mean(1)
     rank = np.empty(width, np.int64)

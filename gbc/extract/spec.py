@@ -13,6 +13,15 @@ GBC Breakout the 108 brick flags at full range swamped the ball and paddle posit
 agent needed ~5x more steps than on the raw RAM (agents/trained/results/training_gbc.md, "Why the extracted state
 learned slower"). `scaling="range"` is the plain formula above (the shipped GBC Breakout memory agent's input).
 
+With `scaling="thermometer"` a feature that is neither a flag nor an array member gets, after its "arrays" input, up
+to THERMOMETER_BINS more: its range cut into equal bins (no more bins than the range has integer steps), input k
+being clip((value - edge_k) / (edge_k+1 - edge_k), 0, 1), which is 0 below bin k, 1 above it and rises across it, so
+the bins add up to the value. A policy that must act at one narrow band of a value (the runner's obstacle a few
+pixels ahead, and a bar rather than a block) then reads that band from inputs of its own instead of a slope of one
+number: on the runner the memory agent learnt the duck with these inputs and never without them
+(agents/trained/results/training_games.md, "The runner's memory agent: thermometer inputs"). `columns[i]` lists the
+inputs of feature i.
+
 min and max are the feature's range over the recording (in the signed domain for signed features), so a value
 never seen while recording (a faster ball, a higher score) reads as 0 or 1. A byte is signed when its values
 sit on both sides of 0 as int8 and span less that way (e.g. -1, 0, 1 stored as 255, 0, 1); a word is signed
@@ -44,7 +53,8 @@ SPEC_VERSION = 1
 SPEC_SUFFIX = ".state_spec.json"
 GAME_BOY_LAYOUT = "gameboy_wram_hram"
 FLAT_LAYOUT = "flat"
-STATE_SCALINGS = ("range", "arrays")
+STATE_SCALINGS = ("range", "arrays", "thermometer")
+THERMOMETER_BINS = 16
 
 
 class StateSpecError(UserError, ValueError):
@@ -110,12 +120,31 @@ class StateSpec:
         self._hi_weight = np.where(hi >= 0, 256.0, 0.0).astype(np.float32)
         self._wrap_at = np.where(hi >= 0, 32768.0, 128.0).astype(np.float32)
         self._wrap = np.where(signed, np.where(hi >= 0, 65536.0, 256.0), 0.0).astype(np.float32)
-        self._low = low.astype(np.float32)
-        scale = 1.0 / (high - low)
-        if scaling == "arrays":
-            members = {g: groups.count(g) for g in arrays}
-            scale /= np.sqrt([members.get(g, 1) for g in groups])
-        self._scale = scale.astype(np.float32)
+        members = {g: groups.count(g) for g in arrays}
+        member_count = np.array([members.get(g, 1) for g in groups], np.float64)
+        if scaling == "thermometer":
+            # per feature its "arrays" input, then (not for an array member) one input per bin of its range
+            bins = np.clip(np.round(high - low), 1, THERMOMETER_BINS).astype(np.int64)
+            bins[(member_count > 1) | (bins == 1)] = 0
+            self._source = np.repeat(np.arange(len(features)), bins + 1)
+            lows, widths, weights = [], [], []
+            for k in range(len(features)):
+                edges = np.linspace(low[k], high[k], bins[k] + 1)
+                lows += [low[k], *edges[:-1]]
+                widths += [high[k] - low[k], *np.diff(edges)]
+                weights += [1.0 / np.sqrt(member_count[k])] + [1.0] * bins[k]
+            self._low = np.array(lows, np.float32)
+            self._scale = (1.0 / np.array(widths)).astype(np.float32)
+            self._weight = np.array(weights, np.float32)
+        else:
+            self._source = np.arange(len(features))
+            self._low = low.astype(np.float32)
+            scale = 1.0 / (high - low)
+            if scaling == "arrays":
+                scale /= np.sqrt(member_count)
+            self._scale = scale.astype(np.float32)
+            self._weight = None
+        self.columns = np.split(np.arange(len(self._source)), np.cumsum(np.bincount(self._source))[:-1])
 
     @classmethod
     def load(cls, path: Path | str, scaling: str = "range") -> StateSpec:
@@ -149,8 +178,8 @@ class StateSpec:
 
     @property
     def size(self) -> int:
-        """Number of features (the length of the state observation)."""
-        return len(self._lo)
+        """The length of the state observation: one input per feature, more with scaling "thermometer"."""
+        return len(self._source)
 
     @property
     def rom_sha1(self) -> str | None:
@@ -180,7 +209,7 @@ class StateSpec:
 
     def transform(self, ram: np.ndarray, wram: np.ndarray | None = None) -> np.ndarray:
         """(..., observation_size) uint8 RAM -> (..., size) float32 in [0, 1] (an array member in [0, 1/sqrt(n)] with
-        scaling "arrays"). A banked spec also takes `wram`,
+        scaling "arrays" or "thermometer"). A banked spec also takes `wram`,
         (..., len(wram_offsets)): the WRAM bytes at `wram_offsets` (gbc.memory.RamReader.read_wram)."""
         if self.banked:
             if wram is None:
@@ -190,5 +219,10 @@ class StateSpec:
         lo = ram[..., self._lo].astype(np.float32)
         value = lo + ram[..., self._hi].astype(np.float32) * self._hi_weight
         value -= np.where(value >= self._wrap_at, self._wrap, np.float32(0))
+        if self._weight is not None:  # thermometer: each feature's value read by each of its bins
+            value = value[..., self._source]
         out = (value - self._low) * self._scale
-        return np.clip(out, 0.0, 1.0, out=out)
+        np.clip(out, 0.0, 1.0, out=out)
+        if self._weight is not None:
+            out *= self._weight
+        return out
