@@ -34,13 +34,15 @@ GBC_GAMES = ("GBCBreakout-v0", "GBCSnake-v0", "GBCPong-v0", "GBCRunner-v0", "GBC
 # breakout_py.env, gbc.extract.spec): with plain range scaling the 108 brick flags swamped the positions and the
 # agent needed several times the steps (agents/trained/results/training_gbc.md, "Why the extracted state learned
 # slower"; training_breakoutpy.md, "Brick flags scaled as one feature").
-# The runner's agent reads each feature through thermometer inputs (gbc.extract.spec): with one input per feature it
-# hopped over every obstacle and died at half of them in every run tried (seeds, PPO settings, inputs, a shared
-# trunk), though a clone of the scripted player on those inputs plays it (training_games.md, "The runner's memory
-# agent: thermometer inputs"). The other games keep "arrays", on which their shipped agents trained.
+# The runner's and the shooter's agents read each feature through thermometer inputs (gbc.extract.spec): with one
+# input per feature the runner's hopped over every obstacle and died at half of them in every run tried (seeds, PPO
+# settings, inputs, a shared trunk), though a clone of the scripted player on those inputs plays it; the shooter's
+# reached 90% of its best 4x sooner (training_games.md, "The runner's memory agent: thermometer inputs"). The other
+# games keep "arrays", on which their shipped agents trained; thermometer inputs were not tried there.
 MEMORY_ENV_KWARGS = {"BreakoutPy-v0": {"obs_type": "state", "frame_skip": 4, "state_scaling": "arrays"},
                      **{env_id: {"obs_type": "state", "state_scaling": "arrays"} for env_id in GBC_GAMES},
-                     "GBCRunner-v0": {"obs_type": "state", "state_scaling": "thermometer"}}
+                     **{env_id: {"obs_type": "state", "state_scaling": "thermometer"}
+                        for env_id in ("GBCRunner-v0", "GBCShooter-v0")}}
 
 # The memory agent's schedule length per env id when --total-timesteps is left at 0 (12M for envs not listed).
 # Python Breakout, arrays scaling: three 24M-step seeds passed 195 at 4.6-7.6M steps and ended at 212-216, while a
