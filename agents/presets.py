@@ -47,7 +47,7 @@ MEMORY_ENV_KWARGS = {"BreakoutPy-v0": {"obs_type": "state", "frame_skip": 4, "st
 # The memory agent's schedule length per env id when --total-timesteps is left at 0 (12M for envs not listed).
 # Python Breakout, arrays scaling: three 24M-step seeds passed 195 at 4.6-7.6M steps and ended at 212-216, while a
 # 12M-step run of seed 1 stalled near 30 (training_breakoutpy.md, "Brick flags scaled as one feature").
-# The runner with thermometer inputs: 5M steps, about 45 minutes here (training_games.md).
+# The runner with thermometer inputs: 5M steps, 28 minutes alone here (training_games.md).
 MEMORY_TOTAL_TIMESTEPS = {"BreakoutPy-v0": 24_000_000, "GBCRunner-v0": 5_000_000}
 MEMORY_OTHER_TIMESTEPS = 12_000_000
 
@@ -85,8 +85,8 @@ class MemoryArgs(PPOArgs):
     (none for other envs)"""
     total_timesteps: int = 0
     """env steps to train for (all sub-envs together); 0: the env id's entry in MEMORY_TOTAL_TIMESTEPS of
-    agents/presets.py (BreakoutPy-v0 24M: 23-25 minutes measured with three runs sharing 2 CPU cores), 12M for
-    other envs"""
+    agents/presets.py (BreakoutPy-v0 24M: 23-25 minutes measured with three runs sharing 2 CPU cores; GBCRunner-v0
+    5M), 12M for other envs"""
     num_envs: int = 64
     """parallel sub-envs (one batched forward pass per step for all of them)"""
     num_steps: int = 128
