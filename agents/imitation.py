@@ -27,6 +27,7 @@ import torch.nn as nn
 
 from agents.trainer import register_env_packages
 from breakout_py.errors import UserError
+from gbc.baselines import SCRIPTED_PLAYERS
 
 
 @dataclass
@@ -45,8 +46,6 @@ def scripted_demonstrations(env_id: str, env_kwargs: dict[str, Any], games: int,
     """Play `games` games of `env_id`'s scripted player (game i on env seed `seed` + i, at most `max_steps` agent
     steps), each step taking a random action instead with probability `noise`, and record the observations that
     `env_kwargs` give the agent."""
-    from gbc.baselines import SCRIPTED_PLAYERS
-
     if games < 2:
         raise UserError(f"--games must be at least 2 (the last tenth, at least one game, is held out), got {games}")
     if not 0 <= noise < 1:

@@ -86,9 +86,12 @@ def test_a_constant_column_scores_exactly_zero():
 
 
 def test_a_feature_read_through_several_columns_is_shuffled_as_one():
-    """Columns 3 and 4 as one feature (thermometer inputs of one value): it takes the planted column's rank, and its
+    """Columns 3 and 4 as one feature (thermometer inputs of one value; column 4 given the opposite weights, so that
+    the order of sum and magnitude in gradient x input matters): it takes the planted column's rank, and its
     importance is that of shuffling both columns with one permutation, computed here through the whole network."""
     agent = planted_agent()
+    with torch.no_grad():
+        agent.actor[0].weight[:, 4] = -2.0 * torch.linspace(-1, 1, 8)
     obs = np.random.default_rng(1).uniform(0, 1, (300, WIDTH)).astype(np.float32)
     columns = [np.array([0]), np.array([1]), np.array([2]), np.array([3, 4]), np.array([5])]
     grouped = permutation_importance(agent, obs, features(5), repeats=1, bootstrap=10, seed=2, columns=columns)
@@ -101,6 +104,10 @@ def test_a_feature_read_through_several_columns_is_shuffled_as_one():
         log_q = torch.log_softmax(agent.policy_logits(torch.as_tensor(shuffled)), -1)
     expected = (log_p.exp() * (log_p - log_q)).sum(-1).mean().item()
     assert grouped.policy[3] == pytest.approx(expected, rel=1e-4)
+    x = torch.as_tensor(obs).requires_grad_(True)  # gradient x input: the group's terms added before |.|
+    log_probs = torch.log_softmax(agent.policy_logits(x), -1)
+    (grad,) = torch.autograd.grad(log_probs.gather(-1, log_probs.argmax(-1, keepdim=True)).sum(), x)
+    assert grouped.grad_x_input[3] == pytest.approx((grad * x)[:, [3, 4]].sum(1).abs().mean().item(), rel=1e-4)
     with pytest.raises(KeyVariableError, match="every input belongs to exactly one"):
         permutation_importance(agent, obs, features(5), columns=[np.array([k]) for k in range(5)])
 

@@ -122,21 +122,20 @@ def permutation_importance(agent: nn.Module, obs: np.ndarray, features: Sequence
     """The importances of every feature (see the module docstring) on the held-out states `obs` (N, W). `columns`:
     the observation columns of each feature (a state spec's thermometer inputs), shuffled together; default one
     column per feature."""
-    columns = [np.arange(len(features))[k:k + 1] for k in range(len(features))] if columns is None else columns
+    columns = [np.array([k]) for k in range(len(features))] if columns is None else columns
     _check(agent, obs, features, columns)
     if repeats < 1 or bootstrap < 1:
         raise KeyVariableError(f"repeats and bootstrap must be at least 1, got {repeats} and {bootstrap}")
     rng = np.random.default_rng(seed)
-    n = len(obs)
-    width = len(features)
+    n, count = len(obs), len(features)
     inputs = torch.as_tensor(obs, dtype=torch.float32) * float(getattr(agent, "input_scale", 1.0))
     actor_first, critic_first = agent.actor[0], agent.critic[0]
     actor_rest, critic_rest = agent.actor[1:], agent.critic[1:]
     actor_pre, critic_pre = actor_first(inputs), critic_first(inputs)
     log_p = torch.log_softmax(actor_rest(actor_pre), -1)
     value = critic_rest(critic_pre).squeeze(-1)
-    per_state_policy = np.zeros((width, n))
-    per_state_value = np.zeros((width, n))
+    per_state_policy = np.zeros((count, n))
+    per_state_value = np.zeros((count, n))
     perms = torch.as_tensor(np.stack([rng.permutation(n) for _ in range(repeats)]))  # (R, N)
     for j, cols in enumerate(columns):
         block = inputs[:, torch.as_tensor(cols)]  # (N, C): the feature's columns, shuffled together
@@ -153,8 +152,8 @@ def permutation_importance(agent: nn.Module, obs: np.ndarray, features: Sequence
         grad_x_input = _grad_x_input(agent, inputs, columns)
     low, high = bootstrap_interval(per_state_policy, rng.integers(0, n, size=(bootstrap, n)))
     policy = per_state_policy.mean(1)
-    rank = np.empty(width, np.int64)
-    rank[np.argsort(-policy, kind="stable")] = np.arange(1, width + 1)
+    rank = np.empty(count, np.int64)
+    rank[np.argsort(-policy, kind="stable")] = np.arange(1, count + 1)
     return Importance(list(features), policy, low, high, per_state_value.mean(1), grad_x_input, rank, n, repeats)
 
 
