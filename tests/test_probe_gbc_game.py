@@ -319,6 +319,50 @@ def test_a_position_drawn_on_events_is_measured_from_play():
     assert measured.on_screen().tolist() == [True, False, False]
 
 
+def test_play_leaves_out_the_sprites_drawn_at_once_and_the_ends_of_a_range():
+    """An obstacle drawn on events at column 4 * x, and a player sprite drawn at once (its pixels the screen test
+    found) that jumps, big and bright, while the obstacle is near: play sees the obstacle as a position only with the
+    player's pixels left out. In the nearest bin the obstacle hides behind the player, and the other obstacle on the
+    screen is what that bin differs by."""
+    rng = np.random.default_rng(1)
+    n, size = 800, 42
+    x = rng.integers(1, 10, n)
+    obs = np.zeros((n, 1, size, size), np.uint8)
+    for i in range(n):
+        if x[i] > 1:
+            obs[i, 0, 30:33, 4 * x[i]:4 * x[i] + 3] = 150
+        else:
+            obs[i, 0, 30:33, 38:41] = 150  # the next obstacle but one
+        top = 4 if x[i] <= 5 else 20  # the player jumps over a near obstacle
+        obs[i, 0, top:top + 10, 0:6] = 255
+    variables = [gbc_game.Variable("obstacle_x", 0xC0A0, 1, False, False, 0, 255, "value")]
+    play = gbc_game.GBCPlay(states=[], written=np.zeros((n, 1, 1), np.uint8), shown=x[:, None].astype(np.uint8),
+                            env_obs=obs, game=np.zeros(n, int), step=np.arange(n), mean_return=0.0, episodes=0)
+    player = np.zeros((gbc_game.SCREEN_HEIGHT, gbc_game.SCREEN_WIDTH), bool)
+    player[:120, :24] = True  # its screen pixels: 6 of 42 observation columns = 22.9 of 160 screen columns
+    obstacle = 4 * 160 / size  # screen px per unit
+    # with the player's pixels, every bin's region is mostly the player's: no line at the obstacle's slope
+    assert gbc_game.measure_play_drawing(play, variables, np.ones(1, bool))[0, 0] < obstacle / 4
+    slope = gbc_game.measure_play_drawing(play, variables, np.ones(1, bool), excluded=player)
+    assert slope[0, 0] == pytest.approx(obstacle, rel=0.05) and slope[0, 1] == 0
+
+
+def test_the_play_line_leaves_out_only_the_ends():
+    x = np.arange(8.0)
+    line = 3 * x + 2
+    assert gbc_game.play_line_slope(x, line) == pytest.approx(3)
+    for wrong in ([0], [7], [0, 7]):  # the lowest, the highest, both: still the line
+        y = line.copy()
+        y[wrong] = 60
+        assert gbc_game.play_line_slope(x, y) == pytest.approx(3)
+    y = line.copy()
+    y[3] = 40  # one point off the line inside the range: no line
+    assert gbc_game.play_line_slope(x, y) == 0
+    y = line[:6].copy()
+    y[[0, 5]] = 60  # six points: leaving out both ends would keep four, fewer than five
+    assert gbc_game.play_line_slope(x[:6], y) == 0
+
+
 def test_a_position_drawn_on_events_is_mapped_against_where_play_draws_it():
     """The screen map of a position the game draws only on events: its reference is where play draws its value (the
     planted square A of tests/test_screen_maps.py, seen only through play), which the planted direction recovers."""

@@ -13,15 +13,17 @@ symbol, else a spec array group) becomes an ArrayLayout: a grid when the symbols
 variable's "shape", else a pair of constants `<P>_ROWS` x `<P>_COLUMNS` or `<P>_HEIGHT` x `<P>_WIDTH` whose
 product is its element count), else one row.
 
-Kinds (`Variable.kind`, the report's families), in this order: "array element" (a member of an array) and "flag"
-(the spec recorded only 0 and 1) from the spec; "position": it moved both ways from one agent step to the next in
-play and what the game draws moves with it (the centroid of the changed pixels shifts at least MIN_PIXELS_PER_UNIT
-px per unit, measured below), or, for a variable whose writes change no pixel, where play draws it moves with it
-(measure_play_drawing: a snake's food, drawn as a tile when placed); "velocity": a signed type (the symbol's C type,
-else the spec's) that is no position (a speed in sub-pixels moves the drawing less than that); "counter": it only rose,
-or only fell, from one agent step to the next in play (scores, timers); else "value". A sweep's frame stack follows the
-kind: a position translates the history (the newest frame gets the value, each earlier frame is shifted by the same
-amount, clipped to the spec's range), any other kind is set to the value in every frame.
+Kinds (`Variable.kind`, the report's families), in this order: "array element" (a member of an array) and "flag" (the
+spec recorded only 0 and 1) from the spec; "position": it moved both ways from one agent step to the next in play and
+what the game draws moves with it (the centroid of the changed pixels shifts at least MIN_PIXELS_PER_UNIT px per unit,
+measured below), or, for a variable whose writes change no pixel, where play draws it moves with it
+(measure_play_drawing: a snake's food, drawn as a tile when placed; the runner's next obstacle, drawn from the course,
+seen once the pixels of the variables drawn at once are left out, the player's sprite jumping over it among them);
+"velocity": a signed type (the symbol's C type, else the spec's) that is no position (a speed in sub-pixels moves the
+drawing less than that); "counter": it only rose, or only fell, from one agent step to the next in play (scores,
+timers); else "value". A sweep's frame stack follows the kind: a position translates the history (the newest frame gets
+the value, each earlier frame is shifted by the same amount, clipped to the spec's range), any other kind is set to the
+value in every frame.
 
 Which variables are swept is measured (`measure_screen`), not listed: in a few play states each scalar is written,
 with SCREEN_TEST_VALUES values over its observed range, into the state saved the profile's screen_lag_frames before
@@ -95,8 +97,10 @@ SCREEN_TEST_VALUES = 5  # values per state, over the variable's observed range
 SWEEPABLE_FRACTION = 0.5  # of the writes (a value other than the current one) that must change the screen
 MIN_PIXELS_PER_UNIT = 0.25  # a position's drawing moves at least this far per unit of its value
 # A position drawn on events is measured from play: up to PLAY_BINS bins of its values, each of at least PLAY_MIN_BIN
-# samples, and at least 4 of them; the line through the bins' centroids must explain PLAY_FIT_R2 of their variance.
-PLAY_BINS, PLAY_MIN_BIN, PLAY_FIT_R2 = 8, 5, 0.9
+# samples, and at least 4 of them; the line through the bins' centroids must explain PLAY_FIT_R2 of their variance,
+# the lowest and the highest bin may be left out while PLAY_MIN_LINE_BINS remain (the runner's next obstacle: in the
+# bin nearest the player it hides behind the player's sprite, in the farthest it leaves the screen).
+PLAY_BINS, PLAY_MIN_BIN, PLAY_FIT_R2, PLAY_MIN_LINE_BINS = 8, 5, 0.9, 5
 CONTROL_FRACTION = 0.75  # of test states where toward - away moves a position up: the agent's own
 AXES = (("RIGHT", "LEFT", "x"), ("DOWN", "UP", "y"))  # (toward, away, screen axis the pair moves along)
 
@@ -347,6 +351,8 @@ class Measured:
     kinds: tuple[str, ...]  # per variable, one of KINDS
     controlled: np.ndarray  # (K,) fraction of test states where toward - away moved the variable up
     play_slope: np.ndarray  # (K, 2) px per unit along x and y, measured from play (measure_play_drawing)
+    # (144, 160) screen pixels the sweepable variables' writes changed: left out when play locates the others
+    swept_pixels: np.ndarray | None = None
 
     def sweepable(self) -> np.ndarray:
         return np.nan_to_num(self.changed) >= SWEEPABLE_FRACTION
@@ -448,12 +454,15 @@ def _centroid(mask: np.ndarray) -> np.ndarray | None:
 
 
 def measure_screen(play: GBCPlay, variables: Sequence[Variable], renderer: EmulatedRenderer,
-                   states: int = SCREEN_TEST_STATES, values: int = SCREEN_TEST_VALUES) -> tuple[np.ndarray, np.ndarray]:
+                   states: int = SCREEN_TEST_STATES, values: int = SCREEN_TEST_VALUES
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per scalar variable: the fraction of writes (a value other than the current one, into the newest frame's
-    saved state of `states` play samples) that changed the screen the game draws, and the slope (px per unit, along
-    x and y) of the centroid of what differs from the per-pixel median of the renders; nan/0 for array elements."""
+    saved state of `states` play samples) that changed the screen the game draws, the slope (px per unit, along
+    x and y) of the centroid of what differs from the per-pixel median of the renders, and the screen pixels any
+    of its writes changed ((K, 144, 160) bool); nan/0/none for array elements."""
     changed = np.full(len(variables), np.nan)
     slope = np.zeros((len(variables), 2))
+    drawn = np.zeros((len(variables), SCREEN_HEIGHT, SCREEN_WIDTH), bool)
     rows = _test_states(play, states)
     written = decode(play.written[:, -1], variables)
     for k, v in enumerate(variables):
@@ -469,6 +478,8 @@ def measure_screen(play: GBCPlay, variables: Sequence[Variable], renderer: Emula
             reference = renderer.run(state, {}, with_dump=False).frame
             frames = [renderer.run(state, {v.key: v.encode(value)}, with_dump=False).frame for value in tried]
             hits += [bool((f != reference).any()) for f, value in zip(frames, tried) if value != written[b, k]]
+            for f in frames:
+                drawn[k] |= (f != reference).any(axis=2)
             background = np.median(np.stack([reference, *frames]), axis=0)
             centres = [(value, _centroid((f != background).any(axis=2))) for value, f in zip(tried, frames)]
             centres = [(value, c) for value, c in centres if c is not None]
@@ -477,7 +488,7 @@ def measure_screen(play: GBCPlay, variables: Sequence[Variable], renderer: Emula
                 slopes.append([np.polyfit(x, [c[axis] for _, c in centres], 1)[0] for axis in (0, 1)])
         changed[k] = np.mean(hits) if hits else 0.0
         slope[k] = np.mean(slopes, axis=0) if slopes else 0.0
-    return changed, slope
+    return changed, slope, drawn
 
 
 def measure_control(play: GBCPlay, setup: ProbeSetup, profile: GameProfile, variables: Sequence[Variable],
@@ -501,6 +512,21 @@ def measure_control(play: GBCPlay, setup: ProbeSetup, profile: GameProfile, vari
     finally:
         env.close()
     return up / len(rows)
+
+
+def play_frames(play: GBCPlay, excluded: np.ndarray | None = None) -> np.ndarray:
+    """(N, S, S) float32: the play samples' newest frames (the agent's observations), with the observation pixels
+    that cover any screen pixel of `excluded` (144, 160) set to 0."""
+    newest = play.env_obs[:, -1].astype(np.float32)
+    if excluded is not None and excluded.any():
+        size = newest.shape[1:]
+        rows = np.arange(SCREEN_HEIGHT) * size[0] // SCREEN_HEIGHT
+        columns = np.arange(SCREEN_WIDTH) * size[1] // SCREEN_WIDTH
+        covered = np.zeros(size, bool)
+        ys, xs = np.nonzero(excluded)
+        covered[rows[ys], columns[xs]] = True
+        newest[:, covered] = 0
+    return newest
 
 
 def play_drawing_bins(newest: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
@@ -528,15 +554,34 @@ def play_drawing_bins(newest: np.ndarray, values: np.ndarray) -> tuple[np.ndarra
     return kept, np.array(regions), np.array(means)
 
 
-def measure_play_drawing(play: GBCPlay, variables: Sequence[Variable], tested: np.ndarray) -> np.ndarray:
+def play_line_slope(x: np.ndarray, y: np.ndarray) -> float:
+    """The slope of a line through the points (x, y), x ascending, that explains PLAY_FIT_R2 of y's variance, 0 if
+    none does. The line may leave out the lowest point, the highest or both while PLAY_MIN_LINE_BINS points remain:
+    at the ends of its range an object meets the player's sprite or the screen's edge, and that bin's region is
+    where something else is drawn."""
+    n = len(x)
+    for first, last in ((0, n), (1, n), (0, n - 1), (1, n - 1)):
+        if last - first < PLAY_MIN_LINE_BINS and (first, last) != (0, n):
+            continue
+        fit = np.polyfit(x[first:last], y[first:last], 1)
+        residual = ((y[first:last] - np.polyval(fit, x[first:last])) ** 2).sum()
+        spread = ((y[first:last] - y[first:last].mean()) ** 2).sum()
+        if spread > 0 and 1 - residual / spread >= PLAY_FIT_R2:
+            return float(fit[0])
+    return 0.0
+
+
+def measure_play_drawing(play: GBCPlay, variables: Sequence[Variable], tested: np.ndarray,
+                         excluded: np.ndarray | None = None) -> np.ndarray:
     """Per scalar variable in `tested` (K,) bool: the slope (screen px per unit, along x and y) of where play draws
     it, 0 where no line fits; for variables the game draws on events, whose writes change no pixel.
 
-    The play samples' newest frames (the agent's observations) are binned by the variable's value
-    (`play_drawing_bins`); a line through the centroids of the bins' regions against the bins' mean values, per
-    axis. The food of a snake game, drawn as a tile when it is placed, moves its bin's centroid a tile per unit; a
-    score or a random seed moves none (tests/test_probe_gbc_game.py)."""
-    newest = play.env_obs[:, -1].astype(np.float32)
+    The play samples' newest frames (the agent's observations, without the screen pixels `excluded`: where the
+    variables drawn at once draw, a sprite that follows the agent's reaction to this one) are binned by the
+    variable's value (`play_drawing_bins`); a line (`play_line_slope`) through the centroids of the bins' regions
+    against the bins' mean values, per axis. The food of a snake game, drawn as a tile when it is placed, moves its
+    bin's centroid a tile per unit; a score or a random seed moves none (tests/test_probe_gbc_game.py)."""
+    newest = play_frames(play, excluded)
     size = newest.shape[1:]
     scale = np.array([SCREEN_WIDTH / size[1], SCREEN_HEIGHT / size[0]])
     values = decode(play.shown, variables)
@@ -548,12 +593,7 @@ def measure_play_drawing(play: GBCPlay, variables: Sequence[Variable], tested: n
             continue
         _, regions, x = binned
         centres = np.array([[np.average(xs, weights=r), np.average(ys, weights=r)] for r in regions]) * scale
-        for axis in (0, 1):
-            fit = np.polyfit(x, centres[:, axis], 1)
-            residual = ((centres[:, axis] - np.polyval(fit, x)) ** 2).sum()
-            spread = ((centres[:, axis] - centres[:, axis].mean()) ** 2).sum()
-            if spread > 0 and 1 - residual / spread >= PLAY_FIT_R2:
-                slope[k, axis] = fit[0]
+        slope[k] = [play_line_slope(x, centres[:, axis]) for axis in (0, 1)]
     return slope
 
 
@@ -588,13 +628,16 @@ def measure(play: GBCPlay, setup: ProbeSetup, profile: GameProfile, variables: S
     """Screen test, kinds and the actions' effect (see the module docstring)."""
     renderer = EmulatedRenderer(profile)
     try:
-        changed, slope = measure_screen(play, variables, renderer)
+        changed, slope, drawn = measure_screen(play, variables, renderer)
     finally:
         renderer.close()
     toward, away, axis = causal_actions(profile)
     controlled = measure_control(play, setup, profile, variables, toward, away) if axis else np.zeros(len(variables))
-    play_slope = measure_play_drawing(play, variables, np.nan_to_num(changed) < SWEEPABLE_FRACTION)
-    return Measured(changed, slope, refine_kinds(play, variables, slope, play_slope), controlled, play_slope)
+    sweepable = np.nan_to_num(changed) >= SWEEPABLE_FRACTION
+    swept_pixels = drawn[sweepable].any(axis=0)
+    play_slope = measure_play_drawing(play, variables, ~sweepable, swept_pixels)
+    return Measured(changed, slope, refine_kinds(play, variables, slope, play_slope), controlled, play_slope,
+                    swept_pixels)
 
 
 # --- Rendering and sweeps ------------------------------------------------------------------------------------------
@@ -766,10 +809,12 @@ def screen_perturbations(play: GBCPlay, setup: ProbeSetup, profile: GameProfile,
 def play_regions(play: GBCPlay, variables: Sequence[Variable], k: int, states: np.ndarray) -> np.ndarray:
     """(B, 144, 160) float32: per state in `states`, 1 on the screen pixels of the region of its value's bin of
     variable k (`play_drawing_bins`: where the mean frame of the samples with such values differs most from all of
-    play's); all 0 for a state in a bin too small to measure, or a variable play does not bin."""
+    play's, the pixels of the variables drawn at once left out); all 0 for a state in a bin too small to measure, or a
+    variable play does not bin."""
     changed = np.zeros((len(states), SCREEN_HEIGHT, SCREEN_WIDTH), np.float32)
+    excluded = None if play.measured is None else play.measured.swept_pixels
     binned = None if variables[k].kind == "array element" else play_drawing_bins(
-        play.env_obs[:, -1].astype(np.float32), decode(play.shown, variables)[:, k])
+        play_frames(play, excluded), decode(play.shown, variables)[:, k])
     if binned is None:
         return changed
     bins, regions, _ = binned
