@@ -34,21 +34,24 @@ GBC_GAMES = ("GBCBreakout-v0", "GBCSnake-v0", "GBCPong-v0", "GBCRunner-v0", "GBC
 # breakout_py.env, gbc.extract.spec): with plain range scaling the 108 brick flags swamped the positions and the
 # agent needed several times the steps (agents/trained/results/training_gbc.md, "Why the extracted state learned
 # slower"; training_breakoutpy.md, "Brick flags scaled as one feature").
-# The runner's and the shooter's agents read each feature through thermometer inputs (gbc.extract.spec): with one
-# input per feature the runner's hopped over every obstacle and died at half of them in every run tried (seeds, PPO
-# settings, inputs, a shared trunk), though a clone of the scripted player on those inputs plays it; the shooter's
-# reached 90% of its best 4x sooner (training_games.md, "The runner's memory agent: thermometer inputs"). The other
-# games keep "arrays", on which their shipped agents trained; thermometer inputs were not tried there.
+# The runner's, the shooter's and GBC Breakout's agents read each feature through thermometer inputs
+# (gbc.extract.spec): with one input per feature the runner's hopped over every obstacle and died at half of them in
+# every run tried (seeds, PPO settings, inputs, a shared trunk), though a clone of the scripted player on those inputs
+# plays it; the shooter's reached 90% of its best 4x sooner (training_games.md, "The runner's memory agent:
+# thermometer inputs"); on GBC Breakout three seeds reached 54 at 0.60-0.67M steps, where "arrays" stalled near 30 in
+# 2 of 5 seeds and the raw RAM took 1.42-1.56M (training_gbc.md, "Thermometer inputs"). Pong and Snake keep "arrays",
+# on which their shipped agents trained.
 MEMORY_ENV_KWARGS = {"BreakoutPy-v0": {"obs_type": "state", "frame_skip": 4, "state_scaling": "arrays"},
                      **{env_id: {"obs_type": "state", "state_scaling": "arrays"} for env_id in GBC_GAMES},
                      **{env_id: {"obs_type": "state", "state_scaling": "thermometer"}
-                        for env_id in ("GBCRunner-v0", "GBCShooter-v0")}}
+                        for env_id in ("GBCBreakout-v0", "GBCRunner-v0", "GBCShooter-v0")}}
 
 # The memory agent's schedule length per env id when --total-timesteps is left at 0 (12M for envs not listed).
 # Python Breakout, arrays scaling: three 24M-step seeds passed 195 at 4.6-7.6M steps and ended at 212-216, while a
 # 12M-step run of seed 1 stalled near 30 (training_breakoutpy.md, "Brick flags scaled as one feature").
-# The runner with thermometer inputs: 5M steps, 28 minutes alone here (training_games.md).
-MEMORY_TOTAL_TIMESTEPS = {"BreakoutPy-v0": 24_000_000, "GBCRunner-v0": 5_000_000}
+# The runner with thermometer inputs: 5M steps, 28 minutes alone here (training_games.md). GBC Breakout with
+# thermometer inputs: 2.5M steps, 13-15 minutes here, 195-210 smoothed at the end (training_gbc.md).
+MEMORY_TOTAL_TIMESTEPS = {"BreakoutPy-v0": 24_000_000, "GBCBreakout-v0": 2_500_000, "GBCRunner-v0": 5_000_000}
 MEMORY_OTHER_TIMESTEPS = 12_000_000
 
 # Env kwargs the pixel agent gets when --env-kwargs is left empty. Python Breakout: 42x42 frames (a 2x2-pixel ball
