@@ -18,7 +18,7 @@ spec recorded only 0 and 1) from the spec; "position": it moved both ways from o
 what the game draws moves with it (the centroid of the changed pixels shifts at least MIN_PIXELS_PER_UNIT px per unit,
 measured below), or, for a variable whose writes change no pixel, where play draws it moves with it
 (measure_play_drawing: a snake's food, drawn as a tile when placed; the runner's next obstacle, drawn from the course,
-seen once the pixels of the variables drawn at once are left out, the player's sprite jumping over it among them);
+seen once the pixels of the positions drawn at once are left out, the player's sprite jumping over it among them);
 "velocity": a signed type (the symbol's C type, else the spec's) that is no position (a speed in sub-pixels moves the
 drawing less than that); "counter": it only rose, or only fell, from one agent step to the next in play (scores,
 timers); else "value". A sweep's frame stack follows the kind: a position translates the history (the newest frame gets
@@ -351,7 +351,7 @@ class Measured:
     kinds: tuple[str, ...]  # per variable, one of KINDS
     controlled: np.ndarray  # (K,) fraction of test states where toward - away moved the variable up
     play_slope: np.ndarray  # (K, 2) px per unit along x and y, measured from play (measure_play_drawing)
-    # (144, 160) screen pixels the sweepable variables' writes changed: left out when play locates the others
+    # (144, 160) screen pixels the writes of the positions drawn at once changed: left out when play locates others
     swept_pixels: np.ndarray | None = None
 
     def sweepable(self) -> np.ndarray:
@@ -577,7 +577,7 @@ def measure_play_drawing(play: GBCPlay, variables: Sequence[Variable], tested: n
     it, 0 where no line fits; for variables the game draws on events, whose writes change no pixel.
 
     The play samples' newest frames (the agent's observations, without the screen pixels `excluded`: where the
-    variables drawn at once draw, a sprite that follows the agent's reaction to this one) are binned by the
+    positions drawn at once draw, a sprite that follows the agent's reaction to this one) are binned by the
     variable's value (`play_drawing_bins`); a line (`play_line_slope`) through the centroids of the bins' regions
     against the bins' mean values, per axis. The food of a snake game, drawn as a tile when it is placed, moves its
     bin's centroid a tile per unit; a score or a random seed moves none (tests/test_probe_gbc_game.py)."""
@@ -634,7 +634,9 @@ def measure(play: GBCPlay, setup: ProbeSetup, profile: GameProfile, variables: S
     toward, away, axis = causal_actions(profile)
     controlled = measure_control(play, setup, profile, variables, toward, away) if axis else np.zeros(len(variables))
     sweepable = np.nan_to_num(changed) >= SWEEPABLE_FRACTION
-    swept_pixels = drawn[sweepable].any(axis=0)
+    # where the sprites drawn at once move (not what a game state or a scroll redraws: that may be the whole screen)
+    moving = sweepable & (np.abs(slope).max(axis=1) >= MIN_PIXELS_PER_UNIT)
+    swept_pixels = drawn[moving].any(axis=0)
     play_slope = measure_play_drawing(play, variables, ~sweepable, swept_pixels)
     return Measured(changed, slope, refine_kinds(play, variables, slope, play_slope), controlled, play_slope,
                     swept_pixels)
@@ -809,7 +811,7 @@ def screen_perturbations(play: GBCPlay, setup: ProbeSetup, profile: GameProfile,
 def play_regions(play: GBCPlay, variables: Sequence[Variable], k: int, states: np.ndarray) -> np.ndarray:
     """(B, 144, 160) float32: per state in `states`, 1 on the screen pixels of the region of its value's bin of
     variable k (`play_drawing_bins`: where the mean frame of the samples with such values differs most from all of
-    play's, the pixels of the variables drawn at once left out); all 0 for a state in a bin too small to measure, or a
+    play's, the pixels of the positions drawn at once left out); all 0 for a state in a bin too small to measure, or a
     variable play does not bin."""
     changed = np.zeros((len(states), SCREEN_HEIGHT, SCREEN_WIDTH), np.float32)
     excluded = None if play.measured is None else play.measured.swept_pixels
