@@ -347,6 +347,18 @@ def test_play_leaves_out_the_sprites_drawn_at_once_and_the_ends_of_a_range():
     assert slope[0, 0] == pytest.approx(obstacle, rel=0.05) and slope[0, 1] == 0
 
 
+def test_only_the_positions_drawn_at_once_are_left_out_of_play():
+    """A sprite that moves with its variable is left out; a game state whose write redraws the whole screen, and a
+    variable the screen test did not find drawn, are not."""
+    drawn = np.zeros((3, gbc_game.SCREEN_HEIGHT, gbc_game.SCREEN_WIDTH), bool)
+    drawn[0, 10:20, 30:40] = True  # the player's sprite
+    drawn[1] = True  # the game state: everything redrawn
+    drawn[2, 0:5, 0:5] = True  # written once in six tries: not sweepable
+    changed = np.array([1.0, 1.0, 1 / 6])
+    slope = np.array([[0.0, 2.0], [0.0, 0.0], [3.0, 0.0]])
+    assert np.array_equal(gbc_game.positions_drawn_at_once(changed, slope, drawn), drawn[0])
+
+
 def test_the_play_line_leaves_out_only_the_ends():
     x = np.arange(8.0)
     line = 3 * x + 2

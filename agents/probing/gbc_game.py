@@ -624,6 +624,14 @@ def refine_kinds(play: GBCPlay, variables: Sequence[Variable], slope: np.ndarray
     return tuple(kinds)
 
 
+def positions_drawn_at_once(changed: np.ndarray, slope: np.ndarray, drawn: np.ndarray) -> np.ndarray:
+    """(144, 160) the screen pixels that the writes of the sweepable variables whose drawing moves with them
+    (`measure_screen`'s outputs) changed: where the sprites drawn at once move, not what a game state or a scroll
+    redraws, which may be the whole screen."""
+    moving = (np.nan_to_num(changed) >= SWEEPABLE_FRACTION) & (np.abs(slope).max(axis=1) >= MIN_PIXELS_PER_UNIT)
+    return drawn[moving].any(axis=0)
+
+
 def measure(play: GBCPlay, setup: ProbeSetup, profile: GameProfile, variables: Sequence[Variable]) -> Measured:
     """Screen test, kinds and the actions' effect (see the module docstring)."""
     renderer = EmulatedRenderer(profile)
@@ -634,9 +642,7 @@ def measure(play: GBCPlay, setup: ProbeSetup, profile: GameProfile, variables: S
     toward, away, axis = causal_actions(profile)
     controlled = measure_control(play, setup, profile, variables, toward, away) if axis else np.zeros(len(variables))
     sweepable = np.nan_to_num(changed) >= SWEEPABLE_FRACTION
-    # where the sprites drawn at once move (not what a game state or a scroll redraws: that may be the whole screen)
-    moving = sweepable & (np.abs(slope).max(axis=1) >= MIN_PIXELS_PER_UNIT)
-    swept_pixels = drawn[moving].any(axis=0)
+    swept_pixels = positions_drawn_at_once(changed, slope, drawn)
     play_slope = measure_play_drawing(play, variables, ~sweepable, swept_pixels)
     return Measured(changed, slope, refine_kinds(play, variables, slope, play_slope), controlled, play_slope,
                     swept_pixels)
