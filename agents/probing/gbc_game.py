@@ -514,14 +514,18 @@ def measure_control(play: GBCPlay, setup: ProbeSetup, profile: GameProfile, vari
     return up / len(rows)
 
 
+def _observation_pixel_of(size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Per screen row (144) and column (160), the row and column of the (size) observation pixel that covers it."""
+    return np.arange(SCREEN_HEIGHT) * size[0] // SCREEN_HEIGHT, np.arange(SCREEN_WIDTH) * size[1] // SCREEN_WIDTH
+
+
 def play_frames(play: GBCPlay, excluded: np.ndarray | None = None) -> np.ndarray:
     """(N, S, S) float32: the play samples' newest frames (the agent's observations), with the observation pixels
     that cover any screen pixel of `excluded` (144, 160) set to 0."""
     newest = play.env_obs[:, -1].astype(np.float32)
     if excluded is not None and excluded.any():
         size = newest.shape[1:]
-        rows = np.arange(SCREEN_HEIGHT) * size[0] // SCREEN_HEIGHT
-        columns = np.arange(SCREEN_WIDTH) * size[1] // SCREEN_WIDTH
+        rows, columns = _observation_pixel_of(size)
         covered = np.zeros(size, bool)
         ys, xs = np.nonzero(excluded)
         covered[rows[ys], columns[xs]] = True
@@ -826,8 +830,7 @@ def play_regions(play: GBCPlay, variables: Sequence[Variable], k: int, states: n
     if binned is None:
         return changed
     bins, regions, _ = binned
-    rows = np.arange(SCREEN_HEIGHT) * regions.shape[1] // SCREEN_HEIGHT
-    columns = np.arange(SCREEN_WIDTH) * regions.shape[2] // SCREEN_WIDTH
+    rows, columns = _observation_pixel_of(regions.shape[1:])
     on_screen = (regions > 0)[:, rows][:, :, columns]
     for i, b in enumerate(states):
         if bins[b] >= 0:
