@@ -2,7 +2,8 @@
 # Every step on a game's shipped agents (agents/trained/manifest.json; no training), into <out-dir>/<env id>/:
 #   01  extract the GBC ROM's state variables from recorded RAM, scored against its symbols file (extract/)
 #   05  record a GBC episode and render its memory dumps, compared with PyBoy's own screen (render/)
-#   --  the scripted player's games (scripted.json) and each shipped agent's evaluation, 100 games (evaluate/)
+#   --  the scripted player's games (scripted.json) and each shipped agent's evaluation, 100 games (evaluate/), in
+#       a second process beside 06-08
 #   06  key variables: the inputs the shipped memory agent depends on (key_variables/), and the bytes the raw-RAM
 #       memory agent of a Game Boy game depends on (key_variables_ram/)
 #   07  probe the shipped pixel agent: probes, function vectors, causal check, screen regions (probe/)
@@ -57,6 +58,20 @@ for game in "${GAMES[@]}"; do
 done
 step() { echo; echo "== $1 ($(date +%H:%M:%S))"; }
 skipped() { [ "$1" != run ] && echo "$1"; }
+play_games() {  # the scripted player's games and the shipped agents' 100-game evaluations, one after another
+  step "scripted player ($SCRIPTED_GAMES games)"
+  skipped "$STEP_SCRIPTED" || helper scripted --game "$game" --episodes "$SCRIPTED_GAMES"
+  for agent in memory memory_ram pixel; do
+    step "evaluate the shipped ${agent/_ram/ (raw RAM)} agent (100 games)"
+    line=STEP_EVALUATE_${agent^^}; greedy=GREEDY_${agent^^}
+    skipped "${!line}" || "$PY" scripts/evaluate.py --agent "$agent" --env-id "$ENV_ID" --episodes 100 ${!greedy} \
+      --out-dir "$GAME_OUT/evaluate"
+  done
+  echo; echo "== the games played are done ($(date +%H:%M:%S))"
+}
+games_pid=
+# an error in 06-08 (or Ctrl-C) stops the games too: the background shell and the program it runs
+trap 'if [ -n "$games_pid" ]; then pkill -P "$games_pid"; kill "$games_pid"; fi 2>/dev/null || true' EXIT
 
 for i in "${!GAMES[@]}"; do
   eval "${PLANS[$i]}"  # GAME_OUT, ENV_ID, ENV_KWARGS, PROFILE, SYMBOLS_HIDDEN_OF, STEP_* and GREEDY_*
@@ -70,14 +85,13 @@ for i in "${!GAMES[@]}"; do
   step "05 GBC render"
   skipped "$STEP_RENDER" || "$PY" scripts/05_render_gbc.py --game "$PROFILE" --record --compare --every 25 \
     --out-dir "$GAME_OUT/render"
-  step "scripted player ($SCRIPTED_GAMES games)"
-  skipped "$STEP_SCRIPTED" || helper scripted --game "$game" --episodes "$SCRIPTED_GAMES"
-  for agent in memory memory_ram pixel; do
-    step "evaluate the shipped ${agent/_ram/ (raw RAM)} agent (100 games)"
-    line=STEP_EVALUATE_${agent^^}; greedy=GREEDY_${agent^^}
-    skipped "${!line}" || "$PY" scripts/evaluate.py --agent "$agent" --env-id "$ENV_ID" --episodes 100 ${!greedy} \
-      --out-dir "$GAME_OUT/evaluate"
-  done
+  # The games played (scripted player, each shipped agent's evaluation) run in a second process beside 06-08: each
+  # step is one thread, so on 2 cores this nearly halves a GBC game's time; its log is printed once it ends.
+  games_log="$GAME_OUT/evaluate/games_played.log"
+  mkdir -p "$GAME_OUT/evaluate"
+  step "the games played, in the background beside 06-08 (printed when done; log: $games_log)"
+  play_games > "$games_log" 2>&1 &
+  games_pid=$!
   step "06 key variables of the shipped memory agent"
   if [ -n "$SYMBOLS_HIDDEN_OF" ]; then  # the agent of the game whose symbols are hidden, on the user's copy
     skipped "$STEP_KEY_VARIABLES" || "$PY" scripts/06_key_variables.py --env-id "$SYMBOLS_HIDDEN_OF" \
@@ -97,6 +111,11 @@ for i in "${!GAMES[@]}"; do
       "${keys[@]}"
     "$PY" scripts/08_visualise.py --probe-dir "$GAME_OUT/probe" --gbc-regions-dir "$GAME_OUT/ram_regions"
   fi
+  if ! wait "$games_pid"; then
+    cat "$games_log"; echo "error: run_pipeline.sh: the games played failed (log above: $games_log)" >&2; exit 1
+  fi
+  games_pid=
+  cat "$games_log"
   if [ -n "$SYMBOLS_HIDDEN_OF" ]; then
     step "06 again with the symbols file ($SYMBOLS_HIDDEN_OF), and the two top tens compared by address"
     if ! skipped "$STEP_COMPARE_HIDDEN"; then

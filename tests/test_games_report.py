@@ -180,3 +180,44 @@ def test_run_pipeline_help_and_one_line_errors(tmp_path):
         assert result.stderr.strip().splitlines() == [result.stderr.strip()] and \
             result.stderr.startswith(message), (args, result.stderr)
     assert not any(tmp_path.iterdir())  # nothing ran
+
+
+def _stand_in_python(tmp_path: Path, failing: str) -> Path:
+    """A PYTHON for run_pipeline.sh that plans with the real interpreter and stands in for every step: it logs the
+    step's start and sleeps (the scripted player 1 s, so an evaluation starts well after 06 when they run side by
+    side, and before it when they run in turn), or fails on `failing`."""
+    log = tmp_path / "steps.log"
+    script = tmp_path / "python"
+    script.write_text(f"""#!/usr/bin/env bash
+case "$1 $2" in
+  "scripts/pipeline_game.py plan"|"scripts/pipeline_game.py games") exec {sys.executable} "$@" ;;
+esac
+echo "$(basename "$1") start" >> {log}
+case "$1" in
+  *{failing}*) echo "stand-in: $1 fails" >&2; exit 3 ;;
+  scripts/pipeline_game.py) sleep 1 ;;
+  *) sleep 0.2 ;;
+esac
+echo "ran $1"
+""")
+    script.chmod(0o755)
+    return log
+
+
+def test_run_pipeline_plays_the_games_beside_06_to_08_and_fails_when_they_fail(tmp_path):
+    log = _stand_in_python(tmp_path, failing="no-such-step")
+    env = {**ENV, "PYTHON": str(tmp_path / "python")}
+    run = subprocess.run(["bash", "scripts/run_pipeline.sh", "--game", "pong", "--out-dir", str(tmp_path / "out")],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    started = log.read_text().split("\n")
+    assert started.index("06_key_variables.py start") < started.index("evaluate.py start")  # beside, not before
+    out = run.stdout
+    assert out.index("ran scripts/08_visualise.py") < out.index("ran scripts/evaluate.py") < out.index("pong done")
+    assert (tmp_path / "out" / "GBCPong-v0" / "evaluate" / "games_played.log").is_file()
+
+    _stand_in_python(tmp_path, failing="evaluate.py")
+    run = subprocess.run(["bash", "scripts/run_pipeline.sh", "--game", "pong", "--out-dir", str(tmp_path / "out")],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1 and "stand-in: scripts/evaluate.py fails" in run.stdout
+    assert run.stderr.strip().startswith("error: run_pipeline.sh: the games played failed") and "pong done" not in run.stdout

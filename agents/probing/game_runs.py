@@ -15,6 +15,7 @@ by address.
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import time
 from dataclasses import asdict, dataclass, field
@@ -232,7 +233,8 @@ def compare_hidden(name: str, out_root: str | Path) -> dict[str, Any]:
     if extracted.is_file() and agent_spec.is_file():
         specs = {"user's 01": StateSpec.load(extracted), "the agent's": StateSpec.load(agent_spec)}
         kept = {int(a, 16) for f in specs["user's 01"].data["features"] for a in f["addresses"]}
-        top_bytes = [int(a, 16) for row in comparison["hidden_top"] for a in row["addresses"].split()]
+        top_bytes = [int(a, 16) for row in comparison["hidden_top"]  # "0xC0A5[0xC2A5]": an indexed input's two
+                     for a in re.findall(r"0x[0-9A-Fa-f]+", row["addresses"])]  # (array start, index byte)
         comparison["state_spec"] = {
             "same_observation": len({s.fingerprint["sha256"] for s in specs.values()}) == 1,
             "features": {which: s.size for which, s in specs.items()},

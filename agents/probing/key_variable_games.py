@@ -5,7 +5,8 @@ Features per env:
 - Python Breakout (BreakoutPy-v0, obs_type "state"): breakout_py.STATE_NAMES, addresses `state[i]`, kind `scalar`
   or `array` (the bricks); its scripted player (breakout_py.baselines' ball-follower) reads FOLLOW_BALL_READS.
 - A Game Boy env (gbc): obs_type "state": the state spec's features (name and kind from the spec: byte, word, or
-  a member of an array); obs_type "ram": every RAM byte. Each is named from the ROM's symbols file by address when
+  a member of an array), then its indexed inputs (kind `indexed`, written `0xC0A5[0xC2A5]`: the array's first
+  byte, the index byte; named `body_x[head_index]` from symbols); obs_type "ram": every RAM byte. Each is named from the ROM's symbols file by address when
   there is one (`ball_x`, `bricks[5]`), else by its address (`2:0xD018` in CGB WRAM bank 2); the scripted player
   is gbc.baselines' for the profile.
 - Any other env with flat observations: `obs[i]`, no symbols.
@@ -109,6 +110,14 @@ def _game_boy_features(env: gym.Env) -> FeatureSet:
         label, symbol, symbol_kind = symbols.name(addresses, bank) if symbols else ("", "", "")
         where = " ".join(f"{bank}:0x{a:04X}" if bank else f"0x{a:04X}" for a in addresses)
         features.append(Feature(label or where, where, symbol, kind, symbol_kind))
+    if game.obs_type == "state":  # the spec's indexed inputs follow its features: array[index], e.g. body_x[head_index]
+        for e in spec.get("indexed", []):
+            base, index = int(e["base_address"], 16), int(e["index_address"], 16)
+            where = f"0x{base:04X}[0x{index:04X}]"
+            array, symbol, symbol_kind = symbols.name([base]) if symbols else ("", "", "")
+            index_name = symbols.name([index])[0] if symbols else ""
+            name = f"{symbol}[{index_name}]" if symbol and index_name else where
+            features.append(Feature(name, where, symbol, "indexed", symbol_kind))
     player = SCRIPTED_PLAYERS.get(profile.name)
     return FeatureSet(features, symbols_path if symbols else None, player.name if player else None,
                       tuple(player.reads) if player else None, inputs)

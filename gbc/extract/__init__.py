@@ -8,8 +8,9 @@ Its stages, one module each:
    hardware the WRAM banks that are not switched in).
 2. `core`: decide every byte of the recording (constant, screen data, dead stack, frame counter, joypad mirror,
    copies, scratch overwritten before read, or kept) and group the kept ones into features (16-bit words,
-   arrays); `build_spec` makes the spec's JSON. `perturb` replays the recording in the emulator for its
-   perturbation test (a byte perturbed after it changed: read before the game overwrote it, or not).
+   arrays), plus the array elements an index byte points at; `build_spec` makes the spec's JSON. `perturb`
+   replays the recording in the emulator for its perturbation test (a byte perturbed after it changed: read
+   before the game overwrote it, or not).
 3. `spec`: the spec file's format and `StateSpec`, which turns RAM into the state observation (gbc.env uses it).
 4. `picture`: a PNG of the decisions, byte by byte.
 5. `score`: the spec scored against a ROM's symbols file, the ground truth the extractor never reads.

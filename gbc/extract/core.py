@@ -155,6 +155,16 @@ class ExtractSettings:
     array_max_values: int = 4
     array_max_gap: int = 8
     """unchanging bytes (holding one of the array's values) allowed between two array members"""
+    indexed_write_share: float = 0.8
+    """an index byte: on this share of the frames it changes, a kept byte at base + stride * index changes too (with
+    the index's new value, or its old one), the same base throughout (a ring buffer's head, the current slot)"""
+    indexed_min_changes: int = 32
+    indexed_min_elements: int = 8
+    """changes of the index byte, and distinct elements so written, needed (a pointer that moves across an array)"""
+    indexed_max_stride: int = 4
+    """bytes between consecutive elements tried (1: a byte array; 2-4: arrays of small structs)"""
+    indexed_max_other_share: float = 0.25
+    """mean share of the array's other elements that change on those frames, at most"""
 
 
 @dataclass
@@ -187,6 +197,24 @@ class Feature:
 
 
 @dataclass
+class IndexedElement:
+    """An element of an array read through an index byte (gbc.extract.spec): the byte at observation index
+    base + stride * ((ram[index] + offset) % length), e.g. a snake's head cell in its ring buffer of cells, whose
+    head index moves. offset is 0 when the game moves the index and then writes the element, -step when it writes
+    and then moves (the element read is the last one written either way)."""
+
+    name: str
+    index: int  # observation index of the index byte
+    base: int  # observation index of element 0
+    stride: int
+    length: int
+    offset: int
+    minimum: int
+    maximum: int
+    share: float  # share of the index's changes that came with a write at the element read
+
+
+@dataclass
 class Extraction:
     size: int
     addresses: np.ndarray
@@ -205,6 +233,7 @@ class Extraction:
     wram_banks: dict[str, Any] | None = None  # the recording's bank summary
     observation_size: int | None = None  # leading indices that are the RAM observation (None: all)
     overwrite_test: dict[str, int] | None = None  # what the perturbation test tried (None: not run)
+    indexed: list[IndexedElement] = field(default_factory=list)
 
     def label(self, index: int) -> str:
         return _label(self.addresses, self.banks, index)
@@ -269,11 +298,13 @@ def extract(recording: Recording, settings: ExtractSettings = ExtractSettings(),
     if replayer is not None and settings.overwrite_test:
         overwrite_test = _overwritten_before_read(recording, stats, changed, play, replayer, settings)
     features, groups = _features_and_groups(recording, stats, constant, play, settings)
+    indexed = _indexed_elements(recording, stats, changed, settings)
     return Extraction(
         size=recording.size, addresses=addresses, frames=recording.frames, episodes=recording.episodes,
         transitions=transitions, stats=stats, constant=constant, base=recording.base.copy(), features=features,
         groups=groups, pages=pages, stack=stack, settings=settings, banks=recording.banks,
         wram_banks=recording.wram_banks, observation_size=recording.observation_size, overwrite_test=overwrite_test,
+        indexed=indexed,
     )
 
 
@@ -860,6 +891,66 @@ def _features_and_groups(recording: Recording, stats: dict[int, ByteStats], cons
     return features, groups
 
 
+def _indexed_elements(recording: Recording, stats: dict[int, ByteStats], changed: np.ndarray,
+                      settings: ExtractSettings) -> list[IndexedElement]:
+    """Kept bytes that index an array of kept bytes: when the index changes, the byte at base + stride * index
+    changes in the same frame, the same base throughout, while the array's other elements mostly do not (an array
+    that changes whole every frame, as moving shots, would match any index by chance); settings.indexed_*. Each
+    such (index, array) becomes one more input, the element the game last wrote; the array's own bytes stay
+    features as they were. Only bytes of the RAM observation (no CGB WRAM bank), whose indices follow addresses."""
+    observed = recording.size if recording.observation_size is None else recording.observation_size
+    column_of = {int(index): j for j, index in enumerate(recording.columns)}
+    kept = [i for i in sorted(stats) if stats[i].reason is None and i < observed and recording.bank(i) == 0]
+    indices = [i for i in kept if stats[i].changes >= settings.indexed_min_changes
+               and stats[i].distinct >= settings.indexed_min_elements]
+    if not indices:
+        return []
+    targets = np.array(kept, np.int64)
+    target_changed = changed[:, [column_of[i] for i in kept]]
+    found: list[IndexedElement] = []
+    for index in indices:
+        stat = stats[index]
+        frames = np.flatnonzero(changed[:, column_of[index]])  # transition t: frame t -> t + 1
+        rows, cols = np.nonzero(target_changed[frames])
+        written = targets[cols]
+        rows, written = rows[written != index], written[written != index]  # the index's own change is no write
+        if len(rows) == 0:
+            continue
+        column = recording.values[:, column_of[index]].astype(np.int64)
+        old, new = column[frames], column[frames + 1]
+        step = int(np.bincount(((new - old + 128) & 0xFF)).argmax()) - 128  # the usual move, as int8
+        length = 256 if (stat.minimum, stat.maximum) == (0, 256 - 1) else stat.maximum + 1
+        candidates = []
+        for stride in range(1, settings.indexed_max_stride + 1):
+            for offset, value in ((0, new), (-step, old)):
+                base = written - stride * value[rows]
+                keys = np.sort((base - base.min()) * len(frames) + rows)
+                keys = keys[np.r_[True, keys[1:] != keys[:-1]]]  # one hit per (base, frame); np.unique hashes slowly
+                hits = np.bincount(keys // len(frames))
+                for b in np.flatnonzero(hits >= settings.indexed_write_share * len(frames)) + base.min():
+                    elements = np.unique(written[base == b])
+                    if len(elements) >= settings.indexed_min_elements:
+                        candidates.append((hits[b - base.min()] / len(frames), stride, offset, int(b)))
+        taken: list[tuple[int, int]] = []  # (first, last) observation index of each array found for this index
+        for share, stride, offset, base in sorted(candidates, key=lambda c: (-c[0], c[1], c[2] != 0, c[3])):
+            last = base + stride * (length - 1)
+            if base < 0 or last >= observed or any(base <= t_last and t_first <= last for t_first, t_last in taken):
+                continue  # outside the RAM observation, or the same array again (a neighbour written with it)
+            if np.any(np.diff(recording.addresses[base:last + 1]) != 1):
+                continue  # the observation's indices do not follow the addresses there (WRAM to HRAM)
+            members = np.isin(targets, np.arange(base, last + 1, stride))
+            others = (target_changed[frames][:, members].sum(axis=1) - 1).clip(0) / max(length - 1, 1)
+            if others.mean() > settings.indexed_max_other_share:
+                continue
+            taken.append((base, last))
+            element = (column + offset) % length
+            values = recording.full(np.arange(base, last + 1, stride))[np.arange(len(column)), element]
+            name = f"{_label(recording.addresses, None, base)}[{_label(recording.addresses, None, index)}]"
+            found.append(IndexedElement(name, index, base, stride, length, offset, int(values.min()),
+                                        int(values.max()), round(float(share), 4)))
+    return [e for e in found if e.maximum > e.minimum]
+
+
 def _gap_holds(recording: Recording, constant: np.ndarray, previous: int, index: int, values: frozenset,
                max_gap: int) -> bool:
     """Whether every byte strictly between two array members is constant with one of the array's values."""
@@ -905,6 +996,9 @@ def build_spec(extraction: Extraction, *, env_id: str, env_kwargs: dict[str, Any
                          "obs_indices": feature.indices, "type": _feature_type(feature), "signed": feature.signed,
                          "min": feature.minimum, "max": feature.maximum, "group": feature.group,
                          **({"bank": feature.bank} if feature.bank else {})})
+    indexed = [{"name": e.name, "index_address": _hex(addresses[e.index]), "base_address": _hex(addresses[e.base]),
+                "index_obs": e.index, "base_obs": e.base, "stride": e.stride, "length": e.length, "offset": e.offset,
+                "min": e.minimum, "max": e.maximum, "write_share": e.share} for e in extraction.indexed]
     kept, dropped = [], []
     for i in sorted(extraction.stats):
         stat = extraction.stats[i]
@@ -944,10 +1038,12 @@ def build_spec(extraction: Extraction, *, env_id: str, env_kwargs: dict[str, Any
         "recording": {**recording, "frames": extraction.frames, "episodes": extraction.episodes,
                       "transitions": extraction.transitions},
         "settings": asdict(extraction.settings),
-        "summary": {"kept_bytes": len(kept), "features": len(features), "dropped_bytes": reasons},
+        "summary": {"kept_bytes": len(kept), "features": len(features), **({"indexed": len(indexed)} if indexed else {}),
+                    "dropped_bytes": reasons},
         "scaling": "obs = clip((value - min) / (max - min), 0, 1); value = ram[lo] (+ 256 * ram[hi] for 16-bit "
                    "features), as int8/int16 when signed; see gbc/extract/spec.py",
         "features": features,
+        **({"indexed": indexed} if indexed else {}),  # a spec without any stays as it was
         "kept": kept,
         "groups": extraction.groups,
         "oam_dma_pages": extraction.pages,

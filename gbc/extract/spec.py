@@ -27,6 +27,15 @@ never seen while recording (a faster ball, a higher score) reads as 0 or 1. A by
 sit on both sides of 0 as int8 and span less that way (e.g. -1, 0, 1 stored as 255, 0, 1); a word is signed
 when its int16 values have both signs and span less than 4096 (a velocity in 1/256 px per frame).
 
+After the features come the spec's "indexed" inputs, if any: an element of an array read through an index byte,
+
+    value = ram[base_obs + stride * ((ram[index_obs] + offset) % length)]
+
+scaled like a byte feature (a scalar: thermometer bins with "thermometer"). The extractor finds them where a kept
+byte moves a write across an array (gbc.extract.core.IndexedElement): the snake's head cell in its ring buffer of
+cells is one byte of 256 in each of two arrays, a different byte as the head index moves, so no single feature holds
+it and an MLP would have to learn the lookup (agents/trained/results/training_games.md, "Snake: the head's cell").
+
 A feature may read a byte of a CGB WRAM bank (its "bank", 1-7, beside its address; obs index
 `gbc.hardware.banked_index(bank, address)`, past the RAM observation): the observation reads it from that bank,
 switched in or not (`wram_offsets` says which bytes the env must read; none for a spec without banked features,
@@ -98,6 +107,15 @@ class StateSpec:
             high = np.array([f["max"] for f in features], np.float64)
             groups = [f.get("group") for f in features]
             arrays = {g["name"] for g in data.get("groups", []) if g.get("kind") == "array"}
+            indexed = data.get("indexed", [])
+            self._index = np.array([e["index_obs"] for e in indexed], np.int64)
+            self._base = np.array([e["base_obs"] for e in indexed], np.int64)
+            self._stride = np.array([e["stride"] for e in indexed], np.int64)
+            self._length = np.array([e["length"] for e in indexed], np.int64)
+            self._offset = np.array([e["offset"] for e in indexed], np.int64)
+            low = np.concatenate([low, [float(e["min"]) for e in indexed]])
+            high = np.concatenate([high, [float(e["max"]) for e in indexed]])
+            groups += [None] * len(indexed)
         except (KeyError, TypeError, IndexError, ValueError) as err:
             raise StateSpecError(f"{self.path} is malformed ({type(err).__name__}: {err}); extract it again with "
                                  "scripts/01_extract_state.py") from err
@@ -106,6 +124,13 @@ class StateSpec:
         limit = BANKED_OBS_SIZE if self.layout == GAME_BOY_LAYOUT else self.observation_size
         if (lo < 0).any() or (lo >= limit).any() or (hi >= limit).any():
             raise StateSpecError(f"{self.path} names observation indices outside 0..{limit - 1}")
+        last_element = self._base + self._stride * (self._length - 1)
+        if len(indexed) and ((self._index < 0).any() | (self._index >= self.observation_size).any()
+                             | (self._base < 0).any() | (last_element >= self.observation_size).any()
+                             | (self._stride < 1).any() | (self._length < 1).any()):
+            raise StateSpecError(f"{self.path} has an indexed input whose index or elements lie outside the RAM "
+                                 f"observation (0..{self.observation_size - 1}); extract it again with "
+                                 "scripts/01_extract_state.py")
         # Banked bytes (indices past the RAM observation) are read apart and appended to it, in this order.
         banked = np.unique(np.concatenate([lo, hi])[np.concatenate([lo, hi]) >= self.observation_size])
         self.wram_offsets = banked - RAM_OBS_SIZE + WRAM_BANK_SIZE  # into gbc.memory.RamReader.wram_banks()
@@ -114,7 +139,7 @@ class StateSpec:
         hi = np.array([position.get(int(i), int(i)) for i in hi], np.int64)
         if not (high > low).all():
             raise StateSpecError(f"{self.path} has a feature whose max is not above its min")
-        self.names = [str(f["name"]) for f in features]
+        self.names = [str(f["name"]) for f in features] + [str(e["name"]) for e in indexed]
         self._lo = lo
         self._hi = np.where(hi >= 0, hi, 0)
         self._hi_weight = np.where(hi >= 0, 256.0, 0.0).astype(np.float32)
@@ -122,13 +147,14 @@ class StateSpec:
         self._wrap = np.where(signed, np.where(hi >= 0, 65536.0, 256.0), 0.0).astype(np.float32)
         members = {g: groups.count(g) for g in arrays}
         member_count = np.array([members.get(g, 1) for g in groups], np.float64)
+        inputs = len(features) + len(indexed)
         if scaling == "thermometer":
             # per feature its "arrays" input, then (not for an array member) one input per bin of its range
             bins = np.clip(np.round(high - low), 1, THERMOMETER_BINS).astype(np.int64)
             bins[(member_count > 1) | (bins == 1)] = 0
-            self._source = np.repeat(np.arange(len(features)), bins + 1)
+            self._source = np.repeat(np.arange(inputs), bins + 1)
             lows, widths, weights = [], [], []
-            for k in range(len(features)):
+            for k in range(inputs):
                 edges = np.linspace(low[k], high[k], bins[k] + 1)
                 lows += [low[k], *edges[:-1]]
                 widths += [high[k] - low[k], *np.diff(edges)]
@@ -137,7 +163,7 @@ class StateSpec:
             self._scale = (1.0 / np.array(widths)).astype(np.float32)
             self._weight = np.array(weights, np.float32)
         else:
-            self._source = np.arange(len(features))
+            self._source = np.arange(inputs)
             self._low = low.astype(np.float32)
             scale = 1.0 / (high - low)
             if scaling == "arrays":
@@ -171,6 +197,9 @@ class StateSpec:
         keys = ("obs_indices", "bank", "signed", "min", "max", "group")
         defining = {"layout": self.layout, "observation_size": self.observation_size, "scaling": self.scaling,
                     "features": [{k: f.get(k) for k in keys} for f in self.data["features"]]}
+        if self.data.get("indexed"):  # absent from older specs' digests, which stay as they were
+            indexed_keys = ("index_obs", "base_obs", "stride", "length", "offset", "min", "max")
+            defining["indexed"] = [{k: e.get(k) for k in indexed_keys} for e in self.data["indexed"]]
         digest = hashlib.sha256(json.dumps(defining, sort_keys=True).encode()).hexdigest()
         path = self.path.resolve()
         shown = path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path
@@ -178,7 +207,8 @@ class StateSpec:
 
     @property
     def size(self) -> int:
-        """The length of the state observation: one input per feature, more with scaling "thermometer"."""
+        """The length of the state observation: one input per feature and per indexed element, more with scaling
+        "thermometer"."""
         return len(self._source)
 
     @property
@@ -219,6 +249,10 @@ class StateSpec:
         lo = ram[..., self._lo].astype(np.float32)
         value = lo + ram[..., self._hi].astype(np.float32) * self._hi_weight
         value -= np.where(value >= self._wrap_at, self._wrap, np.float32(0))
+        if len(self._index):
+            element = self._base + self._stride * ((ram[..., self._index].astype(np.int64) + self._offset)
+                                                   % self._length)
+            value = np.concatenate([value, np.take_along_axis(ram, element, axis=-1).astype(np.float32)], axis=-1)
         if self._weight is not None:  # thermometer: each feature's value read by each of its bins
             value = value[..., self._source]
         out = (value - self._low) * self._scale
