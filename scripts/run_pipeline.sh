@@ -85,8 +85,9 @@ for i in "${!GAMES[@]}"; do
   step "05 GBC render"
   skipped "$STEP_RENDER" || "$PY" scripts/05_render_gbc.py --game "$PROFILE" --record --compare --every 25 \
     --out-dir "$GAME_OUT/render"
-  # The games played (scripted player, each shipped agent's evaluation) run in a second process beside 06-08: each
-  # step is one thread, so on 2 cores this nearly halves a GBC game's time; its log is printed once it ends.
+  # The games played (scripted player, each shipped agent's evaluation) run in a second process beside 06-08, each
+  # step being one thread: on the 2-core machine the Shooter took 14.6 minutes instead of 18.8 (the two processes
+  # slow each other down; agents/trained/results/pipeline.md). Its log is printed once it ends.
   games_log="$GAME_OUT/evaluate/games_played.log"
   mkdir -p "$GAME_OUT/evaluate"
   step "the games played, in the background beside 06-08 (printed when done; log: $games_log)"
