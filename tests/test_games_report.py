@@ -220,4 +220,5 @@ def test_run_pipeline_plays_the_games_beside_06_to_08_and_fails_when_they_fail(t
     run = subprocess.run(["bash", "scripts/run_pipeline.sh", "--game", "pong", "--out-dir", str(tmp_path / "out")],
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 1 and "stand-in: scripts/evaluate.py fails" in run.stdout
-    assert run.stderr.strip().startswith("error: run_pipeline.sh: the games played failed") and "pong done" not in run.stdout
+    assert run.stderr.strip().startswith("error: run_pipeline.sh: the games played failed")
+    assert "pong done" not in run.stdout

@@ -6,9 +6,9 @@ Features per env:
   or `array` (the bricks); its scripted player (breakout_py.baselines' ball-follower) reads FOLLOW_BALL_READS.
 - A Game Boy env (gbc): obs_type "state": the state spec's features (name and kind from the spec: byte, word, or
   a member of an array), then its indexed inputs (kind `indexed`, written `0xC0A5[0xC2A5]`: the array's first
-  byte, the index byte; named `body_x[head_index]` from symbols); obs_type "ram": every RAM byte. Each is named from the ROM's symbols file by address when
-  there is one (`ball_x`, `bricks[5]`), else by its address (`2:0xD018` in CGB WRAM bank 2); the scripted player
-  is gbc.baselines' for the profile.
+  byte, the index byte; named `body_x[head_index]` from symbols); obs_type "ram": every RAM byte. Each is named
+  from the ROM's symbols file by address when there is one (`ball_x`, `bricks[5]`), else by its address
+  (`2:0xD018` in CGB WRAM bank 2); the scripted player is gbc.baselines' for the profile.
 - Any other env with flat observations: `obs[i]`, no symbols.
 """
 
@@ -114,7 +114,7 @@ def _game_boy_features(env: gym.Env) -> FeatureSet:
         for e in spec.get("indexed", []):
             base, index = int(e["base_address"], 16), int(e["index_address"], 16)
             where = f"0x{base:04X}[0x{index:04X}]"
-            array, symbol, symbol_kind = symbols.name([base]) if symbols else ("", "", "")
+            _, symbol, symbol_kind = symbols.name([base]) if symbols else ("", "", "")
             index_name = symbols.name([index])[0] if symbols else ""
             name = f"{symbol}[{index_name}]" if symbol and index_name else where
             features.append(Feature(name, where, symbol, "indexed", symbol_kind))

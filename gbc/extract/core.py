@@ -1038,8 +1038,8 @@ def build_spec(extraction: Extraction, *, env_id: str, env_kwargs: dict[str, Any
         "recording": {**recording, "frames": extraction.frames, "episodes": extraction.episodes,
                       "transitions": extraction.transitions},
         "settings": asdict(extraction.settings),
-        "summary": {"kept_bytes": len(kept), "features": len(features), **({"indexed": len(indexed)} if indexed else {}),
-                    "dropped_bytes": reasons},
+        "summary": {"kept_bytes": len(kept), "features": len(features),
+                    **({"indexed": len(indexed)} if indexed else {}), "dropped_bytes": reasons},
         "scaling": "obs = clip((value - min) / (max - min), 0, 1); value = ram[lo] (+ 256 * ram[hi] for 16-bit "
                    "features), as int8/int16 when signed; see gbc/extract/spec.py",
         "features": features,
