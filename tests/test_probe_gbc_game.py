@@ -169,7 +169,8 @@ def test_key_variables_come_from_step_06_when_its_file_exists(played, tmp_path):
     adapter, _, play = played
     rows = ["feature,addresses,symbol,kind,policy_importance,ci_low,ci_high,value_importance,grad_x_input,rank",
             "ball_dx,0xC0AA 0xC0AB,ball_dx,word,1,1,1,0,0,2", "ball_x,0xC0A6,ball_x,byte,5,5,5,0,0,1",
-            "bricks[3],0xC0B9,bricks,array,0.1,0,0,0,0,3", "0xFF90,0xFF90,,byte,0.1,0,0,0,0,4"]
+            "bricks[3],0xC0B9,bricks,array,0.1,0,0,0,0,3", "0xFF90,0xFF90,,byte,0.1,0,0,0,0,4",
+            "0xC0AA[0xC0C0],0xC0AA[0xC0C0],,indexed,9,9,9,0,0,0"]  # an indexed input: no probe variable holds it
     path = tmp_path / "key_variables.csv"
     path.write_text("\n".join(rows) + "\n")
     spec = adapter.spec(ProbeConfig(key_variables_csv=str(path)), play)
