@@ -911,7 +911,8 @@ def _indexed_elements(recording: Recording, stats: dict[int, ByteStats], changed
     for index in indices:
         stat = stats[index]
         frames = np.flatnonzero(changed[:, column_of[index]])  # transition t: frame t -> t + 1
-        rows, cols = np.nonzero(target_changed[frames])
+        frame_changes = target_changed[frames]
+        rows, cols = np.nonzero(frame_changes)
         written = targets[cols]
         rows, written = rows[written != index], written[written != index]  # the index's own change is no write
         if len(rows) == 0:
@@ -939,7 +940,7 @@ def _indexed_elements(recording: Recording, stats: dict[int, ByteStats], changed
             if np.any(np.diff(recording.addresses[base:last + 1]) != 1):
                 continue  # the observation's indices do not follow the addresses there (WRAM to HRAM)
             members = np.isin(targets, np.arange(base, last + 1, stride))
-            others = (target_changed[frames][:, members].sum(axis=1) - 1).clip(0) / max(length - 1, 1)
+            others = (frame_changes[:, members].sum(axis=1) - 1).clip(0) / max(length - 1, 1)
             if others.mean() > settings.indexed_max_other_share:
                 continue
             taken.append((base, last))
