@@ -19,72 +19,16 @@ from __future__ import annotations
 
 import json
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 import numpy as np
 
+from agents.curves import CURVE_ROWS, CURVE_WINDOW, LOSS_TAGS, Run, load_run, run_from_curve
+from agents.shipped import TRAINED_DIR, read_manifest
 from agents.trainer import run_env_label
 from breakout_py.errors import UserError
 from breakout_py.files import atomic_path, atomic_write, markdown_table, write_table
-
-LOSS_TAGS = ("losses/value_loss", "losses/policy_loss", "losses/entropy", "losses/approx_kl", "losses/clipfrac",
-             "losses/explained_variance")
-
-
-@dataclass
-class Run:
-    """One run folder's curves: its episodes (env step, return), its train_seconds against env steps, and the PPO
-    losses; `smooth(window)` fills the smoothed return."""
-
-    name: str
-    agent: str
-    seed: int
-    episode_steps: np.ndarray
-    episode_returns: np.ndarray
-    time_steps: np.ndarray
-    train_seconds: np.ndarray
-    losses: dict[str, tuple[np.ndarray, np.ndarray]]
-    frame_skip: Optional[int] = None
-    smoothed_steps: np.ndarray = field(init=False)
-    smoothed: np.ndarray = field(init=False)
-
-    def smooth(self, window: int) -> None:
-        if len(self.episode_returns) < window:
-            self.smoothed_steps, self.smoothed = np.zeros(0), np.zeros(0)
-            return
-        sums = np.cumsum(np.insert(self.episode_returns, 0, 0.0))
-        self.smoothed = (sums[window:] - sums[:-window]) / window
-        self.smoothed_steps = self.episode_steps[window - 1:]
-
-    def seconds_at(self, steps: np.ndarray | float) -> np.ndarray | float:
-        return np.interp(steps, self.time_steps, self.train_seconds)
-
-    @property
-    def final_step(self) -> int:
-        return int(self.time_steps[-1])
-
-    @property
-    def final_seconds(self) -> float:
-        return float(self.train_seconds[-1])
-
-    def first_reach(self, threshold: float) -> Optional[int]:
-        hits = np.flatnonzero(self.smoothed >= threshold)
-        return int(self.smoothed_steps[hits[0]]) if len(hits) else None
-
-
-def read_scalars(run_dir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Every TensorBoard scalar of a run folder: tag -> (steps, values)."""
-    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-
-    acc = EventAccumulator(str(run_dir), size_guidance={"scalars": 0})
-    acc.Reload()
-    out = {}
-    for tag in acc.Tags()["scalars"]:
-        events = acc.Scalars(tag)
-        out[tag] = (np.array([e.step for e in events], dtype=np.int64), np.array([e.value for e in events]))
-    return out
 
 
 def load_runs(env_id: str, runs_dir: str | Path, run_glob: str = "*", window: int = 20) -> list[Run]:
@@ -99,19 +43,10 @@ def load_runs(env_id: str, runs_dir: str | Path, run_glob: str = "*", window: in
         config = json.loads(config_path.read_text())
         if run_env_label(config["args"]["env_id"], json.loads(config["args"].get("env_kwargs") or "{}")) != label:
             continue
-        scalars = read_scalars(config_path.parent)
-        if "charts/train_seconds" not in scalars:
-            print(f"skipping {config_path.parent}: no finished iteration logged yet")
-            continue
-        episode_steps, episode_returns = scalars.get("charts/episodic_return", (np.zeros(0, np.int64), np.zeros(0)))
-        order = np.argsort(episode_steps, kind="stable")
-        run = Run(config_path.parent.name, config["agent_name"], int(config["args"]["seed"]),
-                  episode_steps[order], episode_returns[order], *scalars["charts/train_seconds"],
-                  {tag: scalars[tag] for tag in LOSS_TAGS if tag in scalars},
-                  json.loads(config["args"].get("env_kwargs") or "{}").get("frame_skip"))
-        run.smooth(window)
-        runs.append(run)
-        observations.append(json.loads(config["args"].get("env_kwargs") or "{}").get("obs_type"))
+        loaded = load_run(config_path.parent, window)
+        if loaded is not None:
+            runs.append(loaded[0])
+            observations.append(loaded[1])
     label_by_observation(runs, observations)
     if not runs:
         folders = [p.name.split("__") for p in runs_dir.iterdir() if p.is_dir() and p.name.count("__") >= 3]
@@ -147,9 +82,9 @@ def summarise(runs: list[Run], reference: float, fractions: Sequence[float] = (0
     for run in runs:
         row = {"agent": run.agent, "seed": run.seed, "run": run.name, "env_steps": run.final_step,
                "train_seconds": round(run.final_seconds, 1), "sps": round(run.final_step / run.final_seconds, 1),
-               "episodes": len(run.episode_returns),
+               "episodes": run.episodes,
                "final_return": float(run.smoothed[-1]) if len(run.smoothed) else float("nan"),
-               "best_return": float(run.smoothed.max()) if len(run.smoothed) else float("nan")}
+               "best_return": run.best}
         for label, threshold in thresholds:
             step = run.first_reach(threshold)
             row[f"steps_to_{label}"] = step
@@ -181,34 +116,39 @@ def summarise(runs: list[Run], reference: float, fractions: Sequence[float] = (0
 
 
 def markdown(run_rows: list[dict], agent_rows: list[dict], reference: float, env_id: str, window: int,
-             reference_note: str) -> str:
-    """comparison.md: the definitions, one row per agent, then one row per run."""
+             reference_note: str, preface: str = "") -> str:
+    """comparison.md: the definitions (after `preface`), one row per agent, then one row per run; an `evaluation`
+    column where the rows carry one (shipped agents)."""
     labels = [k[len("reached_"):] for k in agent_rows[0] if k.startswith("reached_")]
     intro = (
-        f"# {env_id}: {' vs '.join(row['agent'] for row in agent_rows)} agent\n\n"
+        f"# {env_id}: {' vs '.join(row['agent'] for row in agent_rows)} agent\n\n{preface}"
         f"Smoothed return = mean of the last {window} episodes. Reference return R = {reference:,.1f} "
         f"({reference_note}). A run has converged to a threshold at the first env step where its smoothed return "
         "reaches it; step and seconds columns are means over the seeds that reached it (reached: seeds/total). "
         "Final return: mean ± std over seeds (seed spread), min-max in brackets.\n\n"
     )
+    evaluated = "evaluation" in agent_rows[0]
     header = ["agent", "seeds", "env steps", "wall-clock s", "SPS", "final return", "best"]
+    header += ["evaluation"] * evaluated
     for label in labels:
         header += [f"reached {label}", f"steps to {label}", f"s to {label}"]
     rows = []
     for row in agent_rows:
+        final = "-" if not np.isfinite(row["final_return_mean"]) else (
+            f"{fmt(row['final_return_mean'], 1)} ± {fmt(row['final_return_std'], 1)} "
+            f"[{fmt(row['final_return_min'], 1)}, {fmt(row['final_return_max'], 1)}]")
         cells = [row["agent"], str(row["seeds"]), fmt(row["env_steps"]), fmt(row["train_seconds"]), fmt(row["sps"]),
-                 f"{fmt(row['final_return_mean'], 1)} ± {fmt(row['final_return_std'], 1)} "
-                 f"[{fmt(row['final_return_min'], 1)}, {fmt(row['final_return_max'], 1)}]",
-                 fmt(row["best_return"], 1)]
+                 final, fmt(row["best_return"], 1), *((row["evaluation"],) if evaluated else ())]
         for label in labels:
             cells += [row[f"reached_{label}"], fmt(row[f"steps_to_{label}"]), fmt(row[f"seconds_to_{label}"])]
         rows.append(cells)
     agents_table = markdown_table(header, rows)
     header = ["agent", "seed", "run", "env steps", "wall-clock s", "SPS", "final return", "best"]
-    header += [f"steps to {label}" for label in labels]
+    header += ["evaluation"] * evaluated + [f"steps to {label}" for label in labels]
     rows = [[row["agent"], str(row["seed"]), row["run"], fmt(row["env_steps"]), fmt(row["train_seconds"]),
              fmt(row["sps"]), fmt(row["final_return"], 1), fmt(row["best_return"], 1),
-             *(fmt(row[f"steps_to_{label}"]) for label in labels)] for row in run_rows]
+             *((row["evaluation"],) if evaluated else ()), *(fmt(row[f"steps_to_{label}"]) for label in labels)]
+            for row in run_rows]
     return intro + agents_table + "\nPer run:\n\n" + markdown_table(header, rows)
 
 
@@ -312,27 +252,103 @@ def compare_runs(env_id: str, runs_dir: str | Path = "runs", out_dir: str | Path
     if window < 1:
         raise UserError(f"--window must be at least 1, got {window}")
     runs = load_runs(env_id, runs_dir, run_glob, window)
-    best = max((float(run.smoothed.max()) for run in runs if len(run.smoothed)), default=float("nan"))
-    if reference_return is not None:
-        reference, note = reference_return, "set by --reference-return"
-    elif np.isfinite(best):
-        reference, note = best, "best smoothed return of all compared runs"
-    else:
+    reference, note = reference_of(runs, reference_return)
+    if not np.isfinite(reference):
         raise UserError(f"no run has finished {window} episodes yet; train longer or lower --window")
     run_rows, agent_rows = summarise(runs, reference, fractions, targets)
+    return write_comparison(Path(out_dir) / env_id.replace("/", "-"), env_id, runs, run_rows, agent_rows,
+                            reference, note, window, baseline_games)
 
-    out_dir = Path(out_dir) / env_id.replace("/", "-")
-    atomic_write(out_dir / "comparison.md", markdown(run_rows, agent_rows, reference, env_id, window, note))
+
+SHIPPED_LABELS = {"memory": "memory (state)", "memory_ram": "memory (ram)", "pixel": "pixel"}
+
+
+def compare_shipped(env_id: str, out_dir: str | Path = "artifacts/compare", fractions: Sequence[float] = (0.5, 0.9),
+                    reference_return: Optional[float] = None, targets: Sequence[float] = (),
+                    baseline_games: int = 200, trained_dir: Optional[Path] = None) -> Path:
+    """Compare the agents shipped for `env_id` (agents/trained/manifest.json) from the training curves shipped with
+    them, so the comparison always shows the shipped agents, run folders or not; an agent shipped without a curve
+    gets a row of its manifest's steps, seconds and evaluation. Writes `<out_dir>/shipped/<env_id>/` as
+    compare_runs does, the evaluation as a column. Returns that folder."""
+    trained_dir = Path(trained_dir or TRAINED_DIR)
+    entries = read_manifest(trained_dir)["agents"]
+    mine = [entry for entry in entries if entry["env_id"] == env_id]
+    if not mine:
+        envs = ", ".join(sorted({entry["env_id"] for entry in entries})) or "none"
+        raise UserError(f"no agent shipped for {env_id} in {trained_dir} (shipped envs: {envs}); check --env-id")
+    runs, curveless, evaluations = [], [], {}
+    for entry in mine:
+        label = SHIPPED_LABELS.get(entry["agent"], entry["agent"])
+        evaluation = entry.get("evaluation") or {}
+        evaluations[label] = (f"{evaluation['mean_return']:,.2f} ({evaluation.get('episodes', '?')} games, "
+                              f"{'greedy' if evaluation.get('greedy') else 'sampled'})"
+                              if "mean_return" in evaluation else "-")
+        if not entry.get("curve"):
+            curveless.append((label, entry))
+            continue
+        path = trained_dir / entry["curve"]
+        if not path.is_file():
+            raise UserError(f"the manifest lists {path} but the file is missing; restore it with git checkout")
+        runs.append(run_from_curve(path, entry.get("run_name") or entry["file"], label, entry["seed"],
+                                   entry["env_kwargs"].get("frame_skip")))
+    reference, note = reference_of(runs, reference_return)
+    run_rows, agent_rows = summarise(runs, reference, fractions, targets) if runs else ([], [])
+    labels = [f"{f:g}xR" for f in fractions] + [f"{t:g}" for t in targets]
+    for label, entry in curveless:
+        steps, seconds = entry["global_step"], entry["train_seconds"]
+        no_curve = {"final_return": float("nan"), "best_return": float("nan")}
+        run_rows.append({"agent": label, "seed": entry["seed"], "run": entry.get("run_name") or entry["file"],
+                         "env_steps": steps, "train_seconds": seconds, "sps": round(steps / seconds, 1),
+                         "episodes": None, **no_curve,
+                         **{f"{kind}_to_{t}": None for t in labels for kind in ("steps", "seconds")}})
+        agent_rows.append({"agent": label, "seeds": 1, "env_steps": steps, "train_seconds": seconds,
+                           "sps": round(steps / seconds, 1),
+                           **{f"final_return_{k}": float("nan") for k in ("mean", "std", "min", "max")},
+                           "best_return": float("nan"),
+                           **{key: value for t in labels for key, value in
+                              ((f"reached_{t}", "no curve"), (f"steps_to_{t}", None), (f"seconds_to_{t}", None))}})
+    for row in run_rows + agent_rows:
+        row["evaluation"] = evaluations[row["agent"]]
+    preface = (f"The agents shipped for {env_id} (agents/trained/manifest.json), one seed each, from the training "
+               f"curves shipped with them (the mean return of the last {CURVE_WINDOW} episodes at up to "
+               f"{CURVE_ROWS:,} logged iterations, so steps to a threshold are read at that resolution). "
+               + (f"Shipped without a curve (trained before curves were shipped, their run folders gone): "
+                  f"{', '.join(label for label, _ in curveless)}; their rows give the manifest's steps, seconds "
+                  "and evaluation. " if curveless else "")
+               + "Evaluation: the manifest's mean return over its evaluation games (env seed "
+               f"{', '.join(sorted({str((e.get('evaluation') or {}).get('seed', '?')) for e in mine}))}).\n\n")
+    return write_comparison(Path(out_dir) / "shipped" / env_id.replace("/", "-"), env_id, runs, run_rows,
+                            agent_rows, reference, note, CURVE_WINDOW, baseline_games, preface)
+
+
+def reference_of(runs: list[Run], reference_return: Optional[float]) -> tuple[float, str]:
+    """The reference return R and what it is: `reference_return` when set, else the best smoothed return of `runs`
+    (NaN when none has one)."""
+    if reference_return is not None:
+        return reference_return, "set by --reference-return"
+    best = max((run.best for run in runs if len(run.smoothed)), default=float("nan"))
+    return best, "best smoothed return of all compared runs"
+
+
+def write_comparison(out_dir: Path, env_id: str, runs: list[Run], run_rows: list[dict], agent_rows: list[dict],
+                     reference: float, note: str, window: int, baseline_games: int, preface: str = "") -> Path:
+    """comparison.md/.csv, runs.csv and, where any run has curves, returns.png and losses.png into `out_dir`."""
+    atomic_write(out_dir / "comparison.md", markdown(run_rows, agent_rows, reference, env_id, window, note, preface))
     write_rows(out_dir / "comparison.csv", agent_rows)
     write_rows(out_dir / "runs.csv", run_rows)
-    plot(runs, out_dir / "returns.png", [(f"return (mean of last {window})",
-                                          lambda run: (run.smoothed_steps, run.smoothed))],
-         f"{env_id}: smoothed episodic return, mean and min-max over seeds",
-         reference_lines(env_id, runs, baseline_games))
-    loss_series = [(tag.split("/")[1], lambda run, tag=tag: run.losses.get(tag, (np.zeros(0), np.zeros(0))))
-                   for tag in LOSS_TAGS]
-    plot(runs, out_dir / "losses.png", loss_series, f"{env_id}: PPO losses, mean and min-max over seeds")
+    written = "comparison.md, comparison.csv, runs.csv"
+    if runs:
+        plot(runs, out_dir / "returns.png", [(f"return (mean of last {window})",
+                                              lambda run: (run.smoothed_steps, run.smoothed))],
+             f"{env_id}: smoothed episodic return, mean and min-max over seeds",
+             reference_lines(env_id, runs, baseline_games))
+        loss_series = [(tag.split("/")[1], lambda run, tag=tag: run.losses.get(tag, (np.zeros(0), np.zeros(0))))
+                       for tag in LOSS_TAGS]
+        plot(runs, out_dir / "losses.png", loss_series, f"{env_id}: PPO losses, mean and min-max over seeds")
+        written += ", returns.png, losses.png"
+    else:  # no curve to draw: no plot of an earlier comparison may stay beside these tables
+        for name in ("returns.png", "losses.png"):
+            (out_dir / name).unlink(missing_ok=True)
     counts = ", ".join(f"{row['agent']}: {row['seeds']} seeds" for row in agent_rows)
-    print(f"compared {len(runs)} runs ({counts}); "
-          f"wrote {out_dir}/comparison.md, comparison.csv, runs.csv, returns.png, losses.png")
+    print(f"compared {len(agent_rows)} agents ({counts}); wrote {out_dir}/{{{written}}}")
     return out_dir

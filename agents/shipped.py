@@ -11,7 +11,9 @@ Breakout's, or a Game Boy game's extracted state), `memory_ram` (the same agent 
 `--env-kwargs '{"obs_type": "ram"}'`) and `pixel`. `agents/trained/manifest.json` lists one entry per (agent, env
 id): the model file and its SHA-256, env id and env kwargs, network, training steps and seconds, seed, run name, its
 training settings (all but --runs-dir, a folder of the machine it trained on), the machine it trained on, the commit
-of the code that trained it, and its evaluation over 100 games. `scripts/evaluate.py --ship` adds or replaces an entry.
+of the code that trained it, its evaluation over 100 games and, where the model was shipped from its run folder, its
+training curve (`<env>__<agent>.curve.csv`, agents.curves.curve_table), so that `04_compare.py --shipped` draws the
+shipped agents after the run folder is gone. `scripts/evaluate.py --ship` adds or replaces an entry.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import torch
 import torch.nn as nn
 
 from agents.checkpoint import CheckpointError, load_agent
+from agents.curves import write_curve
 from breakout_py.files import atomic_path, write_json
 
 TRAINED_DIR = Path(__file__).resolve().parent / "trained"
@@ -92,13 +95,21 @@ def load_shipped(agent: str = "pixel", env_id: str = "BreakoutPy-v0", device: st
 
 def ship(model_path: Path, checkpoint: dict[str, Any], evaluation: dict[str, Any], provenance: dict[str, Any],
          trained_dir: Path = TRAINED_DIR) -> dict[str, Any]:
-    """Copy a final model into `trained_dir` and add (or replace) its manifest entry, both written atomically."""
+    """Copy a final model into `trained_dir` and add (or replace) its manifest entry, both written atomically; with
+    the training curve of the run folder the model lies in, when it lies in one (an entry replaced keeps no curve of
+    the agent before)."""
     trained_dir = Path(trained_dir)
     trained_dir.mkdir(parents=True, exist_ok=True)
     agent, env_id = shipped_agent_name(checkpoint["agent_name"], checkpoint["env_kwargs"]), checkpoint["env_id"]
     file_name = f"{env_id.replace('/', '-')}__{agent}.pt"
     with atomic_path(trained_dir / file_name) as tmp:
         shutil.copyfile(model_path, tmp)
+    curve = trained_dir / f"{env_id.replace('/', '-')}__{agent}.curve.csv"
+    run_dir = Path(model_path).parent
+    if (run_dir / "config.json").is_file() and any(run_dir.glob("events.out.tfevents.*")):
+        write_curve(run_dir, curve)
+    else:
+        curve.unlink(missing_ok=True)
     args = checkpoint["args"]
     # where the run folder was is no setting of the agent's training, and often a path of one machine: left out
     training_args = {name: value for name, value in args.items() if name != "runs_dir"}
@@ -109,6 +120,8 @@ def ship(model_path: Path, checkpoint: dict[str, Any], evaluation: dict[str, Any
         "seed": args["seed"], "run_name": args.get("run_name"), "training_args": training_args,
         "evaluation": evaluation, **provenance,
     }
+    if curve.is_file():
+        entry["curve"] = curve.name
     if checkpoint.get("state_spec"):
         entry["state_spec"] = checkpoint["state_spec"]  # the spec's path and digest, checked when it is played
     manifest = read_manifest(trained_dir)

@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/04_compare.py                                   # runs/BreakoutPy-v0__*
     .venv/bin/python scripts/04_compare.py --env-id CartPole-v1 --targets 475
+    .venv/bin/python scripts/04_compare.py --env-id GBCSnake-v0 --shipped   # the shipped agents, no run folders
 
 Reads every run folder under --runs-dir written by 02_train_memory.py / 03_train_pixel.py for --env-id (its
 config.json and TensorBoard scalars) and writes to --out-dir:
@@ -9,6 +10,8 @@ config.json and TensorBoard scalars) and writes to --out-dir:
                 that reached that point, band min-max over them)
   losses.png    value/policy loss, entropy, approx-KL, clip fraction, explained variance against steps and seconds
   comparison.md, comparison.csv   one row per agent;  runs.csv   one row per run (seed)
+With --shipped it compares the agents shipped for --env-id from the training curves shipped with them
+(agents/trained/<env>__<agent>.curve.csv) and writes to <out-dir>/shipped/<env>/, the evaluation as a column.
 An agent whose runs used different observations (obs_type) gets one row per observation, e.g. 'memory (state)' and
 'memory (ram)' on GBCBreakout-v0.
 
@@ -25,8 +28,9 @@ from typing import Optional
 
 import tyro
 
-from agents.compare import compare_runs
-from breakout_py.errors import run_script
+from agents.compare import compare_runs, compare_shipped
+from agents.curves import CURVE_WINDOW
+from breakout_py.errors import UserError, run_script
 
 
 @dataclass
@@ -51,10 +55,19 @@ class Args:
     """games of each scripted player (breakout_py.baselines, gbc.baselines) drawn as reference lines at the runs'
     frame skip, for BreakoutPy-v0 and each of our Game Boy games (GBC plays them one by one: 0.4 s a Breakout game;
     0: none)"""
+    shipped: bool = False
+    """compare the agents shipped for --env-id (agents/trained/) from their shipped training curves instead of run
+    folders (--runs-dir and --run-glob unused; the curves keep the 20-episode smoothed return)"""
 
 
 def main(args: Args) -> Path:
-    return compare_runs(**dataclasses.asdict(args))
+    settings = dataclasses.asdict(args)
+    if settings.pop("shipped"):
+        if args.window != CURVE_WINDOW:
+            raise UserError(f"--shipped reads the shipped curves, smoothed over {CURVE_WINDOW} episodes: drop --window")
+        return compare_shipped(args.env_id, args.out_dir, args.fractions, args.reference_return, args.targets,
+                               args.baseline_games)
+    return compare_runs(**settings)
 
 
 if __name__ == "__main__":

@@ -123,7 +123,9 @@ def main(args: Args) -> dict:
         # the spec it trained on (a checkpoint from before the record: the one this evaluation read)
         state_spec = checkpoint.get("state_spec") or results["state_spec"]
         entry = ship(Path(args.model), {**checkpoint, "state_spec": state_spec}, evaluation, provenance)
-        print(f"shipped {args.model} as agents/trained/{entry['file']} (manifest agents/trained/manifest.json)")
+        curve = (f", its training curve as agents/trained/{entry['curve']}" if "curve" in entry else
+                 " without a training curve (no run folder's logs beside it)")
+        print(f"shipped {args.model} as agents/trained/{entry['file']}{curve} (manifest agents/trained/manifest.json)")
     return summary
 
 

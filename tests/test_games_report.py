@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from agents.curves import CURVE_COLUMNS
 from agents.probing.game_runs import GameNameError, plan, resolve_game
 from agents.probing.games_report import COLUMNS, games_rows, write_games_report
 from breakout_py.errors import UserError
@@ -69,6 +70,14 @@ def pipeline_root(tmp_path) -> Path:
     root = tmp_path / "pipeline"
     trained = _manifest(tmp_path, ("memory", "GBCBreakout-v0"), ("pixel", "GBCBreakout-v0"),
                         ("memory_ram", "GBCBreakout-v0"))
+    # the memory agent shipped with its training curve: 90% of its best (10) first reached at 2M steps by a peak
+    columns = list(CURVE_COLUMNS)
+    write_table(trained / "GBCBreakout-v0__memory.curve.csv", columns,
+                [[step * 1_000_000, step * 100.0, step * 50, mean, peak] + [0.0] * (len(columns) - 5)
+                 for step, mean, peak in ((1, 2, 2), (2, 5, 9.5), (3, 8, 8), (4, 10, 10), (5, 9, 9))])
+    manifest = json.loads((trained / "manifest.json").read_text())
+    manifest["agents"][0]["curve"] = "GBCBreakout-v0__memory.curve.csv"
+    write_json(trained / "manifest.json", manifest)
     _, breakout = plan("breakout", root, trained)
     _everything(breakout)
     _, pong = plan("pong", root, trained)
@@ -87,8 +96,9 @@ def test_cross_game_table_has_one_row_per_game_and_says_why_a_cell_is_empty(pipe
     assert breakout["extractor kept bytes"].startswith(f"{spec['summary']['kept_bytes']} (")
     assert breakout["extractor dropped bytes"].startswith(f"{sum(spec['summary']['dropped_bytes'].values())} (")
     assert breakout["extractor score"].startswith("state recall ")
-    assert breakout["memory agent return"].startswith("104.5 over 100 games (sampled, this run); trained 3.0M")
-    assert breakout["pixel agent return"].startswith("50.0 over 100 games (sampled, manifest)")
+    assert breakout["memory agent return"] == ("104.5 over 100 games (sampled, this run); trained 3.0M steps, 900 s; "
+                                               "90% of its best smoothed return (10.0) at 2.00M steps, 200 s")
+    assert breakout["pixel agent return"] == "50.0 over 100 games (sampled, manifest); trained 3.0M steps, 900 s"
     assert breakout["memory agent (raw RAM) return"].startswith("50.0 over 100 games (sampled, manifest)")
     assert breakout["top key variables of the raw-RAM agent (06)"] == "0xFF80, ball_x"
     assert breakout["scripted player"] == "follow_ball: 112.6 over 10 games"

@@ -27,7 +27,7 @@ import numpy as np
 import breakout_py
 from gbc import GAME_ENV_IDS, PROFILED_ENV_ID
 from agents.probing.key_variable_games import compare_by_address
-from agents.shipped import SHIPPED_AGENTS, read_manifest
+from agents.shipped import SHIPPED_AGENTS, TRAINED_DIR, read_manifest
 from breakout_py.baselines import play_games
 from breakout_py.errors import UserError
 from breakout_py.files import atomic_write, write_json
@@ -172,8 +172,10 @@ def plan(name: str, out_root: str | Path, trained_dir: Path | None = None,
         hide_symbols(name, out / USER_ROM_DIR)
         if "memory" in shipped:
             _copy_agent_spec(shipped["memory"], Path(target.profile))
-    write_json(out / GAME_FILE, {**asdict(target), "shipped": {agent: {k: e.get(k) for k in (
-        "file", "global_step", "train_seconds", "evaluation")} for agent, e in shipped.items()},
+    trained = Path(trained_dir or TRAINED_DIR)
+    write_json(out / GAME_FILE, {**asdict(target), "shipped": {agent: {
+        **{k: e.get(k) for k in ("file", "global_step", "train_seconds", "evaluation")},
+        "curve": str(trained / e["curve"]) if e.get("curve") else None} for agent, e in shipped.items()},
         "planned_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
     return target, out
 

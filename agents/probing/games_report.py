@@ -4,10 +4,12 @@ a self-contained games.html.
 
 Per game: the extractor's kept and dropped bytes and its score against the symbols file (01); the evaluation returns
 (this run's, else the manifest's) of the shipped agents (the memory agent on the extracted state, the memory agent on
-raw RAM, the pixel agent) beside the scripted player's mean; the top key variables of both memory agents (06); the
-probe's best-layer R^2 of the probed key variables against both controls, the median best-layer score of each kind of
-variable (position, velocity, counter, flag, array element, ...), the causal check's share of key variables that pass
-and the function-vector screen maps' agreement with the emulator's (07); links to the game's reports. A cell that does
+raw RAM, the pixel agent), their training budget and, where a training curve was shipped with the agent, the step
+and second at which it first reached 90% of its best smoothed return, beside the scripted player's mean; the top key
+variables of both memory agents (06); the probe's best-layer R^2 of the probed key variables against both controls,
+the median best-layer score of each kind of variable (position, velocity, counter, flag, array element, ...), the
+causal check's share of key variables that pass and the function-vector screen maps' agreement with the emulator's
+(07); links to the game's reports. A cell that does
 not apply says why (the step's skip line, or the file that is missing).
 """
 
@@ -22,6 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from agents.curves import run_from_curve
 from agents.probing.game_runs import GAME_FILE, SCRIPTED_FILE
 from agents.shipped import SHIPPED_AGENTS
 from breakout_py.errors import UserError
@@ -100,7 +103,22 @@ def agent_cell(folder: Path, game: dict[str, Any], agent: str) -> str:
     steps = shipped.get("global_step")
     trained = f"; trained {steps / 1e6:.1f}M steps, {shipped.get('train_seconds', 0):.0f} s" if steps else ""
     return (f"{evaluation['mean_return']:.1f} over {evaluation.get('episodes', '?')} games "
-            f"({'greedy' if evaluation.get('greedy') else 'sampled'}, {where}){trained}")
+            f"({'greedy' if evaluation.get('greedy') else 'sampled'}, {where}){trained}{convergence(shipped)}")
+
+
+def convergence(shipped: dict[str, Any]) -> str:
+    """When its training curve was shipped: the env step and training second at which the agent's smoothed return
+    first reached 90% of its best (agents.compare's definitions); else "" (no curve kept)."""
+    if not shipped.get("curve"):
+        return ""
+    if not Path(shipped["curve"]).is_file():
+        return f"; no curve at {shipped['curve']}"
+    run = run_from_curve(Path(shipped["curve"]), "shipped", "agent", 0)
+    if not len(run.smoothed):
+        return "; no smoothed return in its curve"
+    step = run.first_reach(0.9 * run.best)
+    return (f"; 90% of its best smoothed return ({run.best:,.1f}) at {step / 1e6:.2f}M steps, "
+            f"{run.seconds_at(step):,.0f} s")
 
 
 def scripted_cell(folder: Path, steps: dict[str, str]) -> str:
