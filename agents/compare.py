@@ -296,10 +296,9 @@ def compare_shipped(env_id: str, out_dir: str | Path = "artifacts/compare", frac
     labels = [f"{f:g}xR" for f in fractions] + [f"{t:g}" for t in targets]
     for label, entry in curveless:
         steps, seconds = entry["global_step"], entry["train_seconds"]
-        no_curve = {"final_return": float("nan"), "best_return": float("nan")}
         run_rows.append({"agent": label, "seed": entry["seed"], "run": entry.get("run_name") or entry["file"],
                          "env_steps": steps, "train_seconds": seconds, "sps": round(steps / seconds, 1),
-                         "episodes": None, **no_curve,
+                         "episodes": None, "final_return": float("nan"), "best_return": float("nan"),
                          **{f"{kind}_to_{t}": None for t in labels for kind in ("steps", "seconds")}})
         agent_rows.append({"agent": label, "seeds": 1, "env_steps": steps, "train_seconds": seconds,
                            "sps": round(steps / seconds, 1),
@@ -312,7 +311,7 @@ def compare_shipped(env_id: str, out_dir: str | Path = "artifacts/compare", frac
     preface = (f"The agents shipped for {env_id} (agents/trained/manifest.json), one seed each, from the training "
                f"curves shipped with them (the mean return of the last {CURVE_WINDOW} episodes at up to "
                f"{CURVE_ROWS:,} logged iterations, so steps to a threshold are read at that resolution). "
-               + (f"Shipped without a curve (trained before curves were shipped, their run folders gone): "
+               + (f"Shipped without a curve (no run folder's logs beside the model when it was shipped): "
                   f"{', '.join(label for label, _ in curveless)}; their rows give the manifest's steps, seconds "
                   "and evaluation. " if curveless else "")
                + "Evaluation: the manifest's mean return over its evaluation games (env seed "

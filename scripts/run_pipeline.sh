@@ -19,6 +19,7 @@
 #   options: --out-dir DIR (artifacts/pipeline), --scripted-games N (10)
 #
 # Training from scratch instead of using the shipped agents: scripts/run_all.sh --full (see README).
+{  # bash reads the whole block before running it, so editing this file during a run cannot change that run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
@@ -133,3 +134,5 @@ fi
 echo
 echo "pipeline done ($(date +%H:%M:%S)); each game's folder is listed above (probe/report.html where its pixel agent was probed)"
 [ "$ALL" = 0 ] || echo "across games: $OUT/games.html, $OUT/games.csv"
+exit
+}

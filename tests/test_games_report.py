@@ -232,3 +232,31 @@ def test_run_pipeline_plays_the_games_beside_06_to_08_and_fails_when_they_fail(t
     assert run.returncode == 1 and "stand-in: scripts/evaluate.py fails" in run.stdout
     assert run.stderr.strip().startswith("error: run_pipeline.sh: the games played failed")
     assert "pong done" not in run.stdout
+
+
+def test_editing_run_pipeline_during_a_run_does_not_change_that_run(tmp_path):
+    """bash reads a script as it goes; run_pipeline.sh is one block read whole, so a user who edits it (say, its
+    defaults) while it runs cannot send the running copy into a half-read line. The stand-in of step 01 rewrites
+    the file in place, as an editor does, with the loop's steps renamed."""
+    tree = tmp_path / "tree"
+    (tree / "scripts").mkdir(parents=True)
+    script = tree / "scripts" / "run_pipeline.sh"
+    shutil.copy(ROOT / "scripts" / "run_pipeline.sh", script)
+    (tree / "scripts" / "pipeline_game.py").symlink_to(ROOT / "scripts" / "pipeline_game.py")
+    edited = script.read_text().replace('step "06 key', 'step "EDITED 06 key').replace("# ", "#  ")
+    (tmp_path / "edited.sh").write_text(edited)
+    stand_in = tmp_path / "python"
+    stand_in.write_text(f"""#!/usr/bin/env bash
+case "$1" in
+  scripts/pipeline_game.py) exec {sys.executable} "$@" ;;
+  scripts/01_extract_state.py) cat {tmp_path / "edited.sh"} > {script} ;;
+esac
+echo "ran $1"
+""")
+    stand_in.chmod(0o755)
+    run = subprocess.run(["bash", str(script), "--game", "pong", "--out-dir", str(tmp_path / "out")], cwd=tree,
+                         env={**ENV, "PYTHON": str(stand_in)}, capture_output=True, text=True, timeout=120)
+    assert script.read_text() == edited  # the file was edited during the run
+    assert run.returncode == 0, run.stderr
+    assert "EDITED" not in run.stdout and "syntax error" not in run.stderr
+    assert "ran scripts/08_visualise.py" in run.stdout and "pong done" in run.stdout
