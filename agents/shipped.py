@@ -96,8 +96,8 @@ def load_shipped(agent: str = "pixel", env_id: str = "BreakoutPy-v0", device: st
 def ship(model_path: Path, checkpoint: dict[str, Any], evaluation: dict[str, Any], provenance: dict[str, Any],
          trained_dir: Path = TRAINED_DIR) -> dict[str, Any]:
     """Copy a final model into `trained_dir` and add (or replace) its manifest entry, both written atomically; with
-    the training curve of the run folder the model lies in, when it lies in one (an entry replaced keeps no curve of
-    the agent before)."""
+    the training curve of the run folder the model lies in, when it lies in one. Outside a run folder the same model
+    shipped again keeps its curve, and another model replacing it ships with none (the curve was the old one's)."""
     trained_dir = Path(trained_dir)
     trained_dir.mkdir(parents=True, exist_ok=True)
     agent, env_id = shipped_agent_name(checkpoint["agent_name"], checkpoint["env_kwargs"]), checkpoint["env_id"]
@@ -106,9 +106,11 @@ def ship(model_path: Path, checkpoint: dict[str, Any], evaluation: dict[str, Any
         shutil.copyfile(model_path, tmp)
     curve = trained_dir / f"{env_id.replace('/', '-')}__{agent}.curve.csv"
     run_dir = Path(model_path).parent
+    previous = next((e for e in read_manifest(trained_dir)["agents"] if (e["agent"], e["env_id"]) == (agent, env_id)),
+                    {})
     if (run_dir / "config.json").is_file() and any(run_dir.glob("events.out.tfevents.*")):
         write_curve(run_dir, curve)
-    else:
+    elif previous.get("sha256") != sha256_of(model_path):  # another model: the curve there is not this one's
         curve.unlink(missing_ok=True)
     args = checkpoint["args"]
     # where the run folder was is no setting of the agent's training, and often a path of one machine: left out

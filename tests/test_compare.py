@@ -2,7 +2,10 @@
 
 import csv
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -228,6 +231,20 @@ def test_shipping_from_a_run_folder_ships_its_training_curve(tmp_path):
     assert [int(r["env_step"]) for r in rows] == [100, 200, 300, 400, 500] and rows[-1]["episodes"] == "50"
     assert float(rows[-1]["mean_return_last_20"]) == pytest.approx(np.mean(np.arange(310, 501, 10) / 100))
 
-    again = ship(TRAINED_DIR / entry["file"], checkpoint, entry["evaluation"], {}, trained_dir=trained)
+    # the same model shipped again from outside a run folder (say, to evaluate it anew) keeps its curve
+    same = ship(trained / shipped["file"], checkpoint, entry["evaluation"], {}, trained_dir=trained)
+    assert same["curve"] == shipped["curve"] and len(read_csv(trained / shipped["curve"])) == 5
+    # another model in its place: the curve was the old one's, so it goes
+    other = next(e for e in read_manifest()["agents"] if e["sha256"] != entry["sha256"])
+    again = ship(TRAINED_DIR / other["file"], checkpoint, entry["evaluation"], {}, trained_dir=trained)
     assert "curve" not in again and not (trained / shipped["curve"]).exists()
     assert "curve" not in read_manifest(trained)["agents"][0]
+
+
+def test_compare_shipped_refuses_another_window(tmp_path):
+    done = subprocess.run([sys.executable, "scripts/04_compare.py", "--env-id", "GBCSnake-v0", "--shipped",
+                           "--window", "5", "--out-dir", str(tmp_path)], cwd=REPO, capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 2 and done.stderr.startswith("error: --shipped reads the shipped curves, smoothed over "
+                                                           "20 episodes: drop --window")
+    assert not any(tmp_path.iterdir())
