@@ -284,4 +284,3 @@ def test_compare_draws_the_scripted_players_at_the_runs_frame_skip():
     random_mean, follower_mean = (value for _, value in lines)
     assert follower_mean == play_games("follow_ball", 6, 2, seed=0).mean() > 50 > random_mean
     assert reference_lines("CartPole-v1", [run], games=6) == []  # no scripted player for other envs
-
