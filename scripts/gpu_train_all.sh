@@ -12,6 +12,7 @@
 # CUDA machine install the matching CUDA wheel of the same torch version first); the scripts use CUDA whenever torch
 # sees it. Writes the run folders (TensorBoard logs and final models; checkpoints and videos are dropped to keep the
 # result small), evaluations, the comparisons and gpu.txt (which card) under $OUT, and prints where.
+{  # bash reads the whole block before running it, so editing this file during a run cannot change that run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
@@ -21,7 +22,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --envs) ENVS=$2; shift ;;
     --dry-run) DRY_RUN=1; PASS+=(--dry-run) ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1' "$0"; exit 0 ;;
     *) PASS+=("$1") ;;
   esac
   shift
@@ -43,3 +44,5 @@ done
 [ "$DRY_RUN" = 1 ] && exit 0
 find "$OUT/runs" \( -name checkpoints -o -name videos \) -type d -prune -exec rm -rf {} +
 echo "wrote runs, evaluations and the comparisons to $OUT"
+exit
+}

@@ -19,6 +19,7 @@
 # on the extracted state (the default) and on the raw RAM (run name <mode>-ram), and 04_compare.py compares all three. Then each final model is evaluated over 100 games
 # (<out-dir>/evaluate/) and the runs are compared (<out-dir>/compare/<mode>/<env>/).
 # Environment: PYTHON (default .venv/bin/python); OMP_WAIT_POLICY (default PASSIVE: agents/cpu_threads.py).
+{  # bash reads the whole block before running it, so editing this file during a run cannot change that run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
@@ -35,7 +36,7 @@ while [ $# -gt 0 ]; do
     --runs-dir) RUNS_DIR=$2; shift ;;
     --out-dir) OUT_DIR=$2; shift ;;
     --dry-run) DRY_RUN=1 ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1' "$0"; exit 0 ;;
     *) echo "error: run_all.sh: unknown option '$1' (see scripts/run_all.sh --help)" >&2; exit 2 ;;
   esac
   shift
@@ -99,3 +100,5 @@ case "$ENV_ID" in BreakoutPy-v0|GBCBreakout-v0) TARGETS=(--targets 195 108 54) ;
 COMPARE=("$PY" scripts/04_compare.py --env-id "$ENV_ID" --runs-dir "$RUNS_DIR" --run-glob "$GLOB" ${TARGETS[@]+"${TARGETS[@]}"}
          --out-dir "$OUT_DIR/compare/$MODE")
 if [ "$DRY_RUN" = 1 ]; then printf '%q ' "${COMPARE[@]}"; echo; else "${COMPARE[@]}"; fi
+exit
+}

@@ -140,6 +140,19 @@ def test_ridge_probe_reads_small_eigen_directions_whatever_the_order_of_samples(
     assert np.allclose(fits[1].weights[:, 0], fits[0].weights[:, 0], rtol=1e-5, atol=0)
 
 
+def test_a_layer_constant_on_every_training_sample_reads_nothing_and_does_not_fail():
+    """A dead layer (every unit constant, e.g. all ReLUs off) is probed, not refused: zero weights, the training
+    mean as the prediction (R^2 about 0), chance balanced accuracy."""
+    rng = np.random.default_rng(0)
+    n = 600
+    y = np.stack([rng.normal(size=n), rng.integers(0, 2, n)], axis=1)
+    fit = fit_probes(np.full((n, 5), 3.0, np.float32), y, np.repeat([0, 1, 2], n // 3), np.array([False, True]))
+    assert np.array_equal(fit.weights, np.zeros((5, 2)))
+    train_mean = y[:n // 3, 0].mean()
+    assert fit.intercept[0] == pytest.approx(train_mean)
+    assert abs(fit.test_score[0]) < 0.02 and fit.test_score[1] == 0.5
+
+
 def test_features_constant_on_the_training_samples_change_nothing():
     x, y, split = nearly_collinear()
     padded = np.concatenate([x[:, :4], np.full((len(x), 3), 7.0, np.float32), x[:, 4:]], axis=1)

@@ -20,6 +20,7 @@ from agents.probing.game import ProbeConfig
 from agents.probing.games import run_probe
 from agents.probing.probes import ProbeError, r2_score
 from agents.probing.report import _bars_html
+from agents.probing.screen_maps import wilson_interval
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONWARNINGS": "ignore"}
@@ -99,6 +100,9 @@ def test_probe_writes_every_table_and_scores_every_variable(report):
     maps = (folder / "screen_maps.csv").read_text().splitlines()
     assert len(maps) == 1 + 3 * 3 * 2 * 3  # key variables x hidden layers x directions x methods
     assert sorted(summary["screen_maps"]["variables"]) == ["ball_x", "ball_y", "paddle_x"]
+    for row in summary["screen_maps"]["variables"].values():  # each hit rate with its Wilson interval
+        hits = round(row["pointing_hit_rate"] * row["states"])
+        assert row["pointing_interval"] == pytest.approx(list(wilson_interval(hits, row["states"])))
 
 
 def test_report_has_every_layer_and_tensorboard_images(report):
@@ -112,6 +116,7 @@ def test_report_has_every_layer_and_tensorboard_images(report):
     assert len(list((report.parent / "figures" / "regions").glob("*.png"))) == 120
     assert "Function-vector screen maps" in page
     assert all(f'alt="screen map of {name}"' in page for name in ("ball_x", "ball_y", "paddle_x"))
+    assert "its 95% interval" in page and re.search(r"<td>\[[01]\.\d\d, [01]\.\d\d\]</td>", page)
 
 
 def test_report_lays_out_array_variables_as_summary_json_says(report, tmp_path):

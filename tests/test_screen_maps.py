@@ -11,7 +11,7 @@ import torch
 from agents.networks import CNNAgent
 from agents.probing.probes import ProbeError, find_layers
 from agents.probing.screen_maps import (DEFAULT_METHOD, METHODS, ScreenPerturbations, map_variable, pointing_hit,
-                                        pointing_tolerance, to_screen, top_k_iou, top_k_pixels)
+                                        pointing_tolerance, to_screen, top_k_iou, top_k_pixels, wilson_interval)
 
 SIZE, SCALE = 16, 2  # the network sees 16x16 frames of a 32x32 screen
 PLANTED_ROWS = (2, 4)  # square A (the variable) lives in these network rows; its x is the variable
@@ -138,6 +138,19 @@ def test_pointing_game_on_hand_made_maps():
     assert pointing_hit(heat, reference, tolerance=2)
     assert pointing_tolerance((42, 42), (84, 84)) == 2 and pointing_tolerance((84, 84), (144, 160)) == 2
     assert pointing_tolerance((84, 84), (84, 84)) == 0
+
+
+def test_the_pointing_rate_interval_is_wilsons():
+    # worked by hand from the score formula: centre (p + z²/2n) / (1 + z²/n),
+    # half-width z √(p(1-p)/n + z²/4n²) / (1 + z²/n)
+    assert wilson_interval(0, 10) == pytest.approx((0.0, 0.2775), abs=1e-4)
+    assert wilson_interval(5, 10) == pytest.approx((0.2366, 0.7634), abs=1e-4)
+    low, high = wilson_interval(25, 32)
+    assert low == pytest.approx(0.6124, abs=1e-4) and high == pytest.approx(0.8898, abs=1e-4)
+    assert wilson_interval(32, 32)[1] == 1.0 and wilson_interval(32, 32)[0] < 1.0  # not empty at n of n
+    assert all(np.isnan(wilson_interval(0, 0)))
+    narrower = wilson_interval(100, 128)
+    assert narrower[1] - narrower[0] < high - low  # four times the states: about half the width
 
 
 def test_upsampling_keeps_a_hot_pixel_in_place():

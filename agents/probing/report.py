@@ -644,6 +644,13 @@ def _html(outputs: ProbeOutputs, figures: dict[str, bytes], thumbs: dict[str, by
     return "\n".join(parts)
 
 
+def _interval(row: dict[str, str]) -> str:
+    """A screen_maps.csv row's pointing-game interval, "-" for a folder 07 wrote before intervals."""
+    if "pointing_low" not in row:
+        return "-"
+    return f"[{float(row['pointing_low']):.2f}, {float(row['pointing_high']):.2f}]"
+
+
 def screen_maps_html(folder: Path) -> str:
     """The function-vector screen maps that step 07 wrote (screen_maps.csv, screen_maps/<variable>.png): each key
     variable's map beside its reference (the game's perturbation map, or play's), and every variable x layer x
@@ -653,11 +660,11 @@ def screen_maps_html(folder: Path) -> str:
         return ""
     rows = _read_csv(table)
     chosen = [r for r in rows if r["chosen"] == "True"]
-    header = ["variable", "layer", "direction", "method", "reference", "IoU (top k)", "k", "pointing game", "states",
-              "median IoU per state"]
+    header = ["variable", "layer", "direction", "method", "reference", "IoU (top k)", "k", "pointing game",
+              "its 95% interval", "states", "median IoU per state"]
     # a folder 07 wrote before references from play has no reference column: its maps were all perturbation maps
     cells = [[r["variable"], r["layer"], r["direction"], r["method"], r.get("reference", "perturbation"), r["iou"],
-              r["k"], r["pointing_hit_rate"], r["pointing_states"], r["state_iou_median"]] for r in rows]
+              r["k"], r["pointing_hit_rate"], _interval(r), r["pointing_states"], r["state_iou_median"]] for r in rows]
     pictures = [_img((Path(folder) / "screen_maps" / f"{r['variable']}.png").read_bytes(),
                      f"screen map of {r['variable']}", "640px") for r in chosen
                 if (Path(folder) / "screen_maps" / f"{r['variable']}.png").is_file()]
@@ -667,7 +674,8 @@ def screen_maps_html(folder: Path) -> str:
             "of the pixels that perturbing the variable changes (reference \"perturbation\"), or, for a position "
             "the game draws only on events, of where play draws its values (reference \"play\"). IoU: the map's top "
             "k pixels against the reference's k pixels; pointing game: the share of states whose map peaks inside "
-            "their reference region (agents/probing/README.md says how each map is made).</p>"
+            "their reference region, with its 95% Wilson interval over the states (agents/probing/README.md says how "
+            "each map is made).</p>"
             + _table(header, [c for c, r in zip(cells, rows) if r["chosen"] == "True"]) + "".join(pictures)
             + "<details><summary>Every layer, direction and method</summary>" + _table(header, cells)
             + "</details>")

@@ -9,7 +9,9 @@ and its agreement with the game's own perturbation map of that variable. Game-in
   downscaled frames.
 - `top_k_iou` and `pointing_hit`: IoU of the map's k highest pixels with the reference's region (k = the region's
   pixel count), and whether the map's highest pixel lies in the region, within a tolerance of one network input pixel
-  on the screen (the map holds no finer detail; the pointing game of Zhang et al. 2016 allows 15 px).
+  on the screen (the map holds no finer detail; the pointing game of Zhang et al. 2016 allows 15 px); the hit rate
+  comes with its 95% Wilson interval over the states (`wilson_interval`: with 32 states it spans about 30 points, so a
+  rate near a bar says little alone).
 - `map_variable`: both measures for one variable, layer and method, over the states of a `ScreenPerturbations`:
   each state's network inputs (the state, then the state with the variable perturbed) and the fraction of the
   perturbations that changed each screen pixel (the reference); for a variable the game draws only on events, whose
@@ -73,6 +75,10 @@ class ScreenMap:
     @property
     def hit_rate(self) -> float:
         return float(self.hits.mean()) if self.hits.size else float("nan")
+
+    @property
+    def hit_interval(self) -> tuple[float, float]:
+        return wilson_interval(int(self.hits.sum()), int(self.hits.size))
 
     @property
     def state_iou_median(self) -> float:
@@ -155,6 +161,17 @@ def pointing_hit(heat: np.ndarray, reference: np.ndarray, tolerance: int = 0) ->
     return bool((reference[max(y - tolerance, 0):y + tolerance + 1, max(x - tolerance, 0):x + tolerance + 1] > 0).any())
 
 
+def wilson_interval(successes: int, trials: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval of a binomial rate (95% for z = 1.96): unlike rate +- z * standard error it stays
+    inside [0, 1] and is not empty at 0 or n successes. (nan, nan) for no trials."""
+    if trials <= 0:
+        return float("nan"), float("nan")
+    rate, z2 = successes / trials, z * z
+    centre = (rate + z2 / (2 * trials)) / (1 + z2 / trials)
+    half = z * np.sqrt(rate * (1 - rate) / trials + z2 / (4 * trials * trials)) / (1 + z2 / trials)
+    return float(max(centre - half, 0.0)), float(min(centre + half, 1.0))
+
+
 def pointing_tolerance(input_shape: tuple[int, ...], screen_shape: tuple[int, ...]) -> int:
     """Screen pixels per network input pixel (rounded up): 0 when the network sees the screen at its own size."""
     ratio = max(screen / size for screen, size in zip(screen_shape, input_shape))
@@ -213,6 +230,7 @@ def summary_of(maps: list[ScreenMap]) -> dict[str, Any]:
             "direction": next((m.direction for m in maps if m.chosen), DEFAULT_DIRECTION),
             "variables": {m.variable: {"layer": m.layer, "reference": m.reference_source, "iou": m.iou, "k": m.k,
                                        "pointing_hit_rate": m.hit_rate,
+                                       "pointing_interval": list(m.hit_interval),
                                        "pointing_tolerance_px": m.tolerance,
                                        "states": int(m.hits.size), "state_iou_median": m.state_iou_median}
                           for m in chosen},
@@ -231,12 +249,13 @@ def screen_map_lines(maps: list[ScreenMap]) -> list[str]:
             continue
         lines.append(f"screen map {m.variable} ({m.layer} {m.direction}, {m.method}): IoU {m.iou:.2f} with the "
                      f"{m.reference_source} map "
-                     f"(top {m.k} px), pointing game {int(m.hits.sum())}/{m.hits.size} = {m.hit_rate:.0%} (within {m.tolerance} px)")
+                     f"(top {m.k} px), pointing game {int(m.hits.sum())}/{m.hits.size} = {m.hit_rate:.0%} "
+                     f"[{m.hit_interval[0]:.0%}, {m.hit_interval[1]:.0%}] (within {m.tolerance} px)")
     return lines
 
 
 CSV_HEADER = ["variable", "layer", "direction", "method", "chosen", "reference", "iou", "k", "pointing_hit_rate",
-              "pointing_states", "pointing_tolerance_px", "state_iou_median"]
+              "pointing_low", "pointing_high", "pointing_states", "pointing_tolerance_px", "state_iou_median"]
 
 
 def write_screen_maps(maps: list[ScreenMap], backdrop: dict[str, np.ndarray], out_dir: str | Path) -> list[Path]:
@@ -251,7 +270,7 @@ def write_screen_maps(maps: list[ScreenMap], backdrop: dict[str, np.ndarray], ou
         arrays[f"{m.variable}/screen"] = backdrop[m.variable]
     written = [atomic_write_with(out / "screen_maps.npz", lambda tmp: np.savez_compressed(tmp, **arrays))]
     rows = [[m.variable, m.layer, m.direction, m.method, m.chosen, m.reference_source, m.iou, m.k, m.hit_rate,
-             m.hits.size, m.tolerance, m.state_iou_median] for m in maps]
+             *m.hit_interval, m.hits.size, m.tolerance, m.state_iou_median] for m in maps]
     written.append(write_table(out / "screen_maps.csv", CSV_HEADER, rows))
     for m in maps:
         if m.chosen:
@@ -285,8 +304,10 @@ def figure_png(m: ScreenMap, screen: np.ndarray) -> bytes:
         ax.set_title(title, fontsize=8)
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.suptitle(f"{m.variable}: IoU of the top {m.k} px {m.iou:.2f}; pointing game {m.hit_rate:.0%} of "
-                 f"{m.hits.size} states (within {m.tolerance} px); cyan: the {m.reference_source} map's region",
+    low, high = m.hit_interval
+    fig.suptitle(f"{m.variable}: IoU of the top {m.k} px {m.iou:.2f}; pointing game {m.hit_rate:.0%} [{low:.0%}, "
+                 f"{high:.0%}] of {m.hits.size} states (within {m.tolerance} px); cyan: the {m.reference_source} map's "
+                 "region",
                  fontsize=8)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", bbox_inches="tight")
