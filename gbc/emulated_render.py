@@ -33,6 +33,7 @@ from pyboy import PyBoy
 from breakout_py.errors import UserError
 from gbc.dump import MODELS, MemoryDump, Recorder, Recording, dump_pyboy
 from gbc.hardware import CGB_WRAM_BANKS, WRAM_END, WRAM_SWITCHED_START
+from gbc.memory import RamReader, RamSnapshot
 from gbc.profiles import DEFAULT_SCREEN_LAG_FRAMES, GameProfile, ProfileError, get_profile
 
 SCREEN_LAG_FRAMES = DEFAULT_SCREEN_LAG_FRAMES  # Breakout's, measured as above; a profile may say another
@@ -59,6 +60,7 @@ class EmulatedFrame:
     dump: MemoryDump | None  # N = 1, taken at the start of the shown frame (None when not asked for)
     values: dict[Key, int]
     frames_run: int
+    ram: RamSnapshot | None = None  # WRAM and HRAM at the dump's moment (None when not asked for)
 
 
 def state_model(state: bytes) -> str:
@@ -84,6 +86,7 @@ class EmulatedRenderer:
             raise ValueError(f"frames must be >= 1, got {frames}")
         self.frames = frames
         self._emulators: dict[str, PyBoy] = {}
+        self._readers: dict[str, RamReader] = {}
 
     def _emulator(self, model: str, state: bytes) -> PyBoy:
         """The emulator of `model`; a new one first runs `state` once. Measured on the runner's ducking state: a
@@ -94,6 +97,7 @@ class EmulatedRenderer:
             pyboy.load_state(io.BytesIO(state))
             pyboy.tick(self.frames, True)
             self._emulators[model] = pyboy
+            self._readers[model] = RamReader(pyboy)
         return self._emulators[model]
 
     def resolve(self, overrides: Mapping[Key, Value]) -> list[tuple[Key, int, int, bytes]]:
@@ -136,10 +140,12 @@ class EmulatedRenderer:
         return writes
 
     def run(
-        self, state: bytes, overrides: Mapping[Key, Value], frames: int | None = None, with_dump: bool = True
+        self, state: bytes, overrides: Mapping[Key, Value], frames: int | None = None, with_dump: bool = True,
+        with_ram: bool = False,
     ) -> EmulatedFrame:
         """Loads `state`, writes the overrides, runs `frames` frames (default: this renderer's) and returns the
-        last one, with the dump it was drawn from when `with_dump`."""
+        last one, with the dump it was drawn from when `with_dump`, and the RAM alone when `with_ram` (a fraction
+        of a millisecond, where a dump takes several)."""
         frames = self.frames if frames is None else frames
         if frames < 1:
             raise ValueError(f"frames must be >= 1, got {frames}")
@@ -161,10 +167,11 @@ class EmulatedRenderer:
         if frames > 1:
             pyboy.tick(frames - 1, False)
         dump = dump_pyboy(pyboy, self.profile.sha1) if with_dump else None
+        ram = self._readers[model].snapshot() if with_ram else None
         values = {key: int.from_bytes(bytes([pyboy.memory[bank, a + i] for i in range(len(d))] if bank else
                                             pyboy.memory[a : a + len(d)]), "little") for key, bank, a, d in writes}
         pyboy.tick(1, True)
-        return EmulatedFrame(pyboy.screen.ndarray[:, :, :3].copy(), dump, values, frames)
+        return EmulatedFrame(pyboy.screen.ndarray[:, :, :3].copy(), dump, values, frames, ram)
 
     def render(self, state: bytes, overrides: Mapping[Key, Value], frames: int | None = None) -> np.ndarray:
         """The screen (144, 160, 3) uint8 that the game shows `frames` frames after the overrides are written."""
@@ -180,6 +187,7 @@ class EmulatedRenderer:
         for pyboy in self._emulators.values():
             pyboy.stop(save=False)
         self._emulators.clear()
+        self._readers.clear()
 
 
 def _encode(key, value: Value, size: int | None) -> bytes:

@@ -137,6 +137,10 @@ class RamReader:
             return self._wram[offsets]
         return self.wram_banks().reshape(-1)[offsets]
 
+    def snapshot(self) -> "RamSnapshot":
+        """A copy of the RAM as it is now, read as this reader reads it (about 40 KB; a dump copies all memory)."""
+        return RamSnapshot(self.read(), self.wram_banks().reshape(-1).copy() if self._cgb else None)
+
     def _read_mapped(self) -> np.ndarray:
         out = np.empty(RAM_OBS_SIZE, dtype=np.uint8)
         bank = 1
@@ -154,3 +158,20 @@ class RamReader:
         out[:_WRAM_SIZE] = memory[WRAM_START:WRAM_END]
         out[_WRAM_SIZE:] = memory[HRAM_START:HRAM_END]
         return out
+
+
+class RamSnapshot:
+    """The RAM a `RamReader` saw at one moment, with the same reads (`read`, `read_wram`)."""
+
+    def __init__(self, ram: np.ndarray, wram_banks: np.ndarray | None):
+        self._ram, self._banks = ram, wram_banks  # RAM_OBS_SIZE bytes; all WRAM banks flattened (CGB only)
+
+    def read(self) -> np.ndarray:
+        """A fresh uint8 array of RAM_OBS_SIZE bytes."""
+        return self._ram.copy()
+
+    def read_wram(self, offsets: np.ndarray) -> np.ndarray:
+        """The bytes at `offsets` into the WRAM banks flattened, as `RamReader.read_wram`."""
+        if self._banks is None:
+            raise ValueError("WRAM banks 1-7 exist on CGB hardware only; this snapshot is of a DMG")
+        return self._banks[offsets]

@@ -7,8 +7,9 @@ Direct render (gbc.render.render): frames per second for batches of N dumps, by 
 CPU time (the CPU figure is what one uncontended core gives; on a shared machine the wall figure is lower). The
 dumps are the drawn frames (LCD on) of a recorded episode of our ROM (boot animation, title, play, game over),
 spread over the episode and repeated to fill the batch. Target: >= TARGET_FPS frames/s at TARGET_BATCH.
-Also: the time to dump a running PyBoy (gbc.dump.dump_pyboy) and the emulated render per state (load a saved
-state, write ball_x, run 2 frames), for states saved every 10 frames of the episode.
+Also: the time to dump a running PyBoy (gbc.dump.dump_pyboy), the emulated render per state (load a saved state,
+write ball_x, run 2 frames; alone, with the RAM snapshot step 07's sweeps read their targets from, with a whole
+dump), for states saved every 10 frames of the episode, and PyBoy's load_state alone.
 """
 
 from __future__ import annotations
@@ -93,14 +94,23 @@ def main(args: Args) -> None:
     pyboy.stop(save=False)
     renderer = EmulatedRenderer("breakout")
     renderer.render(states[0], {"ball_x": 40})
-    wall0, cpu0 = time.perf_counter(), time.process_time()
-    for i, state in enumerate(states):
-        renderer.render(state, {"ball_x": 16 + 4 * i})
-    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-    emit({"bench": "emulated_render", "model": args.model, "states": len(states),
-          "ms_per_state": round(1e3 * wall / len(states), 2), "cpu_ms_per_state": round(1e3 * cpu / len(states), 2),
-          "frames_run_per_state": renderer.frames})
+    # the screen alone, with the RAM the targets are read from (07's sweeps), with a whole dump
+    for bench, extra in (("emulated_render", {}), ("emulated_render_with_ram", {"with_ram": True}),
+                         ("emulated_render_with_dump", {"with_dump": True})):
+        wall0, cpu0 = time.perf_counter(), time.process_time()
+        for i, state in enumerate(states):
+            renderer.run(state, {"ball_x": 16 + 4 * i}, **{"with_dump": False, **extra})
+        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        emit({"bench": bench, "model": args.model, "states": len(states),
+              "ms_per_state": round(1e3 * wall / len(states), 2),
+              "cpu_ms_per_state": round(1e3 * cpu / len(states), 2), "frames_run_per_state": renderer.frames})
     renderer.close()
+    # most of an emulated render is PyBoy reading its saved state one byte at a time
+    pyboy = new_pyboy(profile.verify_rom(), args.model)
+    calls, wall, cpu = timed(lambda: pyboy.load_state(io.BytesIO(states[0])), min(args.seconds, 2.0))
+    emit({"bench": "pyboy_load_state", "model": args.model, "state_bytes": len(states[0]),
+          "ms_per_load": round(1e3 * wall / calls, 3), "cpu_ms_per_load": round(1e3 * cpu / calls, 3)})
+    pyboy.stop(save=False)
 
 
 if __name__ == "__main__":

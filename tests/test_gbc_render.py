@@ -508,6 +508,13 @@ def test_emulated_render_moves_the_ball(game):
         assert np.array_equal(renderer.render(state, {"ball_x": 40}, frames=1), unchanged)
         # The direct render of the dump the shown frame was drawn from is that frame.
         assert np.array_equal(render(left.dump)[0], left.frame)
+        # The RAM alone, asked for, is the dump's RAM: WRAM as the CPU sees it then HRAM, and every WRAM bank.
+        both = renderer.run(state, {"ball_x": 40}, with_ram=True)
+        assert left.ram is None and np.array_equal(both.frame, left.frame)
+        ram = both.ram.read()
+        assert np.array_equal(ram[:0x2000], both.dump.read(0xC000, 0x2000)[0])
+        assert np.array_equal(ram[0x2000:], both.dump.read(0xFF80, 0x7F)[0])
+        assert np.array_equal(both.ram.read_wram(np.arange(8 * 0x1000)), both.dump.wram[0].reshape(-1))
         by_address = renderer.render(state, {BREAKOUT.address("ball_x"): 40})
         assert np.array_equal(by_address, left.frame)
     finally:

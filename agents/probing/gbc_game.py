@@ -259,7 +259,7 @@ class VariableBytes:
                                dtype=np.int64)  # into gbc.memory.RamReader.wram_banks(), flattened
 
     def read(self, ram) -> np.ndarray:
-        """(bytes,) uint8 from a gbc.memory.RamReader."""
+        """(bytes,) uint8 from a gbc.memory.RamReader (or a RamSnapshot of one)."""
         out = np.empty(self.size, dtype=np.uint8)
         out[self.plain_at] = ram.read()[self.plain]
         if self.banked.size:
@@ -267,11 +267,6 @@ class VariableBytes:
         return out
 
 
-
-def dump_bytes(dump, variables: Sequence[Variable]) -> np.ndarray:
-    """(N, bytes) uint8: the variables' bytes in a gbc.dump.MemoryDump, in order, a banked one from its own bank."""
-    return np.concatenate([dump.wram[:, v.bank, v.address - WRAM_SWITCHED_START + np.arange(v.size)] if v.bank
-                           else dump.read(v.address, v.size) for v in variables], axis=1)
 
 
 def causal_actions(profile: GameProfile) -> tuple[str, str, str]:
@@ -655,14 +650,17 @@ def measure(play: GBCPlay, setup: ProbeSetup, profile: GameProfile, variables: S
 # --- Rendering and sweeps ------------------------------------------------------------------------------------------
 
 def render_stack(renderer: EmulatedRenderer, states: Sequence[bytes], overrides: Sequence[dict[Any, bytes]],
-                 obs_size: int, variables: Sequence[Variable]) -> tuple[np.ndarray, np.ndarray]:
+                 obs_size: int, variables: Sequence[Variable],
+                 reader: VariableBytes | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(frame stack (F, S, S) uint8, targets (K,)): each frame drawn by the game from its own saved state with its
-    overrides written, as the env shows it; targets from the RAM the newest frame is drawn from."""
+    overrides written, as the env shows it; targets from the RAM the newest frame is drawn from (read by `reader`,
+    the variables' VariableBytes, made here when None)."""
+    reader = VariableBytes(variables) if reader is None else reader
     stack = np.empty((len(states), obs_size, obs_size), dtype=np.uint8)
     for k, (state, written) in enumerate(zip(states, overrides)):
-        shot = renderer.run(state, written, with_dump=k == len(states) - 1)
+        shot = renderer.run(state, written, with_dump=False, with_ram=k == len(states) - 1)
         stack[k] = grey_frame(shot.frame, obs_size)
-    return stack, decode(dump_bytes(shot.dump, variables), variables)[0]
+    return stack, decode(reader.read(shot.ram)[None], variables)[0]
 
 
 def stack_overrides(variables: Sequence[Variable], kinds: Sequence[str], written: np.ndarray,
@@ -712,7 +710,7 @@ def build_probe_data(play: GBCPlay, setup: ProbeSetup, profile: GameProfile, var
     swept = np.flatnonzero(measured.sweepable())
     box = {int(k): observed_range(play, variables, int(k)) for k in swept}
     positions = [k for k in box if measured.kinds[k] == "position"]
-    renderer = EmulatedRenderer(profile)
+    renderer, reader = EmulatedRenderer(profile), VariableBytes(variables)
 
     def render(jobs: list[tuple[int, int, int, dict[int, int]]]) -> tuple[np.ndarray, np.ndarray]:
         obs = np.empty((len(jobs), *play.env_obs.shape[1:]), dtype=np.uint8)
@@ -720,7 +718,7 @@ def build_probe_data(play: GBCPlay, setup: ProbeSetup, profile: GameProfile, var
         for i, (b, _, _, moves) in enumerate(jobs):
             obs[i], targets[i] = render_stack(renderer, play.states[b],
                                               stack_overrides(variables, measured.kinds, play.written[b], moves),
-                                              setup.obs_size, variables)
+                                              setup.obs_size, variables, reader)
         return obs, targets
 
     try:
