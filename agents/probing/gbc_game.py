@@ -267,8 +267,6 @@ class VariableBytes:
         return out
 
 
-
-
 def causal_actions(profile: GameProfile) -> tuple[str, str, str]:
     """(toward, away, axis) of the causal check: RIGHT/LEFT ("x") or DOWN/UP ("y") when the profile names them, else
     the first two actions other than NOOP and axis "" (no predicted direction)."""
