@@ -88,6 +88,36 @@ def test_without_symbols_variables_are_named_by_address(tmp_path):
                                                   .read_text())["features"])
 
 
+def test_an_indexed_input_is_a_variable_read_through_its_index_and_never_written():
+    """Snake's spec reads the head's cell through head_index (gbc.extract.spec's indexed inputs): the probe gets it
+    as a variable named as step 06 names it, matched to 06's address column, read from the RAM the way the state
+    observation reads it, and refused as an override (where it lives moves with its index)."""
+    game = gbc_game.load_variables("snake")
+    head_x = next(v for v in game.variables if v.name == "body_x[head_index]")
+    assert head_x.indexed and head_x.label == "0xC0A5[0xC2A5]"
+    assert gbc_game.owner_by_address(game.variables)("0xc0a5[0xc2a5]") == "body_x[head_index]"
+    with pytest.raises(ProbeError, match="no fixed address"):
+        head_x.key
+    indexed = [v for v in game.variables if v.indexed]
+    assert [v.name for v in indexed] == ["body_x[head_index]", "body_y[head_index]", "board[rng_state]"]
+    reader = gbc_game.VariableBytes(indexed)
+    low, high = np.array([v.low for v in indexed]), np.array([v.high for v in indexed])
+    env = gym.make("GBCSnake-v0", obs_type="state", state_scaling="range")
+    try:
+        env.reset(seed=0)
+        rng = np.random.default_rng(0)
+        heads = set()
+        for _ in range(60):
+            obs = env.step(int(rng.integers(env.action_space.n)))[0]
+            read = reader.read(env.unwrapped.game.ram).astype(float)
+            # the observation's last inputs are the spec's indexed ones: the same bytes, scaled to their range
+            assert np.allclose(obs[-3:], np.clip((read - low) / (high - low), 0, 1), atol=1e-6)
+            heads.add(int(env.unwrapped.game.ram.read()[gbc_game.ram_obs_index(0xC2A5)]))
+        assert len(heads) > 5  # the index moved, and the read followed it
+    finally:
+        env.close()
+
+
 def test_a_cgb_wram_bank_variable_is_read_and_written_in_its_own_bank():
     variables = gbc_game.load_variables("runner").variables
     ring = [v for v in variables if v.bank]

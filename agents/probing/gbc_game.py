@@ -11,7 +11,10 @@ address (`2:0xD018`) and read and written in its own bank, whichever bank the ga
 bank 2): the play recorder reads every bank, the emulated render writes `(bank, address)`. Each array (an array
 symbol, else a spec array group) becomes an ArrayLayout: a grid when the symbols file gives its shape (the
 variable's "shape", else a pair of constants `<P>_ROWS` x `<P>_COLUMNS` or `<P>_HEIGHT` x `<P>_WIDTH` whose
-product is its element count), else one row.
+product is its element count), else one row. The spec's indexed inputs (an array element read through an index
+byte, e.g. the snake's head cell `body_x[head_index]`) are variables too, read as the state observation reads them and
+named `array[index]` from the symbols (`0xC0A5[0xC2A5]` by address, as step 06 writes them); where one lives moves
+with its index, so it is never written: it is measured, probed and mapped from play, like a position drawn on events.
 
 Kinds (`Variable.kind`, the report's families), in this order: "array element" (a member of an array) and "flag" (the
 spec recorded only 0 and 1) from the spec; "position": it moved both ways from one agent step to the next in play and
@@ -124,14 +127,26 @@ class Variable:
     kind: str  # one of KINDS; before play only "array element" and "flag" are final (refine_kinds)
     array: str = ""  # title of its ArrayLayout for an array element
     bank: int = 0  # its CGB WRAM bank (1-7) when it lives in one whichever is switched in; 0: the address as seen
+    # an indexed input (gbc.extract.spec): the byte at address + stride * ((RAM[index] + offset) % length)
+    index: int | None = None
+    stride: int = 1
+    length: int = 1
+    offset: int = 0
+
+    @property
+    def indexed(self) -> bool:
+        return self.index is not None
 
     @property
     def label(self) -> str:
-        return address_label(self.bank, self.address)
+        """Its address as step 06's address column writes it (an indexed input: `0xC0A5[0xC2A5]`)."""
+        return f"0x{self.address:04X}[0x{self.index:04X}]" if self.indexed else address_label(self.bank, self.address)
 
     @property
     def key(self) -> int | tuple[int, int]:
         """Its override key for gbc.emulated_render: the address, or (bank, address)."""
+        if self.indexed:  # where it lives moves with its index: it is measured from play, never written
+            raise ProbeError(f"{self.name} is read through an index byte: it has no fixed address to write")
         return (self.bank, self.address) if self.bank else self.address
 
     def encode(self, value: int) -> bytes:
@@ -219,6 +234,7 @@ def load_variables(profile: str | GameProfile, spec_path: Path | None = None,
         binary = whole and (low, high) == (0, 1)
         out.append(Variable(owner["name"], int(owner["address"]), size, signed, binary, low, high,
                             "flag" if binary else "velocity" if signed else "value", bank=bank))
+    out += _indexed_variables(spec, owners)
     arrays = {}
     for title, elements in members.items():
         owner = array_symbols.get(title)
@@ -230,6 +246,26 @@ def load_variables(profile: str | GameProfile, spec_path: Path | None = None,
                 names[offset] = name
         arrays[title] = ArrayLayout((rows, cols), tuple(names))
     return GameVariables(tuple(out), arrays, symbols_path.is_file())
+
+
+def _indexed_variables(spec: dict[str, Any], owners: Sequence[dict[str, Any]]) -> list[Variable]:
+    """The spec's indexed inputs (an array element read through an index byte, e.g. the snake's head cell
+    `body_x[head_index]`) as variables, named from the symbols that hold the array and the index when there are."""
+    def symbol_at(address: int) -> str:
+        owner = next((v for v in owners if not v.get("cgb_wram_bank")
+                      and int(v["address"]) <= address < int(v["address"]) + int(v["size"])), None)
+        return owner["name"] if owner else ""
+
+    out = []
+    for e in spec.get("indexed", []):
+        base, index = int(e["base_address"], 16), int(e["index_address"], 16)
+        array, index_name = symbol_at(base), symbol_at(index)
+        name = f"{array}[{index_name}]" if array and index_name else f"0x{base:04X}[0x{index:04X}]"
+        low, high = int(e["min"]), int(e["max"])
+        out.append(Variable(name, base, 1, False, (low, high) == (0, 1), low, high,
+                            "flag" if (low, high) == (0, 1) else "value", index=index, stride=int(e["stride"]),
+                            length=int(e["length"]), offset=int(e["offset"])))
+    return out
 
 
 def decode(raw: np.ndarray, variables: Sequence[Variable]) -> np.ndarray:
@@ -257,13 +293,20 @@ class VariableBytes:
         self.plain = np.array([ram_obs_index(a) for bank, a in places if not bank], dtype=np.int64)
         self.banked = np.array([bank * WRAM_BANK_SIZE + a - WRAM_SWITCHED_START for bank, a in places if bank],
                                dtype=np.int64)  # into gbc.memory.RamReader.wram_banks(), flattened
+        starts = np.cumsum([0] + [v.size for v in variables])[:-1]
+        # an indexed input's byte: its array's first byte plus stride x the index byte, in the same RAM read
+        self.indexed = [(int(at), ram_obs_index(v.address), ram_obs_index(v.index), v.stride, v.length, v.offset)
+                        for at, v in zip(starts, variables) if v.indexed]
 
     def read(self, ram) -> np.ndarray:
         """(bytes,) uint8 from a gbc.memory.RamReader (or a RamSnapshot of one)."""
         out = np.empty(self.size, dtype=np.uint8)
-        out[self.plain_at] = ram.read()[self.plain]
+        plain = ram.read()
+        out[self.plain_at] = plain[self.plain]
         if self.banked.size:
             out[self.banked_at] = ram.read_wram(self.banked)
+        for at, base, index, stride, length, offset in self.indexed:
+            out[at] = plain[base + stride * ((int(plain[index]) + offset) % length)]
         return out
 
 
@@ -459,7 +502,7 @@ def measure_screen(play: GBCPlay, variables: Sequence[Variable], renderer: Emula
     rows = _test_states(play, states)
     written = decode(play.written[:, -1], variables)
     for k, v in enumerate(variables):
-        if v.kind == "array element":
+        if v.kind == "array element" or v.indexed:  # an indexed input is measured from play: see measure_play_drawing
             continue
         lo, hi = observed_range(play, variables, k)
         if lo == hi:
@@ -791,7 +834,7 @@ def screen_perturbations(play: GBCPlay, setup: ProbeSetup, profile: GameProfile,
     flag), the game's own code draws the screen (160x144), diffed against the same frames drawn unchanged; the
     network's inputs are those screens as the env shows them. A position the game draws only on events changes
     nothing there: its reference comes from play instead (`play_reference`)."""
-    if play.measured.drawn_on_events()[k]:
+    if play.measured.drawn_on_events()[k] or variables[k].indexed:  # nothing to write, or no fixed place to
         return play_reference(play, profile, variables, k, states)
     lo, hi = observed_range(play, variables, k)
     values = np.unique(np.round(np.linspace(lo, hi, count)).astype(int))
@@ -854,6 +897,8 @@ def play_reference(play: GBCPlay, profile: GameProfile, variables: Sequence[Vari
 def owner_by_address(variables: Sequence[Variable]) -> Callable[[str], str | None]:
     """Step 06's address column (0xC0A6, or 2:0xD018 in CGB WRAM bank 2) -> the probe variable holding that byte."""
     def owner(address: str) -> str | None:
+        if "[" in address:  # an indexed input, written as step 06 writes it: 0xC0A5[0xC2A5]
+            return next((v.name for v in variables if v.indexed and v.label.lower() == address.lower()), None)
         match = re.match(r"(?:([1-7]):)?0x([0-9A-Fa-f]{4})$", address)
         if match is None:
             return None
