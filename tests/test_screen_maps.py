@@ -10,8 +10,10 @@ import torch
 
 from agents.networks import CNNAgent
 from agents.probing.probes import ProbeError, find_layers
-from agents.probing.screen_maps import (DEFAULT_METHOD, METHODS, ScreenPerturbations, map_variable, pointing_hit,
-                                        pointing_tolerance, to_screen, top_k_iou, top_k_pixels, wilson_interval)
+from agents.probing.report import screen_maps_html
+from agents.probing.screen_maps import (DEFAULT_METHOD, METHODS, ScreenMap, ScreenPerturbations, map_variable,
+                                        pointing_hit, pointing_tolerance, to_screen, top_k_iou, top_k_pixels,
+                                        wilson_interval, write_screen_maps)
 
 SIZE, SCALE = 16, 2  # the network sees 16x16 frames of a 32x32 screen
 PLANTED_ROWS = (2, 4)  # square A (the variable) lives in these network rows; its x is the variable
@@ -151,6 +153,21 @@ def test_the_pointing_rate_interval_is_wilsons():
     assert all(np.isnan(wilson_interval(0, 0)))
     narrower = wilson_interval(100, 128)
     assert narrower[1] - narrower[0] < high - low  # four times the states: about half the width
+
+
+def test_the_report_gives_each_map_its_interval_and_none_to_a_map_of_no_state(tmp_path):
+    """A variable whose perturbation changed no pixel has no state to point in: its CSV bounds are empty and the
+    report's interval cell says so, where a drawn one's gives Wilson's bounds (3 of 4 states: 0.30 to 0.95)."""
+    blank = np.zeros((4, 4), np.float32)
+    empty = ScreenMap("score", "conv1", "meandiff", DEFAULT_METHOD, blank, blank, float("nan"), 0, 0, np.zeros(0),
+                      np.zeros(0, bool), chosen=True)
+    drawn = ScreenMap("ball_x", "conv1", "meandiff", DEFAULT_METHOD, blank + 1, blank + 1, 0.5, 3, 0, np.full(4, 0.5),
+                      np.array([True, True, True, False]), chosen=True)
+    write_screen_maps([empty, drawn], {"score": blank.astype(np.uint8), "ball_x": blank.astype(np.uint8)}, tmp_path)
+    page = screen_maps_html(tmp_path)
+    rows = {row.split("</td>")[0]: row for row in page.split("<tr><td>")[1:3]}
+    assert "<td>-</td>" in rows["score"] and "[0.30, 0.95]" not in rows["score"]
+    assert "<td>[0.30, 0.95]</td>" in rows["ball_x"]
 
 
 def test_upsampling_keeps_a_hot_pixel_in_place():

@@ -645,10 +645,12 @@ def _html(outputs: ProbeOutputs, figures: dict[str, bytes], thumbs: dict[str, by
 
 
 def _interval(row: dict[str, str]) -> str:
-    """A screen_maps.csv row's pointing-game interval, "-" for a folder 07 wrote before intervals."""
-    if "pointing_low" not in row:
+    """A screen_maps.csv row's pointing-game interval; "-" for a map of no state (its bounds are left empty) and for
+    a folder 07 wrote before intervals."""
+    low, high = row.get("pointing_low", ""), row.get("pointing_high", "")
+    if not low or not high or np.isnan(float(low)) or np.isnan(float(high)):
         return "-"
-    return f"[{float(row['pointing_low']):.2f}, {float(row['pointing_high']):.2f}]"
+    return f"[{float(low):.2f}, {float(high):.2f}]"
 
 
 def screen_maps_html(folder: Path) -> str:

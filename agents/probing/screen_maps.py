@@ -305,10 +305,11 @@ def figure_png(m: ScreenMap, screen: np.ndarray) -> bytes:
         ax.set_xticks([])
         ax.set_yticks([])
     low, high = m.hit_interval
-    fig.suptitle(f"{m.variable}: IoU of the top {m.k} px {m.iou:.2f}; pointing game {m.hit_rate:.0%} [{low:.0%}, "
-                 f"{high:.0%}] of {m.hits.size} states (within {m.tolerance} px); cyan: the {m.reference_source} map's "
-                 "region",
-                 fontsize=8)
+    title = (f"{m.variable}: IoU of the top {m.k} px {m.iou:.2f}; pointing game {m.hit_rate:.0%} [{low:.0%}, "
+             f"{high:.0%}] of {m.hits.size} states (within {m.tolerance} px); cyan: the {m.reference_source} map's "
+             "region" if m.k
+             else f"{m.variable}: the {m.reference_source} map is empty (no screen pixel changed in the states tried)")
+    fig.suptitle(title, fontsize=8)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", bbox_inches="tight")
     plt.close(fig)
