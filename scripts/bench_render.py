@@ -15,6 +15,7 @@ dump), over states saved every 10 frames of the episode, taken in turn for `seco
 from __future__ import annotations
 
 import io
+import itertools
 import time
 from dataclasses import dataclass, field
 
@@ -97,10 +98,10 @@ def main(args: Args) -> None:
     # the screen alone, with the RAM 07's sweeps read their targets from, with a whole dump; states taken in turn
     for bench, extra in (("emulated_render", {}), ("emulated_render_with_ram", {"with_ram": True}),
                          ("emulated_render_with_dump", {"with_dump": True})):
-        turn = [0]
+        turn = itertools.count(1)
 
         def emulate() -> None:
-            k = turn[0] = turn[0] + 1
+            k = next(turn)
             renderer.run(states[k % len(states)], {"ball_x": 16 + 4 * (k % 20)}, **{"with_dump": False, **extra})
 
         calls, wall, cpu = timed(emulate, args.seconds)
@@ -108,6 +109,7 @@ def main(args: Args) -> None:
               "ms_per_state": round(1e3 * wall / calls, 2), "cpu_ms_per_state": round(1e3 * cpu / calls, 2),
               "frames_run_per_state": renderer.frames})
     renderer.close()
+
 
 if __name__ == "__main__":
     run_script(lambda: main(tyro.cli(Args)))

@@ -112,7 +112,10 @@ def test_an_indexed_input_is_a_variable_read_through_its_index_and_never_written
             read = reader.read(env.unwrapped.game.ram).astype(float)
             # the observation's last inputs are the spec's indexed ones: the same bytes, scaled to their range
             assert np.allclose(obs[-3:], np.clip((read - low) / (high - low), 0, 1), atol=1e-6)
-            heads.add(int(env.unwrapped.game.ram.read()[gbc_game.ram_obs_index(0xC2A5)]))
+            ram = env.unwrapped.game.ram.read()
+            head = int(ram[gbc_game.ram_obs_index(0xC2A5)])
+            assert read[0] == ram[gbc_game.ram_obs_index(0xC0A5) + head]  # and without the shared formula
+            heads.add(head)
         assert len(heads) > 5  # the index moved, and the read followed it
     finally:
         env.close()

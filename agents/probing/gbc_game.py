@@ -82,7 +82,7 @@ from agents.probing.probes import ProbeError, sample_actions
 from agents.probing.screen_maps import ScreenPerturbations
 from gbc.emulated_render import EmulatedRenderer
 from gbc.env import grey_frame
-from gbc.extract.spec import default_spec_path
+from gbc.extract.spec import default_spec_path, indexed_elements
 from gbc.hardware import SCREEN_HEIGHT, SCREEN_WIDTH, WRAM_BANK_SIZE, WRAM_SWITCHED_START, ram_obs_index
 from gbc.profiles import GameProfile, get_profile
 
@@ -203,8 +203,7 @@ def load_variables(profile: str | GameProfile, spec_path: Path | None = None,
         low, high, signed = int(f["min"]), int(f["max"]), bool(f["signed"])
         group = groups.get(f.get("group") or "", {})
         label = address_label(bank, address)
-        owner = next((v for v in owners if int(v.get("cgb_wram_bank") or 0) == bank
-                      and int(v["address"]) <= address < int(v["address"]) + int(v["size"])), None)
+        owner = _owner(owners, bank, address)
         if owner is not None and "[" in str(owner["type"]):  # an element of an array symbol
             offset = address - int(owner["address"])
             name, title = f"{owner['name']}[{offset}]", owner["name"]
@@ -248,19 +247,21 @@ def load_variables(profile: str | GameProfile, spec_path: Path | None = None,
     return GameVariables(tuple(out), arrays, symbols_path.is_file())
 
 
+def _owner(owners: Sequence[dict[str, Any]], bank: int, address: int) -> dict[str, Any] | None:
+    """The symbol whose bytes hold `address` (of CGB WRAM bank `bank`, 0: as the CPU sees it), None if none."""
+    return next((v for v in owners if int(v.get("cgb_wram_bank") or 0) == bank
+                 and int(v["address"]) <= address < int(v["address"]) + int(v["size"])), None)
+
+
 def _indexed_variables(spec: dict[str, Any], owners: Sequence[dict[str, Any]]) -> list[Variable]:
     """The spec's indexed inputs (an array element read through an index byte, e.g. the snake's head cell
     `body_x[head_index]`) as variables, named from the symbols that hold the array and the index when there are."""
-    def symbol_at(address: int) -> str:
-        owner = next((v for v in owners if not v.get("cgb_wram_bank")
-                      and int(v["address"]) <= address < int(v["address"]) + int(v["size"])), None)
-        return owner["name"] if owner else ""
-
     out = []
     for e in spec.get("indexed", []):
         base, index = int(e["base_address"], 16), int(e["index_address"], 16)
-        array, index_name = symbol_at(base), symbol_at(index)
-        name = f"{array}[{index_name}]" if array and index_name else f"0x{base:04X}[0x{index:04X}]"
+        array, index_name = _owner(owners, 0, base), _owner(owners, 0, index)
+        name = (f"{array['name']}[{index_name['name']}]" if array and index_name
+                else f"0x{base:04X}[0x{index:04X}]")
         low, high = int(e["min"]), int(e["max"])
         out.append(Variable(name, base, 1, False, (low, high) == (0, 1), low, high,
                             "flag" if (low, high) == (0, 1) else "value", index=index, stride=int(e["stride"]),
@@ -294,9 +295,11 @@ class VariableBytes:
         self.banked = np.array([bank * WRAM_BANK_SIZE + a - WRAM_SWITCHED_START for bank, a in places if bank],
                                dtype=np.int64)  # into gbc.memory.RamReader.wram_banks(), flattened
         starts = np.cumsum([0] + [v.size for v in variables])[:-1]
-        # an indexed input's byte: its array's first byte plus stride x the index byte, in the same RAM read
-        self.indexed = [(int(at), ram_obs_index(v.address), ram_obs_index(v.index), v.stride, v.length, v.offset)
-                        for at, v in zip(starts, variables) if v.indexed]
+        indexed = [(at, v) for at, v in zip(starts, variables) if v.indexed]
+        # an indexed input's byte: the element its index byte points at, in the same RAM read (gbc.extract.spec)
+        self.indexed_at = np.array([at for at, _ in indexed], dtype=np.int64)
+        self.indexed = tuple(np.array(column, dtype=np.int64) for column in zip(
+            *[(ram_obs_index(v.index), ram_obs_index(v.address), v.stride, v.length, v.offset) for _, v in indexed]))
 
     def read(self, ram) -> np.ndarray:
         """(bytes,) uint8 from a gbc.memory.RamReader (or a RamSnapshot of one)."""
@@ -305,8 +308,8 @@ class VariableBytes:
         out[self.plain_at] = plain[self.plain]
         if self.banked.size:
             out[self.banked_at] = ram.read_wram(self.banked)
-        for at, base, index, stride, length, offset in self.indexed:
-            out[at] = plain[base + stride * ((int(plain[index]) + offset) % length)]
+        if self.indexed_at.size:
+            out[self.indexed_at] = plain[indexed_elements(plain, *self.indexed)]
         return out
 
 

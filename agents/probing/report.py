@@ -645,10 +645,10 @@ def _html(outputs: ProbeOutputs, figures: dict[str, bytes], thumbs: dict[str, by
 
 
 def _interval(row: dict[str, str]) -> str:
-    """A screen_maps.csv row's pointing-game interval; "-" for a map of no state (its bounds are left empty) and for
-    a folder 07 wrote before intervals."""
+    """A screen_maps.csv row's pointing-game interval; "-" for a map of no state (write_table leaves a nan bound
+    empty) and for a folder 07 wrote before intervals."""
     low, high = row.get("pointing_low", ""), row.get("pointing_high", "")
-    if not low or not high or np.isnan(float(low)) or np.isnan(float(high)):
+    if not low or not high:
         return "-"
     return f"[{float(low):.2f}, {float(high):.2f}]"
 

@@ -70,6 +70,13 @@ class StateSpecError(UserError, ValueError):
     """A spec file that is missing, malformed, or made for another ROM or env."""
 
 
+def indexed_elements(ram: np.ndarray, index: np.ndarray, base: np.ndarray, stride: np.ndarray, length: np.ndarray,
+                     offset: np.ndarray) -> np.ndarray:
+    """(..., n) where in `ram` (..., observation) each of n indexed inputs reads its element (the module docstring's
+    formula; every argument after `ram` is (n,) observation indices or counts)."""
+    return base + stride * ((ram[..., index].astype(np.int64) + offset) % length)
+
+
 def write_spec(path: Path | str, spec: dict[str, Any]) -> Path:
     """Write a spec (gbc.extract.core.build_spec's dict) to `path` atomically: a full disk leaves the file that
     was there untouched (breakout_py.files)."""
@@ -250,8 +257,7 @@ class StateSpec:
         value = lo + ram[..., self._hi].astype(np.float32) * self._hi_weight
         value -= np.where(value >= self._wrap_at, self._wrap, np.float32(0))
         if len(self._index):
-            element = self._base + self._stride * ((ram[..., self._index].astype(np.int64) + self._offset)
-                                                   % self._length)
+            element = indexed_elements(ram, self._index, self._base, self._stride, self._length, self._offset)
             value = np.concatenate([value, np.take_along_axis(ram, element, axis=-1).astype(np.float32)], axis=-1)
         if self._weight is not None:  # thermometer: each feature's value read by each of its bins
             value = value[..., self._source]
