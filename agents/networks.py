@@ -1,6 +1,8 @@
-"""Actor-critic networks for PPO: an MLP for memory/state observations and a small CNN for pixels.
+"""Actor-critic networks for PPO: an MLP for memory/state observations, a small CNN for pixels, and for a state
+whose RAM pictures the playfield (Snake's board) a grid network: a conv stack over the decoded grid beside the MLP's
+inputs.
 
-Both follow CleanRL (ppo.py, ppo_atari.py): orthogonal init with gain sqrt(2) for hidden layers, 0.01 for the
+All follow CleanRL (ppo.py, ppo_atari.py): orthogonal init with gain sqrt(2) for hidden layers, 0.01 for the
 policy head (near-uniform initial policy) and 1 for the value head. Each network keeps the arguments that rebuild
 it in `config`, so a checkpoint can be loaded without the script that trained it (`build_network`).
 """
@@ -139,25 +141,115 @@ class CNNAgent(nn.Module):
         self.actor = layer_init(nn.Linear(hidden_size, n_actions), std=0.01)
         self.critic = layer_init(nn.Linear(hidden_size, 1), std=1.0)
 
-    def _features(self, x: torch.Tensor) -> torch.Tensor:
+    def shared_features(self, x: torch.Tensor) -> torch.Tensor:
+        """The hidden layer that actor and critic both read."""
         if self.trunk_dtype is None:
             return self.network(x.float() / 255.0)
         with torch.autocast(x.device.type, dtype=self.trunk_dtype):
             return self.network(x.float() / 255.0).float()
 
     def get_value(self, x: torch.Tensor) -> torch.Tensor:
-        return self.critic(self._features(x))
+        return self.critic(self.shared_features(x))
 
     def policy_logits(self, x: torch.Tensor) -> torch.Tensor:
-        return self.actor(self._features(x))
+        return self.actor(self.shared_features(x))
 
     def get_action_and_value(self, x: torch.Tensor, action: torch.Tensor | None = None):
-        hidden = self._features(x)
+        hidden = self.shared_features(x)
         action, log_prob, entropy = policy_outputs(self.actor(hidden), action)
         return action, log_prob, entropy, self.critic(hidden)
 
 
-NETWORKS = {"mlp": MLPAgent, "cnn": CNNAgent}
+class GridAgent(nn.Module):
+    """The memory agent's network for a game whose RAM holds a picture of its playfield (gbc.profiles.Grid): each
+    grid's cells, decoded from the flat state observation back to their bytes, become planes (one per non-zero code,
+    one per marker such as the snake's head) under a small conv stack; its features and the flat observation itself
+    feed one ReLU layer shared by actor and critic.
+
+    Why: Snake's scripted player plans around its own body, and the MLP on the 781 inputs, fitted to the script's
+    actions, played 7.8 a game where this network played 10.35 on the same recorded games
+    (agents/trained/results/training_games.md, "Snake: the board as a grid"). Each grid layout (what
+    `gbc.env.GBCEnv.grid_layouts` gives) is part of the config, so a saved agent runs without profile or spec.
+    The planes are exact codes (a rounded decode), so no gradient flows through them: gradient x input sees the
+    grids' bytes only through the flat path, while permutation importance sees both.
+    """
+
+    def __init__(self, obs_shape: Sequence[int], n_actions: int, grids: Sequence[dict[str, Any]],
+                 channels: Sequence[int] = (16, 16), strides: Sequence[int] = (1, 2), hidden_size: int = 128):
+        super().__init__()
+        if len(obs_shape) != 1:
+            raise ValueError(f"GridAgent reads a flat state observation (D,), got shape {tuple(obs_shape)}")
+        if not grids:
+            raise ValueError("GridAgent needs at least one grid layout (gbc.env.GBCEnv.grid_layouts)")
+        if len(channels) != len(strides) or not channels:
+            raise ValueError(f"channels and strides need one entry per conv layer, got {channels}, {strides}")
+        self.config = {"type": "grid", "obs_shape": list(obs_shape), "n_actions": int(n_actions),
+                       "grids": [dict(g) for g in grids], "channels": [int(c) for c in channels],
+                       "strides": [int(s) for s in strides], "hidden_size": int(hidden_size)}
+        self.shapes, self.codes, self.markers = [], [], []
+        trunks, flat = [], obs_shape[0]
+        for k, grid in enumerate(grids):
+            cells = np.asarray(grid["cells"], np.int64)
+            shape = (int(grid["height"]), int(grid["width"]))
+            if len(cells) != shape[0] * shape[1] or cells.max() >= obs_shape[0]:
+                raise ValueError(f"grid {grid.get('name', k)!r} lists {len(cells)} cells for {shape[0]} x {shape[1]} "
+                                 f"or a column past the observation's {obs_shape[0]}")
+            self.register_buffer(f"cells{k}", torch.as_tensor(np.maximum(cells, 0)))
+            self.register_buffer(f"kept{k}", torch.as_tensor(cells >= 0, dtype=torch.float32))
+            self.register_buffer(f"low{k}", torch.as_tensor(grid["cell_low"], dtype=torch.float32))
+            self.register_buffer(f"span{k}", torch.as_tensor(grid["cell_span"], dtype=torch.float32))
+            self.shapes.append(shape)
+            self.codes.append([float(c) for c in grid["codes"]])
+            self.markers.append([(int(m["x"]), float(m["x_low"]), float(m["x_span"]),
+                                  int(m["y"]), float(m["y_low"]), float(m["y_span"])) for m in grid["markers"]])
+            layers: list[nn.Module] = []
+            in_channels = len(grid["codes"]) + len(grid["markers"])
+            for out_channels, stride in zip(channels, strides):
+                layers += [layer_init(nn.Conv2d(in_channels, out_channels, 3, stride, padding=1)), nn.ReLU()]
+                in_channels = out_channels
+            trunk = nn.Sequential(*layers, nn.Flatten())
+            with torch.no_grad():
+                flat += trunk(torch.zeros(1, len(grid["codes"]) + len(grid["markers"]), *shape)).shape[1]
+            trunks.append(trunk)
+        self.trunks = nn.ModuleList(trunks)
+        self.network = nn.Sequential(layer_init(nn.Linear(flat, hidden_size)), nn.ReLU())
+        self.actor = layer_init(nn.Linear(hidden_size, n_actions), std=0.01)
+        self.critic = layer_init(nn.Linear(hidden_size, 1), std=1.0)
+
+    def planes(self, x: torch.Tensor, k: int) -> torch.Tensor:
+        """(N, codes + markers, height, width) 0/1 planes of grid k from observations x (N, D)."""
+        height, width = self.shapes[k]
+        cells, low, span, kept = (getattr(self, f"{name}{k}") for name in ("cells", "low", "span", "kept"))
+        value = torch.round(x[:, cells] * span + low) * kept
+        planes = [(value == code).float() for code in self.codes[k]]
+        rows = torch.arange(len(x), device=x.device)
+        for column, x_low, x_span, row, y_low, y_span in self.markers[k]:
+            cx = torch.round(x[:, column] * x_span + x_low).long().clamp(0, width - 1)
+            cy = torch.round(x[:, row] * y_span + y_low).long().clamp(0, height - 1)
+            plane = torch.zeros(len(x), height * width, device=x.device)
+            plane[rows, cy * width + cx] = 1.0
+            planes.append(plane)
+        return torch.stack(planes, 1).view(len(x), -1, height, width)
+
+    def shared_features(self, x: torch.Tensor) -> torch.Tensor:
+        """The hidden layer that actor and critic both read."""
+        x = x.float()
+        parts = [trunk(self.planes(x, k)) for k, trunk in enumerate(self.trunks)]
+        return self.network(torch.cat([*parts, x], 1))
+
+    def get_value(self, x: torch.Tensor) -> torch.Tensor:
+        return self.critic(self.shared_features(x))
+
+    def policy_logits(self, x: torch.Tensor) -> torch.Tensor:
+        return self.actor(self.shared_features(x))
+
+    def get_action_and_value(self, x: torch.Tensor, action: torch.Tensor | None = None):
+        hidden = self.shared_features(x)
+        action, log_prob, entropy = policy_outputs(self.actor(hidden), action)
+        return action, log_prob, entropy, self.critic(hidden)
+
+
+NETWORKS = {"mlp": MLPAgent, "cnn": CNNAgent, "grid": GridAgent}
 TRUNK_PRECISIONS = ("auto", "float32", "bfloat16")
 
 

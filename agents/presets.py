@@ -46,12 +46,21 @@ MEMORY_ENV_KWARGS = {"BreakoutPy-v0": {"obs_type": "state", "frame_skip": 4, "st
                      **{env_id: {"obs_type": "state", "state_scaling": "thermometer"}
                         for env_id in ("GBCBreakout-v0", "GBCRunner-v0", "GBCShooter-v0")}}
 
+# The memory agent's network per env id when --network is left empty (the MLP for envs not listed). Snake: the grid
+# network over its board (agents.networks.GridAgent) played 7.33 a game after 6M steps (51 minutes here), the MLP on
+# the same inputs 6.58 after 8M (58 minutes); both still far below the scripted player's 50.3 (training_games.md,
+# "Snake: the board as a grid").
+MEMORY_NETWORKS = {"GBCSnake-v0": "grid"}
+MEMORY_NETWORK_KINDS = ("mlp", "grid")
+
 # The memory agent's schedule length per env id when --total-timesteps is left at 0 (12M for envs not listed).
 # Python Breakout, arrays scaling: three 24M-step seeds passed 195 at 4.6-7.6M steps and ended at 212-216, while a
 # 12M-step run of seed 1 stalled near 30 (training_breakoutpy.md, "Brick flags scaled as one feature").
 # The runner with thermometer inputs: 5M steps, 28 minutes alone here (training_games.md). GBC Breakout with
-# thermometer inputs: 2.5M steps, 13-15 minutes here, 195-210 smoothed at the end (training_gbc.md).
-MEMORY_TOTAL_TIMESTEPS = {"BreakoutPy-v0": 24_000_000, "GBCBreakout-v0": 2_500_000, "GBCRunner-v0": 5_000_000}
+# thermometer inputs: 2.5M steps, 13-15 minutes here, 195-210 smoothed at the end (training_gbc.md). Snake with the
+# grid network: 6M steps, 51 minutes here.
+MEMORY_TOTAL_TIMESTEPS = {"BreakoutPy-v0": 24_000_000, "GBCBreakout-v0": 2_500_000, "GBCRunner-v0": 5_000_000,
+                          "GBCSnake-v0": 6_000_000}
 MEMORY_OTHER_TIMESTEPS = 12_000_000
 
 # Env kwargs the pixel agent gets when --env-kwargs is left empty. Python Breakout: 42x42 frames (a 2x2-pixel ball
@@ -89,7 +98,7 @@ class MemoryArgs(PPOArgs):
     total_timesteps: int = 0
     """env steps to train for (all sub-envs together); 0: the env id's entry in MEMORY_TOTAL_TIMESTEPS of
     agents/presets.py (BreakoutPy-v0 24M: 23-25 minutes measured with three runs sharing 2 CPU cores; GBCRunner-v0
-    5M), 12M for other envs"""
+    5M; GBCSnake-v0 6M), 12M for other envs"""
     num_envs: int = 64
     """parallel sub-envs (one batched forward pass per step for all of them)"""
     num_steps: int = 128
@@ -107,8 +116,17 @@ class MemoryArgs(PPOArgs):
     measures others)"""
     video_interval: int = 1000
     """record one episode every this many iterations (about 8M steps), and after the last (0: never)"""
+    network: str = ""
+    """mlp: separate tanh MLPs for actor and critic (hidden_sizes); grid: for a game whose profile names a grid of
+    its RAM (gbc.profiles.Grid, Snake's board), a conv stack over the grid beside the flat inputs (grid_channels,
+    grid_hidden_size; agents.networks.GridAgent); empty: the env id's entry in MEMORY_NETWORKS of agents/presets.py,
+    else mlp"""
     hidden_sizes: tuple[int, ...] = field(default_factory=lambda: (64, 64))
-    """widths of the actor's and the critic's hidden layers"""
+    """widths of the actor's and the critic's hidden layers (mlp)"""
+    grid_channels: tuple[int, ...] = field(default_factory=lambda: (16, 16))
+    """output channels of each 3x3 conv layer over the grid (grid; the first at stride 1, the others at stride 2)"""
+    grid_hidden_size: int = 128
+    """width of the ReLU layer shared by actor and critic (grid)"""
 
 
 @dataclass
@@ -163,7 +181,15 @@ class PixelArgs(PPOArgs):
 
 
 def memory_network(args: MemoryArgs) -> dict[str, Any]:
-    """The agents.networks config of the memory agent's MLP (sizes of observations and actions filled by train)."""
+    """The agents.networks config of the memory agent's network (sizes of observations and actions, and a grid
+    network's layouts, filled by train)."""
+    kind = args.network or MEMORY_NETWORKS.get(args.env_id, "mlp")
+    if kind not in MEMORY_NETWORK_KINDS:
+        raise UserError(f"--network must be one of {', '.join(MEMORY_NETWORK_KINDS)}, got {kind!r}")
+    if kind == "grid":
+        channels = [int(c) for c in args.grid_channels]
+        return {"type": "grid", "channels": channels, "strides": [1] + [2] * (len(channels) - 1),
+                "hidden_size": args.grid_hidden_size}
     return {"type": "mlp", "hidden_sizes": list(args.hidden_sizes)}
 
 

@@ -204,6 +204,23 @@ def network_for_space(network: dict[str, Any], obs_space: gym.spaces.Space,
     return config
 
 
+def with_grid_layouts(network: dict[str, Any], env_id: str, env_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """A grid network's config (agents.networks.GridAgent) with the env's grid layouts filled in, read from one env
+    of `env_id` (its `grid_layouts()`); any other network as it is."""
+    if network.get("type") != "grid" or "grids" in network:
+        return network
+    register_env_packages()
+    env = gym.make(env_id, **env_kwargs)
+    try:
+        layouts = getattr(env.unwrapped, "grid_layouts", None)
+        if layouts is None:
+            raise UserError(f"{env_id} has no grid layouts (a Game Boy game whose profile names a grid of its RAM, "
+                            "as Snake's board); train the MLP: --network mlp")
+        return {**network, "grids": layouts()}
+    finally:
+        env.close()
+
+
 def code_version() -> str:
     """The git commit of this checkout, with "+dirty" when tracked files differ from it ("unknown" outside git)."""
     import subprocess
@@ -369,6 +386,7 @@ def train(args: PPOArgs, agent_name: str, network: dict[str, Any],
     envs = make_vec_env(args.env_id, args.num_envs, env_kwargs)
     autoreset_mode = autoreset_mode_of(envs)
     obs_space = envs.single_observation_space
+    network = with_grid_layouts(network, args.env_id, env_kwargs)
     agent = build_network(network_for_space(network, obs_space, envs.single_action_space)).to(device)
     if network.get("type") == "cnn":
         agent.trunk_dtype = trunk_dtype_for(args.trunk_precision, device)

@@ -12,7 +12,7 @@ from gymnasium import spaces
 from breakout_py.errors import UserError
 from gbc.emulator import GameBoy
 from gbc.extract.spec import STATE_SCALINGS, StateSpec, StateSpecError, default_spec_path
-from gbc.hardware import FRAMES_PER_SECOND, RAM_OBS_SIZE, SCREEN_HEIGHT, SCREEN_WIDTH
+from gbc.hardware import FRAMES_PER_SECOND, RAM_OBS_SIZE, SCREEN_HEIGHT, SCREEN_WIDTH, ram_obs_index
 from gbc.profiles import GameProfile
 
 OBS_TYPES = ("ram", "pixels", "state")
@@ -119,6 +119,50 @@ class GameBoyEnv(gym.Env):
             raise StateSpecError(f"{spec.path} reads CGB WRAM banks 1-7, but this emulator runs DMG hardware, "
                                  "which has none; extract a spec on this hardware with scripts/01_extract_state.py")
         return spec
+
+    def grid_layouts(self) -> list[dict[str, Any]]:
+        """The profile's grids (gbc.profiles.Grid) as the memory agent's grid network reads them from this state
+        observation (agents.networks.GridAgent): per cell of each grid, the observation column and (low, span) that
+        give back its byte (column -1: a byte the spec does not keep, read as 0), the non-zero codes its planes show,
+        and per marker the same for its column and row inputs. Config data for a network, so a trained agent keeps
+        them and needs neither profile nor spec to run."""
+        if self.state_spec is None:
+            raise EnvArgumentError(f"grid layouts read the state observation; this env has obs_type={self.obs_type!r}"
+                                   ": make it with obs_type='state'")
+        if not self.profile.grids:
+            raise EnvArgumentError(f"profile {self.profile.name!r} names no grid (gbc.profiles.Grid), so a grid "
+                                   "network has nothing to convolve: train the MLP (--network mlp)")
+        spec = self.state_spec
+        layouts = []
+        for grid in self.profile.grids:
+            first = ram_obs_index(self.profile.address(grid.array))
+            cells = [spec.input_of_byte(first + k) for k in range(grid.width * grid.height)]
+            decoders = [spec.decoder(k) if k is not None else (-1, 0.0, 1.0) for k in cells]
+            kept = [k for k in cells if k is not None]
+            if not kept:
+                raise StateSpecError(f"{spec.path} keeps no byte of grid {grid.array!r}: nothing to picture")
+            top = max(int(spec.data["features"][k]["max"]) for k in kept)
+            markers = [[self._marker_decoder(ref) for ref in marker] for marker in grid.markers]
+            layouts.append({"name": grid.array, "height": grid.height, "width": grid.width,
+                            "cells": [c for c, _, _ in decoders], "cell_low": [lo for _, lo, _ in decoders],
+                            "cell_span": [span for _, _, span in decoders], "codes": list(range(1, top + 1)),
+                            "markers": [{"x": x[0], "x_low": x[1], "x_span": x[2],
+                                         "y": y[0], "y_low": y[1], "y_span": y[2]} for x, y in markers]})
+        return layouts
+
+    def _marker_decoder(self, ref: str) -> tuple[int, float, float]:
+        """The decoder (StateSpec.decoder) of a grid marker's input: a variable, or "array[index]"."""
+        spec = self.state_spec
+        if "[" in ref:
+            array, index = ref.removesuffix("]").split("[")
+            k = spec.input_of_element(ram_obs_index(self.profile.address(array)),
+                                      ram_obs_index(self.profile.address(index)))
+        else:
+            k = spec.input_of_byte(ram_obs_index(self.profile.address(ref)))
+        if k is None:
+            raise StateSpecError(f"{spec.path} has no input {ref!r} for a grid marker of profile "
+                                 f"{self.profile.name!r}; extract the spec again with scripts/01_extract_state.py")
+        return spec.decoder(k)
 
     def get_action_meanings(self) -> list[str]:
         return list(self.profile.action_names)

@@ -99,6 +99,29 @@ class StartStep:
 
 
 @dataclass(frozen=True)
+class Grid:
+    """A RAM array that is a picture of the playfield: `height` rows of `width` cells, row-major from the first byte
+    of variable `array`, each cell a small code (0 empty: Snake's board, 1 body, 2 food). The memory agent's grid
+    network (agents.networks.GridAgent) sees it as planes, one per non-zero code, under a convolution, so what lies
+    next to a cell is a local pattern instead of a relation between two of several hundred inputs. `markers` are
+    cells the array does not show: pairs of a column and a row variable (a name, or "array[index]" for an element read
+    through an index byte, as the snake's head in its ring of cells), each drawn as a plane of its own."""
+
+    array: str
+    width: int
+    height: int
+    markers: tuple[tuple[str, str], ...] = ()
+
+    def variable_names(self) -> list[str]:
+        """Every profile variable the grid reads (the array, and each marker's, index bytes included)."""
+        names = [self.array]
+        for marker in self.markers:
+            for ref in marker:
+                names += ref.removesuffix("]").split("[")
+        return names
+
+
+@dataclass(frozen=True)
 class GameProfile:
     """What the wrapper knows about one ROM. Addresses only through `variables`, never inline."""
 
@@ -120,6 +143,8 @@ class GameProfile:
     constants: Mapping[str, int] = field(default_factory=dict)
     screen_lag_frames: int = DEFAULT_SCREEN_LAG_FRAMES
     """frames from a write into RAM to the first screen that shows it (gbc.emulated_render; 2 for our ROMs)"""
+    grids: tuple[Grid, ...] = ()
+    """RAM arrays that picture the playfield, for the memory agent's grid network (`Grid`)"""
 
     def __post_init__(self):
         missing = [n for n in self.referenced_variables() if n not in self.variables]
@@ -128,6 +153,11 @@ class GameProfile:
                 f"profile {self.name!r} uses variables {missing} that it does not define; "
                 f"defined: {sorted(self.variables)}"
             )
+        for grid in self.grids:
+            if self.variables[grid.array].size != grid.width * grid.height:
+                raise ProfileError(f"profile {self.name!r}: grid {grid.array!r} of {grid.width} x {grid.height} cells "
+                                   f"needs {grid.width * grid.height} bytes, the variable has "
+                                   f"{self.variables[grid.array].size}")
         if self.score_encoding not in SCORE_ENCODINGS:
             raise ProfileError(
                 f"profile {self.name!r}: score_encoding {self.score_encoding!r} is not one of {SCORE_ENCODINGS}"
@@ -144,7 +174,7 @@ class GameProfile:
     def referenced_variables(self) -> list[str]:
         names = [self.in_play.variable, self.game_over.variable, self.score]
         names += [n for n in (self.lives, self.seed_variable) if n is not None]
-        return names
+        return names + [n for grid in self.grids for n in grid.variable_names()]
 
     def address(self, name: str) -> int:
         """Address of a variable by name (a clear error for a name the profile does not define)."""
@@ -217,6 +247,15 @@ def read_symbols(path: Path) -> dict:
     return json.loads(path.read_text())
 
 
+def _constants(symbols_path: Path, *names: str) -> list[int]:
+    """Constants of a ROM's symbols file by name."""
+    constants = read_symbols(symbols_path).get("constants", {})
+    missing = [n for n in names if n not in constants]
+    if missing:
+        raise ProfileError(f"{symbols_path} lacks the constants {missing}; rebuild with `make -C roms`")
+    return [int(constants[n]) for n in names]
+
+
 def _variables_from_symbols(symbols: dict) -> dict[str, Variable]:
     """The symbols file's variables, less those in a switched CGB WRAM bank ("cgb_wram_bank"): at their address
     the RAM observation and `GameBoy.read` see the bank the game leaves selected (bank 1), not theirs."""
@@ -272,6 +311,8 @@ def snake_profile() -> GameProfile:
         "snake", SNAKE_DIR, SNAKE_SYMBOLS,
         actions=((), ("up",), ("down",), ("left",), ("right",)),
         action_names=("NOOP", "UP", "DOWN", "LEFT", "RIGHT"),
+        grids=(Grid("board", *_constants(SNAKE_SYMBOLS, "GRID_WIDTH", "GRID_HEIGHT"),
+                    markers=(("body_x[head_index]", "body_y[head_index]"),)),),
     )
 
 
@@ -321,7 +362,8 @@ def _parse_int(value, where: str) -> int:
 REQUIRED_PROFILE_KEYS = ("name", "rom", "sha1", "variables", "score", "start_sequence", "in_play", "game_over",
                          "actions")
 PROFILE_KEYS = (*REQUIRED_PROFILE_KEYS, "score_encoding", "lives", "seed_variable", "action_names",
-                "max_start_frames", "screen_lag_frames")
+                "max_start_frames", "screen_lag_frames", "grids")
+GRID_KEYS = ("array", "width", "height", "markers")
 VARIABLE_KEYS = ("address", "size", "description", "signed")
 START_STEP_KEYS = ("frames", "buttons")
 CONDITION_KEYS = ("variable", "op", "value")
@@ -361,7 +403,9 @@ def load_profile_file(path: str | Path) -> GameProfile:
      "actions": [[], ["left"], ["right"], ["a"]], "action_names": ["NOOP", "LEFT", "RIGHT", "FIRE"]}
     Optional: "seed_variable" (a variable the reset writes a seeded random value to), "max_start_frames",
     "screen_lag_frames" (frames from a RAM write to the screen showing it, for 05's emulated render; default 2), and
-    "signed": true on a variable of a signed type (read as two's complement).
+    "signed": true on a variable of a signed type (read as two's complement), and "grids" (RAM arrays that picture
+    the playfield, for the memory agent's grid network: `Grid`), e.g.
+    [{"array": "board", "width": 18, "height": 14, "markers": [["body_x[head_index]", "body_y[head_index]"]]}].
     """
     path = Path(path)
     where = str(path)
@@ -405,6 +449,15 @@ def load_profile_file(path: str | Path) -> GameProfile:
             bool(var.get("signed", False)),
         )
     actions = tuple(tuple(a) for a in spec["actions"])
+    grids = spec.get("grids", [])
+    if not isinstance(grids, list) or not all(isinstance(g, dict) for g in grids):
+        raise ProfileError(f"{where}: grids must be a list of {{\"array\": ..., \"width\": ..., \"height\": ...}}")
+    for k, grid in enumerate(grids):
+        _check_keys(grid, GRID_KEYS, f"{where}: grids[{k}]")
+        if not {"array", "width", "height"} <= set(grid):
+            raise ProfileError(f"{where}: grids[{k}] needs \"array\", \"width\" and \"height\"")
+        if not all(isinstance(m, list) and len(m) == 2 for m in grid.get("markers", [])):
+            raise ProfileError(f"{where}: grids[{k}].markers must be [column variable, row variable] pairs")
     return GameProfile(
         name=spec["name"],
         rom_path=(path.parent / spec["rom"]).resolve(),
@@ -425,6 +478,10 @@ def load_profile_file(path: str | Path) -> GameProfile:
         max_start_frames=_parse_int(spec.get("max_start_frames", 3000), f"{where}: max_start_frames"),
         screen_lag_frames=_parse_int(spec.get("screen_lag_frames", DEFAULT_SCREEN_LAG_FRAMES),
                                      f"{where}: screen_lag_frames"),
+        grids=tuple(Grid(g["array"], _parse_int(g["width"], f"{where}: grids[{k}].width"),
+                         _parse_int(g["height"], f"{where}: grids[{k}].height"),
+                         tuple((str(x), str(y)) for x, y in g.get("markers", [])))
+                    for k, g in enumerate(grids)),
         build_hint=f"Place the ROM there ({path} expects it; ROMs directly in roms/ or under roms/user/ "
         "are git-ignored).",
     )

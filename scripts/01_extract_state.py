@@ -89,8 +89,8 @@ def model_source(path: str, env_id: str) -> PolicySource:
     if payload.get("env_id") != env_id:
         raise RecordingError(f"{path} was trained on {payload.get('env_id')!r}, not {env_id!r}; pass --env-id "
                              f"{payload.get('env_id')} or a model trained on {env_id}")
-    if agent.config.get("type") != "mlp":
-        raise RecordingError(f"{path} is a {agent.config.get('type')} agent; only memory agents (MLP on a flat "
+    if agent.config.get("type") not in ("mlp", "grid"):
+        raise RecordingError(f"{path} is a {agent.config.get('type')} agent; only memory agents (a network on a flat "
                              "observation) can be recorded, since the recording steps one frame at a time")
     kwargs = dict(payload.get("env_kwargs") or {})
     repeat = int(kwargs.pop("frame_skip", 4)) if is_game_boy_env_id(env_id) else 1

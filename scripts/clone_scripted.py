@@ -10,7 +10,7 @@ extracted state, on raw RAM, or the pixel agent's CNN on its frames) to the scri
 (agents/imitation.py), and plays the clone and the scripted player on the same --eval-episodes seeds (actions
 sampled, as the shipped agents' evaluations). A clone that plays near the script says the input and the network
 suffice and the trained agent's gap is PPO's; a clone that cannot fit or play says the input or network limits it.
-Writes artifacts/clone/<env id>__<agent>.json and prints where.
+Writes artifacts/clone/<env id>__<agent>[__<network>].json and prints where.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from agents.evaluation import evaluate_agent, summarise_returns
 from agents.imitation import fit_policy, scripted_demonstrations
 from agents.networks import build_network
 from agents.presets import PRESETS
-from agents.trainer import network_for_space
+from agents.trainer import network_for_space, with_grid_layouts
 from breakout_py.errors import UserError, run_script
 from breakout_py.files import json_line, write_json
 from gbc.baselines import agent_names, play_episodes
@@ -46,6 +46,8 @@ class Args:
     on stacked frames), each as its training preset builds it"""
     env_kwargs: str = ""
     """JSON object of env kwargs instead of the agent's preset for this env id"""
+    network: str = ""
+    """the memory agent's network (mlp or grid, as 02_train_memory.py --network) instead of the preset's"""
     games: int = 300
     """scripted games to record (the last tenth held out to measure accuracy)"""
     noise: float = 0.1
@@ -72,6 +74,8 @@ def main(args: Args) -> dict:
     if args.agent not in AGENT_PRESETS:
         raise UserError(f"--agent must be one of {sorted(AGENT_PRESETS)}, got {args.agent!r}")
     preset_name, kwargs_override = AGENT_PRESETS[args.agent]
+    if args.network and preset_name != "memory":
+        raise UserError(f"--network picks a memory agent's network; the {args.agent} agent has its CNN: drop it")
     preset = PRESETS[preset_name]
     env_kwargs = json.loads(args.env_kwargs) if args.env_kwargs else (
         kwargs_override or preset.default_env_kwargs(args.env_id))
@@ -81,7 +85,9 @@ def main(args: Args) -> dict:
     recorded_s = time.perf_counter() - start
 
     probe_env = gym.make(args.env_id, **env_kwargs)
-    config = network_for_space(preset.network(preset.args_type()), probe_env.observation_space, probe_env.action_space)
+    preset_args = preset.args_type(env_id=args.env_id, **({"network": args.network} if args.network else {}))
+    network = with_grid_layouts(preset.network(preset_args), args.env_id, env_kwargs)
+    config = network_for_space(network, probe_env.observation_space, probe_env.action_space)
     game = probe_env.unwrapped.profile.name
     probe_env.close()
     agent = build_network(config)
@@ -102,7 +108,8 @@ def main(args: Args) -> dict:
               "clone": summarise_returns(clone["returns"]), "scripted": summarise_returns(scripted),
               "eval_seed": args.eval_seed, "record_seconds": round(recorded_s, 1), "fit_seconds": round(fitted_s, 1),
               "seconds": round(time.perf_counter() - start, 1)}
-    path = write_json(Path(args.out_dir) / f"{args.env_id}__{args.agent}.json", result, indent=1)
+    name = f"{args.env_id}__{args.agent}" + (f"__{args.network}" if args.network else "")
+    path = write_json(Path(args.out_dir) / f"{name}.json", result, indent=1)
     print(json_line(result), flush=True)
     print(f"wrote {path}", flush=True)
     return result

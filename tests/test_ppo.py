@@ -176,7 +176,7 @@ def test_bfloat16_trunk_computes_the_trunk_in_bfloat16_and_the_heads_in_float32(
     _, logprob, _, value = cnn.get_action_and_value(frames)
     assert seen["conv"] == torch.bfloat16
     assert logprob.dtype == value.dtype == torch.float32
-    hidden = cnn._features(frames)
+    hidden = cnn.shared_features(frames)
     torch.testing.assert_close(value, cnn.critic(hidden))  # the head itself ran in float32 on the trunk's output
     torch.testing.assert_close(value, full_value, atol=0.05, rtol=0)  # bfloat16 rounding of the trunk only
 

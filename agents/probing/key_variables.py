@@ -1,10 +1,10 @@
 """Step 06's core: which inputs a trained memory agent uses, by permutation importance on held-out play states.
 
-Game-independent: it takes a memory agent (agents.networks.MLPAgent), a matrix of held-out observations (one row per
-state, one column per input) and one `Feature` per column (name, addresses, symbol name when known, extractor kind), or
-per group of columns where a feature is read through several inputs (a state spec's thermometer inputs: the group is
-shuffled together, as one value). Which features an env has and how its play states are recorded live in
-agents.probing.key_variable_games.
+Game-independent: it takes a memory agent (agents.networks.MLPAgent or GridAgent), a matrix of held-out observations
+(one row per state, one column per input) and one `Feature` per column (name, addresses, symbol name when known,
+extractor kind), or per group of columns where a feature is read through several inputs (a state spec's thermometer
+inputs: the group is shuffled together, as one value). Which features an env has and how its play states are
+recorded live in agents.probing.key_variable_games.
 
 - Permutation importance: a feature's column is replaced by its values in other states (a within-column shuffle,
   `repeats` times); per state, the policy importance is KL(policy(original) || policy(permuted)) and the value
@@ -14,9 +14,10 @@ agents.probing.key_variable_games.
   probable action, x the network's input (after its input scale); a feature's inputs summed inside the | |.
 - Rank: by policy importance, largest first.
 
-A shuffle changes only one feature's inputs, so only the first layer's pre-activation moves, by (x'_J - x_J) W[:, J]:
-the code reuses the pre-activation of the original states and runs the rest of each MLP per feature. A column that is
-constant over the states cannot be shuffled into anything else and scores exactly 0.
+A shuffle changes only one feature's inputs, so in an MLP only the first layer's pre-activation moves, by
+(x'_J - x_J) W[:, J]: the code reuses the pre-activation of the original states and runs the rest of each MLP per
+feature. Any other network (the grid network) runs whole on each shuffled copy. A column that is constant over the
+states cannot be shuffled into anything else and scores exactly 0.
 """
 
 from __future__ import annotations
@@ -79,13 +80,19 @@ class Importance:
         return rows
 
 
-def _check(agent: nn.Module, obs: np.ndarray, features: Sequence[Feature], columns: Sequence[np.ndarray]) -> None:
+def _separate_mlps(agent: nn.Module) -> bool:
+    """Whether actor and critic are MLPs of their own over the input (the fast path of the module docstring)."""
     heads = [getattr(agent, name, None) for name in ("actor", "critic")]
-    if not all(isinstance(h, nn.Sequential) and isinstance(h[0], nn.Linear) for h in heads):
-        raise KeyVariableError(f"key variables need a memory agent (an MLP: agents.networks.MLPAgent), got "
-                               f"{type(agent).__name__}; pass a memory agent (scripts/02_train_memory.py), not a "
-                               "pixel agent")
-    width = heads[0][0].in_features
+    return all(isinstance(h, nn.Sequential) and isinstance(h[0], nn.Linear) for h in heads)
+
+
+def _check(agent: nn.Module, obs: np.ndarray, features: Sequence[Feature], columns: Sequence[np.ndarray]) -> None:
+    shape = getattr(agent, "config", {}).get("obs_shape", [])
+    if len(shape) != 1:
+        raise KeyVariableError(f"key variables need a memory agent (a network on a flat observation: "
+                               f"agents.networks.MLPAgent or GridAgent), got {type(agent).__name__} on {shape}; pass "
+                               "a memory agent (scripts/02_train_memory.py), not a pixel agent")
+    width = shape[0]
     if obs.ndim != 2 or obs.shape[1] != width:
         raise KeyVariableError(f"the agent takes {width} inputs per state, the observations have shape {obs.shape}")
     if len(columns) != len(features) or sorted(np.concatenate(columns).tolist()) != list(range(width)):
@@ -99,9 +106,20 @@ def _policy_kl(log_p: torch.Tensor, log_q: torch.Tensor) -> torch.Tensor:
     return (log_p.exp() * (log_p - log_q)).sum(-1)
 
 
+def _policy_and_value(agent: nn.Module, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Log-policy (N, A) and value (N,) of a whole network on inputs already scaled (chunks of 8,192 states)."""
+    log_p, value = [], []
+    for chunk in torch.split(inputs, 8_192):
+        hidden = agent.shared_features(chunk)
+        log_p.append(torch.log_softmax(agent.actor(hidden), -1))
+        value.append(agent.critic(hidden).squeeze(-1))
+    return torch.cat(log_p), torch.cat(value)
+
+
 def _grad_x_input(agent: nn.Module, inputs: torch.Tensor, columns: Sequence[np.ndarray]) -> np.ndarray:
     x = inputs.clone().requires_grad_(True)
-    log_probs = torch.log_softmax(agent.actor(x), dim=-1)
+    logits = agent.actor(x) if _separate_mlps(agent) else agent.actor(agent.shared_features(x))
+    log_probs = torch.log_softmax(logits, dim=-1)
     chosen = log_probs.gather(-1, log_probs.argmax(-1, keepdim=True)).sum()
     (grad,) = torch.autograd.grad(chosen, x)
     per_input = (grad * x).detach()
@@ -129,11 +147,15 @@ def permutation_importance(agent: nn.Module, obs: np.ndarray, features: Sequence
     rng = np.random.default_rng(seed)
     n, count = len(obs), len(features)
     inputs = torch.as_tensor(obs, dtype=torch.float32) * float(getattr(agent, "input_scale", 1.0))
-    actor_first, critic_first = agent.actor[0], agent.critic[0]
-    actor_rest, critic_rest = agent.actor[1:], agent.critic[1:]
-    actor_pre, critic_pre = actor_first(inputs), critic_first(inputs)
-    log_p = torch.log_softmax(actor_rest(actor_pre), -1)
-    value = critic_rest(critic_pre).squeeze(-1)
+    mlps = _separate_mlps(agent)
+    if mlps:
+        actor_first, critic_first = agent.actor[0], agent.critic[0]
+        actor_rest, critic_rest = agent.actor[1:], agent.critic[1:]
+        actor_pre, critic_pre = actor_first(inputs), critic_first(inputs)
+        log_p = torch.log_softmax(actor_rest(actor_pre), -1)
+        value = critic_rest(critic_pre).squeeze(-1)
+    else:
+        log_p, value = _policy_and_value(agent, inputs)
     per_state_policy = np.zeros((count, n))
     per_state_value = np.zeros((count, n))
     perms = torch.as_tensor(np.stack([rng.permutation(n) for _ in range(repeats)]))  # (R, N)
@@ -141,11 +163,17 @@ def permutation_importance(agent: nn.Module, obs: np.ndarray, features: Sequence
         block = inputs[:, torch.as_tensor(cols)]  # (N, C): the feature's columns, shuffled together
         if bool((block == block[0]).all()):
             continue  # a shuffle of a constant feature changes nothing
-        delta = (block[perms] - block).reshape(-1, len(cols))  # (R*N, C)
-        a_pre = actor_pre.repeat(repeats, 1) + delta @ actor_first.weight[:, cols].T
-        c_pre = critic_pre.repeat(repeats, 1) + delta @ critic_first.weight[:, cols].T
-        kl = _policy_kl(log_p.repeat(repeats, 1), torch.log_softmax(actor_rest(a_pre), -1))
-        dv = (critic_rest(c_pre).squeeze(-1) - value.repeat(repeats)).abs()
+        if mlps:
+            delta = (block[perms] - block).reshape(-1, len(cols))  # (R*N, C)
+            a_pre = actor_pre.repeat(repeats, 1) + delta @ actor_first.weight[:, cols].T
+            c_pre = critic_pre.repeat(repeats, 1) + delta @ critic_first.weight[:, cols].T
+            log_q, shuffled_value = torch.log_softmax(actor_rest(a_pre), -1), critic_rest(c_pre).squeeze(-1)
+        else:
+            shuffled = inputs.repeat(repeats, 1)
+            shuffled[:, torch.as_tensor(cols)] = block[perms].reshape(-1, len(cols))
+            log_q, shuffled_value = _policy_and_value(agent, shuffled)
+        kl = _policy_kl(log_p.repeat(repeats, 1), log_q)
+        dv = (shuffled_value - value.repeat(repeats)).abs()
         per_state_policy[j] = kl.reshape(repeats, n).mean(0).clamp_min(0).double().numpy()
         per_state_value[j] = dv.reshape(repeats, n).mean(0).double().numpy()
     with torch.enable_grad():

@@ -239,6 +239,23 @@ class StateSpec:
                 f"'{{\"profile\": \"{profile_name}\"}}' (GBCBreakout-v0 for our Breakout)"
             )
 
+    def input_of_byte(self, obs_index: int) -> int | None:
+        """The input (feature number) that is byte `obs_index` of the RAM observation alone, None if none is."""
+        hits = np.flatnonzero((self._lo[:len(self.data["features"])] == obs_index) & (self._hi_weight == 0))
+        return int(hits[0]) if len(hits) else None
+
+    def input_of_element(self, base_obs: int, index_obs: int) -> int | None:
+        """The indexed input reading array `base_obs` through index byte `index_obs`, None if none does."""
+        hits = np.flatnonzero((self._base == base_obs) & (self._index == index_obs))
+        return len(self.data["features"]) + int(hits[0]) if len(hits) else None
+
+    def decoder(self, k: int) -> tuple[int, float, float]:
+        """(column, low, span) of input k: its value is observation[column] * span + low within its recorded range
+        (the column's first input; with "thermometer" the bins after it)."""
+        column = int(self.columns[k][0])
+        weight = 1.0 if self._weight is None else float(self._weight[column])
+        return column, float(self._low[column]), 1.0 / (float(self._scale[column]) * weight)
+
     @property
     def banked(self) -> bool:
         """Whether some feature reads a CGB WRAM bank (then `transform` needs those bytes too)."""
