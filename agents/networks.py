@@ -90,7 +90,25 @@ class MLPAgent(nn.Module):
         return action, log_prob, entropy, self.critic(x)
 
 
-class CNNAgent(nn.Module):
+class SharedTrunkAgent(nn.Module):
+    """Actor and critic heads (`actor`, `critic`: linear layers) over one hidden layer both read, `shared_features`."""
+
+    def shared_features(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def get_value(self, x: torch.Tensor) -> torch.Tensor:
+        return self.critic(self.shared_features(x))
+
+    def policy_logits(self, x: torch.Tensor) -> torch.Tensor:
+        return self.actor(self.shared_features(x))
+
+    def get_action_and_value(self, x: torch.Tensor, action: torch.Tensor | None = None):
+        hidden = self.shared_features(x)
+        action, log_prob, entropy = policy_outputs(self.actor(hidden), action)
+        return action, log_prob, entropy, self.critic(hidden)
+
+
+class CNNAgent(SharedTrunkAgent):
     """Conv trunk shared by actor and critic over uint8 (C, H, W) frames scaled to [0, 1] (CleanRL ppo_atari.py).
 
     `trunk_dtype` (not part of the config: a way of computing, not of the network) runs the conv layers and the
@@ -148,19 +166,8 @@ class CNNAgent(nn.Module):
         with torch.autocast(x.device.type, dtype=self.trunk_dtype):
             return self.network(x.float() / 255.0).float()
 
-    def get_value(self, x: torch.Tensor) -> torch.Tensor:
-        return self.critic(self.shared_features(x))
 
-    def policy_logits(self, x: torch.Tensor) -> torch.Tensor:
-        return self.actor(self.shared_features(x))
-
-    def get_action_and_value(self, x: torch.Tensor, action: torch.Tensor | None = None):
-        hidden = self.shared_features(x)
-        action, log_prob, entropy = policy_outputs(self.actor(hidden), action)
-        return action, log_prob, entropy, self.critic(hidden)
-
-
-class GridAgent(nn.Module):
+class GridAgent(SharedTrunkAgent):
     """The memory agent's network for a game whose RAM holds a picture of its playfield (gbc.profiles.Grid): each
     grid's cells, decoded from the flat state observation back to their bytes, become planes (one per non-zero code,
     one per marker such as the snake's head) under a small conv stack; its features and the flat observation itself
@@ -236,17 +243,6 @@ class GridAgent(nn.Module):
         x = x.float()
         parts = [trunk(self.planes(x, k)) for k, trunk in enumerate(self.trunks)]
         return self.network(torch.cat([*parts, x], 1))
-
-    def get_value(self, x: torch.Tensor) -> torch.Tensor:
-        return self.critic(self.shared_features(x))
-
-    def policy_logits(self, x: torch.Tensor) -> torch.Tensor:
-        return self.actor(self.shared_features(x))
-
-    def get_action_and_value(self, x: torch.Tensor, action: torch.Tensor | None = None):
-        hidden = self.shared_features(x)
-        action, log_prob, entropy = policy_outputs(self.actor(hidden), action)
-        return action, log_prob, entropy, self.critic(hidden)
 
 
 NETWORKS = {"mlp": MLPAgent, "cnn": CNNAgent, "grid": GridAgent}
