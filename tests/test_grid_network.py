@@ -15,6 +15,8 @@ import torch.nn as nn
 import gbc  # noqa: F401  (registers the GBC env ids)
 from agents.networks import GridAgent, MLPAgent, build_network
 from agents.presets import MemoryArgs, memory_network
+from agents.probing.game import ProbeConfig, key_variables_of
+from agents.probing.key_variable_games import features_for_env, grids_as_features
 from agents.probing.key_variables import Feature, permutation_importance
 from agents.trainer import with_grid_layouts
 from breakout_py.errors import UserError
@@ -155,3 +157,26 @@ def test_a_user_profile_file_names_the_same_grid(tmp_path):
     path.write_text(json.dumps({**user, "grids": [{"array": "board", "widht": 18, "height": 14}]}))
     with pytest.raises(ProfileError, match="widht"):
         load_profile_file(path)
+
+
+def test_step_06_ranks_a_grid_as_one_feature_and_07_does_not_probe_it(tmp_path):
+    env_kwargs = {"obs_type": "state", "state_scaling": "arrays"}
+    feature_set = features_for_env("GBCSnake-v0", env_kwargs)
+    env = gym.make("GBCSnake-v0", **env_kwargs)
+    try:
+        agent = GridAgent(env.observation_space.shape, 5, env.unwrapped.grid_layouts())
+    finally:
+        env.close()
+    grouped = grids_as_features(feature_set, agent)
+    (board,) = [f for f in grouped.features if f.kind == "grid"]
+    at = grouped.features.index(board)
+    assert (board.name, board.symbol, board.addresses) == ("board", "board", "0xC2A8-0xC3A3")
+    assert sorted(grouped.columns[at].tolist()) == sorted(c for c in agent.config["grids"][0]["cells"])
+    assert len(grouped.features) == len(feature_set.features) - 251
+    assert sorted(np.concatenate(grouped.columns).tolist()) == list(range(env.observation_space.shape[0]))
+    assert grids_as_features(feature_set, MLPAgent((781,), 5)) is feature_set
+    csv_path = tmp_path / "key_variables.csv"
+    csv_path.write_text("feature,addresses,kind,rank\nboard,0xC2A8-0xC3A3,grid,1\nfood_x,0xC3A4,byte,2\n")
+    config = ProbeConfig(key_variables_csv=str(csv_path))
+    assert key_variables_of(config, "GBCSnake-v0", lambda address: f"owner of {address}") == (
+        ("owner of 0xC3A4",), f"step 06: {csv_path}")

@@ -224,6 +224,8 @@ def key_variables_of(config: ProbeConfig | None, env_id: str, owner_of: Callable
         raise ProbeError(f"{path} is not a key_variables.csv of scripts/06_key_variables.py (no addresses/rank)")
     out: list[str] = []
     for row in sorted(rows, key=lambda row: int(row["rank"])):
+        if row.get("kind") == "grid":  # a whole picture of the playfield (a grid network's input), not a variable
+            continue
         owner = owner_of(row["addresses"].split()[0])
         if owner is not None and owner not in out:
             out.append(owner)

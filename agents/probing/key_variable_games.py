@@ -15,6 +15,7 @@ Features per env:
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import time
 from dataclasses import dataclass
@@ -201,12 +202,41 @@ def record_play_states(agent: nn.Module, env_id: str, env_kwargs: dict[str, Any]
                                            "games_finished": finished, "keep_every": keep_every, "seed": seed}
 
 
+def grids_as_features(feature_set: FeatureSet, agent: nn.Module) -> FeatureSet:
+    """A grid network's grids (agents.networks.GridAgent) as one feature each, kind "grid": the network convolves a
+    grid's cells as one picture, so they are shuffled together and ranked once. One cell's shuffle moves a 252nd of
+    Snake's board, and single cells ranked by the play sampled (agents/trained/results/key_variables.md). The
+    feature sits where its first cell was, named by its symbol when known, else by its first and last address."""
+    grids = getattr(agent, "config", {}).get("grids") or []
+    if not grids:
+        return feature_set
+    grid_of = {int(c): g for g, grid in enumerate(grids) for c in grid["cells"] if c >= 0}
+    columns = feature_set.columns or [np.array([k]) for k in range(len(feature_set.features))]
+    members: dict[int, list[int]] = {}
+    for k, cols in enumerate(columns):
+        if int(cols[0]) in grid_of:
+            members.setdefault(grid_of[int(cols[0])], []).append(k)
+    first_of = {ks[0]: g for g, ks in members.items()}
+    grouped = {k for ks in members.values() for k in ks}
+    features, new_columns = [], []
+    for k, (feature, cols) in enumerate(zip(feature_set.features, columns)):
+        if k in first_of:
+            cells = members[first_of[k]]
+            where = f"{feature.addresses.split()[0]}-{feature_set.features[cells[-1]].addresses.split()[-1]}"
+            features.append(Feature(feature.symbol or where, where, feature.symbol, "grid", feature.symbol_kind))
+            new_columns.append(np.concatenate([columns[c] for c in cells]))
+        elif k not in grouped:
+            features.append(feature)
+            new_columns.append(cols)
+    return dataclasses.replace(feature_set, features=features, columns=new_columns)
+
+
 def run_key_variables(agent: nn.Module, env_id: str, env_kwargs: dict[str, Any], out_dir: Path, source: str,
                       states: int = 1000, keep_every: int = 16, num_envs: int = 8, repeats: int = 5,
                       bootstrap: int = 1000, top: int = 10, seed: int = 1000,
                       log: Callable[[str], None] = print) -> tuple[Importance, dict[str, Any], dict[str, Path]]:
     """Step 06: record held-out play, rank the features, score the top ones, write the files in `out_dir`."""
-    feature_set = features_for_env(env_id, env_kwargs)
+    feature_set = grids_as_features(features_for_env(env_id, env_kwargs), agent)
     start = time.perf_counter()
     obs, play = record_play_states(agent, env_id, env_kwargs, states, keep_every, num_envs, seed)
     played = time.perf_counter()
