@@ -176,7 +176,7 @@ class GridAgent(SharedTrunkAgent):
     Why: Snake's scripted player plans around its own body, and the MLP on the 781 inputs, fitted to the script's
     actions, played 7.8 a game where this network played 10.35 on the same recorded games
     (agents/trained/results/training_games.md, "Snake: the board as a grid"). Each grid layout (what
-    `gbc.env.GBCEnv.grid_layouts` gives) is part of the config, so a saved agent runs without profile or spec.
+    `gbc.env.GameBoyEnv.grid_layouts` gives) is part of the config, so a saved agent runs without profile or spec.
     The planes are exact codes (a rounded decode), so no gradient flows through them: gradient x input sees the
     grids' bytes only through the flat path, while permutation importance sees both.
     """
@@ -187,7 +187,7 @@ class GridAgent(SharedTrunkAgent):
         if len(obs_shape) != 1:
             raise ValueError(f"GridAgent reads a flat state observation (D,), got shape {tuple(obs_shape)}")
         if not grids:
-            raise ValueError("GridAgent needs at least one grid layout (gbc.env.GBCEnv.grid_layouts)")
+            raise ValueError("GridAgent needs at least one grid layout (gbc.env.GameBoyEnv.grid_layouts)")
         if len(channels) != len(strides) or not channels:
             raise ValueError(f"channels and strides need one entry per conv layer, got {channels}, {strides}")
         self.config = {"type": "grid", "obs_shape": list(obs_shape), "n_actions": int(n_actions),
