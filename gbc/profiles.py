@@ -11,6 +11,7 @@ Profiles come from two places:
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 import json
@@ -247,15 +248,6 @@ def read_symbols(path: Path) -> dict:
     return json.loads(path.read_text())
 
 
-def _constants(symbols_path: Path, *names: str) -> list[int]:
-    """Constants of a ROM's symbols file by name."""
-    constants = read_symbols(symbols_path).get("constants", {})
-    missing = [n for n in names if n not in constants]
-    if missing:
-        raise ProfileError(f"{symbols_path} lacks the constants {missing}; rebuild with `make -C roms`")
-    return [int(constants[n]) for n in names]
-
-
 def _variables_from_symbols(symbols: dict) -> dict[str, Variable]:
     """The symbols file's variables, less those in a switched CGB WRAM bank ("cgb_wram_bank"): at their address
     the RAM observation and `GameBoy.read` see the bank the game leaves selected (bank 1), not theirs."""
@@ -307,13 +299,14 @@ def breakout_profile() -> GameProfile:
 
 def snake_profile() -> GameProfile:
     """Our Snake ROM: title screen until START, then one life; the D-pad turns the snake (a reversal is ignored)."""
-    return _own_rom_profile(
+    profile = _own_rom_profile(
         "snake", SNAKE_DIR, SNAKE_SYMBOLS,
         actions=((), ("up",), ("down",), ("left",), ("right",)),
         action_names=("NOOP", "UP", "DOWN", "LEFT", "RIGHT"),
-        grids=(Grid("board", *_constants(SNAKE_SYMBOLS, "GRID_WIDTH", "GRID_HEIGHT"),
-                    markers=(("body_x[head_index]", "body_y[head_index]"),)),),
     )
+    c = profile.constants
+    return dataclasses.replace(profile, grids=(Grid("board", c["GRID_WIDTH"], c["GRID_HEIGHT"],
+                                                    markers=(("body_x[head_index]", "body_y[head_index]"),)),))
 
 
 def pong_profile() -> GameProfile:

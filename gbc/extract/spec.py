@@ -241,7 +241,7 @@ class StateSpec:
 
     def input_of_byte(self, obs_index: int) -> int | None:
         """The input (feature number) that is byte `obs_index` of the RAM observation alone, None if none is."""
-        hits = np.flatnonzero((self._lo[:len(self.data["features"])] == obs_index) & (self._hi_weight == 0))
+        hits = np.flatnonzero((self._lo == obs_index) & (self._hi_weight == 0))
         return int(hits[0]) if len(hits) else None
 
     def input_of_element(self, base_obs: int, index_obs: int) -> int | None:
